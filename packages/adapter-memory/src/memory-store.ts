@@ -1,0 +1,338 @@
+import type {
+  ClaimResult,
+  CreateRunResult,
+  ExecutorSummary,
+  FinishRunInput,
+  FireSlotInput,
+  FireSlotResult,
+  Job,
+  JobFilter,
+  JobPatch,
+  NewJob,
+  NewRun,
+  Run,
+  RunCountRow,
+  RunError,
+  RunFilter,
+  RunLogLine,
+  RunPage,
+  RunProgress,
+  Store,
+  StoreCapabilities,
+  StoreEvent,
+  TenantIds,
+} from '@cronkeeper/core';
+import {
+  countActiveRuns,
+  countRunsByDay,
+  inTenants,
+  listRunsPage,
+  summarizeExecutors,
+} from './admin-queries.js';
+import { copy } from './copy.js';
+import { EventBus } from './event-bus.js';
+import type { Meter } from './heap.js';
+import { registerInternals } from './internals.js';
+import { JobTable } from './job-table.js';
+import { type MemoryStoreOptions, parseMemoryStoreOptions } from './options.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RunTable } from './run-table.js';
+
+// Fields a patch may not touch, whatever a caller sends at run time.
+const FROZEN_FIELDS = new Set([
+  'id',
+  'version',
+  'createdAt',
+  'createdBy',
+  'lastRunAt',
+  'lastRunId',
+  'runCount',
+  'errorCount',
+]);
+
+function byNameThenTenant(a: Job, b: Job): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  if (a.tenantId === b.tenantId) return 0;
+  if (a.tenantId === null) return -1;
+  if (b.tenantId === null) return 1;
+  return a.tenantId < b.tenantId ? -1 : 1;
+}
+
+/**
+ * The Store kept in this process's memory. Every method does its whole step synchronously between
+ * two awaits, so each is atomic: concurrent callers on one instance see them one after the other.
+ */
+export class MemoryStore implements Store {
+  readonly capabilities: StoreCapabilities = { subscribe: true };
+  readonly #meter: Meter = { examined: 0 };
+  readonly #jobs = new JobTable(this.#meter);
+  readonly #runs: RunTable;
+  readonly #limiter = new RateLimiter();
+  readonly #bus = new EventBus();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const parsed = parseMemoryStoreOptions(options);
+    this.#runs = new RunTable(this.#meter, parsed.maxFinishedRuns ?? null, (run) => this.#recordOutcome(run));
+    registerInternals(this, {
+      meter: this.#meter,
+      run: (id) => this.#runs.get(id) ?? null,
+      job: (id) => this.#jobs.get(id) ?? null,
+    });
+  }
+
+  async init(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  publish(event: StoreEvent): Promise<void> {
+    return this.#bus.publish(event);
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
+    return this.#bus.subscribe(listener);
+  }
+
+  // ---- claim path ----
+
+  async findDueJobs(query: { now: Date; limit: number }): Promise<Job[]> {
+    const due: Job[] = [];
+    if (query.limit <= 0) return due;
+    for (const job of this.#jobs.due(query.now)) {
+      due.push(copy(job));
+      if (due.length >= query.limit) break;
+    }
+    return due;
+  }
+
+  async nextWakeAt(query: { now: Date }): Promise<Date | null> {
+    const job = this.#jobs.firstAfter(query.now);
+    const run = this.#runs.queue.nextAfter(query.now);
+    const times = [job, run].filter((time) => time !== null).map((time) => time.getTime());
+    return times.length === 0 ? null : new Date(Math.min(...times));
+  }
+
+  async fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
+    const job = this.#jobs.get(input.jobId);
+    if (!job || job.nextRunAt?.getTime() !== input.expectedNextRunAt.getTime())
+      return { advanced: false, created: [] };
+    const created: Run[] = [];
+    for (const run of input.runs) {
+      if (run.dedupeKey !== null && this.#runs.byDedupeKey(run.dedupeKey)) continue;
+      created.push(copy(this.#runs.add(run)));
+    }
+    const nextRunAt = input.nextRunAt === null ? null : new Date(input.nextRunAt);
+    this.#jobs.modify(job, job, (stored) => {
+      stored.nextRunAt = nextRunAt;
+    });
+    return { advanced: true, created };
+  }
+
+  async createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+    const duplicate = input.run.dedupeKey === null ? undefined : this.#runs.byDedupeKey(input.run.dedupeKey);
+    if (duplicate) return { created: false, reason: 'duplicate', run: copy(duplicate) };
+    if (input.rejectIfActive) {
+      const active = this.#runs.queue.activeRun(input.run.concurrencyKey, input.now);
+      if (active) return { created: false, reason: 'active', run: copy(active) };
+    }
+    return { created: true, run: copy(this.#runs.add(input.run)) };
+  }
+
+  async claimRuns(input: {
+    workerId: string;
+    now: Date;
+    limit: number;
+    leaseMs: number;
+  }): Promise<ClaimResult> {
+    const { claimed, skipped } = this.#runs.claim(input);
+    return { claimed: claimed.map(copy), skipped: skipped.map(copy) };
+  }
+
+  async renewLease(input: {
+    runId: string;
+    workerId: string;
+    now: Date;
+    leaseMs: number;
+    progress?: RunProgress | null;
+    logs?: RunLogLine[];
+  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+    const run = this.#runs.get(input.runId);
+    if (run?.status !== 'running' || run.workerId !== input.workerId)
+      return { ok: false, cancelRequested: false };
+    this.#runs.queue.moveLease(run, () => {
+      run.leaseUntil = new Date(input.now.getTime() + input.leaseMs);
+    });
+    if (input.progress !== undefined) run.progress = copy(input.progress);
+    if (input.logs !== undefined) run.logs = copy(input.logs);
+    return { ok: true, cancelRequested: run.cancelRequested };
+  }
+
+  async finishRun(input: FinishRunInput): Promise<Run | null> {
+    const run = this.#runs.get(input.runId);
+    if (run?.status !== 'running') return null;
+    const holds =
+      input.fence === 'expired'
+        ? run.leaseUntil !== null && run.leaseUntil.getTime() < input.now.getTime()
+        : run.workerId === input.fence.workerId;
+    if (!holds) return null;
+    this.#runs.settle(run, input);
+    if (
+      input.followUp &&
+      !(input.followUp.dedupeKey !== null && this.#runs.byDedupeKey(input.followUp.dedupeKey))
+    ) {
+      this.#runs.add(input.followUp);
+    }
+    return copy(run);
+  }
+
+  async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
+    const expired: Run[] = [];
+    if (query.limit <= 0) return expired;
+    for (const run of this.#runs.queue.expired(query.now)) {
+      expired.push(copy(run));
+      if (expired.length >= query.limit) break;
+    }
+    return expired;
+  }
+
+  async cancelRun(input: { runId: string; now: Date; by: string | null }): Promise<Run | null> {
+    const run = this.#runs.get(input.runId);
+    if (!run) return null;
+    if (run.status === 'pending') {
+      const message = input.by ? `cancelled by ${input.by}` : 'cancelled';
+      this.#runs.cancelPending(run, input.now, { code: 'cancelled', message });
+    } else if (run.status === 'running') {
+      run.cancelRequested = true;
+    }
+    return copy(run);
+  }
+
+  // ---- admin ----
+
+  async insertJob(input: NewJob): Promise<Job> {
+    const job: Job = { ...copy(input), id: globalThis.crypto.randomUUID(), version: 1 };
+    this.#jobs.insert(job);
+    return copy(job);
+  }
+
+  async getJob(id: string): Promise<Job | null> {
+    const job = this.#jobs.get(id);
+    return job ? copy(job) : null;
+  }
+
+  async findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
+    const job = this.#jobs.byName(tenantId, name);
+    return job ? copy(job) : null;
+  }
+
+  async listJobs(filter: JobFilter): Promise<Job[]> {
+    const jobs: Job[] = [];
+    for (const job of this.#jobs.all()) {
+      if (!inTenants(filter.tenantIds, job.tenantId)) continue;
+      if (filter.enabled !== undefined && job.enabled !== filter.enabled) continue;
+      jobs.push(job);
+    }
+    return jobs.sort(byNameThenTenant).map(copy);
+  }
+
+  async updateJob(input: {
+    id: string;
+    expectedVersion: number;
+    patch: JobPatch;
+    now: Date;
+  }): Promise<Job | null> {
+    const job = this.#jobs.get(input.id);
+    if (!job || job.version !== input.expectedVersion) return null;
+    const patch = Object.fromEntries(
+      Object.entries(copy(input.patch)).filter(
+        ([key, value]) => value !== undefined && !FROZEN_FIELDS.has(key),
+      ),
+    ) as JobPatch;
+    const target = {
+      tenantId: patch.tenantId !== undefined ? patch.tenantId : job.tenantId,
+      name: patch.name ?? job.name,
+    };
+    this.#jobs.modify(job, target, (stored) => {
+      Object.assign(stored, patch, { version: stored.version + 1, updatedAt: new Date(input.now) });
+    });
+    return copy(job);
+  }
+
+  async deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+    const job = this.#jobs.get(input.id);
+    if (!job) return false;
+    this.#jobs.delete(job);
+    for (const run of this.#runs.ofJob(job.id)) {
+      if (run.status !== 'pending') continue;
+      this.#runs.cancelPending(run, input.now, {
+        code: 'job_deleted',
+        message: `job "${job.name}" was deleted`,
+      });
+    }
+    return true;
+  }
+
+  async getRun(id: string): Promise<Run | null> {
+    const run = this.#runs.get(id);
+    return run ? copy(run) : null;
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    return listRunsPage(this.#runs.all(), filter);
+  }
+
+  async failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+    const stale = [...this.#runs.all()].filter(
+      (run) =>
+        run.status === 'running' &&
+        run.startedAt !== null &&
+        run.startedAt.getTime() < input.startedBefore.getTime(),
+    );
+    for (const run of stale)
+      this.#runs.settle(run, { now: input.now, status: 'failed', result: null, error: input.error });
+    return stale.map(copy);
+  }
+
+  async pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
+    return this.#runs.prune(input.finishedBefore, input.tenantIds);
+  }
+
+  async countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {
+    return countRunsByDay(this.#runs.all(), query);
+  }
+
+  async countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#runs.all(), query.tenantIds);
+  }
+
+  async executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
+    return summarizeExecutors(this.#runs.all(), query.tenantIds);
+  }
+
+  async nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null> {
+    for (const job of this.#jobs.scheduled()) {
+      if (inTenants(query.tenantIds, job.tenantId)) return new Date(job.nextRunAt as Date);
+    }
+    return null;
+  }
+
+  async hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
+    allowed: boolean;
+    retryAfterMs: number;
+  }> {
+    return this.#limiter.hit(input);
+  }
+
+  /** Job bookkeeping of a run that just finished (called in the same step as the finish). */
+  #recordOutcome(run: Run): void {
+    const job = run.jobId === null ? undefined : this.#jobs.get(run.jobId);
+    if (!job || run.status === 'skipped') return;
+    job.lastRunAt = run.startedAt === null ? null : new Date(run.startedAt);
+    job.lastRunId = run.id;
+    job.lastStatus = run.status;
+    if (run.status === 'failed') job.lastError = run.error?.message ?? 'failed';
+    else if (run.status === 'succeeded') job.lastError = null;
+    job.lastDurationMs = run.durationMs;
+    job.runCount += 1;
+    if (run.status === 'failed') job.errorCount += 1;
+  }
+}

@@ -1,0 +1,44 @@
+/** An argument of a Redis command. */
+export type RedisArgument = string | number | Buffer;
+
+/**
+ * The Redis client the store uses, typed structurally: an ioredis `Redis` (or `Cluster`) fits,
+ * and so does any client with the same `call` / `pipeline` / `duplicate` shape.
+ */
+export interface RedisClientLike {
+  /** Send one command and resolve with its raw reply. */
+  call(command: string, ...args: RedisArgument[]): Promise<unknown>;
+  /** Batch commands in one round trip (not a transaction). */
+  pipeline(): RedisPipelineLike;
+  /** A new connection with the same options, used for `SUBSCRIBE`; the store closes it. */
+  duplicate(override?: { autoResubscribe?: boolean }): RedisSubscriberLike;
+}
+
+/** A batch of commands sent in one round trip. */
+export interface RedisPipelineLike {
+  /** Queue one command. */
+  call(command: string, ...args: RedisArgument[]): unknown;
+  /** Send the batch; each entry is `[error, reply]`. */
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** The connection the store opens (with `duplicate()`) to receive events. */
+export interface RedisSubscriberLike {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** Run a pipeline and return its replies, rejecting with the first command error. */
+export async function execPipeline(pipeline: RedisPipelineLike): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (results === null) throw new Error('redis pipeline was discarded (the connection closed)');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}

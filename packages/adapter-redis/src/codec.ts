@@ -1,0 +1,264 @@
+import type { Job, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
+import { claimMember, historyMember, jobNameKey, tenantToken } from './keys.js';
+
+/**
+ * How each field is kept in its hash: instants as epoch-ms text, numbers as text, booleans as
+ * `1`/`0`, structured values as JSON text. A null value is an absent field.
+ */
+type Kind = 'string' | 'number' | 'boolean' | 'date' | 'json' | 'runTasks' | 'logs';
+
+interface FieldSpec {
+  kind: Kind;
+  nullable: boolean;
+}
+
+const req = (kind: Kind): FieldSpec => ({ kind, nullable: false });
+const opt = (kind: Kind): FieldSpec => ({ kind, nullable: true });
+
+const JOB_FIELDS: Record<keyof Job, FieldSpec> = {
+  id: req('string'),
+  name: req('string'),
+  tenantId: opt('string'),
+  description: opt('string'),
+  schedule: req('string'),
+  timezone: req('string'),
+  tasks: req('json'),
+  params: req('json'),
+  enabled: req('boolean'),
+  pausedNote: opt('string'),
+  overlap: req('string'),
+  misfire: req('string'),
+  catchUpLimit: req('number'),
+  misfireGraceMs: opt('number'),
+  timeoutMs: opt('number'),
+  retry: opt('json'),
+  jitterMs: req('number'),
+  priority: req('number'),
+  activeFrom: opt('date'),
+  activeUntil: opt('date'),
+  nextRunAt: opt('date'),
+  lastRunAt: opt('date'),
+  lastRunId: opt('string'),
+  lastStatus: opt('string'),
+  lastError: opt('string'),
+  lastDurationMs: opt('number'),
+  runCount: req('number'),
+  errorCount: req('number'),
+  createdAt: req('date'),
+  createdBy: opt('string'),
+  updatedAt: req('date'),
+  updatedBy: opt('string'),
+  version: req('number'),
+  metadata: req('json'),
+};
+
+const RUN_FIELDS: Record<keyof Run, FieldSpec> = {
+  id: req('string'),
+  jobId: opt('string'),
+  jobName: opt('string'),
+  executor: req('string'),
+  tenantId: opt('string'),
+  trigger: req('string'),
+  status: req('string'),
+  tasks: req('runTasks'),
+  scheduledFor: opt('date'),
+  runAt: req('date'),
+  createdAt: req('date'),
+  startedAt: opt('date'),
+  finishedAt: opt('date'),
+  durationMs: opt('number'),
+  params: req('json'),
+  result: opt('json'),
+  error: opt('json'),
+  attempt: req('number'),
+  maxAttempts: req('number'),
+  parentRunId: opt('string'),
+  triggeredBy: opt('string'),
+  workerId: opt('string'),
+  leaseUntil: opt('date'),
+  priority: req('number'),
+  overlap: req('string'),
+  concurrencyKey: req('string'),
+  dedupeKey: opt('string'),
+  timeoutMs: opt('number'),
+  cancelRequested: req('boolean'),
+  progress: opt('json'),
+  logs: req('logs'),
+};
+
+/** Fields of a job that `updateJob` may write (the rest are identity or bookkeeping). */
+export const PATCHABLE_JOB_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys(JOB_FIELDS).filter(
+    (field) =>
+      ![
+        'id',
+        'version',
+        'createdAt',
+        'createdBy',
+        'lastRunAt',
+        'lastRunId',
+        'runCount',
+        'errorCount',
+      ].includes(field),
+  ),
+);
+
+const msOrNull = (date: Date | null): number | null => (date === null ? null : date.getTime());
+const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function encodeValue(kind: Kind, value: unknown): string {
+  switch (kind) {
+    case 'string':
+      return String(value);
+    case 'number':
+      return String(value as number);
+    case 'boolean':
+      return value ? '1' : '0';
+    case 'date':
+      return String((value as Date).getTime());
+    case 'json':
+      return JSON.stringify(value);
+    case 'runTasks':
+      return JSON.stringify(
+        (value as RunTask[]).map((task) => ({
+          ...task,
+          startedAt: msOrNull(task.startedAt),
+          finishedAt: msOrNull(task.finishedAt),
+        })),
+      );
+    case 'logs':
+      return JSON.stringify((value as RunLogLine[]).map((line) => ({ ...line, at: line.at.getTime() })));
+  }
+}
+
+function decodeValue(kind: Kind, text: string): unknown {
+  switch (kind) {
+    case 'string':
+      return text;
+    case 'number':
+      return Number(text);
+    case 'boolean':
+      return text === '1';
+    case 'date':
+      return new Date(Number(text));
+    case 'json':
+      return JSON.parse(text);
+    case 'runTasks':
+      return (
+        JSON.parse(text) as (Omit<RunTask, 'startedAt' | 'finishedAt'> & Record<string, number | null>)[]
+      ).map((task) => ({
+        ...task,
+        startedAt: dateOrNull(task.startedAt ?? null),
+        finishedAt: dateOrNull(task.finishedAt ?? null),
+      }));
+    case 'logs':
+      return (JSON.parse(text) as (Omit<RunLogLine, 'at'> & { at: number })[]).map((line) => ({
+        ...line,
+        at: new Date(line.at),
+      }));
+  }
+}
+
+/** One field as hash text, or null when the value is null (the field is then absent). */
+export function encodeField(spec: FieldSpec, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return encodeValue(spec.kind, value);
+}
+
+function encodeRecord(specs: Record<string, FieldSpec>, record: Record<string, unknown>): string[] {
+  const pairs: string[] = [];
+  for (const [field, spec] of Object.entries(specs)) {
+    const text = encodeField(spec, record[field]);
+    if (text !== null) pairs.push(field, text);
+  }
+  return pairs;
+}
+
+function decodeRecord<T>(what: string, specs: Record<string, FieldSpec>, hash: Record<string, string>): T {
+  const record: Record<string, unknown> = {};
+  for (const [field, spec] of Object.entries(specs)) {
+    const text = hash[field];
+    if (text === undefined) {
+      if (!spec.nullable) throw new Error(`${what} ${hash.id ?? '?'} is missing its "${field}" field`);
+      record[field] = null;
+    } else {
+      record[field] = decodeValue(spec.kind, text);
+    }
+  }
+  return record as T;
+}
+
+/** A Redis hash reply (flat array or object) as an object; null when the hash is absent. */
+export function hashReply(reply: unknown): Record<string, string> | null {
+  if (reply === null || reply === undefined) return null;
+  if (Array.isArray(reply)) {
+    if (reply.length === 0) return null;
+    const hash: Record<string, string> = {};
+    for (let index = 0; index + 1 < reply.length; index += 2)
+      hash[String(reply[index])] = String(reply[index + 1]);
+    return hash;
+  }
+  if (typeof reply === 'object') {
+    const entries = Object.entries(reply as Record<string, unknown>);
+    return entries.length === 0
+      ? null
+      : Object.fromEntries(entries.map(([key, value]) => [key, String(value)]));
+  }
+  throw new Error(`unexpected hash reply: ${String(reply)}`);
+}
+
+/** Hash fields of a new job, with the internal `_tk` (tenant token) and `_nk` (name key). */
+export function encodeNewJob(job: NewJob, id: string): string[] {
+  return [
+    ...encodeRecord(JOB_FIELDS, { ...job, id, version: 1 }),
+    '_tk',
+    tenantToken(job.tenantId),
+    '_nk',
+    jobNameKey(job.tenantId, job.name),
+  ];
+}
+
+/** The job in a hash reply, or null when absent. */
+export function decodeJob(reply: unknown): Job | null {
+  const hash = hashReply(reply);
+  return hash ? decodeRecord<Job>('job', JOB_FIELDS, hash) : null;
+}
+
+/** A patch as fields to set and fields to delete (null values); unknown and frozen fields are ignored. */
+export function encodeJobPatch(patch: Record<string, unknown>): { set: string[]; unset: string[] } {
+  const set: string[] = [];
+  const unset: string[] = [];
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined || !PATCHABLE_JOB_FIELDS.has(field)) continue;
+    const text = encodeField(JOB_FIELDS[field as keyof Job], value);
+    if (text === null) unset.push(field);
+    else set.push(field, text);
+  }
+  return { set, unset };
+}
+
+/** Hash fields of a new run, with the internal `_tk`, `_ck` (claim member) and `_h` (history member). */
+export function encodeNewRun(run: NewRun, id: string): string[] {
+  return [
+    ...encodeRecord(RUN_FIELDS, { ...run, id }),
+    '_tk',
+    tenantToken(run.tenantId),
+    '_ck',
+    claimMember(run.runAt, run.createdAt, id),
+    '_h',
+    historyMember(run.createdAt, id),
+  ];
+}
+
+/** The run in a hash reply, or null when absent. */
+export function decodeRun(reply: unknown): Run | null {
+  const hash = hashReply(reply);
+  return hash ? decodeRecord<Run>('run', RUN_FIELDS, hash) : null;
+}
+
+/** Encoders for the single run fields scripts write from TypeScript values. */
+export const runField = {
+  json: (value: unknown): string => encodeField(opt('json'), value) ?? '',
+  tasks: (tasks: RunTask[]): string => encodeValue('runTasks', tasks),
+  logs: (logs: RunLogLine[]): string => encodeValue('logs', logs),
+};

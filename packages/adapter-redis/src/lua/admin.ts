@@ -1,0 +1,149 @@
+/** Lua bodies of the admin part: job writes, the stale sweep, retention and rate limits. */
+
+/** insertJob. ARGV: id, name key, tenant token, field count, fields. Returns 1, or 0 when the name is taken. */
+export const INSERT_JOB = `
+local id, nk, tk = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HSETNX', K.names, nk, id) == 0 then return 0 end
+local fields = read_pairs(4)
+redis.call('HSET', K.job(id), unpack(fields))
+redis.call('SADD', K.jobs, id)
+redis.call('SADD', K.jobs_t(tk), id)
+reindex_due(id, tk)
+return 1
+`;
+
+/**
+ * updateJob, a compare-and-set on version. ARGV: id, expected version, name key, tenant token,
+ * now, set count, fields to set, unset count, fields to delete.
+ * Returns { 'ok', job hash }, { 'stale' } or { 'conflict', holder id }.
+ */
+export const UPDATE_JOB = `
+local id, expected, nk, tk, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local job = K.job(id)
+local current = redis.call('HMGET', job, 'version', '_nk', '_tk')
+if not current[1] or current[1] ~= expected then return { 'stale' } end
+if nk ~= current[2] then
+  local holder = redis.call('HGET', K.names, nk)
+  if holder and holder ~= id then return { 'conflict', holder } end
+  redis.call('HDEL', K.names, current[2])
+  redis.call('HSET', K.names, nk, id)
+end
+if tk ~= current[3] then
+  redis.call('SREM', K.jobs_t(current[3]), id)
+  redis.call('SADD', K.jobs_t(tk), id)
+  redis.call('ZREM', K.due_t(current[3]), id)
+end
+local set, i = read_pairs(6)
+local unset = read_pairs(i)
+if #set > 0 then redis.call('HSET', job, unpack(set)) end
+if #unset > 0 then redis.call('HDEL', job, unpack(unset)) end
+redis.call('HSET', job, '_nk', nk, '_tk', tk, 'updatedAt', now)
+redis.call('HINCRBY', job, 'version', 1)
+reindex_due(id, tk)
+return { 'ok', job_reply(id) }
+`;
+
+/** deleteJob. ARGV: id, now. Cancels the job's pending runs (code job_deleted). Returns 1, or 0 if absent. */
+export const DELETE_JOB = `
+local id, now = ARGV[1], ARGV[2]
+local job = K.job(id)
+local f = redis.call('HMGET', job, '_nk', '_tk', 'name')
+if not f[2] then return 0 end
+if redis.call('HGET', K.names, f[1]) == id then redis.call('HDEL', K.names, f[1]) end
+redis.call('SREM', K.jobs, id)
+redis.call('SREM', K.jobs_t(f[2]), id)
+redis.call('ZREM', K.due, id)
+redis.call('ZREM', K.due_t(f[2]), id)
+redis.call('DEL', job)
+local error_json = cjson.encode({ code = 'job_deleted', message = 'job "' .. f[3] .. '" was deleted' })
+for _, run_id in ipairs(redis.call('SMEMBERS', K.job_pending(id))) do
+  local r = read_run(run_id)
+  if r and r.status == 'pending' then end_pending(run_id, r, 'cancelled', now, error_json) end
+end
+redis.call('DEL', K.job_pending(id))
+return 1
+`;
+
+/**
+ * failStaleRuns, one batch. ARGV: startedBefore, now, error JSON, lastError, batch size.
+ * Returns { entries looked at, failed run hashes }.
+ */
+export const FAIL_STALE_RUNS = `
+local now, error_json, last_error = ARGV[2], ARGV[3], ARGV[4]
+local ids = redis.call('ZRANGEBYSCORE', K.running, '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
+local stale = {}
+for _, id in ipairs(ids) do
+  local r = read_run(id)
+  if r and r.status == 'running' then table.insert(stale, r)
+  else redis.call('ZREM', K.running, id) end
+end
+-- In creation order, so a job's bookkeeping ends on its newest run (its latest slot).
+table.sort(stale, function(a, b) return a._h < b._h end)
+local failed = {}
+for _, r in ipairs(stale) do
+  settle(r.id, r, 'failed', now, '', error_json, nil, nil, last_error)
+  table.insert(failed, run_reply(r.id))
+end
+return { #ids, failed }
+`;
+
+/**
+ * pruneRuns, one batch: deletes terminal runs finished before ARGV[1], walking the finished
+ * indexes (per status, globally or for the tenant tokens given). ARGV: finishedBefore, batch size,
+ * tenant count, tenant tokens. Returns { entries looked at, runs deleted }.
+ */
+export const PRUNE_RUNS = `
+local before, budget = ARGV[1], tonumber(ARGV[2])
+local tenants = {}
+for j = 1, tonumber(ARGV[3]) do tenants[j] = ARGV[3 + j] end
+local sources = {}
+for _, st in ipairs({ 'succeeded', 'failed', 'cancelled', 'skipped' }) do
+  if #tenants == 0 then table.insert(sources, K.fin(st))
+  else for _, tk in ipairs(tenants) do table.insert(sources, K.fin_t(st, tk)) end end
+end
+local looked, deleted = 0, 0
+for _, source in ipairs(sources) do
+  if looked >= budget then break end
+  local ids = redis.call('ZRANGEBYSCORE', source, '-inf', '(' .. before, 'LIMIT', 0, budget - looked)
+  for _, id in ipairs(ids) do
+    looked = looked + 1
+    local r = read_run(id)
+    if r == nil or r.status == 'pending' or r.status == 'running' then
+      redis.call('ZREM', source, id)
+    else
+      redis.call('ZREM', K.fin(r.status), id)
+      redis.call('ZREM', K.fin_t(r.status, r._tk), id)
+      redis.call('ZREM', K.h, r._h)
+      redis.call('ZREM', K.h_t(r._tk), r._h)
+      redis.call('ZREM', K.h_s(r.status), r._h)
+      if r.jobId then redis.call('ZREM', K.h_j(r.jobId), r._h) end
+      redis.call('ZREM', K.h_e(r.executor), r._h)
+      if r.dedupeKey and redis.call('HGET', K.dedupe, r.dedupeKey) == id then
+        redis.call('HDEL', K.dedupe, r.dedupeKey)
+      end
+      redis.call('DEL', K.run(id))
+      deleted = deleted + 1
+    end
+  end
+end
+return { looked, deleted }
+`;
+
+/**
+ * hitRateLimit: a sliding window of hit instants in a sorted set. ARGV: key, limit, windowMs,
+ * now, windowStart (now - windowMs), member, ttlMs. Returns { allowed (0/1), retryAfterMs }.
+ */
+export const HIT_RATE_LIMIT = `
+local key = K.rate(ARGV[1])
+local limit, window, now = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[5])
+if limit <= 0 then return { 0, window } end
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  local blocking = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return { 0, math.max(0, tonumber(blocking[2]) + window - now) }
+end
+redis.call('ZADD', key, ARGV[4], ARGV[6])
+redis.call('PEXPIRE', key, ARGV[7])
+return { 1, 0 }
+`;

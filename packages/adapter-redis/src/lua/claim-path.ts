@@ -1,0 +1,157 @@
+/**
+ * Lua bodies of the claim path. Each runs atomically inside Redis, so every step holds with any
+ * number of store instances and processes. `KEYS[1]` is the key root; arguments are in `ARGV`.
+ */
+
+/**
+ * fireSlot. ARGV: jobId, expectedNextRunAt (ms), nextRunAt (ms or ''), run count, then per run:
+ * id, field count, fields. Returns { advanced (0/1), run hashes created... }.
+ */
+export const FIRE_SLOT = `
+local job_id, expected, next_run_at = ARGV[1], ARGV[2], ARGV[3]
+local job = K.job(job_id)
+local current = redis.call('HMGET', job, 'nextRunAt', '_tk')
+if not current[2] or current[1] ~= expected then return { 0 } end
+local reply = { 1 }
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  local id = ARGV[i]
+  local fields
+  fields, i = read_pairs(i + 1)
+  if not dedupe_holder(field_of(fields, 'dedupeKey')) then
+    create_run(id, fields)
+    table.insert(reply, run_reply(id))
+  end
+end
+set_or_clear(job, 'nextRunAt', next_run_at)
+reindex_due(job_id, current[2])
+return reply
+`;
+
+/**
+ * createRun. ARGV: id, now, rejectIfActive (0/1), field count, fields.
+ * Returns { 'created' | 'duplicate' | 'active', run hash }.
+ */
+export const CREATE_RUN = `
+local id, now, reject = ARGV[1], ARGV[2], ARGV[3] == '1'
+local fields = read_pairs(4)
+local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
+if existing then return { 'duplicate', run_reply(existing) } end
+if reject then
+  local ck = field_of(fields, 'concurrencyKey')
+  local running = redis.call('SRANDMEMBER', K.ck_running(ck))
+  if running then return { 'active', run_reply(running) } end
+  local due = redis.call('ZRANGEBYSCORE', K.ck_pending(ck), '-inf', now, 'LIMIT', 0, 1)
+  if due[1] then return { 'active', run_reply(due[1]) } end
+end
+create_run(id, fields)
+return { 'created', run_reply(id) }
+`;
+
+/**
+ * claimRuns. ARGV: workerId, now, limit, leaseUntil, skip error JSON, promotion cap.
+ * Pending runs wait in 'waiting' (by runAt); the due ones move to 'ready' (score priority,
+ * member runAt:createdAt:id), so a claim looks only at due runs. A queued run whose key is busy is
+ * parked in 'blocked:<key>' until that key's last exclusive run ends.
+ * Returns { claimed run hashes, skipped run hashes }.
+ */
+export const CLAIM_RUNS = `
+local worker, now, limit, lease_until, skip_error = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local now_ms = tonumber(now)
+local due = redis.call('ZRANGEBYSCORE', K.waiting, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
+for _, id in ipairs(due) do
+  redis.call('ZREM', K.waiting, id)
+  local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
+  if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
+end
+local claimed, skipped = {}, {}
+local started = 0
+while started < limit do
+  local batch = redis.call('ZRANGE', K.ready, 0, 31)
+  if #batch == 0 then break end
+  for _, member in ipairs(batch) do
+    if started >= limit then break end
+    redis.call('ZREM', K.ready, member)
+    local id = string.match(member, '([^:]+)$')
+    local r = read_run(id)
+    if r == nil or r.status ~= 'pending' then
+      -- a stale entry: the run ended or was pruned meanwhile
+    elseif tonumber(r.runAt) > now_ms then
+      -- promoted by a caller whose clock was ahead: back to waiting
+      redis.call('ZADD', K.waiting, r.runAt, id)
+    elseif r.overlap ~= 'allow' and redis.call('SCARD', K.ck_exclusive(r.concurrencyKey)) > 0 then
+      if r.overlap == 'skip' then
+        end_pending(id, r, 'skipped', now, skip_error)
+        table.insert(skipped, run_reply(id))
+      else
+        redis.call('SADD', K.blocked(r.concurrencyKey), id)
+      end
+    else
+      start_run(id, r, worker, now, lease_until)
+      started = started + 1
+      table.insert(claimed, run_reply(id))
+    end
+  end
+end
+return { claimed, skipped }
+`;
+
+/**
+ * renewLease. ARGV: runId, workerId, leaseUntil, progress mode ('keep' | 'set'), progress JSON
+ * ('' for null), logs mode ('keep' | 'set'), logs JSON. Returns { ok, cancelRequested }.
+ */
+export const RENEW_LEASE = `
+local id, worker, lease_until = ARGV[1], ARGV[2], ARGV[3]
+local r = read_run(id)
+if r == nil or r.status ~= 'running' or r.workerId ~= worker then return { 0, 0 } end
+local key = K.run(id)
+redis.call('HSET', key, 'leaseUntil', lease_until)
+redis.call('ZADD', K.leases, lease_until, id)
+if ARGV[4] == 'set' then set_or_clear(key, 'progress', ARGV[5]) end
+if ARGV[6] == 'set' then redis.call('HSET', key, 'logs', ARGV[7]) end
+if r.cancelRequested == '1' then return { 1, 1 } end
+return { 1, 0 }
+`;
+
+/**
+ * finishRun. ARGV: runId, fence worker ('' = lease expired), now, status, result JSON, error
+ * JSON, tasks mode/JSON, logs mode/JSON, lastError, follow-up flag, then (id, field count, fields).
+ * Returns the finished run hash, or nil when the fence does not hold.
+ */
+export const FINISH_RUN = `
+local id, fence, now, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local r = read_run(id)
+if r == nil or r.status ~= 'running' then return nil end
+if fence == '' then
+  if not r.leaseUntil or tonumber(r.leaseUntil) >= tonumber(now) then return nil end
+elseif r.workerId ~= fence then
+  return nil
+end
+local tasks, logs = nil, nil
+if ARGV[7] == 'set' then tasks = ARGV[8] end
+if ARGV[9] == 'set' then logs = ARGV[10] end
+settle(id, r, status, now, ARGV[5], ARGV[6], tasks, logs, ARGV[11])
+local finished = run_reply(id)
+if ARGV[12] == '1' then
+  local follow_id = ARGV[13]
+  local fields = read_pairs(14)
+  if not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
+end
+return finished
+`;
+
+/**
+ * cancelRun. ARGV: runId, now, error JSON. A pending run is cancelled, a running one gets
+ * cancelRequested. Returns the run hash, or nil when there is no such run.
+ */
+export const CANCEL_RUN = `
+local id, now = ARGV[1], ARGV[2]
+local r = read_run(id)
+if r == nil then return nil end
+if r.status == 'pending' then
+  end_pending(id, r, 'cancelled', now, ARGV[3])
+elseif r.status == 'running' then
+  redis.call('HSET', K.run(id), 'cancelRequested', '1')
+end
+return run_reply(id)
+`;

@@ -1,0 +1,266 @@
+/**
+ * Lua shared by every script: key names (built from `KEYS[1]`, the `<prefix>:` root, so an
+ * ioredis `keyPrefix` applies to them too) and the index moves of each run transition. Every
+ * transition of a run goes through these helpers, so the indexes and counters stay in step.
+ *
+ * Replies name runs and jobs by reference (`run_reply(id)`) and are read out when the script
+ * ends. The reply is also kept, as references, under the request key `KEYS[2]` for a minute:
+ * when a connection drops after Redis ran a script but before its reply arrived, ioredis sends
+ * the same command again, and the script then answers from that record instead of acting twice.
+ */
+export const PRELUDE = `
+local P = KEYS[1]
+local REQUEST = KEYS[2]
+local K = {}
+function K.job(id) return P .. 'job:' .. id end
+K.jobs = P .. 'jobs'
+function K.jobs_t(tk) return P .. 'jobs:t:' .. tk end
+K.due = P .. 'jobs:due'
+function K.due_t(tk) return P .. 'jobs:due:t:' .. tk end
+K.names = P .. 'jobs:names'
+function K.job_pending(job_id) return P .. 'jobs:pending-runs:' .. job_id end
+function K.run(id) return P .. 'run:' .. id end
+K.dedupe = P .. 'runs:dedupe'
+K.pending = P .. 'runs:pending'
+K.waiting = P .. 'runs:waiting'
+K.ready = P .. 'runs:ready'
+function K.blocked(ck) return P .. 'runs:blocked:' .. ck end
+function K.ck_pending(ck) return P .. 'keys:pending:' .. ck end
+function K.ck_running(ck) return P .. 'keys:running:' .. ck end
+function K.ck_exclusive(ck) return P .. 'keys:exclusive:' .. ck end
+K.leases = P .. 'runs:leases'
+K.running = P .. 'runs:running'
+function K.fin(st) return P .. 'runs:finished:' .. st end
+function K.fin_t(st, tk) return P .. 'runs:finished:' .. st .. ':t:' .. tk end
+K.h = P .. 'runs:history'
+function K.h_t(tk) return P .. 'runs:history:t:' .. tk end
+function K.h_s(st) return P .. 'runs:history:s:' .. st end
+function K.h_j(job_id) return P .. 'runs:history:j:' .. job_id end
+function K.h_e(ex) return P .. 'runs:history:e:' .. ex end
+function K.active(tk) return P .. 'stats:active:' .. tk end
+function K.exec(tk) return P .. 'stats:executors:' .. tk end
+K.tenants = P .. 'stats:tenants'
+function K.rate(key) return P .. 'ratelimit:' .. key end
+
+local RUN_FIELDS = { 'status', 'runAt', 'priority', 'overlap', 'concurrencyKey', 'executor', 'jobId',
+  'startedAt', 'leaseUntil', 'workerId', 'dedupeKey', 'cancelRequested', 'finishedAt', '_tk', '_ck', '_h' }
+
+-- The fields scripts decide on, or nil when the run does not exist.
+local function read_run(id)
+  local values = redis.call('HMGET', K.run(id), unpack(RUN_FIELDS))
+  if not values[1] then return nil end
+  local r = { id = id }
+  for i, field in ipairs(RUN_FIELDS) do
+    if values[i] then r[field] = values[i] end
+  end
+  return r
+end
+
+local RUN_REF, JOB_REF = '__cronkeeper_run__', '__cronkeeper_job__'
+local function run_reply(id) return { RUN_REF, id } end
+local function job_reply(id) return { JOB_REF, id } end
+
+local function materialize(node)
+  if type(node) ~= 'table' then return node end
+  if node[1] == RUN_REF then return redis.call('HGETALL', K.run(node[2])) end
+  if node[1] == JOB_REF then return redis.call('HGETALL', K.job(node[2])) end
+  local out = {}
+  for i, child in ipairs(node) do out[i] = materialize(child) end
+  return out
+end
+
+-- Reads a run record given as (count, field, value, ...) from ARGV at position i; returns the
+-- field list and the next position.
+local function read_pairs(i)
+  local n = tonumber(ARGV[i])
+  local pairs_ = {}
+  for j = 1, n do pairs_[j] = ARGV[i + j] end
+  return pairs_, i + n + 1
+end
+
+local function field_of(fields, name)
+  for j = 1, #fields, 2 do
+    if fields[j] == name then return fields[j + 1] end
+  end
+  return nil
+end
+
+-- The run holding a dedupe key, if it still exists.
+local function dedupe_holder(key)
+  if not key then return nil end
+  local id = redis.call('HGET', K.dedupe, key)
+  if id and redis.call('EXISTS', K.run(id)) == 1 then return id end
+  return nil
+end
+
+local function set_status(id, r, status)
+  redis.call('ZREM', K.h_s(r.status), r._h)
+  redis.call('ZADD', K.h_s(status), 0, r._h)
+  r.status = status
+  redis.call('HSET', K.run(id), 'status', status)
+end
+
+local function add_pending(id, r)
+  redis.call('ZADD', K.pending, r.runAt, id)
+  redis.call('ZADD', K.waiting, r.runAt, id)
+  redis.call('ZADD', K.ck_pending(r.concurrencyKey), r.runAt, id)
+  if r.jobId then redis.call('SADD', K.job_pending(r.jobId), id) end
+  redis.call('HINCRBY', K.active(r._tk), 'pending', 1)
+end
+
+local function remove_pending(id, r)
+  redis.call('ZREM', K.pending, id)
+  redis.call('ZREM', K.waiting, id)
+  redis.call('ZREM', K.ready, r._ck)
+  redis.call('SREM', K.blocked(r.concurrencyKey), id)
+  redis.call('ZREM', K.ck_pending(r.concurrencyKey), id)
+  if r.jobId then redis.call('SREM', K.job_pending(r.jobId), id) end
+  redis.call('HINCRBY', K.active(r._tk), 'pending', -1)
+end
+
+local function add_running(id, r)
+  redis.call('ZADD', K.leases, r.leaseUntil or '+inf', id)
+  redis.call('ZADD', K.running, r.startedAt or '+inf', id)
+  redis.call('SADD', K.ck_running(r.concurrencyKey), id)
+  if r.overlap ~= 'allow' then redis.call('SADD', K.ck_exclusive(r.concurrencyKey), id) end
+  redis.call('HINCRBY', K.active(r._tk), 'running', 1)
+  redis.call('HINCRBY', K.exec(r._tk), 'running:' .. r.executor, 1)
+end
+
+-- Queued runs parked while their key was busy go back to the claim order once it frees.
+local function unblock(ck)
+  local parked = redis.call('SMEMBERS', K.blocked(ck))
+  for _, id in ipairs(parked) do
+    local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
+    if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
+  end
+  redis.call('DEL', K.blocked(ck))
+end
+
+local function remove_running(id, r)
+  redis.call('ZREM', K.leases, id)
+  redis.call('ZREM', K.running, id)
+  redis.call('SREM', K.ck_running(r.concurrencyKey), id)
+  if redis.call('SREM', K.ck_exclusive(r.concurrencyKey), id) == 1
+    and redis.call('SCARD', K.ck_exclusive(r.concurrencyKey)) == 0 then
+    unblock(r.concurrencyKey)
+  end
+  redis.call('HINCRBY', K.active(r._tk), 'running', -1)
+  redis.call('HINCRBY', K.exec(r._tk), 'running:' .. r.executor, -1)
+end
+
+-- A terminal run joins the finished indexes; per-executor lifetime counters count it unless skipped.
+local function add_finished(id, r)
+  if not r.finishedAt then return end
+  redis.call('ZADD', K.fin(r.status), r.finishedAt, id)
+  redis.call('ZADD', K.fin_t(r.status, r._tk), r.finishedAt, id)
+  if r.status == 'skipped' then return end
+  local ex = K.exec(r._tk)
+  redis.call('HINCRBY', ex, 'runs:' .. r.executor, 1)
+  if r.status == 'failed' then redis.call('HINCRBY', ex, 'errors:' .. r.executor, 1) end
+  local last = redis.call('HGET', ex, 'last:' .. r.executor)
+  if (not last) or tonumber(string.match(last, '^([^:]+)')) < tonumber(r.finishedAt) then
+    redis.call('HSET', ex, 'last:' .. r.executor, r.finishedAt .. ':' .. id)
+  end
+end
+
+local function create_run(id, fields)
+  local key = K.run(id)
+  redis.call('HSET', key, unpack(fields))
+  local r = read_run(id)
+  if r.dedupeKey then redis.call('HSET', K.dedupe, r.dedupeKey, id) end
+  redis.call('ZADD', K.h, 0, r._h)
+  redis.call('ZADD', K.h_t(r._tk), 0, r._h)
+  redis.call('ZADD', K.h_s(r.status), 0, r._h)
+  if r.jobId then redis.call('ZADD', K.h_j(r.jobId), 0, r._h) end
+  redis.call('ZADD', K.h_e(r.executor), 0, r._h)
+  redis.call('SADD', K.tenants, r._tk)
+  redis.call('HSET', K.exec(r._tk), 'seen:' .. r.executor, '1')
+  if r.status == 'pending' then add_pending(id, r)
+  elseif r.status == 'running' then add_running(id, r)
+  else add_finished(id, r) end
+  return r
+end
+
+local function start_run(id, r, worker, now, lease_until)
+  remove_pending(id, r)
+  set_status(id, r, 'running')
+  r.workerId, r.startedAt, r.leaseUntil = worker, now, lease_until
+  redis.call('HSET', K.run(id), 'workerId', worker, 'startedAt', now, 'leaseUntil', lease_until)
+  add_running(id, r)
+end
+
+-- A pending run ends without running (cancelled, skipped by the overlap policy, job deleted).
+local function end_pending(id, r, status, now, error_json)
+  remove_pending(id, r)
+  set_status(id, r, status)
+  r.finishedAt = now
+  redis.call('HSET', K.run(id), 'finishedAt', now, 'error', error_json)
+  add_finished(id, r)
+end
+
+local function set_or_clear(key, field, value)
+  if value == '' then redis.call('HDEL', key, field) else redis.call('HSET', key, field, value) end
+end
+
+-- A running run ends: terminal fields, lease cleared, indexes, then the job's bookkeeping.
+-- tasks and logs are nil to keep the stored ones.
+local function settle(id, r, status, now, result_json, error_json, tasks_json, logs_json, last_error)
+  local key = K.run(id)
+  remove_running(id, r)
+  set_status(id, r, status)
+  r.finishedAt = now
+  local duration = ''
+  if r.startedAt then duration = string.format('%d', math.max(0, tonumber(now) - tonumber(r.startedAt))) end
+  redis.call('HSET', key, 'finishedAt', now)
+  redis.call('HDEL', key, 'leaseUntil')
+  set_or_clear(key, 'durationMs', duration)
+  set_or_clear(key, 'result', result_json)
+  set_or_clear(key, 'error', error_json)
+  if tasks_json then redis.call('HSET', key, 'tasks', tasks_json) end
+  if logs_json then redis.call('HSET', key, 'logs', logs_json) end
+  add_finished(id, r)
+  if r.jobId and status ~= 'skipped' then
+    local job = K.job(r.jobId)
+    if redis.call('EXISTS', job) == 1 then
+      set_or_clear(job, 'lastRunAt', r.startedAt or '')
+      redis.call('HSET', job, 'lastRunId', id, 'lastStatus', status)
+      if status == 'failed' then redis.call('HSET', job, 'lastError', last_error)
+      elseif status == 'succeeded' then redis.call('HDEL', job, 'lastError') end
+      set_or_clear(job, 'lastDurationMs', duration)
+      redis.call('HINCRBY', job, 'runCount', 1)
+      if status == 'failed' then redis.call('HINCRBY', job, 'errorCount', 1) end
+    end
+  end
+end
+
+-- The due indexes follow the job's stored enabled flag and nextRunAt.
+local function reindex_due(id, tk)
+  local f = redis.call('HMGET', K.job(id), 'enabled', 'nextRunAt')
+  if f[1] == '1' and f[2] then
+    redis.call('ZADD', K.due, f[2], id)
+    redis.call('ZADD', K.due_t(tk), f[2], id)
+  else
+    redis.call('ZREM', K.due, id)
+    redis.call('ZREM', K.due_t(tk), id)
+  end
+end
+`;
+
+/** Wraps a script body: answer a repeated request from its record, else run it and record the reply. */
+export function replaySafe(body: string): string {
+  return `local function body()
+${body}
+end
+local previous = redis.call('GET', REQUEST)
+if previous then
+  local tree = cjson.decode(previous)
+  if tree == cjson.null then return nil end
+  return materialize(tree)
+end
+local tree = body()
+if tree == nil then redis.call('SET', REQUEST, 'null', 'PX', 60000)
+else redis.call('SET', REQUEST, cjson.encode(tree), 'PX', 60000) end
+return materialize(tree)
+`;
+}

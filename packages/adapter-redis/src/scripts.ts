@@ -1,0 +1,74 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { RedisArgument, RedisClientLike } from './client.js';
+import {
+  DELETE_JOB,
+  FAIL_STALE_RUNS,
+  HIT_RATE_LIMIT,
+  INSERT_JOB,
+  PRUNE_RUNS,
+  UPDATE_JOB,
+} from './lua/admin.js';
+import { CANCEL_RUN, CLAIM_RUNS, CREATE_RUN, FINISH_RUN, FIRE_SLOT, RENEW_LEASE } from './lua/claim-path.js';
+import { PRELUDE, replaySafe } from './lua/prelude.js';
+
+/** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
+export class LuaScript {
+  readonly sha: string;
+  readonly source: string;
+
+  constructor(
+    readonly name: string,
+    body: string,
+  ) {
+    this.source = `${PRELUDE}\n${replaySafe(body)}`;
+    this.sha = createHash('sha1').update(this.source).digest('hex');
+  }
+}
+
+/** Every script the store runs; `init()` loads them all. */
+export const SCRIPTS = {
+  fireSlot: new LuaScript('fireSlot', FIRE_SLOT),
+  createRun: new LuaScript('createRun', CREATE_RUN),
+  claimRuns: new LuaScript('claimRuns', CLAIM_RUNS),
+  renewLease: new LuaScript('renewLease', RENEW_LEASE),
+  finishRun: new LuaScript('finishRun', FINISH_RUN),
+  cancelRun: new LuaScript('cancelRun', CANCEL_RUN),
+  insertJob: new LuaScript('insertJob', INSERT_JOB),
+  updateJob: new LuaScript('updateJob', UPDATE_JOB),
+  deleteJob: new LuaScript('deleteJob', DELETE_JOB),
+  failStaleRuns: new LuaScript('failStaleRuns', FAIL_STALE_RUNS),
+  pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
+  hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
+} as const;
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Run `script` by its SHA; if the server does not know it (restarted, failed over, script cache
+ * flushed) send the source once with `EVAL`, which also caches it again. Each call carries a new
+ * request key, so a command the client re-sends after a reconnect is answered, not redone.
+ */
+export async function runScript(
+  client: RedisClientLike,
+  script: LuaScript,
+  root: string,
+  args: readonly RedisArgument[],
+): Promise<unknown> {
+  const request = `${root}requests:${randomUUID()}`;
+  try {
+    return await client.call('evalsha', script.sha, 2, root, request, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.call('eval', script.source, 2, root, request, ...args);
+  }
+}
+
+/** Load every script into the server's cache (idempotent). */
+export async function loadScripts(client: RedisClientLike): Promise<void> {
+  for (const script of Object.values(SCRIPTS)) {
+    const sha = await client.call('script', 'load', script.source);
+    if (sha !== script.sha) throw new Error(`redis returned SHA ${String(sha)} for script ${script.name}`);
+  }
+}

@@ -1,0 +1,353 @@
+import type { Clock } from './clock.js';
+import type { Duration } from './duration.js';
+import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
+import type { JobChange, Store } from './store.js';
+import type { Job, JsonObject, MisfirePolicy, OverlapPolicy, Run, RunStatus, RunTrigger } from './types.js';
+
+/** A pino-compatible logger: `(obj, msg)` or `(msg)` at each level. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** A task as written in a job input: an executor name, or the executor with its options. */
+export type JobTaskInput = string | { executor: string; enabled?: boolean; params?: JsonObject };
+
+/** Input of `scheduler.jobs.create` (and of `jobs.seed`). */
+export interface JobInput {
+  /** Unique per tenant. */
+  name: string;
+  /** Owning tenant; null or absent for a global job. */
+  tenantId?: string | null;
+  description?: string | null;
+  /** Cron (5 or 6 fields), `@daily`-style macro, alias (`hourly`, `every_5_minutes`…) or `cron:EXPR`. */
+  schedule: string;
+  /** IANA zone. @default the scheduler's `timezone` */
+  timezone?: string;
+  /** Shorthand for a single task. Give `executor` or `tasks`, not both. */
+  executor?: string;
+  /** Executors run in order in one run. */
+  tasks?: JobTaskInput[];
+  /** Parameters for every task. @default {} */
+  params?: JsonObject;
+  /** @default true */
+  enabled?: boolean;
+  pausedNote?: string | null;
+  /** @default 'skip' */
+  overlap?: OverlapPolicy;
+  /** @default 'once' */
+  misfire?: MisfirePolicy;
+  /** @default 10 */
+  catchUpLimit?: number;
+  /** How late a slot may still start. @default null (no bound) */
+  misfireGrace?: Duration | null;
+  /** @default null (the executors' own) */
+  timeout?: Duration | null;
+  /** @default null (the executors' own) */
+  retry?: RetryInput | null;
+  /** @default 0 */
+  jitter?: Duration;
+  /** Lower runs first. @default 0 */
+  priority?: number;
+  activeFrom?: Date | string | null;
+  activeUntil?: Date | string | null;
+  metadata?: JsonObject;
+  /** Who created it (audit). */
+  createdBy?: string | null;
+}
+
+/** Changes accepted by `scheduler.jobs.update`; the tenant cannot change. */
+export type JobUpdate = Partial<Omit<JobInput, 'tenantId' | 'createdBy'>> & { updatedBy?: string | null };
+
+/** Which tenant a call is scoped to. */
+export interface TenantScope {
+  /** The tenant; null or absent for global. */
+  tenantId?: string | null;
+}
+
+/** Filter of `scheduler.jobs.list`. */
+export interface JobListFilter {
+  /** Only this tenant's jobs (null: only global ones); absent: every tenant. */
+  tenantId?: string | null;
+  /** With `tenantId`, include global jobs too (how tenants see the list). @default false */
+  includeGlobal?: boolean;
+  enabled?: boolean;
+}
+
+/** Filter of `scheduler.runs.list`. */
+export interface RunListFilter {
+  /** Only this tenant's runs (null: only global ones); absent: every tenant. */
+  tenantId?: string | null;
+  /** With `tenantId`, include global runs too. @default false */
+  includeGlobal?: boolean;
+  status?: RunStatus | RunStatus[];
+  /** Job name (within the tenant scope). */
+  job?: string;
+  executor?: string;
+  trigger?: RunTrigger | RunTrigger[];
+  since?: Date | string;
+  until?: Date | string;
+  /** @default 50, at most 500 */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Input of `scheduler.trigger`: run a job or an executor now. */
+export interface TriggerInput {
+  /** Job name; give `job` or `executor`. */
+  job?: string;
+  /** Executor name, to run it outside any job. */
+  executor?: string;
+  /** Run parameters, merged over the job's. */
+  params?: JsonObject;
+  /** Who asked (audit). */
+  triggeredBy?: string | null;
+  tenantId?: string | null;
+  /** Start even though a run of the job is running (it then runs in parallel). @default false */
+  force?: boolean;
+}
+
+/** Input of `scheduler.schedule`: a one-off run at a future instant. */
+export interface ScheduleInput {
+  job?: string;
+  executor?: string;
+  /** When to run; must be in the future. */
+  at: Date | string;
+  params?: JsonObject;
+  createdBy?: string | null;
+  tenantId?: string | null;
+}
+
+/** Result of `scheduler.runDue`. */
+export interface RunDueResult {
+  summary: { total: number; executed: number; skipped: number; failed: number };
+  /** Runs that succeeded. */
+  executed: Run[];
+  /** Runs that failed. */
+  failed: Run[];
+}
+
+/** Result of `scheduler.cleanupStale`. */
+export interface CleanupStaleResult {
+  /** Runs marked failed. */
+  updated: number;
+  /** Names of the jobs affected. */
+  jobs: string[];
+  /** Names of the executors affected. */
+  executors: string[];
+  /** Runs started before this instant were swept. */
+  threshold: Date;
+}
+
+/** Result of `scheduler.prune`. */
+export interface PruneResult {
+  deleted: number;
+  threshold: Date;
+}
+
+/** One day of the stats timeline. */
+export interface TimelineDay {
+  date: string;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+}
+
+/** Result of `scheduler.stats`. */
+export interface SchedulerStats {
+  /** Runs finished in the last 24 h (succeeded, failed, cancelled). */
+  executions24h: number;
+  /** Runs running now. */
+  running: number;
+  /** Runs failed in the last 24 h. */
+  failures24h: number;
+  /** succeeded / (succeeded + failed) over the last 24 h, 0..1; null with no such run. */
+  successRate: number | null;
+  /** The next scheduled slot of any enabled job. */
+  nextRunAt: Date | null;
+  /** One entry per day, oldest first. */
+  timeline: TimelineDay[];
+}
+
+/** Last-run digest shown on dashboards. */
+export interface LastRunView {
+  id: string;
+  status: RunStatus;
+  at: Date | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+/** Result of `scheduler.dashboard`. */
+export interface Dashboard {
+  jobs: Array<{
+    name: string;
+    tenantId: string | null;
+    description: string | null;
+    schedule: string;
+    /** The schedule in words. */
+    describe: string;
+    timezone: string;
+    enabled: boolean;
+    pausedNote: string | null;
+    /** `running` while a run is running, else the last run's status, else `idle`. */
+    status: RunStatus | 'idle';
+    lastRun: LastRunView | null;
+    nextRunAt: Date | null;
+    runCount: number;
+    errorCount: number;
+    executors: string[];
+  }>;
+  executors: Array<{
+    name: string;
+    description: string | null;
+    status: RunStatus | 'idle';
+    lastRun: LastRunView | null;
+    runCount: number;
+    errorCount: number;
+  }>;
+}
+
+/** Payload of every `run:*` event. */
+export interface RunEvent {
+  run: Run;
+  /** Instance that made the change (differs from `scheduler.instanceId` for remote events). */
+  origin: string;
+}
+
+/** Payload of `job:changed`. */
+export interface JobEvent {
+  change: JobChange;
+  jobId: string;
+  name: string;
+  tenantId: string | null;
+  /** The job after the change; null when deleted. */
+  job: Job | null;
+  origin: string;
+}
+
+/** Payload of `scheduler:error`: a failure in background work (the loop), never in a call. */
+export interface SchedulerErrorEvent {
+  error: Error;
+  /** What the loop was doing. */
+  operation: string;
+}
+
+/** Events emitted by a scheduler. */
+export interface SchedulerEvents {
+  'run:created': (event: RunEvent) => void;
+  'run:started': (event: RunEvent) => void;
+  'run:succeeded': (event: RunEvent) => void;
+  'run:failed': (event: RunEvent) => void;
+  'run:cancelled': (event: RunEvent) => void;
+  'run:skipped': (event: RunEvent) => void;
+  'job:changed': (event: JobEvent) => void;
+  'scheduler:error': (event: SchedulerErrorEvent) => void;
+}
+
+/** Options of `createScheduler`. */
+export interface SchedulerOptions {
+  /** Where jobs and runs live. */
+  store: Store;
+  /** Executors to register, by name. @default {} */
+  executors?: Record<string, Executor | ExecutorDefinition>;
+  /** Default IANA zone of jobs. @default 'UTC' */
+  timezone?: string;
+  /** Runs executed at once by this instance. @default 10 */
+  concurrency?: number;
+  /** Longest sleep between looks at the store (wake-ups and exact due times come sooner). @default '1s' */
+  pollInterval?: Duration;
+  /** Lease of a running run; renewed every third of it. A dead worker's run is recovered after it lapses. @default '10s' */
+  lease?: Duration;
+  /** Default age of finished runs removed by `prune` and the built-in prune job. @default '30d' */
+  retention?: Duration;
+  /** Default threshold of `cleanupStale` and the built-in sweep. @default '3d' */
+  staleAfter?: Duration;
+  /** Where log lines go; any pino-compatible logger. @default a console logger with [CRON]/[SCHEDULED]/[MANUAL] prefixes */
+  logger?: Logger | false;
+  /** Source of time. @default the system clock */
+  clock?: Clock;
+  /** This instance's id, recorded as `workerId`. @default host-pid-random */
+  instanceId?: string;
+  /** Job definitions seeded (never overwritten) by `start()`, and by `jobs.seed()` with no argument. @default [] */
+  jobs?: JobInput[];
+  /** `jobs.seed()` with no argument also installs the maintenance jobs (stale sweep 02:00 UTC, prune 03:00 UTC). @default true */
+  maintenanceJobs?: boolean;
+  /** Log lines kept per run. @default 200 */
+  maxLogLines?: number;
+}
+
+/** Job administration. */
+export interface JobsApi {
+  create(input: JobInput): Promise<Job>;
+  /** Rejects with `NotFoundError` when there is no such job in the tenant. */
+  get(name: string, scope?: TenantScope): Promise<Job>;
+  list(filter?: JobListFilter): Promise<Job[]>;
+  /** Recomputes `nextRunAt` when the schedule, zone or active window changes. */
+  update(name: string, patch: JobUpdate, scope?: TenantScope): Promise<Job>;
+  /** Deletes the job and cancels its pending runs; running runs finish. */
+  delete(name: string, scope?: TenantScope): Promise<void>;
+  pause(name: string, note?: string | null, scope?: TenantScope & { by?: string | null }): Promise<Job>;
+  resume(name: string, scope?: TenantScope & { by?: string | null }): Promise<Job>;
+  /**
+   * Create the given jobs (default: the scheduler's `jobs` option plus the maintenance jobs).
+   * Existing ones are left alone unless `overwrite`. Idempotent.
+   */
+  seed(
+    inputs?: JobInput[],
+    options?: { overwrite?: boolean },
+  ): Promise<{ created: string[]; updated: string[]; unchanged: string[] }>;
+}
+
+/** Run history. */
+export interface RunsApi {
+  /** Rejects with `NotFoundError` when there is no such run (in the tenant, when given). */
+  get(id: string, scope?: TenantScope & { includeGlobal?: boolean }): Promise<Run>;
+  list(filter?: RunListFilter): Promise<{ items: Run[]; nextCursor: string | null }>;
+}
+
+/** The scheduler a host app creates once and shares. */
+export interface Scheduler {
+  /** This instance's id. */
+  readonly instanceId: string;
+  /** The store it runs on. */
+  readonly store: Store;
+  /** Init the store, seed the `jobs` option (without overwriting), start the loop. */
+  start(): Promise<void>;
+  /** Stop claiming; let running runs end within `grace`, then abort them. @default grace '30s' */
+  stop(options?: { grace?: Duration }): Promise<void>;
+  /** Add an executor to the registry. Rejects a name already registered. */
+  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void;
+  /** The registry. */
+  executors(): ExecutorInfo[];
+  jobs: JobsApi;
+  runs: RunsApi;
+  /** Run now: a pending run due now. `ConflictError` if the job is running (unless `force`). */
+  trigger(input: TriggerInput): Promise<Run>;
+  /** One-off at a future instant. */
+  schedule(input: ScheduleInput): Promise<Run>;
+  /** Cancel a pending run, or ask a running one to stop. `ConflictError` if it already ended. */
+  cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;
+  /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */
+  runDue(options?: { limit?: number }): Promise<RunDueResult>;
+  /** Seed 001: running runs started before the threshold become failed. @default olderThan the `staleAfter` option */
+  cleanupStale(options?: { olderThan?: Duration }): Promise<CleanupStaleResult>;
+  /** Remove finished runs older than the threshold; pending runs are never pruned. */
+  prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
+  /** KPIs and the per-day timeline. @default days 7 */
+  stats(options?: {
+    since?: Date | string;
+    tenantId?: string | null;
+    days?: number;
+  }): Promise<SchedulerStats>;
+  /** Per-job and per-executor view; `locale` (`en`, `fr`, …) for the schedules in words. */
+  dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
+  /** Re-read jobs and wake every instance (seed 000's reload). */
+  reload(): Promise<void>;
+  on<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
+  off<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
+  once<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
+}

@@ -1,0 +1,51 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Logger, SchedulerEvents } from './api.js';
+import type { Clock } from './clock.js';
+import type { ExecutorRegistry } from './executors.js';
+import type { Store, StoreEvent } from './store.js';
+import type { Run } from './types.js';
+
+/** Run events a scheduler emits. */
+export type RunEventName =
+  | 'run:created'
+  | 'run:started'
+  | 'run:succeeded'
+  | 'run:failed'
+  | 'run:cancelled'
+  | 'run:skipped';
+
+/** What the scheduler's parts share: one store, one clock, one registry, one emitter. */
+export interface SchedulerContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly registry: ExecutorRegistry;
+  readonly logger: Logger;
+  readonly events: EventEmitter<SchedulerEvents>;
+  readonly instanceId: string;
+  readonly leaseMs: number;
+  readonly maxLogLines: number;
+  /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */
+  publish(event: StoreEvent): void;
+  /** Emit a run event locally and publish its status change. */
+  emitRun(name: RunEventName, run: Run): void;
+  /** Report a failure of background work (`scheduler:error` + logger). */
+  reportError(operation: string, error: unknown): void;
+}
+
+/** The event name announcing that a run reached `status`. */
+export function eventForStatus(status: Run['status']): RunEventName {
+  switch (status) {
+    case 'pending':
+      return 'run:created';
+    case 'running':
+      return 'run:started';
+    case 'succeeded':
+      return 'run:succeeded';
+    case 'failed':
+      return 'run:failed';
+    case 'cancelled':
+      return 'run:cancelled';
+    case 'skipped':
+      return 'run:skipped';
+  }
+}

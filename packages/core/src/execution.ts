@@ -1,0 +1,317 @@
+import type { SchedulerContext } from './context.js';
+import { ValidationError } from './errors.js';
+import type { ExecutorContext } from './executor.js';
+import { buildRetry } from './run-factory.js';
+import type { NewRun } from './store.js';
+import type {
+  Job,
+  JsonObject,
+  JsonValue,
+  RetryPolicy,
+  Run,
+  RunError,
+  RunLogLine,
+  RunProgress,
+} from './types.js';
+import { parse } from './validation.js';
+
+/** Why a run's signal aborted; becomes the run's error. */
+export class RunAbort extends Error {
+  constructor(
+    readonly code: 'timeout' | 'cancelled' | 'shutdown' | 'lease_lost',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunAbort';
+  }
+}
+
+/** A failure decided by the scheduler rather than thrown by an executor. */
+class RunFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Failures that a retry cannot fix: retrying them only repeats the same error.
+const NOT_RETRIED = new Set(['cancelled', 'invalid_params', 'unknown_executor', 'lease_lost']);
+
+/** How a running run can be stopped from outside (local cancel, shutdown). */
+export type AbortHandle = (reason: RunAbort) => void;
+
+/** Handles on a run executing here: abort it, or heartbeat now (to see a cancel request at once). */
+export interface RunControls {
+  abort: AbortHandle;
+  renew(): Promise<void>;
+}
+
+/** Inputs of {@link executeRun} beyond the run itself. */
+export interface ExecuteOptions {
+  /** The run's job, if it has one (for `ctx.job` and its retry policy). */
+  job: Job | null;
+  /** Retry policy for this run (the job's, else the first executor's), if any. */
+  retry: RetryPolicy | null;
+  /** How long an aborted executor may take to settle before the run is finished without it. */
+  abortGraceMs: number;
+  /** Receives the run's controls once it starts, and null when it settles. */
+  onControls(controls: RunControls | null): void;
+}
+
+/**
+ * Merge parameters (executor defaults < task params < run params) and validate them with the
+ * executor's schema. Used at execution and, earlier, when a manual or one-off run is created.
+ */
+export function resolveParams(
+  ctx: SchedulerContext,
+  executorName: string,
+  taskParams: JsonObject,
+  runParams: JsonObject,
+  path: string,
+): unknown {
+  const executor = ctx.registry.get(executorName);
+  if (!executor)
+    throw new RunFailure(
+      'unknown_executor',
+      `executor "${executorName}" is not registered on instance ${ctx.instanceId}`,
+    );
+  const merged = { ...executor.defaults, ...taskParams, ...runParams };
+  return executor.params ? parse(executor.params, merged, path) : merged;
+}
+
+function toJson(value: unknown): JsonValue | null {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value)) as JsonValue;
+  } catch {
+    return String(value);
+  }
+}
+
+function errorOf(error: unknown, signal: AbortSignal): RunError {
+  if (signal.aborted && signal.reason instanceof RunAbort)
+    return { code: signal.reason.code, message: signal.reason.message };
+  if (error instanceof RunFailure) return { code: error.code, message: error.message };
+  if (error instanceof ValidationError) return { code: 'invalid_params', message: error.message };
+  if (error instanceof Error) return { code: 'error', message: error.message || error.name };
+  return { code: 'error', message: String(error) };
+}
+
+/** Settle with `work`, or reject with the abort reason once `signal` aborts and `graceMs` passes. */
+function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      graceTimer = setTimeout(() => reject(signal.reason), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(graceTimer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    work.then(
+      (value) => {
+        done();
+        // Work that outlived its abort does not count as a success: the run was already stopped.
+        if (signal.aborted) reject(signal.reason);
+        else resolve(value);
+      },
+      (error) => {
+        done();
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Execute a claimed run: its tasks in order, with heartbeats, timeout, cancel and shutdown, then
+ * finish it (fenced) with its retry in the same store step. Returns the finished run, or null if
+ * this worker lost the run (its lease lapsed and another instance recovered it).
+ */
+export async function executeRun(
+  ctx: SchedulerContext,
+  run: Run,
+  options: ExecuteOptions,
+): Promise<Run | null> {
+  const { clock, store, logger } = ctx;
+  const fields = { runId: run.id, trigger: run.trigger, job: run.jobName, executor: run.executor };
+  const label = run.jobName ?? run.executor;
+  logger.info(fields, `Starting ${label} (run ${run.id}, attempt ${run.attempt})`);
+  ctx.emitRun('run:started', run);
+
+  const controller = new AbortController();
+  const abort: AbortHandle = (reason) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+
+  const logs: RunLogLine[] = [...run.logs];
+  let droppedLines = 0;
+  let progress: RunProgress | null = run.progress;
+  const log = (level: RunLogLine['level'], message: string) => {
+    if (logs.length < ctx.maxLogLines)
+      logs.push({ at: clock.now(), level, message: String(message).slice(0, 4000) });
+    else droppedLines++;
+    logger[level === 'debug' ? 'debug' : level](fields, `${label}: ${message}`);
+  };
+
+  const renew = async () => {
+    const outcome = await store.renewLease({
+      runId: run.id,
+      workerId: ctx.instanceId,
+      now: clock.now(),
+      leaseMs: ctx.leaseMs,
+      progress,
+      logs,
+    });
+    if (!outcome.ok)
+      abort(new RunAbort('lease_lost', 'this worker lost the run (lease lapsed or run recovered)'));
+    else if (outcome.cancelRequested) abort(new RunAbort('cancelled', 'cancelled on request'));
+  };
+  options.onControls({ abort, renew });
+  const heartbeat = setInterval(
+    () => {
+      renew().catch((error) => ctx.reportError('renewLease', error));
+    },
+    Math.max(10, Math.floor(ctx.leaseMs / 3)),
+  );
+  const runTimeout =
+    run.timeoutMs === null
+      ? undefined
+      : setTimeout(
+          () => abort(new RunAbort('timeout', `timed out after ${run.timeoutMs} ms`)),
+          run.timeoutMs,
+        );
+
+  const tasks = structuredClone(run.tasks);
+  let failure: RunError | null = null;
+  let result: JsonValue | null = null;
+  try {
+    for (const [index, task] of tasks.entries()) {
+      if (task.status === 'skipped' && task.error === null) continue;
+      if (failure) {
+        Object.assign(task, {
+          status: 'skipped',
+          error: { code: 'previous_failed', message: 'an earlier task failed' },
+        });
+        continue;
+      }
+      task.status = 'running';
+      task.startedAt = clock.now();
+      let taskTimer: ReturnType<typeof setTimeout> | undefined;
+      const taskController = new AbortController();
+      const taskSignal = AbortSignal.any([controller.signal, taskController.signal]);
+      try {
+        const executor = ctx.registry.get(task.executor);
+        const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
+        if (executor?.timeoutMs != null && run.timeoutMs === null) {
+          const ms = executor.timeoutMs;
+          taskTimer = setTimeout(
+            () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
+            ms,
+          );
+        }
+        const context: ExecutorContext<unknown> = {
+          params,
+          run: {
+            id: run.id,
+            trigger: run.trigger,
+            attempt: run.attempt,
+            scheduledFor: run.scheduledFor,
+            triggeredBy: run.triggeredBy,
+          },
+          job: options.job
+            ? {
+                id: options.job.id,
+                name: options.job.name,
+                tenantId: options.job.tenantId,
+                schedule: options.job.schedule,
+                timezone: options.job.timezone,
+                metadata: options.job.metadata,
+              }
+            : null,
+          tenantId: run.tenantId,
+          signal: taskSignal,
+          log: {
+            debug: (message) => log('debug', message),
+            info: (message) => log('info', message),
+            warn: (message) => log('warn', message),
+            error: (message) => log('error', message),
+          },
+          heartbeat: renew,
+          progress: (percent, note) => {
+            progress = { percent: Math.min(100, Math.max(0, Number(percent) || 0)), note: note ?? null };
+          },
+        };
+        const value = await settleWithin(
+          Promise.resolve().then(() => (executor as NonNullable<typeof executor>).run(context)),
+          taskSignal,
+          options.abortGraceMs,
+        );
+        task.result = toJson(value);
+        task.status = 'succeeded';
+        result = task.result;
+      } catch (error) {
+        failure = errorOf(error, taskSignal);
+        task.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
+        task.error = failure;
+      } finally {
+        clearTimeout(taskTimer);
+        task.finishedAt = clock.now();
+      }
+    }
+  } finally {
+    clearInterval(heartbeat);
+    clearTimeout(runTimeout);
+    options.onControls(null);
+  }
+  if (droppedLines > 0)
+    logs.push({ at: clock.now(), level: 'warn', message: `${droppedLines} more log lines were dropped` });
+
+  const error = failure as RunError | null;
+  const status = error === null ? 'succeeded' : error.code === 'cancelled' ? 'cancelled' : 'failed';
+  let followUp: NewRun | null = null;
+  if (
+    status === 'failed' &&
+    error &&
+    !NOT_RETRIED.has(error.code) &&
+    options.retry &&
+    run.attempt < run.maxAttempts
+  ) {
+    followUp = buildRetry(run, options.retry, clock.now());
+  }
+  if (error?.code === 'lease_lost') {
+    logger.warn(fields, `${label}: lease lost; another instance owns the outcome of run ${run.id}`);
+    return null;
+  }
+  const finished = await store.finishRun({
+    runId: run.id,
+    fence: { workerId: ctx.instanceId },
+    now: clock.now(),
+    status,
+    result,
+    error,
+    tasks,
+    logs,
+    followUp,
+  });
+  if (!finished) {
+    logger.warn(fields, `${label}: run ${run.id} was recovered by another instance before it finished here`);
+    return null;
+  }
+  if (status === 'succeeded') logger.info(fields, `✓ ${label} succeeded in ${finished.durationMs} ms`);
+  else
+    logger[status === 'failed' ? 'error' : 'warn'](
+      fields,
+      `✗ ${label} ${status}: ${error?.message}${followUp ? ` (retry ${run.attempt + 1}/${run.maxAttempts} at ${followUp.runAt.toISOString()})` : ''}`,
+    );
+  ctx.emitRun(
+    status === 'succeeded' ? 'run:succeeded' : status === 'failed' ? 'run:failed' : 'run:cancelled',
+    finished,
+  );
+  if (followUp) ctx.publish({ type: 'wake', origin: ctx.instanceId });
+  return finished;
+}

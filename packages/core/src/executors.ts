@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { type Duration, toMs } from './duration.js';
+import { ConflictError, ValidationError } from './errors.js';
+import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
+import { nameSchema, parse, retrySchema } from './validation.js';
+
+/**
+ * Turn a definition (durations as text, optional fields) into an {@link Executor}. Validates it now
+ * so a typo in a timeout fails at registration, not at 3 am.
+ */
+export function defineExecutor<P>(definition: ExecutorDefinition<P>): Executor<P> {
+  if (typeof definition?.run !== 'function') throw ValidationError.field('run', 'must be a function');
+  const optional = (value: Duration | undefined, field: string) =>
+    value === undefined ? null : toMs(value, field);
+  if (definition.retry !== undefined) parse(retrySchema, definition.retry, 'retry');
+  return {
+    description: definition.description ?? null,
+    params: definition.params ?? null,
+    defaults: definition.defaults ?? {},
+    timeoutMs: optional(definition.timeout, 'timeout'),
+    estimatedDurationMs: optional(definition.estimatedDuration, 'estimatedDuration'),
+    retry: (definition.retry as RetryInput | undefined) ?? null,
+    run: definition.run,
+  };
+}
+
+function isExecutor<P>(value: Executor<P> | ExecutorDefinition<P>): value is Executor<P> {
+  return 'defaults' in value && 'timeoutMs' in value && 'estimatedDurationMs' in value;
+}
+
+interface Entry {
+  executor: Executor<unknown>;
+  builtIn: boolean;
+  info: ExecutorInfo;
+}
+
+/** The executors this scheduler can run, by name. Only code registers executors. */
+export class ExecutorRegistry {
+  readonly #entries = new Map<string, Entry>();
+
+  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>, builtIn = false): void {
+    parse(nameSchema, name, 'name');
+    if (this.#entries.has(name)) throw new ConflictError(`executor "${name}" is already registered`);
+    const normalized = (isExecutor(executor) ? executor : defineExecutor(executor)) as Executor<unknown>;
+    this.#entries.set(name, {
+      executor: normalized,
+      builtIn,
+      info: {
+        name,
+        description: normalized.description,
+        estimatedDurationMs: normalized.estimatedDurationMs,
+        timeoutMs: normalized.timeoutMs,
+        paramsSchema: jsonSchemaOf(normalized.params),
+        builtIn,
+      },
+    });
+  }
+
+  get(name: string): Executor<unknown> | undefined {
+    return this.#entries.get(name)?.executor;
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  list(): ExecutorInfo[] {
+    return [...this.#entries.values()].map((entry) => structuredClone(entry.info));
+  }
+
+  /** Throws `ValidationError` at `path` unless `name` is registered. */
+  assertRegistered(name: string, path: string): void {
+    if (!this.#entries.has(name)) {
+      const known = [...this.#entries.keys()].filter((key) => !this.#entries.get(key)?.builtIn);
+      throw ValidationError.field(
+        path,
+        `executor "${name}" is not registered in this scheduler${known.length ? ` (registered: ${known.slice(0, 20).join(', ')})` : ''}`,
+      );
+    }
+  }
+}
+
+function jsonSchemaOf(schema: z.ZodType<unknown> | null): Record<string, unknown> | null {
+  if (!schema) return null;
+  try {
+    return z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  } catch {
+    // Schemas with transforms or custom checks may not be representable; the registry still works.
+    return null;
+  }
+}

@@ -1,0 +1,334 @@
+import type { JobInput, JobListFilter, JobsApi, JobUpdate, TenantScope } from './api.js';
+import type { SchedulerContext } from './context.js';
+import { toMs } from './duration.js';
+import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
+import { nextSlot } from './planning.js';
+import { toRetryPolicy } from './retry.js';
+import { parseSchedule } from './schedule.js';
+import type { JobChange, JobPatch, NewJob, TenantIds } from './store.js';
+import type { Job, JobTask } from './types.js';
+import { jobInputSchema, jobUpdateSchema, parse } from './validation.js';
+
+type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
+type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
+
+const CAS_ATTEMPTS = 8;
+
+/** The tenants a filter covers, as the store wants them. */
+export function tenantIdsOf(filter: {
+  tenantId?: string | null;
+  includeGlobal?: boolean;
+}): TenantIds | undefined {
+  if (filter.tenantId === undefined) return undefined;
+  return filter.includeGlobal && filter.tenantId !== null ? [filter.tenantId, null] : [filter.tenantId];
+}
+
+/** Job administration: validation, next-run computation, compare-and-set updates, events. */
+export class Jobs implements JobsApi {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly options: { defaultTimezone: string; defaultJobs: () => JobInput[] },
+  ) {}
+
+  #tasks(input: { executor?: string | undefined; tasks?: ParsedJob['tasks'] }): JobTask[] | undefined {
+    if (input.executor !== undefined) {
+      this.ctx.registry.assertRegistered(input.executor, 'executor');
+      return [{ executor: input.executor, enabled: true, params: {} }];
+    }
+    return input.tasks?.map((task, index) => {
+      const spec = typeof task === 'string' ? { executor: task } : task;
+      this.ctx.registry.assertRegistered(
+        spec.executor,
+        `tasks.${index}${typeof task === 'string' ? '' : '.executor'}`,
+      );
+      return { executor: spec.executor, enabled: spec.enabled ?? true, params: spec.params ?? {} };
+    });
+  }
+
+  /** Definition fields of a validated input; `undefined` where the input is silent. */
+  #definition(input: ParsedPatch): JobPatch {
+    const fields: JobPatch = {};
+    const set = <K extends keyof JobPatch>(key: K, value: JobPatch[K] | undefined) => {
+      if (value !== undefined) fields[key] = value;
+    };
+    set('name', input.name);
+    set('description', input.description);
+    set('schedule', input.schedule?.trim());
+    set('timezone', input.timezone);
+    set('tasks', this.#tasks(input));
+    set('params', input.params);
+    set('enabled', input.enabled);
+    set('pausedNote', input.pausedNote);
+    set('overlap', input.overlap);
+    set('misfire', input.misfire);
+    set('catchUpLimit', input.catchUpLimit);
+    set(
+      'misfireGraceMs',
+      input.misfireGrace === null
+        ? null
+        : input.misfireGrace === undefined
+          ? undefined
+          : toMs(input.misfireGrace, 'misfireGrace'),
+    );
+    set(
+      'timeoutMs',
+      input.timeout === null
+        ? null
+        : input.timeout === undefined
+          ? undefined
+          : toMs(input.timeout, 'timeout'),
+    );
+    set(
+      'retry',
+      input.retry === null ? null : input.retry === undefined ? undefined : toRetryPolicy(input.retry),
+    );
+    set('jitterMs', input.jitter === undefined ? undefined : toMs(input.jitter, 'jitter'));
+    set('priority', input.priority);
+    set('activeFrom', input.activeFrom);
+    set('activeUntil', input.activeUntil);
+    set('metadata', input.metadata);
+    return fields;
+  }
+
+  /** Checks that span fields, and the next slot the job will fire. */
+  #settle(job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>): Date | null {
+    parseSchedule(job.schedule, { timezone: job.timezone });
+    if (job.activeFrom && job.activeUntil && job.activeUntil.getTime() <= job.activeFrom.getTime()) {
+      throw ValidationError.field('activeUntil', 'must be after activeFrom');
+    }
+    return job.enabled ? nextSlot(job, this.ctx.clock.now()) : null;
+  }
+
+  async create(input: JobInput): Promise<Job> {
+    const parsed = parse(jobInputSchema, input);
+    const now = this.ctx.clock.now();
+    const definition = this.#definition(parsed);
+    const base = {
+      name: parsed.name,
+      tenantId: parsed.tenantId ?? null,
+      description: null,
+      schedule: parsed.schedule.trim(),
+      timezone: this.options.defaultTimezone,
+      tasks: [],
+      params: {},
+      enabled: true,
+      pausedNote: null,
+      overlap: 'skip',
+      misfire: 'once',
+      catchUpLimit: 10,
+      misfireGraceMs: null,
+      timeoutMs: null,
+      retry: null,
+      jitterMs: 0,
+      priority: 0,
+      activeFrom: null,
+      activeUntil: null,
+      metadata: {},
+      ...definition,
+    } satisfies Omit<
+      NewJob,
+      | 'nextRunAt'
+      | 'lastRunAt'
+      | 'lastRunId'
+      | 'lastStatus'
+      | 'lastError'
+      | 'lastDurationMs'
+      | 'runCount'
+      | 'errorCount'
+      | 'createdAt'
+      | 'createdBy'
+      | 'updatedAt'
+      | 'updatedBy'
+    >;
+    const record: NewJob = {
+      ...base,
+      nextRunAt: this.#settle(base),
+      lastRunAt: null,
+      lastRunId: null,
+      lastStatus: null,
+      lastError: null,
+      lastDurationMs: null,
+      runCount: 0,
+      errorCount: 0,
+      createdAt: now,
+      createdBy: parsed.createdBy ?? null,
+      updatedAt: now,
+      updatedBy: parsed.createdBy ?? null,
+    };
+    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record));
+    this.#changed('created', job);
+    return job;
+  }
+
+  async get(name: string, scope: TenantScope = {}): Promise<Job> {
+    const job = await storeCall('findJobByName', () =>
+      this.ctx.store.findJobByName(scope.tenantId ?? null, name),
+    );
+    if (!job) throw new NotFoundError('job', name);
+    return job;
+  }
+
+  list(filter: JobListFilter = {}): Promise<Job[]> {
+    const query: { tenantIds?: TenantIds; enabled?: boolean } = {};
+    const tenantIds = tenantIdsOf(filter);
+    if (tenantIds) query.tenantIds = tenantIds;
+    if (filter.enabled !== undefined) query.enabled = filter.enabled;
+    return storeCall('listJobs', () => this.ctx.store.listJobs(query));
+  }
+
+  async update(name: string, patch: JobUpdate, scope: TenantScope = {}): Promise<Job> {
+    const parsed = parse(jobUpdateSchema, patch);
+    const definition = this.#definition(parsed);
+    return this.#apply(name, scope, 'updated', () => ({
+      ...definition,
+      ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
+    }));
+  }
+
+  pause(
+    name: string,
+    note: string | null = null,
+    scope: TenantScope & { by?: string | null } = {},
+  ): Promise<Job> {
+    if (note !== null && (typeof note !== 'string' || note.length > 2000))
+      throw ValidationError.field('note', 'must be a string of at most 2000 characters');
+    return this.#apply(name, scope, 'paused', () => ({
+      enabled: false,
+      pausedNote: note,
+      ...(scope.by !== undefined ? { updatedBy: scope.by } : {}),
+    }));
+  }
+
+  resume(name: string, scope: TenantScope & { by?: string | null } = {}): Promise<Job> {
+    return this.#apply(name, scope, 'resumed', () => ({
+      enabled: true,
+      pausedNote: null,
+      ...(scope.by !== undefined ? { updatedBy: scope.by } : {}),
+    }));
+  }
+
+  /** Read, patch, recompute `nextRunAt` when timing changed, compare-and-set; retried on races. */
+  async #apply(name: string, scope: TenantScope, change: JobChange, patchOf: () => JobPatch): Promise<Job> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const current = await this.get(name, scope);
+      const patch = patchOf();
+      const next = { ...current, ...patch };
+      const timingChanged = (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
+        (key) => key in patch && String(patch[key]) !== String(current[key]),
+      );
+      if (timingChanged) patch.nextRunAt = this.#settle(next);
+      const updated = await storeCall('updateJob', () =>
+        this.ctx.store.updateJob({
+          id: current.id,
+          expectedVersion: current.version,
+          patch,
+          now: this.ctx.clock.now(),
+        }),
+      );
+      if (updated) {
+        this.#changed(change, updated);
+        return updated;
+      }
+    }
+    throw new ConflictError(`job "${name}" is being changed concurrently; try again`);
+  }
+
+  async delete(name: string, scope: TenantScope = {}): Promise<void> {
+    const job = await this.get(name, scope);
+    const deleted = await storeCall('deleteJob', () =>
+      this.ctx.store.deleteJob({ id: job.id, now: this.ctx.clock.now() }),
+    );
+    if (!deleted) throw new NotFoundError('job', name);
+    this.ctx.events.emit('job:changed', {
+      change: 'deleted',
+      jobId: job.id,
+      name: job.name,
+      tenantId: job.tenantId,
+      job: null,
+      origin: this.ctx.instanceId,
+    });
+    this.ctx.publish({
+      type: 'job',
+      origin: this.ctx.instanceId,
+      jobId: job.id,
+      name: job.name,
+      tenantId: job.tenantId,
+      change: 'deleted',
+    });
+  }
+
+  async seed(inputs?: JobInput[], options: { overwrite?: boolean } = {}) {
+    const list = inputs ?? this.options.defaultJobs();
+    if (!Array.isArray(list)) throw ValidationError.field('jobs', 'must be an array of job definitions');
+    // Validate everything first so a bad entry changes nothing.
+    list.forEach((input, index) => {
+      try {
+        const parsed = parse(jobInputSchema, input);
+        this.#settle({
+          ...parsed,
+          schedule: parsed.schedule,
+          timezone: parsed.timezone ?? this.options.defaultTimezone,
+          activeFrom: parsed.activeFrom ?? null,
+          activeUntil: parsed.activeUntil ?? null,
+          enabled: false,
+        });
+        this.#tasks(parsed);
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          throw new ValidationError(
+            error.issues.map((issue) => ({
+              ...issue,
+              path: [`jobs.${index}`, issue.path].filter(Boolean).join('.'),
+            })),
+          );
+        }
+        throw error;
+      }
+    });
+    const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
+    for (const input of list) {
+      const scope = { tenantId: input.tenantId ?? null };
+      const existing = await storeCall('findJobByName', () =>
+        this.ctx.store.findJobByName(scope.tenantId, input.name),
+      );
+      if (!existing) {
+        try {
+          await this.create(input);
+          result.created.push(input.name);
+        } catch (error) {
+          // Another instance seeded the same job a moment ago: that is the idempotence we want.
+          if (!(error instanceof ConflictError)) throw error;
+          result.unchanged.push(input.name);
+        }
+      } else if (options.overwrite) {
+        const { tenantId: _tenant, createdBy: _by, ...patch } = input;
+        await this.update(input.name, patch, scope);
+        result.updated.push(input.name);
+      } else {
+        result.unchanged.push(input.name);
+      }
+    }
+    return result;
+  }
+
+  #changed(change: JobChange, job: Job): void {
+    this.ctx.events.emit('job:changed', {
+      change,
+      jobId: job.id,
+      name: job.name,
+      tenantId: job.tenantId,
+      job,
+      origin: this.ctx.instanceId,
+    });
+    this.ctx.publish({
+      type: 'job',
+      origin: this.ctx.instanceId,
+      jobId: job.id,
+      name: job.name,
+      tenantId: job.tenantId,
+      change,
+    });
+    // A new or rescheduled job may be due sooner than the loop's next look.
+    this.ctx.publish({ type: 'wake', origin: this.ctx.instanceId });
+  }
+}

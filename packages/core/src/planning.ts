@@ -1,0 +1,92 @@
+import { parseSchedule, type Schedule } from './schedule.js';
+import type { Job } from './types.js';
+
+const schedules = new Map<string, Schedule>();
+const MAX_CACHED_SCHEDULES = 10_000;
+
+/** The parsed schedule of a job, cached: the loop evaluates the same few expressions all day. */
+export function scheduleOf(job: Pick<Job, 'schedule' | 'timezone'>): Schedule {
+  const key = `${job.timezone}\u0000${job.schedule}`;
+  let schedule = schedules.get(key);
+  if (!schedule) {
+    schedule = parseSchedule(job.schedule, { timezone: job.timezone });
+    if (schedules.size >= MAX_CACHED_SCHEDULES) schedules.clear();
+    schedules.set(key, schedule);
+  }
+  return schedule;
+}
+
+type Window = Pick<Job, 'activeFrom' | 'activeUntil'>;
+
+/** The first slot strictly after `after` that lies in the job's active window, or null. */
+export function nextSlot(job: Pick<Job, 'schedule' | 'timezone'> & Window, after: Date): Date | null {
+  const schedule = scheduleOf(job);
+  const from =
+    job.activeFrom && job.activeFrom.getTime() > after.getTime()
+      ? new Date(job.activeFrom.getTime() - 1)
+      : after;
+  const slot = schedule.next(from);
+  if (!slot) return null;
+  if (job.activeUntil && slot.getTime() > job.activeUntil.getTime()) return null;
+  return slot;
+}
+
+/** The slots to run now and the job's next slot after them. */
+export interface FiringPlan {
+  /** Slots that get a run, oldest first. */
+  slots: Date[];
+  /** How many due slots were dropped by the misfire policy or the grace. */
+  dropped: number;
+  nextRunAt: Date | null;
+}
+
+// Past this many due slots we stop walking one by one and jump close to `now`: a minutely job
+// down for a year must not cost half a million evaluations, and only the newest slots can run.
+const WALK_LIMIT = 2_000;
+
+/** Due slots of `job` in [job.nextRunAt, now], newest `keep` of them, and the count of all. */
+function dueSlots(job: Job, now: Date, keep: number): { slots: Date[]; total: number } {
+  const first = job.nextRunAt as Date;
+  const nowMs = now.getTime();
+  const slots: Date[] = [first];
+  let total = 1;
+  let cursor = first;
+  let steps = 0;
+  for (;;) {
+    const next = nextSlot(job, cursor);
+    if (!next || next.getTime() > nowMs) break;
+    steps++;
+    total++;
+    slots.push(next);
+    if (slots.length > keep) slots.shift();
+    cursor = next;
+    if (steps === WALK_LIMIT) {
+      const spacing = (cursor.getTime() - first.getTime()) / steps;
+      const jumpTo = nowMs - spacing * (keep + 2);
+      if (jumpTo > cursor.getTime()) {
+        total += Math.floor((jumpTo - cursor.getTime()) / Math.max(spacing, 1));
+        slots.length = 0;
+        cursor = new Date(jumpTo);
+      }
+    }
+  }
+  return { slots, total };
+}
+
+/**
+ * Decide which due slots of `job` run at `now`, per its misfire policy:
+ * - `once`: the newest due slot runs (missed ones coalesce into it);
+ * - `skip`: a lone due slot runs (it is merely late); when slots were missed, none runs;
+ * - `all`: every due slot runs, the newest `catchUpLimit` of them.
+ * Slots later than `misfireGraceMs` never run. The job must be due (`nextRunAt <= now`).
+ */
+export function planFiring(job: Job, now: Date): FiringPlan {
+  const keep = job.misfire === 'all' ? job.catchUpLimit : 1;
+  const { slots, total } = dueSlots(job, now, keep);
+  const newest = slots[slots.length - 1] as Date;
+  const nextRunAt = nextSlot(job, newest.getTime() > now.getTime() ? newest : now);
+  const grace = job.misfireGraceMs;
+  let chosen = grace === null ? slots : slots.filter((slot) => now.getTime() - slot.getTime() <= grace);
+  if (job.misfire === 'skip' && total > 1) chosen = [];
+  return { slots: chosen, dropped: total - chosen.length, nextRunAt };
+}

@@ -1,0 +1,131 @@
+import type { NewRun } from './store.js';
+import type { Job, JsonObject, OverlapPolicy, RetryPolicy, Run, RunTask, RunTrigger } from './types.js';
+
+/** Tasks of a job as a run records them: job params merged under each task's own. */
+export function tasksOf(job: Pick<Job, 'tasks' | 'params'>): RunTask[] {
+  return job.tasks.map((task) => ({
+    executor: task.executor,
+    status: task.enabled ? 'pending' : 'skipped',
+    params: { ...job.params, ...task.params },
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    error: null,
+  }));
+}
+
+/** The key under which runs of one job (or one job-less executor) obey the overlap rules together. */
+export function concurrencyKeyOf(job: Job | null, executor: string, tenantId: string | null): string {
+  return job ? `job:${job.id}` : `executor:${tenantId ?? ''}:${executor}`;
+}
+
+/** What a run is, before the store gives it an id. */
+export interface RunSpec {
+  job: Job | null;
+  /** For job-less runs: the executor to run. */
+  executor: string | null;
+  tenantId: string | null;
+  trigger: RunTrigger;
+  runAt: Date;
+  now: Date;
+  params: JsonObject;
+  triggeredBy: string | null;
+  overlap: OverlapPolicy;
+  scheduledFor: Date | null;
+  dedupeKey: string | null;
+  maxAttempts: number;
+  timeoutMs: number | null;
+}
+
+/** A fresh pending run. */
+export function buildRun(spec: RunSpec): NewRun {
+  const tasks: RunTask[] = spec.job
+    ? tasksOf(spec.job)
+    : [
+        {
+          executor: spec.executor as string,
+          status: 'pending',
+          params: {},
+          startedAt: null,
+          finishedAt: null,
+          result: null,
+          error: null,
+        },
+      ];
+  const executor = tasks[0]?.executor ?? (spec.executor as string);
+  return {
+    jobId: spec.job?.id ?? null,
+    jobName: spec.job?.name ?? null,
+    executor,
+    tenantId: spec.tenantId,
+    trigger: spec.trigger,
+    status: 'pending',
+    tasks,
+    scheduledFor: spec.scheduledFor,
+    runAt: spec.runAt,
+    createdAt: spec.now,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    params: spec.params,
+    result: null,
+    error: null,
+    attempt: 1,
+    maxAttempts: spec.maxAttempts,
+    parentRunId: null,
+    triggeredBy: spec.triggeredBy,
+    workerId: null,
+    leaseUntil: null,
+    priority: spec.job?.priority ?? 0,
+    overlap: spec.overlap,
+    concurrencyKey: concurrencyKeyOf(spec.job, executor, spec.tenantId),
+    dedupeKey: spec.dedupeKey,
+    timeoutMs: spec.timeoutMs,
+    cancelRequested: false,
+    progress: null,
+    logs: [],
+  };
+}
+
+/** Wait before attempt `attempt + 1`, per the policy. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  if (policy.backoff.type === 'fixed') return policy.backoff.delay;
+  const delay = policy.backoff.delay * 2 ** (attempt - 1);
+  return policy.backoff.max === null ? delay : Math.min(delay, policy.backoff.max);
+}
+
+/** The retry of a failed run: same work, next attempt, later `runAt`, deduplicated per parent. */
+export function buildRetry(failed: Run, policy: RetryPolicy, now: Date): NewRun {
+  const { id: parentRunId, ...rest } = failed;
+  return {
+    ...rest,
+    trigger: 'retry',
+    status: 'pending',
+    tasks: failed.tasks.map((task) => ({
+      ...task,
+      // Disabled tasks stay skipped; tasks skipped because an earlier one failed run again.
+      status: task.status === 'skipped' && task.error === null ? task.status : 'pending',
+      startedAt: null,
+      finishedAt: null,
+      result: null,
+      error: null,
+    })),
+    runAt: new Date(now.getTime() + backoffMs(policy, failed.attempt)),
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    result: null,
+    error: null,
+    attempt: failed.attempt + 1,
+    parentRunId,
+    workerId: null,
+    leaseUntil: null,
+    // A retry must not be dropped because the next slot happens to be running.
+    overlap: failed.overlap === 'allow' ? 'allow' : 'queue',
+    dedupeKey: `retry:${failed.id}`,
+    cancelRequested: false,
+    progress: null,
+    logs: [],
+  };
+}

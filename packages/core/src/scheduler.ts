@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { EventEmitter } from 'eventemitter3';
+import type {
+  CleanupStaleResult,
+  Dashboard,
+  JobInput,
+  PruneResult,
+  RunDueResult,
+  ScheduleInput,
+  Scheduler,
+  SchedulerEvents,
+  SchedulerOptions,
+  SchedulerStats,
+  TriggerInput,
+} from './api.js';
+import { systemClock } from './clock.js';
+import { eventForStatus, type RunEventName, type SchedulerContext } from './context.js';
+import { type Duration, toMs } from './duration.js';
+import { Engine } from './engine.js';
+import { ConflictError, NotFoundError, StoreError, storeCall, ValidationError } from './errors.js';
+import { RunAbort, resolveParams } from './execution.js';
+import type { Executor, ExecutorDefinition, ExecutorInfo } from './executor.js';
+import { ExecutorRegistry } from './executors.js';
+import { Jobs } from './jobs.js';
+import { consoleLogger, silentLogger } from './logger.js';
+import { Loop } from './loop.js';
+import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { computeDashboard, computeStats, Runs } from './reporting.js';
+import { retryPolicyOf } from './retry.js';
+import { buildRun } from './run-factory.js';
+import type { Store, StoreEvent } from './store.js';
+import { isTerminal, type Job, type Run } from './types.js';
+import { parse, scheduleInputSchema, schedulerOptionsSchema, triggerInputSchema } from './validation.js';
+
+const ABORT_GRACE_MS = 5_000;
+
+function assertStore(store: unknown): asserts store is Store {
+  const required = [
+    'init',
+    'findDueJobs',
+    'fireSlot',
+    'createRun',
+    'claimRuns',
+    'finishRun',
+    'insertJob',
+    'listRuns',
+  ];
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    required.some((key) => typeof (store as Record<string, unknown>)[key] !== 'function')
+  ) {
+    throw ValidationError.field(
+      'store',
+      'must be a Store (e.g. memoryStore() from @cronkeeper/adapter-memory)',
+    );
+  }
+}
+
+class CronScheduler implements Scheduler {
+  readonly instanceId: string;
+  readonly store: Store;
+  readonly jobs: Jobs;
+  readonly runs: Runs;
+  readonly #ctx: SchedulerContext;
+  readonly #events = new EventEmitter<SchedulerEvents>();
+  readonly #registry = new ExecutorRegistry();
+  readonly #engine: Engine;
+  readonly #loop: Loop;
+  readonly #retentionMs: number;
+  readonly #staleAfterMs: number;
+  #ready: Promise<void> | null = null;
+  #unsubscribe: (() => Promise<void>) | null = null;
+  #started = false;
+  readonly #configuredJobs: JobInput[];
+
+  constructor(options: SchedulerOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw ValidationError.field('', 'createScheduler needs an options object with a `store`');
+    assertStore(options.store);
+    const { store, executors = {}, clock = systemClock, logger, jobs: defaultJobs = [] } = options;
+    const settings = parse(schedulerOptionsSchema, {
+      timezone: options.timezone,
+      concurrency: options.concurrency,
+      pollInterval: options.pollInterval,
+      lease: options.lease,
+      retention: options.retention,
+      staleAfter: options.staleAfter,
+      instanceId: options.instanceId,
+      maintenanceJobs: options.maintenanceJobs,
+      maxLogLines: options.maxLogLines,
+    });
+    if (typeof clock?.now !== 'function')
+      throw ValidationError.field('clock', 'must have a now(): Date method');
+    this.store = store;
+    this.#configuredJobs = defaultJobs;
+    this.instanceId = settings.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.#retentionMs = toMs(settings.retention ?? '30d', 'retention');
+    this.#staleAfterMs = toMs(settings.staleAfter ?? '3d', 'staleAfter');
+    const leaseMs = toMs(settings.lease ?? '10s', 'lease');
+    if (leaseMs < 100) throw ValidationError.field('lease', 'must be at least 100 ms');
+    const pollMs = Math.max(1, toMs(settings.pollInterval ?? '1s', 'pollInterval'));
+    const concurrency = settings.concurrency ?? 10;
+    const withMaintenance = settings.maintenanceJobs ?? true;
+
+    const ctx: SchedulerContext = {
+      store,
+      clock,
+      registry: this.#registry,
+      logger: logger === false ? silentLogger : (logger ?? consoleLogger()),
+      events: this.#events,
+      instanceId: this.instanceId,
+      leaseMs,
+      maxLogLines: settings.maxLogLines ?? 200,
+      publish: (event) => this.#publish(event),
+      emitRun: (name, run) => this.#emitRun(name, run),
+      reportError: (operation, error) => this.#reportError(operation, error),
+    };
+    this.#ctx = ctx;
+    this.#engine = new Engine(ctx, {
+      abortGraceMs: ABORT_GRACE_MS,
+      random: Math.random,
+      onRunSettled: () => this.#loop.wake(),
+    });
+    this.#loop = new Loop(ctx, this.#engine, { pollMs, concurrency });
+    this.jobs = new Jobs(ctx, {
+      defaultTimezone: settings.timezone ?? 'UTC',
+      defaultJobs: () => [...defaultJobs, ...(withMaintenance ? MAINTENANCE_JOBS : [])],
+    });
+    this.runs = new Runs(ctx);
+    for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
+      this.#registry.register(name, executor, true);
+    for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
+  }
+
+  /** Initialise the store once, lazily, so `jobs.create` or `runDue` work before `start()`. */
+  #ensureReady(): Promise<void> {
+    this.#ready ??= storeCall('init', () => this.store.init()).catch((error) => {
+      this.#ready = null;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#ensureReady();
+    if (this.#configuredJobs.length > 0) await this.jobs.seed(this.#configuredJobs);
+    if (this.store.capabilities.subscribe && this.store.subscribe) {
+      this.#unsubscribe = await storeCall('subscribe', () =>
+        (this.store.subscribe as NonNullable<Store['subscribe']>)((event) => this.#onStoreEvent(event)),
+      );
+    }
+    this.#started = true;
+    this.#loop.start();
+  }
+
+  async stop(options: { grace?: Duration } = {}): Promise<void> {
+    const graceMs = toMs(options.grace ?? '30s', 'grace');
+    this.#started = false;
+    await this.#loop.stop();
+    const running = [...this.#engine.active.values()].map((entry) => entry.done);
+    const drained = await Promise.race([
+      Promise.allSettled(running).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+    ]);
+    if (!drained) {
+      for (const runId of this.#engine.active.keys()) {
+        this.#engine.abort(
+          runId,
+          new RunAbort('shutdown', `the scheduler stopped (grace of ${graceMs} ms elapsed)`),
+        );
+      }
+      await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
+    }
+    await this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void {
+    this.#registry.register(name, executor);
+  }
+
+  executors(): ExecutorInfo[] {
+    return this.#registry.list();
+  }
+
+  /** The job (or executor) a trigger or one-off targets, and the run's base fields. */
+  async #target(input: {
+    job?: string | undefined;
+    executor?: string | undefined;
+    tenantId?: string | null | undefined;
+    params?: Record<string, unknown> | undefined;
+  }) {
+    await this.#ensureReady();
+    const tenantId = input.tenantId ?? null;
+    const job = input.job === undefined ? null : await this.jobs.get(input.job, { tenantId });
+    if (!job) this.#registry.assertRegistered(input.executor as string, 'executor');
+    const params = (input.params ?? {}) as Run['params'];
+    const tasks = job
+      ? job.tasks.filter((task) => task.enabled)
+      : [{ executor: input.executor as string, params: {} }];
+    tasks.forEach((task, index) => {
+      try {
+        resolveParams(this.#ctx, task.executor, { ...(job?.params ?? {}), ...task.params }, params, 'params');
+      } catch (error) {
+        if (error instanceof ValidationError) throw error;
+        throw ValidationError.field(
+          job ? `tasks.${index}.executor` : 'executor',
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+    });
+    const policy = retryPolicyOf(
+      job ?? { retry: null, tasks: [{ executor: input.executor as string }] },
+      this.#registry,
+    );
+    return { job, tenantId: job?.tenantId ?? tenantId, params, maxAttempts: 1 + (policy?.limit ?? 0) };
+  }
+
+  async trigger(input: TriggerInput): Promise<Run> {
+    const parsed = parse(triggerInputSchema, input);
+    const target = await this.#target(parsed);
+    const now = this.#ctx.clock.now();
+    const overlap = parsed.force || target.job?.overlap === 'allow' ? 'allow' : 'queue';
+    const run = buildRun({
+      ...target,
+      executor: parsed.executor ?? null,
+      trigger: 'manual',
+      runAt: now,
+      now,
+      triggeredBy: parsed.triggeredBy ?? null,
+      overlap,
+      scheduledFor: null,
+      dedupeKey: null,
+      timeoutMs: target.job?.timeoutMs ?? null,
+    });
+    const result = await storeCall('createRun', () =>
+      this.store.createRun({ run, now, rejectIfActive: overlap !== 'allow' }),
+    );
+    if (!result.created) {
+      const name = parsed.job ?? parsed.executor;
+      throw new ConflictError(
+        `"${name}" is already running (run ${result.run.id}); wait for it to finish or pass force: true`,
+        { runningRunId: result.run.id },
+      );
+    }
+    this.#emitRun('run:created', result.run);
+    this.#publish({ type: 'wake', origin: this.instanceId });
+    this.#loop.wake();
+    return result.run;
+  }
+
+  async schedule(input: ScheduleInput): Promise<Run> {
+    const parsed = parse(scheduleInputSchema, input);
+    const now = this.#ctx.clock.now();
+    if (parsed.at.getTime() <= now.getTime())
+      throw ValidationError.field('at', `must be in the future (now is ${now.toISOString()})`);
+    const target = await this.#target(parsed);
+    const run = buildRun({
+      ...target,
+      executor: parsed.executor ?? null,
+      trigger: 'once',
+      runAt: parsed.at,
+      now,
+      triggeredBy: parsed.createdBy ?? null,
+      overlap: target.job?.overlap === 'allow' ? 'allow' : 'queue',
+      scheduledFor: parsed.at,
+      dedupeKey: null,
+      timeoutMs: target.job?.timeoutMs ?? null,
+    });
+    const result = await storeCall('createRun', () =>
+      this.store.createRun({ run, now, rejectIfActive: false }),
+    );
+    this.#emitRun('run:created', result.run);
+    this.#publish({ type: 'wake', origin: this.instanceId });
+    return result.run;
+  }
+
+  async cancel(runId: string, options: { by?: string | null; tenantId?: string | null } = {}): Promise<Run> {
+    await this.#ensureReady();
+    const existing = await this.runs.get(
+      runId,
+      options.tenantId === undefined ? {} : { tenantId: options.tenantId },
+    );
+    if (isTerminal(existing.status))
+      throw new ConflictError(`run ${runId} already ended (${existing.status})`);
+    const now = this.#ctx.clock.now();
+    const run = await storeCall('cancelRun', () =>
+      this.store.cancelRun({ runId, now, by: options.by ?? null }),
+    );
+    if (!run) throw new NotFoundError('run', runId);
+    if (run.status === 'running') {
+      const local = this.#engine.abort(
+        runId,
+        new RunAbort('cancelled', `cancelled by ${options.by ?? 'request'}`),
+      );
+      if (!local) this.#publish({ type: 'cancel', origin: this.instanceId, runId });
+    } else if (run.status === 'cancelled') {
+      this.#emitRun('run:cancelled', run);
+    } else if (isTerminal(run.status)) {
+      throw new ConflictError(`run ${runId} already ended (${run.status})`);
+    }
+    return run;
+  }
+
+  async runDue(options: { limit?: number } = {}): Promise<RunDueResult> {
+    const limit = options.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+      throw ValidationError.field('limit', 'must be a whole number from 1 to 100000');
+    await this.#ensureReady();
+    const result: RunDueResult = {
+      summary: { total: 0, executed: 0, skipped: 0, failed: 0 },
+      executed: [],
+      failed: [],
+    };
+    const now = this.#ctx.clock.now();
+    await storeCall('fireSlot', () => this.#engine.fireDue(now));
+    await storeCall('recover', () => this.#engine.recover(now));
+    let processed = 0;
+    while (processed < limit) {
+      const batch = Math.min(limit - processed, 50);
+      const { claimed, skipped } = await storeCall('claimRuns', () =>
+        this.store.claimRuns({
+          workerId: this.instanceId,
+          now: this.#ctx.clock.now(),
+          limit: batch,
+          leaseMs: this.#ctx.leaseMs,
+        }),
+      );
+      for (const run of skipped) this.#emitRun('run:skipped', run);
+      result.summary.skipped += skipped.length;
+      processed += skipped.length;
+      if (claimed.length === 0) break;
+      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run)));
+      processed += claimed.length;
+      for (const run of finished) {
+        if (run?.status === 'succeeded') result.executed.push(run);
+        else if (run?.status === 'failed') result.failed.push(run);
+      }
+    }
+    result.summary.executed = result.executed.length;
+    result.summary.failed = result.failed.length;
+    result.summary.total = result.summary.executed + result.summary.failed + result.summary.skipped;
+    return result;
+  }
+
+  async cleanupStale(options: { olderThan?: Duration } = {}): Promise<CleanupStaleResult> {
+    const olderThanMs =
+      options.olderThan === undefined ? this.#staleAfterMs : toMs(options.olderThan, 'olderThan');
+    await this.#ensureReady();
+    const now = this.#ctx.clock.now();
+    const threshold = new Date(now.getTime() - olderThanMs);
+    const runs = await storeCall('failStaleRuns', () =>
+      this.store.failStaleRuns({
+        startedBefore: threshold,
+        now,
+        error: {
+          code: 'stale',
+          message: `Run marked as failed - exceeded ${formatAge(olderThanMs)} timeout`,
+        },
+      }),
+    );
+    for (const run of runs) this.#emitRun('run:failed', run);
+    return {
+      updated: runs.length,
+      jobs: [
+        ...new Set(runs.map((run) => run.jobName).filter((name): name is string => name !== null)),
+      ].sort(),
+      executors: [...new Set(runs.map((run) => run.executor))].sort(),
+      threshold,
+    };
+  }
+
+  async prune(options: { olderThan?: Duration; tenantId?: string | null } = {}): Promise<PruneResult> {
+    const olderThanMs =
+      options.olderThan === undefined ? this.#retentionMs : toMs(options.olderThan, 'olderThan');
+    await this.#ensureReady();
+    const threshold = new Date(this.#ctx.clock.now().getTime() - olderThanMs);
+    const deleted = await storeCall('pruneRuns', () =>
+      this.store.pruneRuns({
+        finishedBefore: threshold,
+        ...(options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] }),
+      }),
+    );
+    return { deleted, threshold };
+  }
+
+  async stats(
+    options: { since?: Date | string; tenantId?: string | null; days?: number } = {},
+  ): Promise<SchedulerStats> {
+    await this.#ensureReady();
+    return computeStats(this.#ctx, options);
+  }
+
+  async dashboard(options: { tenantId?: string | null; locale?: string } = {}): Promise<Dashboard> {
+    await this.#ensureReady();
+    return computeDashboard(this.#ctx, options);
+  }
+
+  async reload(): Promise<void> {
+    await this.#ensureReady();
+    this.#publish({ type: 'wake', origin: this.instanceId });
+    this.#loop.wake();
+  }
+
+  on<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this {
+    (this.#events.on as (event: E, listener: SchedulerEvents[E]) => unknown)(event, listener);
+    return this;
+  }
+
+  off<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this {
+    (this.#events.off as (event: E, listener: SchedulerEvents[E]) => unknown)(event, listener);
+    return this;
+  }
+
+  once<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this {
+    (this.#events.once as (event: E, listener: SchedulerEvents[E]) => unknown)(event, listener);
+    return this;
+  }
+
+  #emitRun(name: RunEventName, run: Run): void {
+    this.#events.emit(name, { run, origin: this.instanceId });
+    this.#publish({
+      type: 'run',
+      origin: this.instanceId,
+      runId: run.id,
+      status: run.status,
+      tenantId: run.tenantId,
+    });
+  }
+
+  #publish(event: StoreEvent): void {
+    if (!this.store.capabilities.subscribe || !this.store.publish) return;
+    this.store.publish(event).catch((error) => this.#reportError('publish', error));
+  }
+
+  #onStoreEvent(event: StoreEvent): void {
+    if (event.type === 'wake' || (event.type === 'run' && event.status !== 'running')) this.#loop.wake();
+    if (event.origin === this.instanceId) return;
+    if (event.type === 'cancel') {
+      this.#engine.renewNow(event.runId);
+      return;
+    }
+    if (event.type === 'run') {
+      const name = eventForStatus(event.status);
+      if (this.#events.listenerCount(name) === 0) return;
+      this.store.getRun(event.runId).then(
+        (run) => run && this.#events.emit(name, { run, origin: event.origin }),
+        (error) => this.#reportError('getRun', error),
+      );
+    } else if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
+      const { jobId, name, tenantId, change, origin } = event;
+      const lookup: Promise<Job | null> =
+        change === 'deleted' ? Promise.resolve(null) : this.store.getJob(jobId);
+      lookup.then(
+        (job) => this.#events.emit('job:changed', { change, jobId, name, tenantId, job, origin }),
+        (error) => this.#reportError('getJob', error),
+      );
+    }
+  }
+
+  #reportError(operation: string, error: unknown): void {
+    const wrapped = error instanceof Error ? error : new StoreError(String(error));
+    this.#ctx.logger.error({ operation, err: wrapped }, `${operation} failed: ${wrapped.message}`);
+    this.#events.emit('scheduler:error', { error: wrapped, operation });
+  }
+}
+
+function formatAge(ms: number): string {
+  const days = ms / 86_400_000;
+  if (Number.isInteger(days)) return `${days} day${days === 1 ? '' : 's'}`;
+  const hours = ms / 3_600_000;
+  return Number.isInteger(hours) ? `${hours} hour${hours === 1 ? '' : 's'}` : `${ms} ms`;
+}
+
+/**
+ * Create a scheduler on a store. Nothing async happens here: call `start()` to run the loop, or
+ * `runDue()` from a heartbeat (serverless). Options are validated now; a bad one throws
+ * `ValidationError` naming it.
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  return new CronScheduler(options);
+}

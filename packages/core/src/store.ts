@@ -1,0 +1,322 @@
+import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus, RunTask } from './types.js';
+
+/**
+ * The Store is the only thing a storage adapter implements. It speaks records, not schedules:
+ * core computes slots, next times and retry delays; the store makes each lifecycle step atomic.
+ *
+ * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/testing`):
+ * 1. A slot fires once: runs with the same `dedupeKey` are never created twice.
+ * 2. A run is claimed once: `pending` → `running` happens for at most one worker.
+ * 3. Exclusive runs stay exclusive: among runs sharing a `concurrencyKey` whose `overlap` is not
+ *    `allow`, at most one is `running` at any time, across every instance.
+ * 4. Finishing is fenced: only the lease holder finishes a run; once recovered, the old worker's
+ *    finish is refused.
+ * 5. Nothing is lost: pruning never removes `pending` or `running` runs.
+ * 6. Cost follows the due work: due jobs and claimable runs are found through an index on time.
+ *
+ * Every time-dependent method takes `now` from core, so one injectable clock drives everything and
+ * the contract suite runs in fake time. Stores never read their own clock for lifecycle decisions.
+ *
+ * A store returns fresh objects (never its internal state) and rejects with an Error when the
+ * backend fails; core wraps such failures in `StoreError`.
+ */
+export interface Store extends SchedulingStore, AdminStore {
+  /** Optional features; the contract suite skips a group by capability, never by adapter name. */
+  readonly capabilities: StoreCapabilities;
+  /** Create tables, indexes or scripts. Idempotent and safe when several instances call it at once. */
+  init(): Promise<void>;
+  /** Release what the store itself opened (never a client the user passed in). */
+  close(): Promise<void>;
+  /**
+   * Broadcast an event to every instance's `subscribe` listeners (including this one's).
+   * Present when `capabilities.subscribe` is true.
+   */
+  publish?(event: StoreEvent): Promise<void>;
+  /**
+   * Listen for events published by any instance. Resolves once listening; the returned function
+   * stops it. A dropped connection is re-established by the adapter; core keeps polling meanwhile.
+   */
+  subscribe?(listener: (event: StoreEvent) => void): Promise<() => Promise<void>>;
+}
+
+/** Optional features of a store, declared as data. */
+export interface StoreCapabilities {
+  /** `publish` / `subscribe` are implemented, so instances wake each other without polling. */
+  subscribe: boolean;
+}
+
+/** Cross-instance notification: something became due, a run or job changed, or a running run should stop. */
+export type StoreEvent =
+  | { type: 'wake'; origin: string }
+  | { type: 'run'; origin: string; runId: string; status: RunStatus; tenantId: string | null }
+  | { type: 'cancel'; origin: string; runId: string }
+  | { type: 'job'; origin: string; jobId: string; name: string; tenantId: string | null; change: JobChange };
+
+/** How a job changed, for `job:changed` events. */
+export type JobChange = 'created' | 'updated' | 'deleted' | 'paused' | 'resumed';
+
+/** A run as core creates it; the store assigns `id`. */
+export type NewRun = Omit<Run, 'id'>;
+
+/** A job as core creates it; the store assigns `id` and sets `version` to 1. */
+export type NewJob = Omit<Job, 'id' | 'version'>;
+
+/** Definition fields (and `nextRunAt`) that `updateJob` may change. */
+export type JobPatch = Partial<
+  Omit<
+    Job,
+    'id' | 'version' | 'createdAt' | 'createdBy' | 'lastRunAt' | 'lastRunId' | 'runCount' | 'errorCount'
+  >
+>;
+
+/** Filter on tenants: the ids to include, `null` meaning global. Absent means every tenant. */
+export type TenantIds = readonly (string | null)[];
+
+/** The claim path: fire slots, create runs, claim, renew, finish, recover. Kept small and hot. */
+export interface SchedulingStore {
+  /**
+   * Enabled jobs whose `nextRunAt <= now`, earliest first, at most `limit`.
+   * Several instances may read the same jobs; `fireSlot` decides which of them fires.
+   */
+  findDueJobs(query: { now: Date; limit: number }): Promise<Job[]>;
+
+  /**
+   * The earliest instant strictly after `now` at which an enabled job's `nextRunAt` or a pending
+   * run's `runAt` falls, or null if there is none. Core sleeps until then (capped by its poll).
+   */
+  nextWakeAt(query: { now: Date }): Promise<Date | null>;
+
+  /**
+   * Fire the due slot(s) of one job: create `runs` (each carries a `dedupeKey`), then advance the
+   * job's `nextRunAt` to `nextRunAt` only if it still equals `expectedNextRunAt`.
+   *
+   * Concurrency: any number of instances may call this for the same job and slot at once. The
+   * runs are created once (a run whose `dedupeKey` exists is not created again) and `nextRunAt`
+   * advances once. A losing caller gets `{ advanced: false, created: [] }`.
+   * Crash safety: stores with transactions do both steps in one; others create the runs first and
+   * then compare-and-set, so a crash in between is repaired by the next caller (same dedupe keys).
+   * If the job no longer exists or its `nextRunAt` moved, stores with transactions create nothing.
+   */
+  fireSlot(input: FireSlotInput): Promise<FireSlotResult>;
+
+  /**
+   * Create one run (manual, one-off or retry).
+   *
+   * - If `run.dedupeKey` is set and a run with that key exists, nothing is created and the
+   *   existing run is returned with `reason: 'duplicate'`.
+   * - If `rejectIfActive` is true and a run with the same `concurrencyKey` is `running`, or is
+   *   `pending` with `runAt <= now`, nothing is created and that run is returned with
+   *   `reason: 'active'`. The check and the insert are atomic: of N concurrent callers exactly one
+   *   creates its run.
+   */
+  createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult>;
+
+  /**
+   * Claim up to `limit` pending runs with `runAt <= now`, ordered by `priority` (ascending), then
+   * `runAt`, then `createdAt`: each becomes `running` with `workerId`, `startedAt = now`,
+   * `leaseUntil = now + leaseMs`.
+   *
+   * Overlap, for runs whose `overlap` is not `allow`: if another such run with the same
+   * `concurrencyKey` is running (or was claimed earlier in this same call), a run with overlap
+   * `skip` becomes `skipped` (`finishedAt = now`, error code `overlap`) and is returned in
+   * `skipped`; one with overlap `queue` stays pending and is passed over.
+   *
+   * Concurrency: a run is claimed by at most one caller; concurrent callers get disjoint sets.
+   */
+  claimRuns(input: { workerId: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimResult>;
+
+  /**
+   * Heartbeat: extend the lease of a run that `workerId` holds to `now + leaseMs`, and save the
+   * progress and logs given. `ok: false` when the run is no longer running under this worker
+   * (recovered, cancelled while pending, or deleted): the worker should abort it.
+   * `cancelRequested` tells the worker to abort because someone asked to cancel.
+   */
+  renewLease(input: {
+    runId: string;
+    workerId: string;
+    now: Date;
+    leaseMs: number;
+    progress?: RunProgress | null;
+    logs?: RunLogLine[];
+  }): Promise<{ ok: boolean; cancelRequested: boolean }>;
+
+  /**
+   * Move a running run to a terminal state, fenced:
+   * - `fence: { workerId }`: only if the run is running under that worker (normal finish);
+   * - `fence: 'expired'`: only if it is running and its `leaseUntil < now` (recovery of a run
+   *   whose worker vanished).
+   * Sets `finishedAt = now`, `durationMs`, clears the lease, and in the same step updates the job's
+   * bookkeeping (`lastRunAt` = run's `startedAt`, `lastRunId`, `lastStatus`, `lastError` — set on
+   * failure, cleared on success —, `lastDurationMs`, `runCount` + 1, `errorCount` + 1 on failure)
+   * and creates `followUp` (a retry) if given, deduplicated by its `dedupeKey`.
+   * Returns the finished run, or null when the fence does not hold (the caller lost the run).
+   */
+  finishRun(input: FinishRunInput): Promise<Run | null>;
+
+  /** Running runs whose `leaseUntil < now`, oldest lease first, at most `limit`. */
+  findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]>;
+
+  /**
+   * Cancel a run: a pending run becomes `cancelled` at once (`finishedAt = now`, error code
+   * `cancelled`); a running one gets `cancelRequested = true` and is aborted by its worker.
+   * A run already terminal is returned unchanged. Null if there is no such run.
+   */
+  cancelRun(input: { runId: string; now: Date; by: string | null }): Promise<Run | null>;
+}
+
+/** Input of {@link SchedulingStore.fireSlot}. */
+export interface FireSlotInput {
+  /** The job whose slot is due. */
+  jobId: string;
+  /** The `nextRunAt` the caller read; the compare-and-set condition. */
+  expectedNextRunAt: Date;
+  /** The job's next slot after this firing; null when it will not fire again. */
+  nextRunAt: Date | null;
+  /** Runs to create (zero with misfire `skip`, several with misfire `all`). */
+  runs: NewRun[];
+  /** Core's clock. */
+  now: Date;
+}
+
+/** Result of {@link SchedulingStore.fireSlot}. */
+export interface FireSlotResult {
+  /** True when this caller advanced `nextRunAt`. */
+  advanced: boolean;
+  /** Runs this caller created. */
+  created: Run[];
+}
+
+/** Result of {@link SchedulingStore.createRun}. */
+export type CreateRunResult =
+  | { created: true; run: Run }
+  | { created: false; reason: 'duplicate' | 'active'; run: Run };
+
+/** Result of {@link SchedulingStore.claimRuns}. */
+export interface ClaimResult {
+  /** Runs now running under the caller. */
+  claimed: Run[];
+  /** Runs marked skipped by the overlap policy. */
+  skipped: Run[];
+}
+
+/** Input of {@link SchedulingStore.finishRun}. */
+export interface FinishRunInput {
+  runId: string;
+  /** Who may finish: the lease holder, or anyone once the lease expired. */
+  fence: { workerId: string } | 'expired';
+  now: Date;
+  /** Terminal status. */
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  result: JsonValue | null;
+  error: RunError | null;
+  /** Final task outcomes; omitted to keep the stored ones. */
+  tasks?: RunTask[];
+  /** Final logs; omitted to keep the stored ones. */
+  logs?: RunLogLine[];
+  /** A retry to create in the same step. */
+  followUp?: NewRun | null;
+}
+
+/** Filter of {@link AdminStore.listJobs}. */
+export interface JobFilter {
+  tenantIds?: TenantIds;
+  enabled?: boolean;
+}
+
+/** Filter of {@link AdminStore.listRuns}; times bound `createdAt`. */
+export interface RunFilter {
+  tenantIds?: TenantIds;
+  statuses?: readonly RunStatus[];
+  jobId?: string;
+  executor?: string;
+  triggers?: readonly Run['trigger'][];
+  /** createdAt >= since. */
+  since?: Date;
+  /** createdAt < until. */
+  until?: Date;
+  /** Page size. */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string | null;
+}
+
+/** A page of runs, newest first (`createdAt` desc, then `id` desc). */
+export interface RunPage {
+  items: Run[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Terminal runs counted per UTC day and status. */
+export interface RunCountRow {
+  /** `YYYY-MM-DD` (UTC) of `finishedAt`. */
+  day: string;
+  status: RunStatus;
+  count: number;
+}
+
+/** Per-executor figures for dashboards. */
+export interface ExecutorSummary {
+  /** The run's first-task executor. */
+  executor: string;
+  /** Finished runs (succeeded, failed, cancelled). */
+  runCount: number;
+  /** Failed runs. */
+  errorCount: number;
+  /** Runs running now. */
+  running: number;
+  /** The most recently finished run (succeeded, failed or cancelled), if any. */
+  lastRun: Run | null;
+}
+
+/** Admin part: job CRUD, history, stats, pruning and rate limits. Off the hot path. */
+export interface AdminStore {
+  /** Insert a job; rejects with `ConflictError` when `(tenantId, name)` is taken. */
+  insertJob(job: NewJob): Promise<Job>;
+  /** The job with this id, or null. */
+  getJob(id: string): Promise<Job | null>;
+  /** The job named `name` in `tenantId` (null = global), or null. */
+  findJobByName(tenantId: string | null, name: string): Promise<Job | null>;
+  /** Jobs matching the filter, ordered by name then tenant. */
+  listJobs(filter: JobFilter): Promise<Job[]>;
+  /**
+   * Apply `patch` if the job's `version` still equals `expectedVersion`: `version` + 1,
+   * `updatedAt = now`. Null when the job is gone or the version moved (re-read and retry).
+   * Rejects with `ConflictError` when a rename collides with another job of the same tenant.
+   */
+  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null>;
+  /** Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist. */
+  deleteJob(input: { id: string; now: Date }): Promise<boolean>;
+
+  /** The run with this id, or null. */
+  getRun(id: string): Promise<Run | null>;
+  /** Runs matching the filter, newest first, one page at a time. */
+  listRuns(filter: RunFilter): Promise<RunPage>;
+  /**
+   * Seed 001's sweep: every running run with `startedAt < startedBefore` becomes `failed` with
+   * `error`, `finishedAt = now`, updating its job's bookkeeping. Returns the runs changed.
+   */
+  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]>;
+  /**
+   * Delete terminal runs with `finishedAt < finishedBefore` (optionally only some tenants'):
+   * never a pending or running run. Returns how many were deleted.
+   */
+  pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number>;
+  /** Terminal runs with `from <= finishedAt < to`, counted per UTC day and status. */
+  countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]>;
+  /** How many runs are pending and running now. */
+  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }>;
+  /** Per-executor figures, one row per executor that has runs. */
+  executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]>;
+  /** The earliest `nextRunAt` among enabled jobs (in these tenants), or null. */
+  nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null>;
+  /**
+   * Count one hit against `key` in a sliding window of `windowMs`, atomically across instances.
+   * When `limit` hits are already in the window, the hit is not counted and `allowed` is false,
+   * with `retryAfterMs` until the oldest hit leaves the window.
+   */
+  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
+    allowed: boolean;
+    retryAfterMs: number;
+  }>;
+}

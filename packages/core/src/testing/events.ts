@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Store, StoreEvent } from '../store.js';
+import type { ContractFixture } from './harness.js';
+import { eventually } from './steps.js';
+
+const EVENTS: StoreEvent[] = [
+  { type: 'wake', origin: 'instance-a' },
+  { type: 'run', origin: 'instance-a', runId: 'run-1', status: 'succeeded', tenantId: 'acme' },
+  { type: 'job', origin: 'instance-a', jobId: 'job-1', name: 'nightly', tenantId: null, change: 'paused' },
+];
+
+type Subscribing = Store & Required<Pick<Store, 'publish' | 'subscribe'>>;
+
+/** The instances when the store declares `subscribe`; otherwise checks it offers neither method. */
+async function subscribingPair(fixture: ContractFixture): Promise<[Subscribing, Subscribing] | null> {
+  const [a, b] = (await fixture.instances(2)) as [Store, Store];
+  if (!a.capabilities.subscribe) {
+    expect(a.publish).toBeUndefined();
+    expect(a.subscribe).toBeUndefined();
+    return null;
+  }
+  for (const store of [a, b]) {
+    expect(typeof store.publish).toBe('function');
+    expect(typeof store.subscribe).toBe('function');
+  }
+  return [a as Subscribing, b as Subscribing];
+}
+
+/** publish / subscribe, present exactly when `capabilities.subscribe` is true. */
+export function eventsContract(fixture: () => ContractFixture): void {
+  describe('publish and subscribe', () => {
+    it('delivers an event published on one instance to subscribers on every instance', async () => {
+      const pair = await subscribingPair(fixture());
+      if (!pair) return;
+      const [a, b] = pair;
+      const onA: StoreEvent[] = [];
+      const onB: StoreEvent[] = [];
+      const stopA = await a.subscribe((event) => onA.push(event));
+      const stopB = await b.subscribe((event) => onB.push(event));
+      for (const event of EVENTS) await a.publish(event);
+      await eventually(() => {
+        expect(onB).toEqual(EVENTS);
+        expect(onA).toEqual(EVENTS);
+      });
+      await stopA();
+      await stopB();
+    });
+
+    it('stops delivering to a listener once it unsubscribed', async () => {
+      const pair = await subscribingPair(fixture());
+      if (!pair) return;
+      const [a, b] = pair;
+      const stopped: StoreEvent[] = [];
+      const still: StoreEvent[] = [];
+      const stop = await b.subscribe((event) => stopped.push(event));
+      const keep = await b.subscribe((event) => still.push(event));
+      await a.publish(EVENTS[0] as StoreEvent);
+      await eventually(() => expect(stopped).toHaveLength(1));
+      await stop();
+      await a.publish(EVENTS[1] as StoreEvent);
+      await eventually(() => expect(still).toHaveLength(2));
+      // Give a late delivery a moment to show up before concluding it never will.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stopped).toEqual([EVENTS[0]]);
+      await keep();
+    });
+  });
+}

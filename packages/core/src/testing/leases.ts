@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../types.js';
+import type { ContractFixture } from './harness.js';
+import { at, MINUTE, newJob, newRun, SECOND, T0 } from './records.js';
+import { allRuns, createRun, finish, ofJob, startRun, storedValueIncludes, unknownId } from './steps.js';
+
+const LOG = { at: at(2 * SECOND + 7), level: 'info' as const, message: 'halfway there' };
+
+/** renewLease and finishRun: heartbeats, fenced finishing, job bookkeeping and follow-up retries. */
+export function leasesContract(fixture: () => ContractFixture): void {
+  describe('renewLease', () => {
+    it('extends the lease to now + leaseMs and saves progress and logs', async () => {
+      const { store } = fixture();
+      const run = await startRun(store, {}, { leaseMs: 30 * SECOND });
+      const renewed = await store.renewLease({
+        runId: run.id,
+        workerId: 'worker-1',
+        now: at(10 * SECOND),
+        leaseMs: 30 * SECOND,
+        progress: { percent: 50, note: 'half' },
+        logs: [LOG],
+      });
+      expect(renewed).toEqual({ ok: true, cancelRequested: false });
+      const stored = await store.getRun(run.id);
+      expect(stored).toEqual({
+        ...run,
+        leaseUntil: at(40 * SECOND),
+        progress: { percent: 50, note: 'half' },
+        logs: [LOG],
+      });
+      expect(stored?.logs[0]?.at).toBeInstanceOf(Date);
+      await store.renewLease({
+        runId: run.id,
+        workerId: 'worker-1',
+        now: at(20 * SECOND),
+        leaseMs: 30 * SECOND,
+      });
+      expect(await store.getRun(run.id)).toEqual({ ...stored, leaseUntil: at(50 * SECOND) });
+    });
+
+    it('answers ok: false to another worker, and for a pending, finished or unknown run', async () => {
+      const { store } = fixture();
+      const run = await startRun(store);
+      const intruder = await store.renewLease({
+        runId: run.id,
+        workerId: 'worker-2',
+        now: at(SECOND),
+        leaseMs: MINUTE,
+      });
+      expect(intruder.ok).toBe(false);
+      expect(await store.getRun(run.id)).toEqual(run);
+      const pending = await createRun(store, { runAt: at(MINUTE) });
+      expect(
+        (await store.renewLease({ runId: pending.id, workerId: 'worker-1', now: T0, leaseMs: MINUTE })).ok,
+      ).toBe(false);
+      await finish(store, run, 'succeeded', at(2 * SECOND));
+      expect(
+        (
+          await store.renewLease({
+            runId: run.id,
+            workerId: 'worker-1',
+            now: at(3 * SECOND),
+            leaseMs: MINUTE,
+          })
+        ).ok,
+      ).toBe(false);
+      expect(
+        (await store.renewLease({ runId: unknownId(), workerId: 'worker-1', now: T0, leaseMs: MINUTE })).ok,
+      ).toBe(false);
+    });
+
+    it('reports cancelRequested after cancelRun of the running run', async () => {
+      const { store } = fixture();
+      const run = await startRun(store);
+      await store.cancelRun({ runId: run.id, now: at(SECOND), by: 'ops' });
+      const renewed = await store.renewLease({
+        runId: run.id,
+        workerId: 'worker-1',
+        now: at(2 * SECOND),
+        leaseMs: MINUTE,
+      });
+      expect(renewed).toEqual({ ok: true, cancelRequested: true });
+    });
+  });
+
+  describe('finishRun', () => {
+    it('sets the terminal state, timings, result, tasks and logs, and clears the lease', async () => {
+      const { store, inspect } = fixture();
+      const run = await startRun(store, {}, { now: at(SECOND) });
+      const tasks = [
+        {
+          executor: 'test.echo',
+          status: 'succeeded' as const,
+          params: { a: 1 },
+          startedAt: at(SECOND),
+          finishedAt: at(3 * SECOND),
+          result: { rows: 3 },
+          error: null,
+        },
+      ];
+      if (inspect) expect(storedValueIncludes(await inspect.run(run.id), 'succeeded')).toBe(false);
+      const finished = await store.finishRun({
+        runId: run.id,
+        fence: { workerId: 'worker-1' },
+        now: at(3 * SECOND + 250),
+        status: 'succeeded',
+        result: { rows: 3, list: ['x', null] },
+        error: null,
+        tasks,
+        logs: [LOG],
+      });
+      expect(finished).toMatchObject({
+        id: run.id,
+        status: 'succeeded',
+        startedAt: at(SECOND),
+        finishedAt: at(3 * SECOND + 250),
+        durationMs: 2250,
+        result: { rows: 3, list: ['x', null] },
+        error: null,
+        tasks,
+        logs: [LOG],
+        leaseUntil: null,
+      });
+      expect(await store.getRun(run.id)).toEqual(finished);
+      if (inspect) expect(storedValueIncludes(await inspect.run(run.id), 'succeeded')).toBe(true);
+    });
+
+    it('keeps the stored tasks and logs when they are omitted', async () => {
+      const { store } = fixture();
+      const run = await startRun(store);
+      await store.renewLease({
+        runId: run.id,
+        workerId: 'worker-1',
+        now: at(SECOND),
+        leaseMs: MINUTE,
+        logs: [LOG],
+      });
+      const finished = await finish(store, run, 'failed', at(2 * SECOND), {
+        error: { code: 'timeout', message: 'too slow' },
+      });
+      expect(finished.tasks).toEqual(run.tasks);
+      expect(finished.logs).toEqual([LOG]);
+      expect(finished.error).toEqual({ code: 'timeout', message: 'too slow' });
+    });
+
+    it('is fenced: another worker gets null and the run is unchanged; finishing twice gives null', async () => {
+      const { store } = fixture();
+      const run = await startRun(store);
+      const base = {
+        runId: run.id,
+        now: at(SECOND),
+        status: 'succeeded' as const,
+        result: null,
+        error: null,
+      };
+      expect(await store.finishRun({ ...base, fence: { workerId: 'worker-2' } })).toBeNull();
+      expect(await store.getRun(run.id)).toEqual(run);
+      const first = await store.finishRun({ ...base, fence: { workerId: 'worker-1' } });
+      expect(first?.status).toBe('succeeded');
+      expect(
+        await store.finishRun({
+          ...base,
+          fence: { workerId: 'worker-1' },
+          status: 'failed',
+          now: at(2 * SECOND),
+        }),
+      ).toBeNull();
+      expect(await store.getRun(run.id)).toEqual(first);
+      expect(
+        await store.finishRun({ ...base, runId: unknownId(), fence: { workerId: 'worker-1' } }),
+      ).toBeNull();
+      const pending = await createRun(store, { runAt: at(MINUTE) });
+      expect(
+        await store.finishRun({ ...base, runId: pending.id, fence: { workerId: 'worker-1' } }),
+      ).toBeNull();
+    });
+
+    it('updates the job bookkeeping in the same step, without touching version or updatedAt', async () => {
+      const { store } = fixture();
+      const job = await store.insertJob(newJob({ overlap: 'queue' }));
+      const failedRun = await startRun(store, ofJob(job), { now: at(SECOND) });
+      await finish(store, failedRun, 'failed', at(3 * SECOND), {
+        error: { code: 'error', message: 'disk full' },
+      });
+      expect(await store.getJob(job.id)).toEqual({
+        ...job,
+        lastRunAt: at(SECOND),
+        lastRunId: failedRun.id,
+        lastStatus: 'failed',
+        lastError: 'disk full',
+        lastDurationMs: 2 * SECOND,
+        runCount: 1,
+        errorCount: 1,
+      });
+      const okRun = await startRun(store, ofJob(job), { now: at(MINUTE) });
+      await finish(store, okRun, 'succeeded', at(MINUTE + 500));
+      const after = (await store.getJob(job.id)) as Job;
+      expect(after).toMatchObject({
+        lastRunAt: at(MINUTE),
+        lastRunId: okRun.id,
+        lastStatus: 'succeeded',
+        lastError: null,
+        lastDurationMs: 500,
+        runCount: 2,
+        errorCount: 1,
+        version: job.version,
+        updatedAt: job.updatedAt,
+      });
+    });
+
+    it('finishes runs whose job was deleted or that have no job', async () => {
+      const { store } = fixture();
+      const job = await store.insertJob(newJob());
+      const orphan = await startRun(store, ofJob(job));
+      await store.deleteJob({ id: job.id, now: at(SECOND) });
+      expect((await finish(store, orphan, 'succeeded', at(2 * SECOND))).status).toBe('succeeded');
+      const solo = await startRun(store, { jobId: null }, { now: at(3 * SECOND) });
+      expect((await finish(store, solo, 'failed', at(4 * SECOND))).status).toBe('failed');
+    });
+
+    it('creates the follow-up retry in the same step, once per dedupe key', async () => {
+      const { store } = fixture();
+      const run = await startRun(store, { maxAttempts: 3 });
+      const retry = newRun({
+        trigger: 'retry',
+        attempt: 2,
+        maxAttempts: 3,
+        parentRunId: run.id,
+        dedupeKey: `retry:${run.id}`,
+        runAt: at(MINUTE),
+      });
+      await store.finishRun({
+        runId: run.id,
+        fence: { workerId: 'worker-1' },
+        now: at(SECOND),
+        status: 'failed',
+        result: null,
+        error: { code: 'error', message: 'boom' },
+        followUp: retry,
+      });
+      const retries = (await allRuns(store)).filter((stored) => stored.parentRunId === run.id);
+      expect(retries).toHaveLength(1);
+      expect(retries[0]).toEqual({ ...retry, id: retries[0]?.id });
+      const again = await startRun(store, { dedupeKey: null }, { now: at(2 * SECOND) });
+      await store.finishRun({
+        runId: again.id,
+        fence: { workerId: 'worker-1' },
+        now: at(3 * SECOND),
+        status: 'failed',
+        result: null,
+        error: { code: 'error', message: 'boom' },
+        followUp: { ...retry, parentRunId: again.id },
+      });
+      expect((await allRuns(store)).filter((stored) => stored.dedupeKey === `retry:${run.id}`)).toHaveLength(
+        1,
+      );
+      expect((await store.getRun(again.id))?.status).toBe('failed');
+    });
+  });
+}

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+import { isValidTimezone } from './timezone.js';
+import type { JsonObject } from './types.js';
+
+/**
+ * zod schemas for every input that crosses the public API. Each `parse*` helper throws a
+ * `ValidationError` listing every offending field by path, and nothing is stored before it passes.
+ */
+
+const DURATION_STRING = /^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)$/;
+
+/** A duration: non-negative ms, or `'30s'`-style text. */
+export const durationSchema = z.union([
+  z.number().finite().nonnegative(),
+  z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
+]);
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number().finite(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+);
+
+/** A JSON object (params, metadata). */
+export const jsonObjectSchema = z.record(z.string().max(200), jsonValue) as unknown as z.ZodType<JsonObject>;
+
+/** A name: job, executor or tenant. */
+export const nameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((value) => value.trim() === value, 'must not start or end with spaces');
+
+/** A tenant id, null for global. */
+export const tenantIdSchema = z.string().min(1).max(200).nullable();
+
+const timezoneSchema = z
+  .string()
+  .max(64)
+  .refine(isValidTimezone, 'is not an IANA time zone (e.g. "UTC", "Europe/Paris")');
+
+const dateSchema = z.union([z.date(), z.string().max(64)]).transform((value, ctx) => {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: 'is not a valid date (use an ISO 8601 string)' });
+    return z.NEVER;
+  }
+  return date;
+});
+
+/** Retry policy input. */
+export const retrySchema = z.strictObject({
+  limit: z.number().int().min(0).max(100),
+  backoff: z
+    .strictObject({
+      type: z.enum(['fixed', 'exponential']),
+      delay: durationSchema,
+      max: durationSchema.nullable().optional(),
+    })
+    .optional(),
+});
+
+const taskSchema = z.union([
+  nameSchema,
+  z.strictObject({
+    executor: nameSchema,
+    enabled: z.boolean().optional(),
+    params: jsonObjectSchema.optional(),
+  }),
+]);
+
+const jobFields = {
+  name: nameSchema,
+  description: z.string().max(2000).nullable().optional(),
+  schedule: z.string().min(1, 'must not be empty').max(200),
+  timezone: timezoneSchema.optional(),
+  executor: nameSchema.optional(),
+  tasks: z.array(taskSchema).min(1, 'needs at least one task').max(50).optional(),
+  params: jsonObjectSchema.optional(),
+  enabled: z.boolean().optional(),
+  pausedNote: z.string().max(2000).nullable().optional(),
+  overlap: z.enum(['skip', 'queue', 'allow']).optional(),
+  misfire: z.enum(['once', 'skip', 'all']).optional(),
+  catchUpLimit: z.number().int().min(1).max(1000).optional(),
+  misfireGrace: durationSchema.nullable().optional(),
+  timeout: durationSchema.nullable().optional(),
+  retry: retrySchema.nullable().optional(),
+  jitter: durationSchema.optional(),
+  priority: z.number().int().min(-1000).max(1000).optional(),
+  activeFrom: dateSchema.nullable().optional(),
+  activeUntil: dateSchema.nullable().optional(),
+  metadata: jsonObjectSchema.optional(),
+};
+
+/** Input of `jobs.create`. */
+export const jobInputSchema = z
+  .strictObject({
+    ...jobFields,
+    tenantId: tenantIdSchema.optional(),
+    createdBy: z.string().max(200).nullable().optional(),
+  })
+  .superRefine((job, ctx) => {
+    if (job.executor === undefined && job.tasks === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['executor'], message: 'give `executor` or `tasks`' });
+    }
+    if (job.executor !== undefined && job.tasks !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
+    }
+  });
+
+/** Input of `jobs.update`. */
+export const jobUpdateSchema = z
+  .strictObject({ ...jobFields, updatedBy: z.string().max(200).nullable().optional() })
+  .partial()
+  .superRefine((patch, ctx) => {
+    if (patch.executor !== undefined && patch.tasks !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
+    }
+  });
+
+const targetFields = {
+  job: nameSchema.optional(),
+  executor: nameSchema.optional(),
+  params: jsonObjectSchema.optional(),
+  tenantId: tenantIdSchema.optional(),
+};
+
+function oneTarget(input: { job?: string | undefined; executor?: string | undefined }, ctx: z.RefinementCtx) {
+  if ((input.job === undefined) === (input.executor === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['job'], message: 'give exactly one of `job` or `executor`' });
+  }
+}
+
+/** Input of `trigger`. */
+export const triggerInputSchema = z
+  .strictObject({
+    ...targetFields,
+    triggeredBy: z.string().max(200).nullable().optional(),
+    force: z.boolean().optional(),
+  })
+  .superRefine(oneTarget);
+
+/** Input of `schedule`. */
+export const scheduleInputSchema = z
+  .strictObject({ ...targetFields, at: dateSchema, createdBy: z.string().max(200).nullable().optional() })
+  .superRefine(oneTarget);
+
+const runStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
+const runTrigger = z.enum(['schedule', 'manual', 'once', 'retry']);
+
+/** Filter of `runs.list`. */
+export const runListSchema = z.strictObject({
+  tenantId: tenantIdSchema.optional(),
+  includeGlobal: z.boolean().optional(),
+  status: z.union([runStatus, z.array(runStatus).max(6)]).optional(),
+  job: nameSchema.optional(),
+  executor: nameSchema.optional(),
+  trigger: z.union([runTrigger, z.array(runTrigger).max(4)]).optional(),
+  since: dateSchema.optional(),
+  until: dateSchema.optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+  cursor: z.string().max(500).nullable().optional(),
+});
+
+/** Options of `createScheduler` other than objects checked by shape (store, clock, logger). */
+export const schedulerOptionsSchema = z.object({
+  timezone: timezoneSchema.optional(),
+  concurrency: z.number().int().min(1).max(1000).optional(),
+  pollInterval: durationSchema.optional(),
+  lease: durationSchema.optional(),
+  retention: durationSchema.optional(),
+  staleAfter: durationSchema.optional(),
+  instanceId: z.string().min(1).max(200).optional(),
+  maintenanceJobs: z.boolean().optional(),
+  maxLogLines: z.number().int().min(0).max(100_000).optional(),
+});
+
+/** Parse `input` with `schema`, throwing `ValidationError` (paths prefixed by `prefix`) on failure. */
+export function parse<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({
+      path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+      message: issue.message,
+    })),
+  );
+}

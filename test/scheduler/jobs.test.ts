@@ -1,0 +1,158 @@
+import { ConflictError, NotFoundError, ValidationError } from '@cronkeeper/core';
+import { describe, expect, it } from 'vitest';
+import { fakeTimeScheduler } from './helpers.js';
+
+const noop = { run: () => {} };
+
+describe('jobs', () => {
+  it('creates a job with defaults and its next slot in the job zone', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T10:00:00Z', { synchroFacture: noop });
+    const job = await scheduler.jobs.create({
+      name: 'morning-sync-3am',
+      schedule: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      executor: 'synchroFacture',
+    });
+    expect(job).toMatchObject({
+      name: 'morning-sync-3am',
+      tenantId: null,
+      enabled: true,
+      overlap: 'skip',
+      misfire: 'once',
+      catchUpLimit: 10,
+      version: 1,
+      runCount: 0,
+    });
+    expect(job.tasks).toEqual([{ executor: 'synchroFacture', enabled: true, params: {} }]);
+    expect(job.nextRunAt?.toISOString()).toBe('2026-03-02T02:00:00.000Z');
+    expect(await scheduler.jobs.get('morning-sync-3am')).toEqual(job);
+  });
+
+  it('groups several tasks in one job, each enabled or not', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop, b: noop });
+    const job = await scheduler.jobs.create({
+      name: 'j',
+      schedule: 'daily',
+      tasks: ['a', { executor: 'b', enabled: false, params: { x: 1 } }],
+    });
+    expect(job.tasks).toEqual([
+      { executor: 'a', enabled: true, params: {} },
+      { executor: 'b', enabled: false, params: { x: 1 } },
+    ]);
+  });
+
+  it('rejects bad input naming the field, and stores nothing', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
+    const cases: [unknown, string][] = [
+      [{ name: 'j', schedule: 'nope', executor: 'a' }, 'schedule'],
+      [{ name: 'j', schedule: 'daily', executor: 'a', timezone: 'Nowhere/City' }, 'timezone'],
+      [{ name: 'j', schedule: 'daily', executor: 'unknown' }, 'executor'],
+      [{ name: 'j', schedule: 'daily', tasks: ['a', 'zzz'] }, 'tasks.1'],
+      [{ name: '', schedule: 'daily', executor: 'a' }, 'name'],
+      [{ name: 'j', schedule: 'daily' }, 'executor'],
+      [{ name: 'j', schedule: 'daily', executor: 'a', overlap: 'sometimes' }, 'overlap'],
+      [{ name: 'j', schedule: 'daily', executor: 'a', timeout: '5 parsecs' }, 'timeout'],
+      [{ name: 'j', schedule: 'daily', executor: 'a', unknownField: 1 }, ''],
+      [
+        { name: 'j', schedule: 'daily', executor: 'a', activeFrom: '2026-05-01', activeUntil: '2026-04-01' },
+        'activeUntil',
+      ],
+    ];
+    for (const [input, path] of cases) {
+      const error = await scheduler.jobs.create(input as never).catch((caught: unknown) => caught);
+      expect(error, JSON.stringify(input)).toBeInstanceOf(ValidationError);
+      if (path)
+        expect((error as ValidationError).issues.map((issue) => issue.path).join(' ')).toContain(path);
+    }
+    expect(await scheduler.jobs.list()).toEqual([]);
+  });
+
+  it('keeps names unique per tenant, with global and tenant jobs side by side', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
+    await scheduler.jobs.create({ name: 'offline', schedule: 'hourly', executor: 'a' });
+    await scheduler.jobs.create({ name: 'offline', schedule: 'hourly', executor: 'a', tenantId: 't1' });
+    await expect(
+      scheduler.jobs.create({ name: 'offline', schedule: 'hourly', executor: 'a', tenantId: 't1' }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect((await scheduler.jobs.list({ tenantId: 't1' })).map((job) => job.tenantId)).toEqual(['t1']);
+    expect(await scheduler.jobs.list({ tenantId: 't1', includeGlobal: true })).toHaveLength(2);
+    expect((await scheduler.jobs.get('offline', { tenantId: 't1' })).tenantId).toBe('t1');
+    await expect(scheduler.jobs.get('offline', { tenantId: 't2' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('recomputes nextRunAt when the schedule changes, and bumps the version', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T10:00:00Z', { a: noop });
+    await scheduler.jobs.create({ name: 'j', schedule: '0 3 * * *', executor: 'a' });
+    clock.advance('1m');
+    const updated = await scheduler.jobs.update('j', {
+      schedule: '0 4 * * *',
+      description: 'Updated to 4 AM',
+      updatedBy: 'ops',
+    });
+    expect(updated).toMatchObject({
+      schedule: '0 4 * * *',
+      description: 'Updated to 4 AM',
+      version: 2,
+      updatedBy: 'ops',
+    });
+    expect(updated.nextRunAt?.toISOString()).toBe('2026-03-02T04:00:00.000Z');
+    expect(updated.updatedAt.toISOString()).toBe('2026-03-01T10:01:00.000Z');
+    await expect(scheduler.jobs.update('j', { schedule: 'every_blue_moon' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect((await scheduler.jobs.get('j')).schedule).toBe('0 4 * * *');
+  });
+
+  it('pauses with a note (no slot fires) and resumes from now', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });
+    const paused = await scheduler.jobs.pause('j', 'maintenance window');
+    expect(paused).toMatchObject({ enabled: false, pausedNote: 'maintenance window', nextRunAt: null });
+    clock.advance('3h');
+    expect((await scheduler.runDue()).summary.total).toBe(0);
+    const resumed = await scheduler.jobs.resume('j');
+    expect(resumed).toMatchObject({ enabled: true, pausedNote: null });
+    expect(resumed.nextRunAt?.toISOString()).toBe('2026-03-01T04:00:00.000Z');
+  });
+
+  it('deletes a job and cancels its pending runs', async () => {
+    const { scheduler, clock } = fakeTimeScheduler(undefined, { a: noop });
+    await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });
+    const oneOff = await scheduler.schedule({ job: 'j', at: new Date(clock.now().getTime() + 3_600_000) });
+    await scheduler.jobs.delete('j');
+    await expect(scheduler.jobs.get('j')).rejects.toBeInstanceOf(NotFoundError);
+    expect((await scheduler.runs.get(oneOff.id)).status).toBe('cancelled');
+    await expect(scheduler.jobs.delete('j')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('seeds default jobs idempotently, overwriting only when asked', async () => {
+    const { scheduler } = fakeTimeScheduler(
+      undefined,
+      { a: noop },
+      { jobs: [{ name: 'every-5-minutes', schedule: '*/5 * * * *', executor: 'a' }], maintenanceJobs: true },
+    );
+    const first = await scheduler.jobs.seed();
+    expect(first.created.sort()).toEqual(['daily-cleanup-2am', 'daily-prune-3am', 'every-5-minutes']);
+    const again = await scheduler.jobs.seed();
+    expect(again.created).toEqual([]);
+    expect(again.unchanged).toHaveLength(3);
+    await scheduler.jobs.update('every-5-minutes', { schedule: 'hourly' });
+    const overwritten = await scheduler.jobs.seed(undefined, { overwrite: true });
+    expect(overwritten.updated).toContain('every-5-minutes');
+    expect((await scheduler.jobs.get('every-5-minutes')).schedule).toBe('*/5 * * * *');
+    expect((await scheduler.jobs.get('daily-cleanup-2am')).nextRunAt?.toISOString().slice(11)).toBe(
+      '02:00:00.000Z',
+    );
+  });
+
+  it('rejects a whole seed when one entry is invalid', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
+    await expect(
+      scheduler.jobs.seed([
+        { name: 'ok', schedule: 'daily', executor: 'a' },
+        { name: 'bad', schedule: '??', executor: 'a' },
+      ]),
+    ).rejects.toThrow(/jobs\.1\.schedule/);
+    expect(await scheduler.jobs.list()).toEqual([]);
+  });
+});

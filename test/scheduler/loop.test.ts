@@ -1,0 +1,143 @@
+import { memoryStore } from '@cronkeeper/adapter-memory';
+import { createScheduler, type Run } from '@cronkeeper/core';
+import { describe, expect, it } from 'vitest';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the background loop (real time)', () => {
+  it('two instances on one store fire every second-slot exactly once', async () => {
+    const store = memoryStore();
+    const started: Run[] = [];
+    const make = (instanceId: string) =>
+      createScheduler({
+        store,
+        instanceId,
+        logger: false,
+        maintenanceJobs: false,
+        executors: { tick: { run: () => {} } },
+      });
+    const a = make('a');
+    const b = make('b');
+    // Each instance also hears the other's events (origin tells whose): count local starts only.
+    a.on('run:started', ({ run, origin }) => origin === 'a' && started.push(run));
+    b.on('run:started', ({ run, origin }) => origin === 'b' && started.push(run));
+    await a.jobs.create({
+      name: 'every-second',
+      schedule: '* * * * * *',
+      executor: 'tick',
+      overlap: 'allow',
+    });
+    await Promise.all([a.start(), b.start()]);
+    await sleep(3_200);
+    await Promise.all([a.stop(), b.stop()]);
+    const slots = started.map((run) => run.scheduledFor?.toISOString());
+    expect(slots.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(slots).size).toBe(slots.length);
+    const { items } = await a.runs.list({ limit: 100 });
+    expect(items.every((run) => run.status === 'succeeded')).toBe(true);
+    expect(new Set(items.map((run) => run.workerId)).size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a trigger on one instance starts on another within milliseconds', async () => {
+    const store = memoryStore();
+    const worker = createScheduler({
+      store,
+      instanceId: 'worker',
+      logger: false,
+      maintenanceJobs: false,
+      pollInterval: '10s',
+      executors: { job: { run: () => {} } },
+    });
+    const web = createScheduler({
+      store,
+      instanceId: 'web',
+      logger: false,
+      maintenanceJobs: false,
+      executors: { job: { run: () => {} } },
+    });
+    await worker.start();
+    await sleep(50); // let the worker's first tick pass so only the wake-up can start the run
+    const startedAt = new Promise<number>((resolve) => worker.once('run:started', () => resolve(Date.now())));
+    const before = Date.now();
+    await web.trigger({ executor: 'job' });
+    const latency = (await startedAt) - before;
+    await worker.stop();
+    expect(latency).toBeLessThan(500);
+  });
+
+  it('a cancel asked on one instance stops a run executing on another at once', async () => {
+    const store = memoryStore();
+    const waits = {
+      run: (ctx: { signal: AbortSignal }) =>
+        new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    };
+    // A long lease: only the cross-instance notification, not a heartbeat, can deliver the cancel.
+    const worker = createScheduler({
+      store,
+      instanceId: 'worker',
+      logger: false,
+      lease: '60s',
+      executors: { waits },
+    });
+    const web = createScheduler({
+      store,
+      instanceId: 'web',
+      logger: false,
+      lease: '60s',
+      executors: { waits },
+    });
+    const started = new Promise((resolve) => worker.once('run:started', resolve));
+    await worker.start();
+    const run = await web.trigger({ executor: 'waits' });
+    await started;
+    const cancelled = new Promise<number>((resolve) =>
+      worker.once('run:cancelled', () => resolve(Date.now())),
+    );
+    const before = Date.now();
+    await web.cancel(run.id, { by: 'ops' });
+    expect((await cancelled) - before).toBeLessThan(500);
+    await worker.stop();
+    expect((await web.runs.get(run.id)).status).toBe('cancelled');
+  });
+
+  it('stop() lets a running run finish within the grace, and aborts it after', async () => {
+    const store = memoryStore();
+    let finished = 0;
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      executors: {
+        quick: { run: () => sleep(100).then(() => void finished++) },
+        endless: {
+          run: (ctx) =>
+            new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        },
+      },
+    });
+    await scheduler.start();
+    const quick = await scheduler.trigger({ executor: 'quick' });
+    const endless = await scheduler.trigger({ executor: 'endless' });
+    await sleep(50);
+    await scheduler.stop({ grace: '300ms' });
+    expect(finished).toBe(1);
+    expect((await scheduler.runs.get(quick.id)).status).toBe('succeeded');
+    expect((await scheduler.runs.get(endless.id)).error?.code).toBe('shutdown');
+  });
+
+  it('reports loop failures as scheduler:error events and keeps going', async () => {
+    const store = memoryStore();
+    const scheduler = createScheduler({ store, logger: false, maintenanceJobs: false, pollInterval: '20ms' });
+    const original = store.findDueJobs.bind(store);
+    let calls = 0;
+    store.findDueJobs = (query) =>
+      ++calls === 1 ? Promise.reject(new Error('connection reset')) : original(query);
+    const errors: string[] = [];
+    scheduler.on('scheduler:error', ({ error, operation }) => errors.push(`${operation}: ${error.message}`));
+    await scheduler.start();
+    await sleep(120);
+    await scheduler.stop();
+    expect(errors).toEqual(['tick: connection reset']);
+    expect(calls).toBeGreaterThan(2);
+  });
+});
