@@ -2,8 +2,9 @@
 export type RedisArgument = string | number | Buffer;
 
 /**
- * The Redis client the store uses, typed structurally: an ioredis `Redis` (or `Cluster`) fits,
- * and so does any client with the same `call` / `pipeline` / `duplicate` shape.
+ * The Redis client the store uses, typed structurally: an ioredis `Redis` fits, and so does any
+ * client with the same `call` / `pipeline` / `duplicate` shape. (An ioredis `Cluster` does not:
+ * its `duplicate` takes other arguments, and the adapter is not tested on Redis Cluster.)
  */
 export interface RedisClientLike {
   /** Send one command and resolve with its raw reply. */
@@ -24,12 +25,17 @@ export interface RedisPipelineLike {
 
 /** The connection the store opens (with `duplicate()`) to receive events. */
 export interface RedisSubscriberLike {
+  /** Enter subscriber mode on these channels; resolves once the server confirmed. */
   subscribe(...channels: string[]): Promise<unknown>;
-  unsubscribe(...channels: string[]): Promise<unknown>;
+  /** A message arrived on a subscribed channel. */
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  /** The connection is (again) ready for commands: emitted after each reconnect. */
   on(event: 'ready', listener: () => void): unknown;
+  /** A connection error; the client keeps reconnecting by itself. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Close gracefully (QUIT). */
   quit(): Promise<unknown>;
+  /** Close at once, when QUIT cannot be sent. */
   disconnect(): void;
 }
 

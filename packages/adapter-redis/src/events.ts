@@ -1,29 +1,31 @@
 import type { StoreEvent } from '@cronkeeper/core';
 import type { RedisClientLike, RedisSubscriberLike } from './client.js';
+import { parseStoreEvent } from './event-schema.js';
 
 interface Subscription {
   listener: (event: StoreEvent) => void;
 }
 
-const EVENT_TYPES = new Set(['wake', 'run', 'job']);
-
-function parseEvent(message: string): StoreEvent {
-  const event = JSON.parse(message) as StoreEvent;
-  if (typeof event !== 'object' || event === null || !EVENT_TYPES.has(event.type))
-    throw new Error(`not a store event: ${message.slice(0, 200)}`);
-  return event;
-}
+/**
+ * Origin of the `wake` the store hands its own listeners after the pub/sub connection came back:
+ * events published while it was down are lost (pub/sub does not queue), so the scheduler should
+ * look at the store now rather than at its next poll.
+ */
+export const RESUBSCRIBED_ORIGIN = 'cronkeeper:redis-resubscribed';
 
 /**
  * Store events over Redis pub/sub: `PUBLISH` on the user's client, `SUBSCRIBE` on one connection
  * this store opens with `duplicate()` when the first listener arrives and closes with the last.
  * ioredis re-subscribes after a reconnect (`autoResubscribe`, forced on); the `ready` handler
- * subscribes again as well, which is harmless when it already did.
+ * subscribes again as well (a repeated `SUBSCRIBE` is a no-op), so the channel comes back even if
+ * the client's own resubscription is off or fails, then hands listeners a `wake`.
  */
 export class RedisEvents {
   readonly #listeners = new Set<Subscription>();
   #subscriber: RedisSubscriberLike | null = null;
   #opening: Promise<RedisSubscriberLike> | null = null;
+  /** Bumped by `close()`, so a connection still opening when it ran never becomes the current one. */
+  #generation = 0;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -53,6 +55,7 @@ export class RedisEvents {
   /** Close the pub/sub connection, if this store opened one. */
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#generation += 1;
     const opening = this.#opening;
     this.#opening = null;
     this.#subscriber = null;
@@ -76,14 +79,21 @@ export class RedisEvents {
   }
 
   async #connect(): Promise<RedisSubscriberLike> {
+    const generation = this.#generation;
     const subscriber = this.client.duplicate({ autoResubscribe: true });
     subscriber.on('message', (channel, message) => {
       if (channel === this.channel) this.#deliver(message);
     });
     subscriber.on('error', (error) => this.onError(error));
     subscriber.on('ready', () => {
+      // The first 'ready' is the initial connection, subscribed below.
       if (this.#subscriber !== subscriber) return;
-      subscriber.subscribe(this.channel).catch((error: unknown) => this.onError(asError(error)));
+      subscriber.subscribe(this.channel).then(
+        () => {
+          if (this.#subscriber === subscriber) this.#dispatch({ type: 'wake', origin: RESUBSCRIBED_ORIGIN });
+        },
+        (error: unknown) => this.onError(asError(error)),
+      );
     });
     try {
       await subscriber.subscribe(this.channel);
@@ -91,18 +101,17 @@ export class RedisEvents {
       subscriber.disconnect();
       throw error;
     }
-    this.#subscriber = subscriber;
+    if (generation === this.#generation) this.#subscriber = subscriber;
     return subscriber;
   }
 
   #deliver(message: string): void {
-    let event: StoreEvent;
-    try {
-      event = parseEvent(message);
-    } catch (error) {
-      this.onError(asError(error));
-      return;
-    }
+    const event = parseStoreEvent(message);
+    if (event instanceof Error) this.onError(event);
+    else this.#dispatch(event);
+  }
+
+  #dispatch(event: StoreEvent): void {
     for (const subscription of [...this.#listeners]) {
       try {
         subscription.listener(structuredClone(event));

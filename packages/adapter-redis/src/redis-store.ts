@@ -1,65 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type ClaimResult,
-  ConflictError,
-  type CreateRunResult,
-  type ExecutorSummary,
-  type FinishRunInput,
-  type FireSlotInput,
-  type FireSlotResult,
-  type Job,
-  type JobFilter,
-  type JobPatch,
-  type NewJob,
-  type NewRun,
-  type Run,
-  type RunCountRow,
-  type RunError,
-  type RunFilter,
-  type RunLogLine,
-  type RunPage,
-  type RunProgress,
-  type Store,
-  type StoreCapabilities,
-  type StoreEvent,
-  type TenantIds,
+import type {
+  ClaimResult,
+  CreateRunResult,
+  ExecutorSummary,
+  FinishRunInput,
+  FireSlotInput,
+  FireSlotResult,
+  Job,
+  JobFilter,
+  JobPatch,
+  NewJob,
+  NewRun,
+  Run,
+  RunCountRow,
+  RunError,
+  RunFilter,
+  RunLogLine,
+  RunPage,
+  RunProgress,
+  Store,
+  StoreCapabilities,
+  StoreEvent,
+  TenantIds,
 } from '@cronkeeper/core';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
-import {
-  decodeJob,
-  decodeRun,
-  encodeJobPatch,
-  encodeNewJob,
-  encodeNewRun,
-  hashReply,
-  runField,
-} from './codec.js';
+import { decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
+import { RedisContext } from './context.js';
 import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
-import { jobNameKey, KeyLayout, tenantToken } from './keys.js';
+import { JobRecords } from './job-records.js';
+import { KeyLayout, tenantToken } from './keys.js';
+import { failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
 import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
-import { type LuaScript, loadScripts, runScript, SCRIPTS } from './scripts.js';
+import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
 
 /** Due runs moved into the claim order per claim at most, so one call never blocks Redis for long. */
 const PROMOTE_PER_CLAIM = 1_000;
-/** Runs failed or pruned per script call; the store loops until a batch comes back short. */
-const BATCH = 500;
-/** Rate-limit keys outlive their window by this much (a safety net; the window itself decides). */
-const RATE_LIMIT_SLACK_MS = 60_000;
 
 const SKIP_ERROR = JSON.stringify({
   code: 'overlap',
   message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
 });
-
-function byNameThenTenant(a: Job, b: Job): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  if (a.tenantId === b.tenantId) return 0;
-  if (a.tenantId === null) return -1;
-  if (b.tenantId === null) return 1;
-  return a.tenantId < b.tenantId ? -1 : 1;
-}
 
 function defaultOnError(error: Error): void {
   console.warn(`[cronkeeper] redis store: ${error.message}`);
@@ -73,11 +55,6 @@ function runArgs(run: NewRun, id: string): string[] {
   return [id, String(fields.length), ...fields];
 }
 
-function conflictMessage(tenantId: string | null, name: string): string {
-  const where = tenantId === null ? 'as a global job' : `in tenant "${tenantId}"`;
-  return `a job named "${name}" already exists ${where}: pick another name or update that job`;
-}
-
 /**
  * The Store on Redis. Every step that changes more than one key is one Lua script (atomic in
  * Redis), so the contract holds with any number of instances; reads are plain commands.
@@ -86,12 +63,16 @@ export class RedisStore implements Store {
   readonly capabilities: StoreCapabilities = { subscribe: true };
   readonly keys: KeyLayout;
   readonly #client: RedisClientLike;
+  readonly #ctx: RedisContext;
+  readonly #jobs: JobRecords;
   readonly #events: RedisEvents;
 
   constructor(options: RedisStoreOptions) {
     const parsed: ParsedRedisStoreOptions = parseRedisStoreOptions(options);
     this.#client = parsed.redis;
     this.keys = new KeyLayout(parsed.prefix);
+    this.#ctx = new RedisContext(parsed.redis, this.keys);
+    this.#jobs = new JobRecords(this.#ctx);
     this.#events = new RedisEvents(parsed.redis, this.keys.channel, parsed.onError ?? defaultOnError);
   }
 
@@ -112,19 +93,7 @@ export class RedisStore implements Store {
   }
 
   #run(script: LuaScript, args: readonly RedisArgument[]): Promise<unknown> {
-    return runScript(this.#client, script, this.keys.root, args);
-  }
-
-  async #readAll<T>(keys: string[], decode: (reply: unknown) => T | null): Promise<T[]> {
-    if (keys.length === 0) return [];
-    const pipeline = this.#client.pipeline();
-    for (const key of keys) pipeline.call('hgetall', key);
-    const records: T[] = [];
-    for (const reply of await execPipeline(pipeline)) {
-      const record = decode(reply);
-      if (record !== null) records.push(record);
-    }
-    return records;
+    return this.#ctx.run(script, args);
   }
 
   // ---- claim path ----
@@ -140,7 +109,7 @@ export class RedisStore implements Store {
       0,
       query.limit,
     )) as string[];
-    return this.#readAll(
+    return this.#ctx.readAll(
       ids.map((id) => this.keys.job(id)),
       decodeJob,
     );
@@ -255,7 +224,7 @@ export class RedisStore implements Store {
       0,
       query.limit,
     )) as string[];
-    const runs = await this.#readAll(
+    const runs = await this.#ctx.readAll(
       ids.map((id) => this.keys.run(id)),
       decodeRun,
     );
@@ -272,86 +241,28 @@ export class RedisStore implements Store {
 
   // ---- admin ----
 
-  async insertJob(input: NewJob): Promise<Job> {
-    const id = randomUUID();
-    const fields = encodeNewJob(input, id);
-    const inserted = await this.#run(SCRIPTS.insertJob, [
-      id,
-      jobNameKey(input.tenantId, input.name),
-      tenantToken(input.tenantId),
-      String(fields.length),
-      ...fields,
-    ]);
-    if (inserted !== 1) throw new ConflictError(conflictMessage(input.tenantId, input.name));
-    return { ...structuredClone(input), id, version: 1 };
+  insertJob(input: NewJob): Promise<Job> {
+    return this.#jobs.insert(input);
   }
 
-  async getJob(id: string): Promise<Job | null> {
-    return decodeJob(await this.#client.call('hgetall', this.keys.job(id)));
+  getJob(id: string): Promise<Job | null> {
+    return this.#jobs.get(id);
   }
 
-  async findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
-    const id = (await this.#client.call('hget', this.keys.jobNames, jobNameKey(tenantId, name))) as
-      | string
-      | null;
-    if (id === null) return null;
-    const job = await this.getJob(id);
-    // Renamed or deleted between the two reads: the name is no longer this job's.
-    return job && job.name === name && job.tenantId === tenantId ? job : null;
+  findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
+    return this.#jobs.findByName(tenantId, name);
   }
 
-  async listJobs(filter: JobFilter): Promise<Job[]> {
-    if (filter.tenantIds?.length === 0) return [];
-    const ids = (
-      filter.tenantIds
-        ? await this.#client.call(
-            'sunion',
-            ...[...new Set(filter.tenantIds.map(tenantToken))].map((tenant) =>
-              this.keys.jobsOfTenant(tenant),
-            ),
-          )
-        : await this.#client.call('smembers', this.keys.jobs)
-    ) as string[];
-    const jobs = await this.#readAll(
-      ids.map((id) => this.keys.job(id)),
-      decodeJob,
-    );
-    return jobs
-      .filter((job) => filter.enabled === undefined || job.enabled === filter.enabled)
-      .filter((job) => !filter.tenantIds || filter.tenantIds.includes(job.tenantId))
-      .sort(byNameThenTenant);
+  listJobs(filter: JobFilter): Promise<Job[]> {
+    return this.#jobs.list(filter);
   }
 
-  async updateJob(input: {
-    id: string;
-    expectedVersion: number;
-    patch: JobPatch;
-    now: Date;
-  }): Promise<Job | null> {
-    const snapshot = await this.getJob(input.id);
-    // The name key is derived from the version read here; the script applies it only if that version still holds.
-    if (!snapshot || snapshot.version !== input.expectedVersion) return null;
-    const tenantId = input.patch.tenantId !== undefined ? input.patch.tenantId : snapshot.tenantId;
-    const name = input.patch.name ?? snapshot.name;
-    const { set, unset } = encodeJobPatch(input.patch as Record<string, unknown>);
-    const reply = (await this.#run(SCRIPTS.updateJob, [
-      input.id,
-      String(input.expectedVersion),
-      jobNameKey(tenantId, name),
-      tenantToken(tenantId),
-      ms(input.now),
-      String(set.length),
-      ...set,
-      String(unset.length),
-      ...unset,
-    ])) as [string, unknown];
-    if (reply[0] === 'conflict') throw new ConflictError(conflictMessage(tenantId, name));
-    if (reply[0] !== 'ok') return null;
-    return decodeJob(reply[1]);
+  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null> {
+    return this.#jobs.update(input);
   }
 
-  async deleteJob(input: { id: string; now: Date }): Promise<boolean> {
-    return (await this.#run(SCRIPTS.deleteJob, [input.id, ms(input.now)])) === 1;
+  deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+    return this.#jobs.delete(input);
   }
 
   async getRun(id: string): Promise<Run | null> {
@@ -362,35 +273,12 @@ export class RedisStore implements Store {
     return listRunsPage(this.#client, this.keys, filter);
   }
 
-  async failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
-    const failed: Run[] = [];
-    for (;;) {
-      const [looked, runs] = (await this.#run(SCRIPTS.failStaleRuns, [
-        ms(input.startedBefore),
-        ms(input.now),
-        JSON.stringify(input.error),
-        input.error.message,
-        String(BATCH),
-      ])) as [number, unknown[]];
-      failed.push(...runs.map((reply) => decodeRun(reply) as Run));
-      if (looked < BATCH) return failed;
-    }
+  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+    return failStaleRuns(this.#ctx, input);
   }
 
-  async pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
-    const tenants = input.tenantIds ? [...new Set(input.tenantIds.map(tenantToken))] : null;
-    if (tenants?.length === 0) return 0;
-    let deleted = 0;
-    for (;;) {
-      const [looked, count] = (await this.#run(SCRIPTS.pruneRuns, [
-        ms(input.finishedBefore),
-        String(BATCH),
-        String(tenants?.length ?? 0),
-        ...(tenants ?? []),
-      ])) as [number, number];
-      deleted += count;
-      if (looked < BATCH) return deleted;
-    }
+  pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
+    return pruneRuns(this.#ctx, input);
   }
 
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {
@@ -419,25 +307,10 @@ export class RedisStore implements Store {
     return times.length === 0 ? null : new Date(Math.min(...times));
   }
 
-  async hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
+  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
     allowed: boolean;
     retryAfterMs: number;
   }> {
-    const now = input.now.getTime();
-    const [allowed, retryAfterMs] = (await this.#run(SCRIPTS.hitRateLimit, [
-      input.key,
-      String(input.limit),
-      String(input.windowMs),
-      String(now),
-      String(now - input.windowMs),
-      randomUUID(),
-      String(Math.ceil(input.windowMs) + RATE_LIMIT_SLACK_MS),
-    ])) as [number, number];
-    return { allowed: allowed === 1, retryAfterMs: Number(retryAfterMs) };
-  }
-
-  /** Raw hash of a run or job, for tests and debugging (`inspect` in the contract suite). */
-  async rawHash(key: string): Promise<Record<string, string> | null> {
-    return hashReply(await this.#client.call('hgetall', key));
+    return hitRateLimit(this.#ctx, input);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisArgument, RedisClientLike } from './client.js';
+import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import {
   DELETE_JOB,
   FAIL_STALE_RUNS,
@@ -65,10 +65,17 @@ export async function runScript(
   }
 }
 
-/** Load every script into the server's cache (idempotent). */
+/** Load every script into the server's cache in one round trip (idempotent). */
 export async function loadScripts(client: RedisClientLike): Promise<void> {
-  for (const script of Object.values(SCRIPTS)) {
-    const sha = await client.call('script', 'load', script.source);
-    if (sha !== script.sha) throw new Error(`redis returned SHA ${String(sha)} for script ${script.name}`);
-  }
+  const scripts = Object.values(SCRIPTS);
+  const pipeline = client.pipeline();
+  for (const script of scripts) pipeline.call('script', 'load', script.source);
+  const shas = await execPipeline(pipeline);
+  scripts.forEach((script, index) => {
+    // A different SHA means the server hashed other bytes than we did: EVALSHA would never match.
+    if (shas[index] !== script.sha)
+      throw new Error(
+        `redis returned SHA ${String(shas[index])} for script ${script.name}, expected ${script.sha}`,
+      );
+  });
 }

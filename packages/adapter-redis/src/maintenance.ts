@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Run, RunError, TenantIds } from '@cronkeeper/core';
+import { decodeRun } from './codec.js';
+import type { RedisContext } from './context.js';
+import { tenantToken } from './keys.js';
+import { SCRIPTS } from './scripts.js';
+
+/** Runs failed or pruned per script call, so one call never blocks Redis for long; callers loop until a batch comes back short. */
+const BATCH = 500;
+/** Rate-limit keys outlive their window by this much (a safety net; the window itself decides). */
+const RATE_LIMIT_SLACK_MS = 60_000;
+
+const ms = (date: Date): string => String(date.getTime());
+
+/** Seed 001's sweep, by `startedAt` on the running index: only running runs are looked at. */
+export async function failStaleRuns(
+  ctx: RedisContext,
+  input: { startedBefore: Date; now: Date; error: RunError },
+): Promise<Run[]> {
+  const failed: Run[] = [];
+  for (;;) {
+    const [looked, runs] = (await ctx.run(SCRIPTS.failStaleRuns, [
+      ms(input.startedBefore),
+      ms(input.now),
+      JSON.stringify(input.error),
+      input.error.message,
+      String(BATCH),
+    ])) as [number, unknown[]];
+    failed.push(...runs.map((reply) => decodeRun(reply) as Run));
+    if (looked < BATCH) return failed;
+  }
+}
+
+/** Retention by age, walking the finished indexes by `finishedAt`: never a scan of every key. */
+export async function pruneRuns(
+  ctx: RedisContext,
+  input: { finishedBefore: Date; tenantIds?: TenantIds },
+): Promise<number> {
+  const tenants = input.tenantIds ? [...new Set(input.tenantIds.map(tenantToken))] : null;
+  if (tenants?.length === 0) return 0;
+  let deleted = 0;
+  for (;;) {
+    const [looked, count] = (await ctx.run(SCRIPTS.pruneRuns, [
+      ms(input.finishedBefore),
+      String(BATCH),
+      String(tenants?.length ?? 0),
+      ...(tenants ?? []),
+    ])) as [number, number];
+    deleted += count;
+    if (looked < BATCH) return deleted;
+  }
+}
+
+/** A sliding-window hit, counted in one script so the limit holds across instances. */
+export async function hitRateLimit(
+  ctx: RedisContext,
+  input: { key: string; limit: number; windowMs: number; now: Date },
+): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  const now = input.now.getTime();
+  const [allowed, retryAfterMs] = (await ctx.run(SCRIPTS.hitRateLimit, [
+    input.key,
+    String(input.limit),
+    String(input.windowMs),
+    String(now),
+    String(now - input.windowMs),
+    randomUUID(),
+    String(Math.ceil(input.windowMs) + RATE_LIMIT_SLACK_MS),
+  ])) as [number, number];
+  return { allowed: allowed === 1, retryAfterMs: Number(retryAfterMs) };
+}

@@ -1,0 +1,112 @@
+import { redisStore } from '@cronkeeper/adapter-redis';
+import type { Store } from '@cronkeeper/core';
+import { at, newJob, newRun, SECOND, T0 } from '@cronkeeper/core/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRun, encodeNewRun } from '../src/codec.js';
+import { KeyLayout } from '../src/keys.js';
+import { SCRIPTS } from '../src/scripts.js';
+import { checkIndexes } from './invariants.js';
+import { PrivateRedis, redisServerAvailable } from './redis-server.js';
+
+const prefix = '{ck-scripts}';
+const shas = Object.values(SCRIPTS).map((script) => script.sha);
+
+// SCRIPT FLUSH empties the whole server's script cache, so these tests use a server of their own.
+describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
+  let server: PrivateRedis;
+  let client: Redis;
+  let store: Store;
+
+  beforeAll(async () => {
+    server = await PrivateRedis.start({ appendonly: false });
+    client = new Redis(server.url, { maxRetriesPerRequest: 2 });
+    store = redisStore({ redis: client, prefix });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await client?.quit();
+    await server?.destroy();
+  });
+
+  it('loads every script once in init(), so later calls go by SHA', async () => {
+    await client.call('script', 'flush');
+    await store.init();
+    expect(await client.call('script', 'exists', ...shas)).toEqual(shas.map(() => 1));
+  });
+
+  it('runs each lifecycle step after the script cache was flushed (NOSCRIPT), and caches the script again', async () => {
+    await store.init();
+    const job = await store.insertJob(newJob({ nextRunAt: T0 }));
+    const fired = await store.fireSlot({
+      jobId: job.id,
+      expectedNextRunAt: T0,
+      nextRunAt: at(60 * SECOND),
+      runs: [
+        newRun({
+          jobId: job.id,
+          jobName: job.name,
+          trigger: 'schedule',
+          scheduledFor: T0,
+          dedupeKey: `${job.id}:${T0.getTime()}`,
+        }),
+      ],
+      now: T0,
+    });
+    expect(fired.advanced).toBe(true);
+
+    await client.call('script', 'flush');
+    const claimed = await store.claimRuns({
+      workerId: 'w1',
+      now: at(SECOND),
+      limit: 5,
+      leaseMs: 30 * SECOND,
+    });
+    expect(claimed.claimed.map((run) => run.id)).toEqual(fired.created.map((run) => run.id));
+    expect(await client.call('script', 'exists', SCRIPTS.claimRuns.sha)).toEqual([1]);
+
+    await client.call('script', 'flush');
+    const finished = await store.finishRun({
+      runId: claimed.claimed[0]?.id as string,
+      fence: { workerId: 'w1' },
+      now: at(2 * SECOND),
+      status: 'succeeded',
+      result: { ok: true },
+      error: null,
+    });
+    expect(finished?.status).toBe('succeeded');
+    expect((await store.getJob(job.id))?.runCount).toBe(1);
+    expect(await checkIndexes(client, prefix)).toEqual([]);
+  });
+
+  it('answers a repeated call (the same request, as ioredis re-sends after a reconnect) from its record instead of acting twice', async () => {
+    await store.init();
+    const keys = new KeyLayout(prefix);
+    const before = await client.zcard(keys.history);
+    const request = `${keys.root}requests:replay-test`;
+    const call = (id: string) => {
+      const fields = encodeNewRun(newRun(), id);
+      return client.call(
+        'evalsha',
+        SCRIPTS.createRun.sha,
+        2,
+        keys.root,
+        request,
+        id,
+        T0.getTime(),
+        '0',
+        fields.length,
+        ...fields,
+      );
+    };
+    const [firstOutcome, first] = (await call('11111111-aaaa')) as [string, unknown];
+    const [secondOutcome, second] = (await call('22222222-bbbb')) as [string, unknown];
+    expect([firstOutcome, secondOutcome]).toEqual(['created', 'created']);
+    expect(decodeRun(second)?.id).toBe('11111111-aaaa');
+    expect(decodeRun(second)).toEqual(decodeRun(first));
+    expect(await client.exists(keys.run('22222222-bbbb'))).toBe(0);
+    expect(await client.zcard(keys.history)).toBe(before + 1);
+    expect(await client.pttl(request)).toBeGreaterThan(50_000);
+  });
+});
