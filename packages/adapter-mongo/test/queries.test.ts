@@ -1,0 +1,236 @@
+import { encodeRunCursor, ValidationError } from '@cronkeeper/core';
+import { newRun, T0 } from '@cronkeeper/core/testing';
+import { describe, expect, it } from 'vitest';
+import { encodeNewRun } from '../src/documents.js';
+import {
+  activeKeyFilter,
+  activeRunFilter,
+  bookkeepingUpdate,
+  CLAIM_ORDER,
+  claimFilter,
+  claimUpdate,
+  countActivePipeline,
+  countRunsPipeline,
+  dedupeKeyFilter,
+  endPendingUpdate,
+  executorSummaryPipeline,
+  finishPipeline,
+  rateLimitPipeline,
+  retryAfterMs,
+  runListQuery,
+  tenantFilter,
+} from '../src/queries.js';
+
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+describe('tenant and lifecycle filters', () => {
+  it('match every tenant when absent, none when empty, and global runs as null', () => {
+    expect(tenantFilter(undefined)).toEqual({});
+    expect(tenantFilter([])).toEqual({ tenantId: { $in: [] } });
+    expect(tenantFilter(['acme', null])).toEqual({ tenantId: { $in: ['acme', null] } });
+  });
+
+  it('treat a run as active when running, or pending and due at now', () => {
+    expect(activeRunFilter('job:1', T0)).toEqual({
+      concurrencyKey: 'job:1',
+      $or: [{ status: 'running' }, { status: 'pending', runAt: { $lte: T0 } }],
+    });
+  });
+
+  it('claim due pending runs in priority, runAt, createdAt order, leaving out queue runs of busy keys', () => {
+    expect(claimFilter(T0, new Set())).toEqual({ status: 'pending', runAt: { $lte: T0 } });
+    expect(claimFilter(T0, new Set(['job:a', 'job:b']))).toEqual({
+      status: 'pending',
+      runAt: { $lte: T0 },
+      $nor: [{ concurrencyKey: { $in: ['job:a', 'job:b'] }, overlap: 'queue' }],
+    });
+    expect(Object.keys(CLAIM_ORDER)).toEqual(['priority', 'runAt', 'createdAt', '_id']);
+    expect(claimUpdate('worker-1', T0, 30_000)).toEqual({
+      $set: { status: 'running', workerId: 'worker-1', startedAt: T0, leaseUntil: at(30_000) },
+    });
+  });
+
+  it('look up dedupe keys and gates with the partial index condition, so the index serves them', () => {
+    expect(dedupeKeyFilter('slot:1')).toEqual({ dedupeKey: { $eq: 'slot:1', $type: 'string' } });
+    expect(activeKeyFilter('job:1')).toEqual({ activeKey: { $eq: 'job:1', $exists: true } });
+  });
+
+  it('end a pending run with its error and take it out of the active gate', () => {
+    expect(endPendingUpdate('cancelled', T0, { code: 'cancelled', message: 'cancelled by ops' })).toEqual({
+      $set: {
+        status: 'cancelled',
+        finishedAt: T0,
+        error: { code: 'cancelled', message: 'cancelled by ops' },
+      },
+      $unset: { activeKey: '' },
+    });
+  });
+});
+
+describe('finishPipeline', () => {
+  it('computes durationMs from the stored startedAt and keeps every given value literal', () => {
+    const [set, unset] = finishPipeline({
+      now: at(2250),
+      status: 'failed',
+      result: { rows: 3 },
+      error: { code: 'error', message: '$startedAt is not a field path here' },
+      followUp: null,
+    });
+    expect(set?.$set.durationMs).toEqual({
+      $cond: [
+        { $eq: [{ $type: '$startedAt' }, 'date'] },
+        { $max: [0, { $subtract: [{ $literal: at(2250) }, '$startedAt'] }] },
+        null,
+      ],
+    });
+    expect(set?.$set.error).toEqual({
+      $literal: { code: 'error', message: '$startedAt is not a field path here' },
+    });
+    expect(set?.$set.result).toEqual({ $literal: '{"rows":3}' });
+    expect(set?.$set.status).toEqual({ $literal: 'failed' });
+    expect(set?.$set.leaseUntil).toEqual({ $literal: null });
+    expect(set?.$set.settlement).toEqual({ $literal: { since: at(2250), followUp: null } });
+    expect(unset).toEqual({ $unset: 'activeKey' });
+  });
+
+  it('writes tasks and logs only when given, and carries the follow-up retry in the settlement', () => {
+    const followUp = encodeNewRun(newRun({ trigger: 'retry', dedupeKey: 'retry:r1' }), 'retry-id');
+    const [kept] = finishPipeline({ now: T0, status: 'succeeded', result: null, error: null, followUp });
+    expect(kept?.$set).not.toHaveProperty('tasks');
+    expect(kept?.$set).not.toHaveProperty('logs');
+    expect(kept?.$set.settlement.$literal.followUp._id).toBe('retry-id');
+    const [given] = finishPipeline({
+      now: T0,
+      status: 'succeeded',
+      result: null,
+      error: null,
+      tasks: [],
+      logs: [{ at: T0, level: 'info', message: 'done' }],
+      followUp: null,
+    });
+    expect(given?.$set.tasks).toEqual({ $literal: [] });
+    expect(given?.$set.logs).toEqual({ $literal: [{ at: T0, level: 'info', message: 'done' }] });
+  });
+});
+
+describe('bookkeepingUpdate', () => {
+  const finished = (status: 'succeeded' | 'failed' | 'cancelled') => ({
+    ...encodeNewRun(newRun({ jobId: 'job-1', status, startedAt: T0, durationMs: 500 }), 'run-1'),
+    error: status === 'failed' ? { code: 'error', message: 'disk full' } : null,
+  });
+
+  it('counts a run once: the filter skips a job that already counted it', () => {
+    const { filter, update } = bookkeepingUpdate(finished('failed'));
+    expect(filter).toEqual({ _id: 'job-1', countedRunIds: { $ne: 'run-1' } });
+    expect(update.$push).toEqual({ countedRunIds: { $each: ['run-1'], $slice: -50 } });
+    expect(update.$inc).toEqual({ runCount: 1, errorCount: 1 });
+    expect(update.$set).toEqual({
+      lastRunAt: T0,
+      lastRunId: 'run-1',
+      lastStatus: 'failed',
+      lastDurationMs: 500,
+      lastError: 'disk full',
+    });
+  });
+
+  it('clears lastError on success and leaves it alone on cancel', () => {
+    expect(bookkeepingUpdate(finished('succeeded')).update.$set.lastError).toBeNull();
+    expect(bookkeepingUpdate(finished('succeeded')).update.$inc.errorCount).toBe(0);
+    expect(bookkeepingUpdate(finished('cancelled')).update.$set).not.toHaveProperty('lastError');
+  });
+});
+
+describe('runListQuery', () => {
+  it('combines every filter and asks for one extra run to know whether a next page exists', () => {
+    const query = runListQuery({
+      tenantIds: ['acme'],
+      statuses: ['failed'],
+      jobId: 'job-1',
+      executor: 'mail.send',
+      triggers: ['manual'],
+      since: at(-1000),
+      until: T0,
+      limit: 10,
+    });
+    expect(query).toEqual({
+      filter: {
+        $and: [
+          { tenantId: { $in: ['acme'] } },
+          { status: { $in: ['failed'] } },
+          { jobId: 'job-1' },
+          { executor: 'mail.send' },
+          { trigger: { $in: ['manual'] } },
+          { createdAt: { $gte: at(-1000) } },
+          { createdAt: { $lt: T0 } },
+        ],
+      },
+      sort: { createdAt: -1, _id: -1 },
+      limit: 11,
+    });
+    expect(runListQuery({ limit: 5 }).filter).toEqual({});
+  });
+
+  it('continues strictly after the cursor position, ties on createdAt broken by id', () => {
+    const cursor = encodeRunCursor({ createdAt: T0.getTime(), id: 'run-9' });
+    expect(runListQuery({ limit: 10, cursor }).filter).toEqual({
+      $and: [{ $or: [{ createdAt: { $lt: T0 } }, { createdAt: T0, _id: { $lt: 'run-9' } }] }],
+    });
+  });
+
+  it('rejects a cursor it did not issue with a ValidationError on cursor', () => {
+    expect(() => runListQuery({ limit: 10, cursor: 'not a cursor' })).toThrow(ValidationError);
+  });
+});
+
+describe('report pipelines', () => {
+  it('count terminal runs per UTC day and status within [from, to)', () => {
+    const [match, group, sort] = countRunsPipeline({ tenantIds: [null], from: at(-1000), to: T0 });
+    expect(match).toEqual({
+      $match: {
+        finishedAt: { $gte: at(-1000), $lt: T0 },
+        status: { $in: ['succeeded', 'failed', 'cancelled', 'skipped'] },
+        tenantId: { $in: [null] },
+      },
+    });
+    expect(group?.$group._id.day).toEqual({ $dateToString: { format: '%Y-%m-%d', date: '$finishedAt' } });
+    expect(sort).toEqual({ $sort: { '_id.day': 1, '_id.status': 1 } });
+  });
+
+  it('count pending and running runs on the server', () => {
+    expect(countActivePipeline(['acme'])).toEqual([
+      { $match: { status: { $in: ['pending', 'running'] }, tenantId: { $in: ['acme'] } } },
+      { $group: { _id: '$status', count: { $sum: 1 } } },
+    ]);
+  });
+
+  it('summarise executors counting succeeded, failed and cancelled runs as finished, not skipped ones', () => {
+    const [match, group] = executorSummaryPipeline(undefined);
+    expect(match).toEqual({ $match: {} });
+    const finished = { $in: ['$status', ['succeeded', 'failed', 'cancelled']] };
+    expect(group?.$group).toMatchObject({
+      _id: '$executor',
+      runCount: { $sum: { $cond: [finished, 1, 0] } },
+      lastFinishedAt: { $max: { $cond: [finished, '$finishedAt', null] } },
+    });
+  });
+});
+
+describe('rate limits', () => {
+  it('drop hits outside (now - window, now], then append now only below the limit', () => {
+    const expiresAt = at(3_600_000);
+    const [window, decide, append] = rateLimitPipeline({ limit: 2, windowMs: 1000, now: T0, expiresAt });
+    expect(window?.$set.hits.$filter.cond).toEqual({ $gt: ['$$hit', T0.getTime() - 1000] });
+    expect(decide).toEqual({ $set: { allowed: { $lt: [{ $size: '$hits' }, 2] } } });
+    expect(append?.$set.hits).toEqual({
+      $cond: ['$allowed', { $concatArrays: ['$hits', [T0.getTime()]] }, '$hits'],
+    });
+    expect(append?.$set.expiresAt).toEqual({ $literal: expiresAt });
+  });
+
+  it('tell a denied caller how long until the blocking hit leaves the window', () => {
+    const t = T0.getTime();
+    expect(retryAfterMs([t, t + 100], 2, 1000, at(200))).toBe(800);
+    expect(retryAfterMs([t + 100, t], 2, 1000, at(999))).toBe(1);
+    expect(retryAfterMs([t + 100, t + 1000], 2, 1000, at(1050))).toBe(50);
+  });
+});

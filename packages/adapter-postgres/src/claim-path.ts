@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ClaimResult,
+  CreateRunResult,
+  FinishRunInput,
+  FireSlotInput,
+  FireSlotResult,
+  Job,
+  NewRun,
+  Run,
+  RunLogLine,
+  RunProgress,
+} from '@cronkeeper/core';
+import { decodeJob, decodeRun, encodeRunRow } from './codec.js';
+import type { PgQueryable } from './driver.js';
+import type { SqlNames } from './names.js';
+import { isUuid, rows } from './query.js';
+
+/** Where the claim path runs: a queryable (the pool, or the caller's transaction) and the names. */
+export interface Target {
+  db: PgQueryable;
+  n: SqlNames;
+  /**
+   * Set on a store bound to the caller's transaction: `createRun` then sends a wake-up on this
+   * channel in its own statement, so it is delivered at commit (and never after a rollback).
+   */
+  wakeChannel?: string;
+}
+
+/** The wake-up a bound store's `createRun` sends with the run it created. */
+export const TRANSACTION_WAKE = JSON.stringify({ type: 'wake', origin: 'cronkeeper-postgres-transaction' });
+
+const json = (value: unknown): string | null =>
+  value === null || value === undefined ? null : JSON.stringify(value);
+
+/** Milliseconds between a run's start and `$now`, computed where both live. */
+const durationSql = (now: string) =>
+  `CASE WHEN r.started_at IS NULL THEN NULL ELSE greatest(0, round(extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000))::bigint END`;
+
+/** The hot-path reads, shared with the test that checks their plans use the indexes. */
+export const HOT_QUERIES = {
+  /** $1 now, $2 limit. */
+  dueJobs: (n: SqlNames) =>
+    `SELECT * FROM ${n.jobs} WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2`,
+  /** $1 now. */
+  nextWake: (n: SqlNames) =>
+    `SELECT least(
+       (SELECT min(next_run_at) FROM ${n.jobs} WHERE enabled AND next_run_at > $1),
+       (SELECT min(run_at) FROM ${n.runs} WHERE status = 'pending' AND run_at > $1)
+     ) AS wake_at`,
+  /** $1 now, $2 limit. */
+  expiredLeases: (n: SqlNames) =>
+    `SELECT * FROM ${n.runs} WHERE status = 'running' AND lease_until < $1 ORDER BY lease_until, id LIMIT $2`,
+};
+
+export async function findDueJobs({ db, n }: Target, query: { now: Date; limit: number }): Promise<Job[]> {
+  if (query.limit <= 0) return [];
+  const found = await rows(db, HOT_QUERIES.dueJobs(n), [query.now, query.limit]);
+  return found.map(decodeJob);
+}
+
+export async function nextWakeAt({ db, n }: Target, query: { now: Date }): Promise<Date | null> {
+  const [row] = await rows(db, HOT_QUERIES.nextWake(n), [query.now]);
+  return row?.wake_at ? new Date(row.wake_at as Date) : null;
+}
+
+/**
+ * One statement: lock the job only if its `next_run_at` still is the expected one (SKIP LOCKED, so
+ * a concurrent firer of the same slot gives up at once instead of queueing), advance it, and insert
+ * the slot runs, deduplicated by their unique key.
+ */
+export async function fireSlot({ db, n }: Target, input: FireSlotInput): Promise<FireSlotResult> {
+  if (!isUuid(input.jobId)) return { advanced: false, created: [] };
+  const ids: string[] = input.runs.map(() => randomUUID());
+  const runRows = input.runs.map((run, index) => encodeRunRow(run, ids[index] as string));
+  const [row] = await rows(
+    db,
+    `WITH job AS (
+       SELECT id FROM ${n.jobs} WHERE id = $1 AND next_run_at = $2 FOR UPDATE SKIP LOCKED
+     ), advanced AS (
+       UPDATE ${n.jobs} AS j SET next_run_at = $3 FROM job WHERE j.id = job.id RETURNING j.id
+     ), created AS (
+       INSERT INTO ${n.runs}
+       SELECT * FROM jsonb_populate_recordset(NULL::${n.runs}, $4::jsonb) WHERE EXISTS (SELECT 1 FROM job)
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING *
+     )
+     SELECT (SELECT count(*) FROM advanced)::int AS advanced,
+            (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM created AS c) AS created`,
+    [input.jobId, input.expectedNextRunAt, input.nextRunAt, JSON.stringify(runRows)],
+  );
+  const created = ((row?.created ?? []) as Record<string, unknown>[]).map(decodeRun);
+  created.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+  return { advanced: Number(row?.advanced ?? 0) > 0, created };
+}
+
+export async function createRun(
+  { db, n, wakeChannel }: Target,
+  input: { run: NewRun; now: Date; rejectIfActive: boolean },
+): Promise<CreateRunResult> {
+  const values: unknown[] = [
+    JSON.stringify(encodeRunRow(input.run, randomUUID())),
+    input.now,
+    input.rejectIfActive,
+  ];
+  const wake =
+    wakeChannel === undefined
+      ? ''
+      : `, CASE WHEN c.outcome = 'created' THEN pg_notify($${values.push(wakeChannel)}, $${values.push(TRANSACTION_WAKE)}) END AS woke`;
+  const [row] = await rows(
+    db,
+    `SELECT c.outcome, (c.run).*${wake} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`,
+    values,
+  );
+  if (!row) throw new Error('create_run returned no row');
+  const run = decodeRun(row);
+  if (row.outcome === 'created') return { created: true, run };
+  return { created: false, reason: row.outcome === 'active' ? 'active' : 'duplicate', run };
+}
+
+export async function claimRuns(
+  { db, n }: Target,
+  input: { workerId: string; now: Date; limit: number; leaseMs: number },
+): Promise<ClaimResult> {
+  if (input.limit <= 0) return { claimed: [], skipped: [] };
+  const found = await rows(db, `SELECT c.outcome, (c.run).* FROM ${n.claimRuns}($1, $2, $3, $4) AS c`, [
+    input.workerId,
+    input.now,
+    input.limit,
+    input.leaseMs,
+  ]);
+  const result: ClaimResult = { claimed: [], skipped: [] };
+  for (const row of found) (row.outcome === 'claimed' ? result.claimed : result.skipped).push(decodeRun(row));
+  return result;
+}
+
+export async function renewLease(
+  { db, n }: Target,
+  input: {
+    runId: string;
+    workerId: string;
+    now: Date;
+    leaseMs: number;
+    progress?: RunProgress | null;
+    logs?: RunLogLine[];
+  },
+): Promise<{ ok: boolean; cancelRequested: boolean }> {
+  if (!isUuid(input.runId)) return { ok: false, cancelRequested: false };
+  const [row] = await rows(
+    db,
+    `UPDATE ${n.runs}
+     SET lease_until = $3::timestamptz + $4::double precision * interval '1 millisecond',
+         progress = CASE WHEN $5 THEN $6::jsonb ELSE progress END,
+         logs = coalesce($7::jsonb, logs)
+     WHERE id = $1 AND status = 'running' AND worker_id = $2
+     RETURNING cancel_requested`,
+    [
+      input.runId,
+      input.workerId,
+      input.now,
+      input.leaseMs,
+      input.progress !== undefined,
+      json(input.progress),
+      input.logs === undefined ? null : JSON.stringify(input.logs),
+    ],
+  );
+  return row
+    ? { ok: true, cancelRequested: row.cancel_requested === true }
+    : { ok: false, cancelRequested: false };
+}
+
+/**
+ * One statement, fenced by its WHERE clause: concurrent finishers of one run block on its row and
+ * re-check the condition against the winner's version, so exactly one of them gets the run back.
+ */
+export async function finishRun({ db, n }: Target, input: FinishRunInput): Promise<Run | null> {
+  if (!isUuid(input.runId)) return null;
+  // Both variants mention $9 so its type is always known.
+  const fence = input.fence === 'expired' ? 'r.lease_until < $2 AND $9::text IS NULL' : 'r.worker_id = $9';
+  const followUps = input.followUp ? [encodeRunRow(input.followUp, randomUUID())] : [];
+  const [row] = await rows(
+    db,
+    `WITH finished AS (
+       UPDATE ${n.runs} AS r
+       SET status = $3, finished_at = $2, duration_ms = ${durationSql('$2')},
+           result = $4::jsonb, error = $5::jsonb,
+           tasks = coalesce($6::jsonb, r.tasks), logs = coalesce($7::jsonb, r.logs), lease_until = NULL
+       WHERE r.id = $1 AND r.status = 'running' AND ${fence}
+       RETURNING r.*
+     ), bookkeeping AS (
+       UPDATE ${n.jobs} AS j
+       SET last_run_at = f.started_at, last_run_id = f.id::text, last_status = f.status,
+           last_error = CASE f.status WHEN 'failed' THEN coalesce(f.error ->> 'message', 'failed')
+                                      WHEN 'succeeded' THEN NULL ELSE j.last_error END,
+           last_duration_ms = f.duration_ms, run_count = j.run_count + 1,
+           error_count = j.error_count + (f.status = 'failed')::int
+       FROM finished AS f WHERE j.id = f.job_id
+       RETURNING j.id
+     ), follow_up AS (
+       INSERT INTO ${n.runs}
+       SELECT * FROM jsonb_populate_recordset(NULL::${n.runs}, $8::jsonb) WHERE EXISTS (SELECT 1 FROM finished)
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id
+     )
+     SELECT * FROM finished`,
+    [
+      input.runId,
+      input.now,
+      input.status,
+      json(input.result),
+      json(input.error),
+      input.tasks === undefined ? null : JSON.stringify(input.tasks),
+      input.logs === undefined ? null : JSON.stringify(input.logs),
+      JSON.stringify(followUps),
+      input.fence === 'expired' ? null : input.fence.workerId,
+    ],
+  );
+  return row ? decodeRun(row) : null;
+}
+
+export async function findExpiredLeases(
+  { db, n }: Target,
+  query: { now: Date; limit: number },
+): Promise<Run[]> {
+  if (query.limit <= 0) return [];
+  const found = await rows(db, HOT_QUERIES.expiredLeases(n), [query.now, query.limit]);
+  return found.map(decodeRun);
+}
+
+/** A pending run is cancelled, a running one flagged; the CASEs read the row as the lock found it. */
+export async function cancelRun(
+  { db, n }: Target,
+  input: { runId: string; now: Date; by: string | null },
+): Promise<Run | null> {
+  if (!isUuid(input.runId)) return null;
+  const error = { code: 'cancelled', message: input.by ? `cancelled by ${input.by}` : 'cancelled' };
+  const [row] = await rows(
+    db,
+    `WITH changed AS (
+       UPDATE ${n.runs}
+       SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
+           finished_at = CASE WHEN status = 'pending' THEN $2 ELSE finished_at END,
+           error = CASE WHEN status = 'pending' THEN $3::jsonb ELSE error END,
+           cancel_requested = CASE WHEN status = 'running' THEN true ELSE cancel_requested END
+       WHERE id = $1 AND status IN ('pending', 'running')
+       RETURNING *
+     )
+     SELECT * FROM changed
+     UNION ALL
+     SELECT * FROM ${n.runs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM changed)`,
+    [input.runId, input.now, JSON.stringify(error)],
+  );
+  return row ? decodeRun(row) : null;
+}

@@ -1,0 +1,18 @@
+import type { SqlNames } from '../names.js';
+import { initSql } from './001-init.js';
+
+/** One schema change: applied once, in version order, and recorded in the migrations table. */
+export interface Migration {
+  /** Increasing integer; never reuse or renumber one that shipped. */
+  version: number;
+  /** Short description, stored beside the version. */
+  name: string;
+  /** The SQL for one schema and table prefix. */
+  sql(names: SqlNames): string;
+}
+
+/** Every migration, oldest first. Append new ones; never edit one that shipped. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: initSql }];
+
+/** The version `init()` brings the schema to. */
+export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

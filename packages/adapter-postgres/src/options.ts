@@ -1,0 +1,93 @@
+import { ValidationError } from '@cronkeeper/core';
+import { z } from 'zod';
+import type { PgPoolLike } from './driver.js';
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+const poolSchema = z.custom<PgPoolLike>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    isFunction((value as Record<string, unknown>).query) &&
+    isFunction((value as Record<string, unknown>).connect),
+  { message: 'must be a pg Pool (an object with query() and connect())' },
+);
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Options of {@link postgresStore}, validated when the store is created. */
+export const postgresStoreOptionsSchema = z.strictObject({
+  /**
+   * Your `pg` Pool. The store runs its queries on it, borrows one client for LISTEN (while
+   * subscribed) and one per `init()`, and never ends the pool: closing it stays your job.
+   */
+  pool: poolSchema,
+  /**
+   * Schema holding the tables; created by `init()` when missing.
+   * @default 'public'
+   */
+  schema: z
+    .string()
+    .max(50, 'must be at most 50 characters')
+    .regex(IDENTIFIER, 'must be a plain identifier (letters, digits, underscores; not starting with a digit)')
+    .default('public'),
+  /**
+   * Prefix of every table, index and function name, so several installations can share a schema.
+   * @default 'cronkeeper_'
+   */
+  tablePrefix: z
+    .string()
+    .max(30, 'must be at most 30 characters (index names must fit in 63 bytes)')
+    .regex(IDENTIFIER, 'must be a plain identifier (letters, digits, underscores; not starting with a digit)')
+    .default('cronkeeper_'),
+  /**
+   * Whether `init()` applies pending migrations (under an advisory lock). Set `false` when you run
+   * `migrationSql()` yourself; `init()` then only checks the schema is up to date.
+   * @default true
+   */
+  migrate: z.boolean().default(true),
+  /**
+   * Whether instances wake each other with LISTEN/NOTIFY (`capabilities.subscribe`). Turn it off
+   * behind a transaction-mode pooler (PgBouncer), where LISTEN does not work; polling remains.
+   * @default true
+   */
+  notify: z.boolean().default(true),
+  /**
+   * Called with errors of the LISTEN connection (the store reconnects by itself, and the scheduler
+   * keeps polling meanwhile) and with notifications that could not be read.
+   * @default writes one line per error with console.warn
+   */
+  onError: z.custom<(error: Error) => void>(isFunction, { message: 'must be a function' }).optional(),
+});
+
+/** Options of {@link postgresStore}. */
+export type PostgresStoreOptions = z.input<typeof postgresStoreOptionsSchema>;
+
+/** Parsed options. */
+export type ParsedPostgresStoreOptions = z.output<typeof postgresStoreOptionsSchema>;
+
+/** `value` parsed by `schema`, or a `ValidationError` naming each offending field. */
+export function parseWith<S extends z.ZodObject>(schema: S, value: unknown, caller: string): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const known = Object.keys(schema.shape).join(', ');
+  throw new ValidationError(
+    result.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? { path: issue.keys.join(', '), message: `is not an option of ${caller} (known: ${known})` }
+        : { path: issue.path.map(String).join('.'), message: issue.message },
+    ),
+    { cause: result.error },
+  );
+}
+
+/** Parsed options of `postgresStore`, or a `ValidationError` naming each offending field. */
+export function parsePostgresStoreOptions(options: unknown): ParsedPostgresStoreOptions {
+  return parseWith(postgresStoreOptionsSchema, options, 'postgresStore');
+}
+
+/** The options `migrationSql()` takes: where the tables go. */
+export const migrationOptionsSchema = postgresStoreOptionsSchema.pick({ schema: true, tablePrefix: true });
+
+/** Options of {@link migrationSql}. */
+export type MigrationOptions = z.input<typeof migrationOptionsSchema>;

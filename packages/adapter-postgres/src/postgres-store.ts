@@ -1,0 +1,232 @@
+import {
+  type ClaimResult,
+  type CreateRunResult,
+  type ExecutorSummary,
+  type FinishRunInput,
+  type FireSlotInput,
+  type FireSlotResult,
+  type Job,
+  type JobFilter,
+  type JobPatch,
+  type NewJob,
+  type NewRun,
+  type Run,
+  type RunCountRow,
+  type RunError,
+  type RunFilter,
+  type RunLogLine,
+  type RunPage,
+  type RunProgress,
+  type Store,
+  type StoreCapabilities,
+  type StoreEvent,
+  type TenantIds,
+  ValidationError,
+} from '@cronkeeper/core';
+import * as admin from './admin.js';
+import * as claimPath from './claim-path.js';
+import type { PgQueryable } from './driver.js';
+import { applyMigrations, checkMigrations } from './migrate.js';
+import { type SqlNames, sqlNames } from './names.js';
+import { notify, PgNotifications } from './notifications.js';
+import {
+  type ParsedPostgresStoreOptions,
+  type PostgresStoreOptions,
+  parsePostgresStoreOptions,
+} from './options.js';
+import * as reports from './reports.js';
+
+function defaultOnError(error: Error): void {
+  console.warn(`[cronkeeper] postgres store: ${error.message}`);
+}
+
+/** A `Store` on PostgreSQL, plus a view of it bound to a connection you hold (your transaction). */
+export interface PostgresStore extends Store {
+  /** Schema and table prefix this store works in. */
+  readonly location: { schema: string; tablePrefix: string };
+  /**
+   * The same store running every query on `db` — typically a client inside your own transaction —
+   * so runs created through it commit or roll back with your business writes. Each run it creates
+   * sends a wake-up NOTIFY in the same statement, delivered at commit. The bound view has no
+   * `publish`/`subscribe` (so nothing else is sent on your client), and its `init()` and `close()`
+   * do nothing: the store it came from owns the schema and the LISTEN connection.
+   */
+  bind(db: PgQueryable): PostgresStore;
+}
+
+/**
+ * Every method is one statement (or one call of a function the migrations installed), so each
+ * lifecycle step is atomic whatever the number of instances; see docs/postgres.md for the locking.
+ */
+export class PgStore implements PostgresStore {
+  readonly capabilities: StoreCapabilities;
+  readonly location: { schema: string; tablePrefix: string };
+  readonly #options: ParsedPostgresStoreOptions;
+  readonly #names: SqlNames;
+  readonly #target: claimPath.Target;
+  readonly #events: PgNotifications | null;
+  readonly #bound: boolean;
+
+  constructor(options: PostgresStoreOptions);
+  constructor(options: ParsedPostgresStoreOptions, bound: { db: PgQueryable });
+  constructor(options: PostgresStoreOptions | ParsedPostgresStoreOptions, bound?: { db: PgQueryable }) {
+    this.#options = bound ? (options as ParsedPostgresStoreOptions) : parsePostgresStoreOptions(options);
+    this.#names = sqlNames(this.#options.schema, this.#options.tablePrefix);
+    this.location = { schema: this.#options.schema, tablePrefix: this.#options.tablePrefix };
+    this.#bound = bound !== undefined;
+    this.#target = bound
+      ? {
+          db: bound.db,
+          n: this.#names,
+          ...(this.#options.notify ? { wakeChannel: this.#names.channel } : {}),
+        }
+      : { db: this.#options.pool, n: this.#names };
+    this.#events =
+      !bound && this.#options.notify
+        ? new PgNotifications(
+            this.#options.pool,
+            this.#names.channel,
+            this.#options.onError ?? defaultOnError,
+          )
+        : null;
+    this.capabilities = { subscribe: this.#events !== null };
+    if (!this.#events) {
+      // Declared absent, as the contract requires of a store without notifications.
+      this.publish = undefined;
+      this.subscribe = undefined;
+    }
+  }
+
+  bind(db: PgQueryable): PostgresStore {
+    if (typeof (db as { query?: unknown } | null)?.query !== 'function')
+      throw ValidationError.field('db', 'must be a pg client or pool (an object with query(text, values))');
+    return new PgStore(this.#options, { db });
+  }
+
+  async init(): Promise<void> {
+    if (this.#bound) return;
+    if (this.#options.migrate) await applyMigrations(this.#options.pool, this.#names);
+    else await checkMigrations(this.#options.pool, this.#names);
+  }
+
+  async close(): Promise<void> {
+    if (this.#bound) return;
+    await this.#events?.close();
+  }
+
+  publish?: (event: StoreEvent) => Promise<void> = (event) =>
+    notify(this.#target.db, this.#names.channel, event);
+
+  subscribe?: (listener: (event: StoreEvent) => void) => Promise<() => Promise<void>> = (listener) =>
+    (this.#events as PgNotifications).subscribe(listener);
+
+  // ---- claim path ----
+
+  findDueJobs(query: { now: Date; limit: number }): Promise<Job[]> {
+    return claimPath.findDueJobs(this.#target, query);
+  }
+
+  nextWakeAt(query: { now: Date }): Promise<Date | null> {
+    return claimPath.nextWakeAt(this.#target, query);
+  }
+
+  fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
+    return claimPath.fireSlot(this.#target, input);
+  }
+
+  createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+    return claimPath.createRun(this.#target, input);
+  }
+
+  claimRuns(input: { workerId: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimResult> {
+    return claimPath.claimRuns(this.#target, input);
+  }
+
+  renewLease(input: {
+    runId: string;
+    workerId: string;
+    now: Date;
+    leaseMs: number;
+    progress?: RunProgress | null;
+    logs?: RunLogLine[];
+  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+    return claimPath.renewLease(this.#target, input);
+  }
+
+  finishRun(input: FinishRunInput): Promise<Run | null> {
+    return claimPath.finishRun(this.#target, input);
+  }
+
+  findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
+    return claimPath.findExpiredLeases(this.#target, query);
+  }
+
+  cancelRun(input: { runId: string; now: Date; by: string | null }): Promise<Run | null> {
+    return claimPath.cancelRun(this.#target, input);
+  }
+
+  // ---- admin ----
+
+  insertJob(job: NewJob): Promise<Job> {
+    return admin.insertJob(this.#target, job);
+  }
+
+  getJob(id: string): Promise<Job | null> {
+    return admin.getJob(this.#target, id);
+  }
+
+  findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
+    return admin.findJobByName(this.#target, tenantId, name);
+  }
+
+  listJobs(filter: JobFilter): Promise<Job[]> {
+    return admin.listJobs(this.#target, filter);
+  }
+
+  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null> {
+    return admin.updateJob(this.#target, input);
+  }
+
+  deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+    return admin.deleteJob(this.#target, input);
+  }
+
+  getRun(id: string): Promise<Run | null> {
+    return admin.getRun(this.#target, id);
+  }
+
+  listRuns(filter: RunFilter): Promise<RunPage> {
+    return admin.listRuns(this.#target, filter);
+  }
+
+  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+    return admin.failStaleRuns(this.#target, input);
+  }
+
+  pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
+    return admin.pruneRuns(this.#target, input);
+  }
+
+  countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {
+    return reports.countRuns(this.#target, query);
+  }
+
+  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
+    return reports.countActive(this.#target, query);
+  }
+
+  executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
+    return reports.executorSummaries(this.#target, query);
+  }
+
+  nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null> {
+    return reports.nextJobRunAt(this.#target, query);
+  }
+
+  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
+    allowed: boolean;
+    retryAfterMs: number;
+  }> {
+    return reports.hitRateLimit(this.#target, input);
+  }
+}

@@ -1,0 +1,66 @@
+import type { TenantIds } from '@cronkeeper/core';
+import type { PgQueryable } from './driver.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` could be one of ours: anything else is simply not found (never a cast error). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+/** Builds a WHERE clause with positional parameters, so every value travels as a parameter. */
+export class Conditions {
+  readonly values: unknown[];
+  readonly #parts: string[] = [];
+
+  constructor(values: unknown[] = []) {
+    this.values = values;
+  }
+
+  /** A placeholder (`$n`) for `value`. */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /** Add a condition (its values already placed with {@link param}). */
+  add(sql: string): this {
+    this.#parts.push(sql);
+    return this;
+  }
+
+  /** `tenant_id` in `tenantIds` (null meaning global); nothing added when absent. */
+  tenants(tenantIds: TenantIds | undefined, column = 'tenant_id'): this {
+    if (tenantIds === undefined) return this;
+    const named = tenantIds.filter((id): id is string => id !== null);
+    const global = tenantIds.includes(null);
+    if (named.length === 0 && !global) return this.add('false');
+    const parts: string[] = [];
+    if (named.length > 0) parts.push(`${column} = ANY(${this.param(named)}::text[])`);
+    if (global) parts.push(`${column} IS NULL`);
+    return this.add(`(${parts.join(' OR ')})`);
+  }
+
+  /** `WHERE …` or an empty string. */
+  where(): string {
+    return this.#parts.length === 0 ? '' : `WHERE ${this.#parts.join(' AND ')}`;
+  }
+}
+
+/** Run `text` and return its rows. */
+export async function rows(
+  db: PgQueryable,
+  text: string,
+  values?: unknown[],
+): Promise<Record<string, unknown>[]> {
+  return (await db.query(text, values)).rows;
+}
+
+/** PostgreSQL's SQLSTATE of a driver error, if any. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** unique_violation */
+export const UNIQUE_VIOLATION = '23505';

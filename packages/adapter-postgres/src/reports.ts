@@ -1,0 +1,121 @@
+import type { ExecutorSummary, RunCountRow, RunStatus, TenantIds } from '@cronkeeper/core';
+import type { Target } from './claim-path.js';
+import { decodeRun } from './codec.js';
+import { Conditions, rows } from './query.js';
+
+/** Terminal runs per UTC day and status, grouped by the database. */
+export async function countRuns(
+  { db, n }: Target,
+  query: { tenantIds?: TenantIds; from: Date; to: Date },
+): Promise<RunCountRow[]> {
+  const where = new Conditions([query.from, query.to])
+    .add(`status IN ('succeeded', 'failed', 'cancelled', 'skipped')`)
+    .add('finished_at >= $1')
+    .add('finished_at < $2')
+    .tenants(query.tenantIds);
+  const found = await rows(
+    db,
+    `SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, status, count(*)::int AS count
+     FROM ${n.runs} ${where.where()}
+     GROUP BY 1, 2 ORDER BY 1, 2`,
+    where.values,
+  );
+  return found.map((row) => ({
+    day: String(row.day),
+    status: row.status as RunStatus,
+    count: Number(row.count),
+  }));
+}
+
+export async function countActive(
+  { db, n }: Target,
+  query: { tenantIds?: TenantIds },
+): Promise<{ pending: number; running: number }> {
+  const where = new Conditions().add(`status IN ('pending', 'running')`).tenants(query.tenantIds);
+  const [row] = await rows(
+    db,
+    `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+            count(*) FILTER (WHERE status = 'running')::int AS running
+     FROM ${n.runs} ${where.where()}`,
+    where.values,
+  );
+  return { pending: Number(row?.pending ?? 0), running: Number(row?.running ?? 0) };
+}
+
+/** Counts per executor and, through the (executor, finished_at) index, each one's last finished run. */
+export async function executorSummaries(
+  { db, n }: Target,
+  query: { tenantIds?: TenantIds },
+): Promise<ExecutorSummary[]> {
+  const where = new Conditions().tenants(query.tenantIds);
+  const lastWhere = new Conditions(where.values)
+    .add('l.executor = s.executor')
+    .add(`l.status IN ('succeeded', 'failed', 'cancelled')`)
+    .add('l.finished_at IS NOT NULL')
+    .tenants(query.tenantIds, 'l.tenant_id');
+  const found = await rows(
+    db,
+    `SELECT s.*, (SELECT to_jsonb(l) FROM ${n.runs} AS l ${lastWhere.where()}
+                  ORDER BY l.finished_at DESC, l.id DESC LIMIT 1) AS last_run
+     FROM (
+       SELECT executor,
+              count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at IS NOT NULL)::int AS run_count,
+              count(*) FILTER (WHERE status = 'failed' AND finished_at IS NOT NULL)::int AS error_count,
+              count(*) FILTER (WHERE status = 'running')::int AS running
+       FROM ${n.runs} ${where.where()}
+       GROUP BY executor
+     ) AS s
+     ORDER BY s.executor COLLATE "C"`,
+    lastWhere.values,
+  );
+  return found.map((row) => ({
+    executor: String(row.executor),
+    runCount: Number(row.run_count),
+    errorCount: Number(row.error_count),
+    running: Number(row.running),
+    lastRun: row.last_run ? decodeRun(row.last_run as Record<string, unknown>) : null,
+  }));
+}
+
+export async function nextJobRunAt(
+  { db, n }: Target,
+  query: { tenantIds?: TenantIds },
+): Promise<Date | null> {
+  const where = new Conditions().add('enabled').add('next_run_at IS NOT NULL').tenants(query.tenantIds);
+  const [row] = await rows(
+    db,
+    `SELECT min(next_run_at) AS next FROM ${n.jobs} ${where.where()}`,
+    where.values,
+  );
+  return row?.next ? new Date(row.next as Date) : null;
+}
+
+/**
+ * A sliding window kept as the hit instants of one row per key. One upsert decides and records the
+ * hit: concurrent callers serialise on the row, each seeing the hits of those before it.
+ */
+export async function hitRateLimit(
+  { db, n }: Target,
+  input: { key: string; limit: number; windowMs: number; now: Date },
+): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  if (input.limit <= 0) return { allowed: false, retryAfterMs: input.windowMs };
+  const now = input.now.getTime();
+  const inWindow = (hits: string) =>
+    `(SELECT h FROM unnest(${hits}) AS h WHERE h > $2::bigint - $3::bigint ORDER BY h)`;
+  const [row] = await rows(
+    db,
+    `INSERT INTO ${n.rateLimits} AS r (key, hits, allowed) VALUES ($1, ARRAY[$2::bigint], true)
+     ON CONFLICT (key) DO UPDATE SET
+       allowed = (SELECT count(*) FROM ${inWindow('r.hits')} AS w) < $4,
+       hits = CASE WHEN (SELECT count(*) FROM ${inWindow('r.hits')} AS w) < $4
+                   THEN ARRAY${inWindow('r.hits || $2::bigint')}
+                   ELSE ARRAY${inWindow('r.hits')} END
+     RETURNING allowed, hits`,
+    [input.key, now, input.windowMs, input.limit],
+  );
+  if (row?.allowed === true) return { allowed: true, retryAfterMs: 0 };
+  const hits = ((row?.hits ?? []) as (string | number)[]).map(Number);
+  // Enough hits must leave the window for one more to fit: the one `limit` places from the end.
+  const blocking = hits[hits.length - input.limit] ?? now;
+  return { allowed: false, retryAfterMs: Math.max(0, blocking + input.windowMs - now) };
+}

@@ -1,0 +1,106 @@
+import { migrationSql, postgresStore } from '@cronkeeper/adapter-postgres';
+import { ValidationError } from '@cronkeeper/core';
+import { newJob } from '@cronkeeper/core/testing';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
+
+const schemas: string[] = [];
+let pool: pg.Pool;
+
+function freshSchema(label: string): string {
+  const schema = uniqueSchema(label);
+  schemas.push(schema);
+  return schema;
+}
+
+describe('postgresStore options', () => {
+  const fakePool = { query: async () => ({ rows: [], rowCount: 0 }), connect: async () => ({}) as never };
+
+  it('rejects a schema or prefix that is not a plain identifier, naming the field', () => {
+    expect(() => postgresStore({ pool: fakePool, schema: 'bad"name' })).toThrow(ValidationError);
+    expect(() => postgresStore({ pool: fakePool, schema: 'bad"name' })).toThrow(/^schema: /);
+    expect(() => postgresStore({ pool: fakePool, tablePrefix: 'x'.repeat(31) })).toThrow(/^tablePrefix: /);
+  });
+
+  it('rejects a missing pool and unknown options with a message saying what is expected', () => {
+    expect(() => postgresStore({} as never)).toThrow(/pool: must be a pg Pool/);
+    expect(() => postgresStore({ pool: fakePool, prefix: 'x' } as never)).toThrow(
+      /prefix: is not an option of postgresStore \(known: pool, schema, tablePrefix/,
+    );
+  });
+
+  it('declares subscribe only when notifications are on', () => {
+    const quiet = postgresStore({ pool: fakePool, notify: false });
+    expect(quiet.capabilities.subscribe).toBe(false);
+    expect(quiet.publish).toBeUndefined();
+    expect(quiet.subscribe).toBeUndefined();
+    expect(postgresStore({ pool: fakePool }).capabilities.subscribe).toBe(true);
+  });
+
+  it('bind() refuses something that cannot run queries', () => {
+    expect(() => postgresStore({ pool: fakePool }).bind({} as never)).toThrow(
+      /^db: must be a pg client or pool/,
+    );
+  });
+
+  it('migrationSql names the schema and prefix it is given, and checks them', () => {
+    const sql = migrationSql({ schema: 'app', tablePrefix: 'ck_' });
+    expect(sql).toContain('CREATE SCHEMA IF NOT EXISTS "app"');
+    expect(sql).toContain('"app"."ck_runs"');
+    expect(sql).toContain('SKIP LOCKED');
+    expect(() => migrationSql({ schema: 'drop table' })).toThrow(/^schema: /);
+  });
+});
+
+describe.skipIf(!pgAvailable)('postgres migrations', () => {
+  beforeAll(() => {
+    pool = newPool();
+  });
+  afterAll(async () => {
+    if (!pool) return;
+    for (const schema of schemas) await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('five instances initialising a new schema at once apply version 1 exactly once', async () => {
+    const schema = freshSchema('migrate');
+    const pools = [1, 2, 3, 4, 5].map(() => newPool({ max: 2 }));
+    try {
+      await Promise.all(pools.map((each) => postgresStore({ pool: each, schema }).init()));
+    } finally {
+      await Promise.all(pools.map((each) => each.end()));
+    }
+    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".cronkeeper_migrations`);
+    expect(rows).toEqual([{ version: 1, name: 'init' }]);
+  });
+
+  it('a schema built from migrationSql() works with migrate: false', async () => {
+    const schema = freshSchema('manual');
+    await pool.query(migrationSql({ schema, tablePrefix: 'jobs_' }));
+    await pool.query(migrationSql({ schema, tablePrefix: 'jobs_' })); // idempotent
+    const store = postgresStore({ pool, schema, tablePrefix: 'jobs_', migrate: false, notify: false });
+    await store.init();
+    const job = await store.insertJob(newJob({ name: 'nightly' }));
+    expect(await store.findJobByName(null, 'nightly')).toEqual(job);
+  });
+
+  it('with migrate: false, init() refuses a schema that was never migrated and says how to fix it', async () => {
+    const schema = freshSchema('missing');
+    const store = postgresStore({ pool, schema, migrate: false, notify: false });
+    await expect(store.init()).rejects.toThrow(
+      /apply migrationSql\(\) or create the store with migrate: true/,
+    );
+  });
+
+  it('two prefixes in one schema are two independent installations', async () => {
+    const schema = freshSchema('prefixes');
+    const first = postgresStore({ pool, schema, tablePrefix: 'one_', notify: false });
+    const second = postgresStore({ pool, schema, tablePrefix: 'two_', notify: false });
+    await Promise.all([first.init(), second.init()]);
+    await first.insertJob(newJob({ name: 'same' }));
+    await second.insertJob(newJob({ name: 'same' }));
+    expect(await first.listJobs({})).toHaveLength(1);
+    expect(await second.listJobs({})).toHaveLength(1);
+  });
+});
