@@ -1,5 +1,6 @@
-import { ConflictError, NotFoundError, ValidationError } from '@cronkeeper/core';
+import { ConflictError, defineExecutor, NotFoundError, ValidationError } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { fakeTimeScheduler } from './helpers.js';
 
 const noop = { run: () => {} };
@@ -65,6 +66,35 @@ describe('jobs', () => {
         expect((error as ValidationError).issues.map((issue) => issue.path).join(' ')).toContain(path);
     }
     expect(await scheduler.jobs.list()).toEqual([]);
+  });
+
+  it("checks job and task params against the executor's schema when saved, leaving required ones to runs", async () => {
+    const batch = defineExecutor({
+      params: z.object({ batchSize: z.number().int().positive(), region: z.string() }),
+      run: () => {},
+    });
+    const { scheduler } = fakeTimeScheduler(undefined, { batch });
+    const wrongType = async (input: unknown) =>
+      (await scheduler.jobs.create(input as never).catch((caught: unknown) => caught)) as ValidationError;
+    const base = { name: 'j', schedule: 'daily', executor: 'batch' };
+    expect((await wrongType({ ...base, params: { batchSize: 'many' } })).issues[0]?.path).toBe(
+      'params.batchSize',
+    );
+    const taskError = await wrongType({
+      name: 'j',
+      schedule: 'daily',
+      tasks: [{ executor: 'batch', params: { batchSize: -1 } }],
+    });
+    expect(taskError.issues[0]?.path).toBe('tasks.0.params.batchSize');
+    expect(await scheduler.jobs.list()).toEqual([]);
+
+    // `region` is required but may come with each run, so a job without it is accepted.
+    await scheduler.jobs.create({ ...base, params: { batchSize: 10 } });
+    const updateError = await scheduler.jobs
+      .update('j', { params: { batchSize: 'ten' } } as never)
+      .catch((caught: unknown) => caught);
+    expect(updateError).toBeInstanceOf(ValidationError);
+    expect((await scheduler.jobs.get('j')).params).toEqual({ batchSize: 10 });
   });
 
   it('keeps names unique per tenant, with global and tenant jobs side by side', async () => {

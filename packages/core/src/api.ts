@@ -107,6 +107,21 @@ export interface TriggerInput {
   tenantId?: string | null;
   /** Start even though a run of the job is running (it then runs in parallel). @default false */
   force?: boolean;
+  /**
+   * Called once the input is valid and the target found, just before the run is created; a throw
+   * aborts the trigger. The HTTP router counts its rate limits here, so invalid requests cost nothing.
+   */
+  beforeCreate?: (target: TriggerTarget) => void | Promise<void>;
+}
+
+/** What {@link TriggerInput.beforeCreate} is told about the run about to be created. */
+export interface TriggerTarget {
+  /** The job, or null for an executor run alone. */
+  job: Job | null;
+  /** The executor, for a run of an executor alone; null for a job. */
+  executor: string | null;
+  /** Tenant of the run to be created. */
+  tenantId: string | null;
 }
 
 /** Input of `scheduler.schedule`: a one-off run at a future instant. */

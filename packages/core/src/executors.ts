@@ -68,6 +68,17 @@ export class ExecutorRegistry {
     return [...this.#entries.values()].map((entry) => structuredClone(entry.info));
   }
 
+  /**
+   * Checks parameters stored on a job against the executor's schema before they are saved, so a
+   * wrong type is refused at `path` now rather than failing every run later. Required fields may
+   * still come from run params, so an object schema is checked with every field optional.
+   */
+  checkStoredParams(name: string, params: Record<string, unknown>, path: string): void {
+    const executor = this.get(name);
+    if (!(executor?.params instanceof z.ZodObject)) return;
+    parse(executor.params.partial(), { ...executor.defaults, ...params }, path);
+  }
+
   /** Throws `ValidationError` at `path` unless `name` is registered. */
   assertRegistered(name: string, path: string): void {
     if (!this.#entries.has(name)) {

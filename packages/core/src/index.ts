@@ -23,6 +23,7 @@ export type {
   TenantScope,
   TimelineDay,
   TriggerInput,
+  TriggerTarget,
 } from './api.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export { decodeRunCursor, encodeRunCursor, type RunCursor } from './cursor.js';

@@ -7,7 +7,7 @@ import { toRetryPolicy } from './retry.js';
 import { parseSchedule } from './schedule.js';
 import type { JobChange, JobPatch, NewJob, TenantIds } from './store.js';
 import type { Job, JobTask } from './types.js';
-import { jobInputSchema, jobUpdateSchema, parse } from './validation.js';
+import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
 type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
@@ -90,6 +90,18 @@ export class Jobs implements JobsApi {
     return fields;
   }
 
+  /** Job-level and task-level params checked against each task's executor schema. */
+  #checkParams(job: Pick<Job, 'tasks' | 'params'>): void {
+    job.tasks.forEach((task, index) => {
+      this.ctx.registry.checkStoredParams(task.executor, job.params, 'params');
+      this.ctx.registry.checkStoredParams(
+        task.executor,
+        { ...job.params, ...task.params },
+        `tasks.${index}.params`,
+      );
+    });
+  }
+
   /** Checks that span fields, and the next slot the job will fire. */
   #settle(job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>): Date | null {
     parseSchedule(job.schedule, { timezone: job.timezone });
@@ -140,6 +152,7 @@ export class Jobs implements JobsApi {
       | 'updatedAt'
       | 'updatedBy'
     >;
+    this.#checkParams(base);
     const record: NewJob = {
       ...base,
       nextRunAt: this.#settle(base),
@@ -161,9 +174,9 @@ export class Jobs implements JobsApi {
   }
 
   async get(name: string, scope: TenantScope = {}): Promise<Job> {
-    const job = await storeCall('findJobByName', () =>
-      this.ctx.store.findJobByName(scope.tenantId ?? null, name),
-    );
+    parse(nameSchema, name, 'name');
+    const { tenantId } = parseScope(scope);
+    const job = await storeCall('findJobByName', () => this.ctx.store.findJobByName(tenantId ?? null, name));
     if (!job) throw new NotFoundError('job', name);
     return job;
   }
@@ -217,6 +230,7 @@ export class Jobs implements JobsApi {
         (key) => key in patch && String(patch[key]) !== String(current[key]),
       );
       if (timingChanged) patch.nextRunAt = this.#settle(next);
+      if ('tasks' in patch || 'params' in patch) this.#checkParams(next);
       const updated = await storeCall('updateJob', () =>
         this.ctx.store.updateJob({
           id: current.id,

@@ -62,7 +62,11 @@ export class Loop {
       }
       const room = this.options.concurrency - this.engine.active.size;
       if (this.#running && room > 0) {
-        for (const run of await this.engine.claim(now, room)) void this.engine.execute(run);
+        // Read the clock again: firing and recovery may have taken a while, and claiming with the
+        // tick's first reading would record a start before the run it waited for had ended, and
+        // shorten the lease by the same amount.
+        const claimedAt = this.ctx.clock.now();
+        for (const run of await this.engine.claim(claimedAt, room)) void this.engine.execute(run);
       }
       const wakeAt = await this.ctx.store.nextWakeAt({ now });
       if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - this.ctx.clock.now().getTime()));

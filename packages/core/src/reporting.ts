@@ -13,7 +13,7 @@ import { tenantIdsOf } from './jobs.js';
 import { scheduleOf } from './planning.js';
 import type { RunFilter } from './store.js';
 import type { Job, Run } from './types.js';
-import { parse, runListSchema } from './validation.js';
+import { parse, parseScope, runListSchema } from './validation.js';
 
 const DAY = 86_400_000;
 
@@ -21,9 +21,10 @@ const DAY = 86_400_000;
 export class Runs implements RunsApi {
   constructor(private readonly ctx: SchedulerContext) {}
 
-  async get(id: string, scope: TenantScope & { includeGlobal?: boolean } = {}): Promise<Run> {
+  async get(id: string, options: TenantScope & { includeGlobal?: boolean } = {}): Promise<Run> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200)
       throw ValidationError.field('id', 'must be a run id');
+    const scope = parseScope(options);
     const run = await storeCall('getRun', () => this.ctx.store.getRun(id));
     const visible =
       run &&

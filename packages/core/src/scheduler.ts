@@ -31,7 +31,13 @@ import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { Store, StoreEvent } from './store.js';
 import { isTerminal, type Job, type Run } from './types.js';
-import { parse, scheduleInputSchema, schedulerOptionsSchema, triggerInputSchema } from './validation.js';
+import {
+  parse,
+  parseScope,
+  scheduleInputSchema,
+  schedulerOptionsSchema,
+  triggerInputSchema,
+} from './validation.js';
 
 const ABORT_GRACE_MS = 5_000;
 
@@ -222,6 +228,11 @@ class CronScheduler implements Scheduler {
   async trigger(input: TriggerInput): Promise<Run> {
     const parsed = parse(triggerInputSchema, input);
     const target = await this.#target(parsed);
+    await parsed.beforeCreate?.({
+      job: target.job,
+      executor: parsed.executor ?? null,
+      tenantId: target.tenantId,
+    });
     const now = this.#ctx.clock.now();
     const overlap = parsed.force || target.job?.overlap === 'allow' ? 'allow' : 'queue';
     const run = buildRun({
@@ -278,7 +289,8 @@ class CronScheduler implements Scheduler {
     return result.run;
   }
 
-  async cancel(runId: string, options: { by?: string | null; tenantId?: string | null } = {}): Promise<Run> {
+  async cancel(runId: string, scope: { by?: string | null; tenantId?: string | null } = {}): Promise<Run> {
+    const options = parseScope(scope);
     await this.#ensureReady();
     const existing = await this.runs.get(
       runId,

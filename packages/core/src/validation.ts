@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TriggerTarget } from './api.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
@@ -143,6 +144,11 @@ export const triggerInputSchema = z
     ...targetFields,
     triggeredBy: z.string().max(200).nullable().optional(),
     force: z.boolean().optional(),
+    beforeCreate: z
+      .custom<(target: TriggerTarget) => void | Promise<void>>((value) => typeof value === 'function', {
+        message: 'must be a function',
+      })
+      .optional(),
   })
   .superRefine(oneTarget);
 
@@ -180,6 +186,23 @@ export const schedulerOptionsSchema = z.object({
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
 });
+
+const scopeSchema = z.object({
+  tenantId: tenantIdSchema.optional(),
+  includeGlobal: z.boolean().optional(),
+  by: z.string().max(200).nullable().optional(),
+});
+
+/**
+ * The optional last argument of job and run calls (`{ tenantId, includeGlobal, by }`). Checked so
+ * that `null` or a wrong tenant type is a `ValidationError` on `scope`, not a crash blamed on the store.
+ */
+export function parseScope(scope: unknown): z.output<typeof scopeSchema> {
+  if (scope === undefined) return {};
+  if (typeof scope !== 'object' || scope === null || Array.isArray(scope))
+    throw ValidationError.field('scope', 'must be an object such as { tenantId: "acme" }, or left out');
+  return parse(scopeSchema, scope);
+}
 
 /** Parse `input` with `schema`, throwing `ValidationError` (paths prefixed by `prefix`) on failure. */
 export function parse<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {

@@ -1,0 +1,144 @@
+import {
+  ConflictError,
+  CronkeeperError,
+  NotFoundError,
+  RateLimitError,
+  StoreError,
+  ValidationError,
+} from '@cronkeeper/core';
+import type { Response } from 'express';
+import type { z } from 'zod';
+
+/** Codes the router answers with besides core's (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `STORE`). */
+export type HttpErrorCode =
+  | 'VALIDATION'
+  | 'INVALID_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'STORE'
+  | 'INTERNAL';
+
+/** An error answered as `{ error: { code, message, details } }` with `status`. */
+export class HttpError extends Error {
+  /** HTTP status. */
+  readonly status: number;
+  /** Stable code clients branch on. */
+  readonly code: HttpErrorCode;
+  /** Extra facts (offending fields, the running run, the wait). */
+  readonly details: Record<string, unknown>;
+  /** Headers to send with it (`Retry-After`, `Allow`). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: HttpErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+/** A 400 listing every issue zod found in `where` (`body`, `query` or `params`). */
+export function zodFailure(where: 'body' | 'query' | 'params', error: z.ZodError): HttpError {
+  const issues = error.issues.map((issue) => {
+    // Unknown keys are reported on the parent; name each key so the client knows what to drop.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = [...issue.path.map(String)];
+    return {
+      in: where,
+      path: [...path, ...(keys.length === 1 ? keys : [])].join('.'),
+      message:
+        keys.length > 0 ? `unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}` : issue.message,
+    };
+  });
+  const text = issues.map((i) => `${[i.in, i.path].filter(Boolean).join('.')}: ${i.message}`).join('; ');
+  return new HttpError(400, 'VALIDATION', text, { issues });
+}
+
+/** Body-parser and routing failures carry `status`/`type`; map them to 4xx answers. */
+function fromFrameworkError(error: {
+  status?: unknown;
+  type?: unknown;
+  message?: unknown;
+}): HttpError | null {
+  const status = typeof error.status === 'number' ? error.status : null;
+  if (status === null || status < 400 || status >= 500) return null;
+  const type = typeof error.type === 'string' ? error.type : '';
+  if (status === 413) return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
+  if (status === 415)
+    return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as UTF-8 JSON (application/json)');
+  if (type === 'entity.parse.failed')
+    return new HttpError(400, 'INVALID_JSON', 'the request body is not valid JSON', {
+      reason: String(error.message ?? '').slice(0, 200),
+    });
+  return new HttpError(400, 'VALIDATION', `bad request: ${String(error.message ?? type).slice(0, 200)}`);
+}
+
+/** The HTTP answer for any thrown value; `internal` is true when it deserves a report (5xx). */
+export function toHttpError(error: unknown): { error: HttpError; internal: boolean } {
+  if (error instanceof HttpError) return { error, internal: error.status >= 500 };
+  if (error instanceof ValidationError)
+    return {
+      error: new HttpError(400, 'VALIDATION', error.message, {
+        issues: error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+      }),
+      internal: false,
+    };
+  if (error instanceof NotFoundError)
+    return {
+      error: new HttpError(404, 'NOT_FOUND', error.message, { resource: error.resource }),
+      internal: false,
+    };
+  if (error instanceof ConflictError)
+    return {
+      error: new HttpError(409, 'CONFLICT', error.message, {
+        ...(error.runningRunId ? { runningRunId: error.runningRunId } : {}),
+      }),
+      internal: false,
+    };
+  if (error instanceof RateLimitError)
+    return { error: rateLimited(error.message, error.retryAfterMs), internal: false };
+  if (error instanceof StoreError)
+    return {
+      error: new HttpError(503, 'STORE', 'the scheduler store is unavailable; try again shortly'),
+      internal: true,
+    };
+  if (error instanceof CronkeeperError)
+    return { error: new HttpError(400, 'VALIDATION', error.message), internal: false };
+  if (typeof error === 'object' && error !== null) {
+    const mapped = fromFrameworkError(error as { status?: unknown; type?: unknown; message?: unknown });
+    if (mapped) return { error: mapped, internal: false };
+  }
+  return { error: new HttpError(500, 'INTERNAL', 'internal error'), internal: true };
+}
+
+/** A 429 with `Retry-After` in whole seconds (at least 1). */
+export function rateLimited(message: string, retryAfterMs: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new HttpError(429, 'RATE_LIMITED', message, { retryAfterMs }, { 'Retry-After': String(seconds) });
+}
+
+/** Write `error` as the JSON error envelope. */
+export function sendError(res: Response, error: HttpError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res
+    .status(error.status)
+    .json({ error: { code: error.code, message: error.message, details: error.details } });
+}

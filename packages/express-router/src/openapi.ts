@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { RouteDef } from './routing.js';
+
+const errorEnvelope = z.strictObject({
+  error: z.strictObject({
+    code: z.string().meta({ description: 'stable code: VALIDATION, NOT_FOUND, CONFLICT, RATE_LIMITED, …' }),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  }),
+});
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return rest;
+}
+
+const ERROR_STATUSES: Record<string, string> = {
+  '400': 'invalid input; `details.issues` names each field',
+  '401': 'not signed in',
+  '403': 'not allowed (or outside the caller’s tenant)',
+  '404': 'no such job, run or executor in the caller’s tenant',
+  '409': 'conflict: already running (`details.runningRunId`), name taken, run already ended',
+  '413': 'body too large',
+  '429': 'over a manual-trigger limit; see `Retry-After`',
+};
+
+function parametersOf(route: RouteDef): JsonSchema[] {
+  const parameters: JsonSchema[] = [];
+  const add = (where: 'path' | 'query', schema: z.ZodType | undefined) => {
+    if (!(schema instanceof z.ZodObject)) return;
+    for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+      parameters.push({
+        name,
+        in: where,
+        required: where === 'path' || !field.safeParse(undefined).success,
+        schema: jsonSchema(field),
+      });
+    }
+  };
+  add('path', route.params);
+  add('query', route.query);
+  return parameters;
+}
+
+/** The OpenAPI 3.1 document of the routes, built from the zod schemas they validate with. */
+export function openApiDocument(routes: readonly RouteDef[], info: { title: string; version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const status = String(route.status ?? 200);
+    const responses: Record<string, unknown> = {
+      [status]: route.raw
+        ? { description: 'the stream or page', content: { [route.raw.contentType]: {} } }
+        : {
+            description: 'success: `{ data }`',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['data'],
+                  properties: { data: route.response ? jsonSchema(route.response) : {} },
+                },
+              },
+            },
+          },
+    };
+    for (const [code, description] of Object.entries(ERROR_STATUSES)) {
+      responses[code] = {
+        description,
+        content: { 'application/json': { schema: jsonSchema(errorEnvelope) } },
+      };
+    }
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[route.method] = {
+      operationId: `${route.method}${route.path.replace(/[/:-]+(\w)/g, (_m, c: string) => c.toUpperCase())}`,
+      tags: [route.tag],
+      summary: route.summary,
+      'x-cronkeeper-action': route.action,
+      parameters: parametersOf(route),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: false,
+              content: { 'application/json': { schema: jsonSchema(route.body) } },
+            },
+          }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      ...info,
+      description:
+        'Cronkeeper HTTP API. Every answer is `{ data }` or `{ error: { code, message, details } }`. Paths are relative to where the router is mounted.',
+    },
+    servers: [{ url: '.' }],
+    paths,
+  };
+}

@@ -1,0 +1,185 @@
+import { type JobInput, type JobUpdate, NotFoundError, type Scheduler } from '@cronkeeper/core';
+import { z } from 'zod';
+import { jobResponse } from '../responses.js';
+import { defineRoute, Reply, type RouteDef } from '../routing.js';
+import {
+  emptyBody,
+  jobCreateBody,
+  jobPatchBody,
+  jobPutBody,
+  jobsQuery,
+  nameParams,
+  pauseBody,
+  scopeQuery,
+  seedBody,
+} from '../schemas.js';
+import { jobForRead, jobForWrite, listScope, requireOperator, workingTenant } from '../scope.js';
+
+/** Job CRUD, seeding, reload, pause and resume. */
+export function jobRoutes(scheduler: Scheduler): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/jobs',
+      response: z.array(jobResponse),
+      action: 'jobs:read',
+      tag: 'jobs',
+      summary: 'List jobs (a tenant sees its own and the global ones)',
+      query: jobsQuery,
+      handle: ({ query, tenant }) =>
+        scheduler.jobs.list({
+          ...listScope(tenant, query.tenantId, { globalVisible: true, includeGlobal: query.includeGlobal }),
+          ...(query.enabled === undefined ? {} : { enabled: query.enabled }),
+        }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs',
+      response: jobResponse,
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Create a job',
+      status: 201,
+      body: jobCreateBody,
+      handle: async ({ body, tenant, actor }) => {
+        const input = { ...body, tenantId: workingTenant(tenant, body.tenantId), createdBy: actor };
+        return new Reply(201, await scheduler.jobs.create(input as JobInput));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs/seed',
+      action: 'scheduler:admin',
+      tag: 'jobs',
+      summary: 'Create the default jobs (or the ones given) that do not exist yet; idempotent',
+      body: seedBody,
+      handle: async ({ body, tenant, actor }) => {
+        if (body.jobs === undefined) {
+          requireOperator(tenant, 'seeding the default jobs');
+          return scheduler.jobs.seed(undefined, { overwrite: body.overwrite ?? false });
+        }
+        const inputs = body.jobs.map((job) => ({
+          ...job,
+          tenantId: workingTenant(tenant, job.tenantId),
+          createdBy: actor,
+        }));
+        return scheduler.jobs.seed(inputs as JobInput[], { overwrite: body.overwrite ?? false });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/reload',
+      action: 'scheduler:admin',
+      tag: 'jobs',
+      summary: 'Re-read jobs and wake every instance',
+      body: emptyBody,
+      handle: async ({ tenant }) => {
+        requireOperator(tenant, 'reloading the scheduler');
+        await scheduler.reload();
+        return { reloaded: true };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/jobs/:name',
+      response: jobResponse,
+      action: 'jobs:read',
+      tag: 'jobs',
+      summary: 'One job',
+      params: nameParams,
+      query: scopeQuery,
+      handle: ({ params, query, tenant }) => jobForRead(scheduler, params.name, tenant, query.tenantId),
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/jobs/:name',
+      response: jobResponse,
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Change some fields of a job (next run recomputed when the timing changes)',
+      params: nameParams,
+      query: scopeQuery,
+      body: jobPatchBody,
+      handle: async ({ params, query, body, tenant, actor }) => {
+        const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        return scheduler.jobs.update(job.name, { ...body, updatedBy: actor } as JobUpdate, {
+          tenantId: job.tenantId,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/jobs/:name',
+      response: jobResponse,
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Create the job if missing (201), else change the fields given (200)',
+      params: nameParams,
+      query: scopeQuery,
+      body: jobPutBody,
+      handle: async ({ params, query, body, tenant, actor }) => {
+        const existing = await jobForWrite(scheduler, params.name, tenant, query.tenantId).catch(
+          (error: unknown) => {
+            if (error instanceof NotFoundError) return null;
+            throw error;
+          },
+        );
+        if (existing)
+          return scheduler.jobs.update(existing.name, { ...body, updatedBy: actor } as JobUpdate, {
+            tenantId: existing.tenantId,
+          });
+        const input = {
+          ...body,
+          name: params.name,
+          tenantId: workingTenant(tenant, query.tenantId),
+          createdBy: actor,
+        };
+        return new Reply(201, await scheduler.jobs.create(input as JobInput));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/jobs/:name',
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Delete a job; its pending runs are cancelled, running ones finish',
+      params: nameParams,
+      query: scopeQuery,
+      handle: async ({ params, query, tenant }) => {
+        const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        await scheduler.jobs.delete(job.name, { tenantId: job.tenantId });
+        return { deleted: true, name: job.name, tenantId: job.tenantId };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs/:name/pause',
+      response: jobResponse,
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Disable a job, with an optional note shown on dashboards',
+      params: nameParams,
+      query: scopeQuery,
+      body: pauseBody,
+      handle: async ({ params, query, body, tenant, actor }) => {
+        const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        return scheduler.jobs.pause(job.name, body.note ?? null, { tenantId: job.tenantId, by: actor });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs/:name/resume',
+      response: jobResponse,
+      action: 'jobs:write',
+      tag: 'jobs',
+      summary: 'Enable a paused job',
+      params: nameParams,
+      query: scopeQuery,
+      body: emptyBody,
+      handle: async ({ params, query, tenant, actor }) => {
+        const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        return scheduler.jobs.resume(job.name, { tenantId: job.tenantId, by: actor });
+      },
+    }),
+  ];
+}
