@@ -202,13 +202,19 @@ export async function executeRun(
       task.status = 'running';
       task.startedAt = clock.now();
       let taskTimer: ReturnType<typeof setTimeout> | undefined;
+      const executor = ctx.registry.get(task.executor);
+      const taskTimeoutMs = run.timeoutMs === null ? (executor?.timeoutMs ?? null) : null;
       const taskController = new AbortController();
-      const taskSignal = AbortSignal.any([controller.signal, taskController.signal]);
+      // Only a task with its own timeout needs a signal of its own; combining signals costs more
+      // than the rest of a short run's bookkeeping, so the others share the run's signal.
+      const taskSignal =
+        taskTimeoutMs === null
+          ? controller.signal
+          : AbortSignal.any([controller.signal, taskController.signal]);
       try {
-        const executor = ctx.registry.get(task.executor);
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
-        if (executor?.timeoutMs != null && run.timeoutMs === null) {
-          const ms = executor.timeoutMs;
+        if (taskTimeoutMs !== null) {
+          const ms = taskTimeoutMs;
           taskTimer = setTimeout(
             () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
             ms,

@@ -103,12 +103,15 @@ export class Jobs implements JobsApi {
   }
 
   /** Checks that span fields, and the next slot the job will fire. */
-  #settle(job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>): Date | null {
+  #settle(
+    job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>,
+    now: Date = this.ctx.clock.now(),
+  ): Date | null {
     parseSchedule(job.schedule, { timezone: job.timezone });
     if (job.activeFrom && job.activeUntil && job.activeUntil.getTime() <= job.activeFrom.getTime()) {
       throw ValidationError.field('activeUntil', 'must be after activeFrom');
     }
-    return job.enabled ? nextSlot(job, this.ctx.clock.now()) : null;
+    return job.enabled ? nextSlot(job, now) : null;
   }
 
   async create(input: JobInput): Promise<Job> {
@@ -155,7 +158,8 @@ export class Jobs implements JobsApi {
     this.#checkParams(base);
     const record: NewJob = {
       ...base,
-      nextRunAt: this.#settle(base),
+      // The same reading as createdAt: a second one could cross a slot and skip it.
+      nextRunAt: this.#settle(base, now),
       lastRunAt: null,
       lastRunId: null,
       lastStatus: null,
@@ -229,14 +233,15 @@ export class Jobs implements JobsApi {
       const timingChanged = (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
         (key) => key in patch && String(patch[key]) !== String(current[key]),
       );
-      if (timingChanged) patch.nextRunAt = this.#settle(next);
+      const now = this.ctx.clock.now();
+      if (timingChanged) patch.nextRunAt = this.#settle(next, now);
       if ('tasks' in patch || 'params' in patch) this.#checkParams(next);
       const updated = await storeCall('updateJob', () =>
         this.ctx.store.updateJob({
           id: current.id,
           expectedVersion: current.version,
           patch,
-          now: this.ctx.clock.now(),
+          now,
         }),
       );
       if (updated) {

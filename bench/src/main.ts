@@ -1,0 +1,135 @@
+/**
+ * Cronkeeper benchmarks: `pnpm bench [--quick] [--only W1,W3] [--write-doc]`.
+ * Measures the workloads of docs/benchmarks.md on the memory, PostgreSQL and Redis stores (and the
+ * peers), prints a table, writes the figures as JSON under bench/results/ and, with --write-doc,
+ * replaces the generated section of docs/benchmarks.md.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  createBenchDatabase,
+  deleteRedisKeys,
+  dropBenchDatabase,
+  machineInfo,
+  probeServices,
+  REDIS_KEY_ROOT,
+} from './lib/env.js';
+import { renderMarkdown, renderTable } from './lib/render.js';
+import type { BenchContext, Row, Workload } from './lib/report.js';
+import { loadPostgresStore, type StoreKind } from './lib/stores.js';
+import { w1 } from './workloads/w1-throughput.js';
+import { w2 } from './workloads/w2-latency.js';
+import { w3 } from './workloads/w3-cron-lag.js';
+import { w4 } from './workloads/w4-crash.js';
+import { w5 } from './workloads/w5-cron-math.js';
+import { w6 } from './workloads/w6-scale.js';
+
+// CPU-bound and latency-sensitive workloads first; W3's minute window and W4's lease wait then
+// overlap the ones that measure counts and CPU time rather than wall-clock latency.
+const WORKLOADS: Workload[] = [w1, w2, w5, w3, w4, w6];
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const BEGIN = '<!-- bench:results:begin -->';
+const END = '<!-- bench:results:end -->';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    reps: { type: 'string' },
+    stores: { type: 'string' },
+    'no-peers': { type: 'boolean', default: false },
+    'write-doc': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: pnpm bench [--quick] [--only W1,W3] [--reps N] [--write-doc]
+  --quick      smaller workloads, one repetition, no 2-minute cron test (under a minute)
+  --only       run only these workloads
+  --reps       repetitions of each short trial (default 3, quick 1)
+  --stores     only these Cronkeeper stores (memory,postgres,redis)
+  --no-peers   skip graphile-worker, pg-boss and BullMQ in W1
+  --write-doc  replace the generated section of docs/benchmarks.md with this run's figures`);
+  process.exit(0);
+}
+
+const only = values.only?.split(',').map((id) => id.trim().toUpperCase());
+const selected = WORKLOADS.filter((workload) => !only || only.includes(workload.id));
+if (selected.length === 0) throw new Error(`--only ${values.only}: no such workload (W1…W6)`);
+
+const started = new Date();
+const services = await probeServices();
+const postgresStore = services.postgres ? await loadPostgresStore() : null;
+const available: StoreKind[] = ['memory'];
+if (postgresStore) available.push('postgres');
+if (services.redis) available.push('redis');
+const wanted = values.stores?.split(',').map((kind) => kind.trim());
+const kinds = available.filter((kind) => !wanted || wanted.includes(kind));
+const ctx: BenchContext = {
+  quick: values.quick,
+  reps: values.reps ? Number(values.reps) : values.quick ? 1 : 3,
+  services,
+  kinds,
+  peers: !values['no-peers'],
+  log: (message) => console.log(`  ${message}`),
+  background: (work) => {
+    background.push(work);
+  },
+};
+const background: Promise<Row[]>[] = [];
+
+const notes: string[] = [];
+if (!services.postgres) notes.push('PostgreSQL was unreachable: its rows and its peers are missing.');
+else if (!postgresStore)
+  notes.push('The PostgreSQL store is not in this checkout yet: cronkeeper/postgres rows are missing.');
+if (!services.redis) notes.push('Redis was unreachable: its rows and BullMQ are missing.');
+for (const note of notes) console.log(`note: ${note}`);
+
+if (services.postgres) await createBenchDatabase();
+const machine = await machineInfo();
+const rows: Row[] = [];
+try {
+  for (const workload of selected) {
+    console.log(`${workload.id} ${workload.title}`);
+    const t0 = Date.now();
+    rows.push(...(await workload.run(ctx)));
+    console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  if (background.length > 0) console.log('waiting for background work (W3 minute window / W4)');
+  for (const work of background) rows.push(...(await work));
+} finally {
+  if (services.postgres) await dropBenchDatabase();
+  if (services.redis) await deleteRedisKeys(`*${REDIS_KEY_ROOT}*`);
+}
+
+const finished = new Date();
+const report = {
+  started: started.toISOString(),
+  durationS: Math.round((finished.getTime() - started.getTime()) / 1000),
+  mode: values.quick ? 'quick' : 'full',
+  reps: ctx.reps,
+  machine,
+  stores: kinds,
+  notes,
+  rows,
+};
+console.log(renderTable(rows));
+console.log(`total ${report.durationS} s`);
+await mkdir(RESULTS_DIR, { recursive: true });
+const file = `${RESULTS_DIR}${started.toISOString().replace(/[:.]/g, '-')}${values.quick ? '-quick' : ''}.json`;
+await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`figures written to ${file}`);
+
+if (values['write-doc']) {
+  const doc = await readFile(DOC, 'utf8');
+  const begin = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (begin < 0 || end < begin) throw new Error(`docs/benchmarks.md has no ${BEGIN} … ${END} section`);
+  const generated = renderMarkdown(report);
+  await writeFile(DOC, `${doc.slice(0, begin + BEGIN.length)}\n${generated}\n${doc.slice(end)}`);
+  console.log('docs/benchmarks.md updated');
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+// By path: the root package does not depend on the adapters (yet), so their names do not resolve here.
+import { postgresStore } from '@cronkeeper/adapter-postgres';
+import { redisStore } from '@cronkeeper/adapter-redis';
+import type { Store } from '@cronkeeper/core';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+/**
+ * Store kinds the reliability suite runs on, how to reach them, and how to open a store on one
+ * namespace (a Redis key prefix or a PostgreSQL schema) so each test file has its own data.
+ * Both the test process and the worker processes open stores through here.
+ */
+export type StoreKind = 'redis' | 'postgres';
+
+export const REDIS_URL = process.env.CRONKEEPER_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const PG_URL = process.env.CRONKEEPER_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function urlOf(kind: StoreKind): string {
+  return kind === 'redis' ? REDIS_URL : PG_URL;
+}
+
+/** A namespace no other test file or engineer uses: a braced key prefix, or a schema name. */
+export function uniqueNamespace(kind: StoreKind, label: string): string {
+  const token = randomUUID().slice(0, 8);
+  return kind === 'redis' ? `{ck-chaos-${label}-${token}}` : `ck_chaos_${label.replace(/\W/g, '_')}_${token}`;
+}
+
+/**
+ * The connection name (Redis `CLIENT SETNAME`, PostgreSQL `application_name`) of one process's
+ * connections. Faults kill connections by this name, so only this suite's own are touched.
+ */
+export function connectionName(namespace: string, role: string): string {
+  return `ck-chaos-${namespace.replace(/[{}]/g, '')}-${role}`;
+}
+
+/** An opened store and how to release what was opened for it. */
+export interface OpenedStore {
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * Open a store of `kind` on `namespace`. `onConnectionError` receives errors of connections the
+ * database dropped (an idle pooled client killed by `pg_terminate_backend`, a reset socket): a
+ * host app must listen for them or Node exits on an unhandled 'error' event.
+ */
+export async function openStore(
+  kind: StoreKind,
+  options: { url?: string; namespace: string; name: string; onConnectionError?: (error: Error) => void },
+): Promise<OpenedStore> {
+  const url = options.url ?? urlOf(kind);
+  const onError = options.onConnectionError ?? (() => {});
+  if (kind === 'redis') {
+    const redis = new Redis(url, { connectionName: options.name, maxRetriesPerRequest: null });
+    redis.on('error', onError);
+    const store = redisStore({ redis, prefix: options.namespace, onError });
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, application_name: options.name, max: 5 });
+  pool.on('error', onError);
+  const store = postgresStore({ pool, schema: options.namespace, onError });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Remove everything stored under `namespace`. */
+export async function dropNamespace(kind: StoreKind, namespace: string, url = urlOf(kind)): Promise<void> {
+  if (kind === 'redis') {
+    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      await redis.quit();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function reachable(kind: StoreKind): Promise<boolean> {
+  if (kind === 'redis') {
+    const client = new Redis(REDIS_URL, {
+      lazyConnect: true,
+      connectTimeout: 500,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.ping();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  }
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 500 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Whether the suite for `kind` runs. With CRONKEEPER_REDIS_URL / CRONKEEPER_PG_URL set it must
+ * run (and fails if the server is down); without, it runs when the local default answers, and
+ * otherwise prints one line saying why it was skipped.
+ */
+export async function storeAvailable(kind: StoreKind): Promise<boolean> {
+  const variable = kind === 'redis' ? 'CRONKEEPER_REDIS_URL' : 'CRONKEEPER_PG_URL';
+  if (process.env[variable]) return true;
+  if (await reachable(kind)) return true;
+  console.log(
+    `[cronkeeper] chaos: ${kind} not reachable at ${new URL(urlOf(kind)).host}: ${kind} chaos suite skipped (set ${variable} to require it)`,
+  );
+  return false;
+}
