@@ -4,7 +4,9 @@ import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { connect, dropCollections, MONGODB_URI, uniqueDatabaseName } from './mongo.js';
 
-if (!MONGODB_URI) console.log('[cronkeeper] MONGODB_URI not set: adapter-mongo contract suite skipped');
+// Announced once for the whole run by test/services.setup.ts when it ran.
+if (!MONGODB_URI && !process.env.CRONKEEPER_SERVICES_PROBED)
+  console.log('[cronkeeper] MONGODB_URI not set: adapter-mongo contract suite skipped');
 
 const databaseName = uniqueDatabaseName('contract');
 let admin: MongoClient;

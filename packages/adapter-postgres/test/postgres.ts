@@ -7,6 +7,9 @@ export const PG_URL = process.env.CRONKEEPER_PG_URL || 'postgres://postgres@127.
 async function probe(): Promise<boolean> {
   // With the variable set the suites must run, and fail loudly if the server is down.
   if (process.env.CRONKEEPER_PG_URL) return true;
+  // Already probed (and any skip announced) once for the whole run by test/services.setup.ts.
+  const probed = process.env.CRONKEEPER_PG_AVAILABLE;
+  if (probed !== undefined) return probed === '1';
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1_000 });
   client.on('error', () => {});
   try {
@@ -25,7 +28,7 @@ export const pgAvailable: boolean = await probe();
 
 /** The one line saying the suites were skipped; printed by the contract suite's file only. */
 export function announceSkipped(): void {
-  if (pgAvailable) return;
+  if (pgAvailable || process.env.CRONKEEPER_SERVICES_PROBED) return;
   console.log(
     `[cronkeeper] PostgreSQL not reachable at ${new URL(PG_URL).host}: adapter-postgres suites skipped (set CRONKEEPER_PG_URL to require them)`,
   );

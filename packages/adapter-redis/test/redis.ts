@@ -7,6 +7,9 @@ export const REDIS_URL = process.env.CRONKEEPER_REDIS_URL ?? 'redis://127.0.0.1:
 async function probe(): Promise<boolean> {
   // With the variable set the suites must run, and fail loudly if the server is down.
   if (process.env.CRONKEEPER_REDIS_URL) return true;
+  // Already probed (and any skip announced) once for the whole run by test/services.setup.ts.
+  const probed = process.env.CRONKEEPER_REDIS_AVAILABLE;
+  if (probed !== undefined) return probed === '1';
   const client = new Redis(REDIS_URL, {
     lazyConnect: true,
     connectTimeout: 500,

@@ -16,8 +16,11 @@ import {
 
 // The dashboard in a real browser: Debian's headless Chromium driven by playwright-core. CI sets
 // CRONKEEPER_BROWSER=1; elsewhere the suite runs when Chromium is installed at the usual path.
-const enabled = process.env.CRONKEEPER_BROWSER === '1' || existsSync(CHROMIUM);
-if (!enabled)
+// test/services.setup.ts has already decided (and announced a skip) once for the whole run.
+const probed = process.env.CRONKEEPER_BROWSER_AVAILABLE;
+const enabled =
+  probed !== undefined ? probed === '1' : process.env.CRONKEEPER_BROWSER === '1' || existsSync(CHROMIUM);
+if (!enabled && probed === undefined)
   console.log('dashboard browser tests skipped: no Chromium (set CRONKEEPER_BROWSER=1 to require them)');
 
 describe.skipIf(!enabled)('dashboard in Chromium', () => {

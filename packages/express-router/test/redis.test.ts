@@ -12,6 +12,9 @@ const REDIS_URL = process.env.CRONKEEPER_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function reachable(): Promise<boolean> {
   if (process.env.CRONKEEPER_REDIS_URL) return true;
+  // Already probed (and any skip announced) once for the whole run by test/services.setup.ts.
+  const probed = process.env.CRONKEEPER_REDIS_AVAILABLE;
+  if (probed !== undefined) return probed === '1';
   const probe = new Redis(REDIS_URL, {
     lazyConnect: true,
     connectTimeout: 500,
