@@ -1,5 +1,6 @@
 import type {
   ClaimResult,
+  ClaimRunsInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,
@@ -10,18 +11,18 @@ import type {
   JobPatch,
   NewJob,
   NewRun,
+  RenewLeaseInput,
   Run,
   RunCountRow,
   RunError,
   RunFilter,
-  RunLogLine,
   RunPage,
-  RunProgress,
   Store,
   StoreCapabilities,
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
+import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -38,17 +39,7 @@ import { type MemoryStoreOptions, parseMemoryStoreOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RunTable } from './run-table.js';
 
-// Fields a patch may not touch, whatever a caller sends at run time.
-const FROZEN_FIELDS = new Set([
-  'id',
-  'version',
-  'createdAt',
-  'createdBy',
-  'lastRunAt',
-  'lastRunId',
-  'runCount',
-  'errorCount',
-]);
+const FROZEN_FIELDS: ReadonlySet<string> = new Set(FROZEN_JOB_FIELDS);
 
 function byNameThenTenant(a: Job, b: Job): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
@@ -137,24 +128,12 @@ export class MemoryStore implements Store {
     return { created: true, run: copy(this.#runs.add(input.run)) };
   }
 
-  async claimRuns(input: {
-    workerId: string;
-    now: Date;
-    limit: number;
-    leaseMs: number;
-  }): Promise<ClaimResult> {
+  async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     const { claimed, skipped } = this.#runs.claim(input);
     return { claimed: claimed.map(copy), skipped: skipped.map(copy) };
   }
 
-  async renewLease(input: {
-    runId: string;
-    workerId: string;
-    now: Date;
-    leaseMs: number;
-    progress?: RunProgress | null;
-    logs?: RunLogLine[];
-  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+  async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
     const run = this.#runs.get(input.runId);
     if (run?.status !== 'running' || run.workerId !== input.workerId)
       return { ok: false, cancelRequested: false };

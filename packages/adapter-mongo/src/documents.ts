@@ -12,6 +12,7 @@ import type {
   RunProgress,
   RunTask,
 } from '@cronkeeper/core';
+import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 
 /**
  * How records are kept in MongoDB. Instants are BSON dates and fixed-shape values (errors, retry
@@ -266,17 +267,7 @@ export function decodeJob(doc: JobDocument): Job {
   };
 }
 
-// Fields a patch may not touch, whatever a caller sends at run time.
-const FROZEN_FIELDS = new Set([
-  'id',
-  'version',
-  'createdAt',
-  'createdBy',
-  'lastRunAt',
-  'lastRunId',
-  'runCount',
-  'errorCount',
-]);
+const FROZEN_FIELDS: ReadonlySet<string> = new Set(FROZEN_JOB_FIELDS);
 
 /** A job patch as `$set` fields: frozen and undefined fields dropped, values encoded as stored. */
 export function encodeJobPatch(patch: Record<string, unknown>): Partial<JobDocument> {

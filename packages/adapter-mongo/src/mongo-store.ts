@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ClaimResult,
+  type ClaimRunsInput,
   ConflictError,
   type CreateRunResult,
   type ExecutorSummary,
@@ -12,13 +13,12 @@ import {
   type JobPatch,
   type NewJob,
   type NewRun,
+  type RenewLeaseInput,
   type Run,
   type RunCountRow,
   type RunError,
   type RunFilter,
-  type RunLogLine,
   type RunPage,
-  type RunProgress,
   type Store,
   type StoreCapabilities,
   type StoreEvent,
@@ -198,18 +198,11 @@ export class MongoStore implements Store {
     throw new Error(`createRun kept colliding on concurrency key "${run.concurrencyKey}"; try again`);
   }
 
-  claimRuns(input: { workerId: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimResult> {
+  claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     return claimDueRuns(this.#runs, input);
   }
 
-  async renewLease(input: {
-    runId: string;
-    workerId: string;
-    now: Date;
-    leaseMs: number;
-    progress?: RunProgress | null;
-    logs?: RunLogLine[];
-  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+  async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
     const set: Partial<RunDocument> = { leaseUntil: new Date(input.now.getTime() + input.leaseMs) };
     if (input.progress !== undefined)
       set.progress =

@@ -1,4 +1,5 @@
 import type { Job, JobPatch, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
+import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 
 /** How a column's value crosses between a row and a record. */
 type Kind = 'text' | 'number' | 'bool' | 'time' | 'json';
@@ -80,17 +81,8 @@ const RUN_COLUMNS: Columns<Run> = [
 export const PATCHABLE_JOB_COLUMNS: ReadonlyMap<string, string> = new Map(
   JOB_COLUMNS.filter(
     ([field]) =>
-      ![
-        'id',
-        'version',
-        'updatedAt',
-        'createdAt',
-        'createdBy',
-        'lastRunAt',
-        'lastRunId',
-        'runCount',
-        'errorCount',
-      ].includes(field),
+      // updatedAt is written from `now`, never from a patch.
+      field !== 'updatedAt' && !(FROZEN_JOB_FIELDS as readonly string[]).includes(field),
   ).map(([field, column]) => [field, column]),
 );
 

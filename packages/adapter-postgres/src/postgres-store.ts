@@ -1,5 +1,6 @@
 import {
   type ClaimResult,
+  type ClaimRunsInput,
   type CreateRunResult,
   type ExecutorSummary,
   type FinishRunInput,
@@ -10,13 +11,12 @@ import {
   type JobPatch,
   type NewJob,
   type NewRun,
+  type RenewLeaseInput,
   type Run,
   type RunCountRow,
   type RunError,
   type RunFilter,
-  type RunLogLine,
   type RunPage,
-  type RunProgress,
   type Store,
   type StoreCapabilities,
   type StoreEvent,
@@ -138,18 +138,11 @@ export class PgStore implements PostgresStore {
     return claimPath.createRun(this.#target, input);
   }
 
-  claimRuns(input: { workerId: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimResult> {
+  claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     return claimPath.claimRuns(this.#target, input);
   }
 
-  renewLease(input: {
-    runId: string;
-    workerId: string;
-    now: Date;
-    leaseMs: number;
-    progress?: RunProgress | null;
-    logs?: RunLogLine[];
-  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+  renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
     return claimPath.renewLease(this.#target, input);
   }
 

@@ -1,4 +1,5 @@
 import type { Job, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
+import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 import { claimMember, historyMember, jobNameKey, tenantToken } from './keys.js';
 
 /**
@@ -88,19 +89,7 @@ const RUN_FIELDS: Record<keyof Run, FieldSpec> = {
 
 /** Fields of a job that `updateJob` may write (the rest are identity or bookkeeping). */
 export const PATCHABLE_JOB_FIELDS: ReadonlySet<string> = new Set(
-  Object.keys(JOB_FIELDS).filter(
-    (field) =>
-      ![
-        'id',
-        'version',
-        'createdAt',
-        'createdBy',
-        'lastRunAt',
-        'lastRunId',
-        'runCount',
-        'errorCount',
-      ].includes(field),
-  ),
+  Object.keys(JOB_FIELDS).filter((field) => !(FROZEN_JOB_FIELDS as readonly string[]).includes(field)),
 );
 
 const msOrNull = (date: Date | null): number | null => (date === null ? null : date.getTime());

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   ClaimResult,
+  ClaimRunsInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,
@@ -11,13 +12,12 @@ import type {
   JobPatch,
   NewJob,
   NewRun,
+  RenewLeaseInput,
   Run,
   RunCountRow,
   RunError,
   RunFilter,
-  RunLogLine,
   RunPage,
-  RunProgress,
   Store,
   StoreCapabilities,
   StoreEvent,
@@ -151,12 +151,7 @@ export class RedisStore implements Store {
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }
 
-  async claimRuns(input: {
-    workerId: string;
-    now: Date;
-    limit: number;
-    leaseMs: number;
-  }): Promise<ClaimResult> {
+  async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     if (input.limit <= 0) return { claimed: [], skipped: [] };
     const [claimed, skipped] = (await this.#run(SCRIPTS.claimRuns, [
       input.workerId,
@@ -172,14 +167,7 @@ export class RedisStore implements Store {
     };
   }
 
-  async renewLease(input: {
-    runId: string;
-    workerId: string;
-    now: Date;
-    leaseMs: number;
-    progress?: RunProgress | null;
-    logs?: RunLogLine[];
-  }): Promise<{ ok: boolean; cancelRequested: boolean }> {
+  async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
     const [ok, cancelRequested] = (await this.#run(SCRIPTS.renewLease, [
       input.runId,
       input.workerId,

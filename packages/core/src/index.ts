@@ -53,6 +53,7 @@ export { createScheduler } from './scheduler.js';
 export type {
   AdminStore,
   ClaimResult,
+  ClaimRunsInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,
@@ -63,6 +64,7 @@ export type {
   JobPatch,
   NewJob,
   NewRun,
+  RenewLeaseInput,
   RunCountRow,
   RunFilter,
   RunPage,
@@ -72,6 +74,7 @@ export type {
   StoreEvent,
   TenantIds,
 } from './store.js';
+export { FROZEN_JOB_FIELDS } from './store.js';
 export {
   isTerminal,
   type Job,

@@ -61,13 +61,23 @@ export type NewRun = Omit<Run, 'id'>;
 /** A job as core creates it; the store assigns `id` and sets `version` to 1. */
 export type NewJob = Omit<Job, 'id' | 'version'>;
 
+/**
+ * Job fields that `updateJob` never writes, whatever a patch holds at run time: identity, creation
+ * and the bookkeeping that only `finishRun` moves. (`updatedAt` is set from `now`.)
+ */
+export const FROZEN_JOB_FIELDS = [
+  'id',
+  'version',
+  'createdAt',
+  'createdBy',
+  'lastRunAt',
+  'lastRunId',
+  'runCount',
+  'errorCount',
+] as const;
+
 /** Definition fields (and `nextRunAt`) that `updateJob` may change. */
-export type JobPatch = Partial<
-  Omit<
-    Job,
-    'id' | 'version' | 'createdAt' | 'createdBy' | 'lastRunAt' | 'lastRunId' | 'runCount' | 'errorCount'
-  >
->;
+export type JobPatch = Partial<Omit<Job, (typeof FROZEN_JOB_FIELDS)[number]>>;
 
 /** Filter on tenants: the ids to include, `null` meaning global. Absent means every tenant. */
 export type TenantIds = readonly (string | null)[];
@@ -123,7 +133,7 @@ export interface SchedulingStore {
    *
    * Concurrency: a run is claimed by at most one caller; concurrent callers get disjoint sets.
    */
-  claimRuns(input: { workerId: string; now: Date; limit: number; leaseMs: number }): Promise<ClaimResult>;
+  claimRuns(input: ClaimRunsInput): Promise<ClaimResult>;
 
   /**
    * Heartbeat: extend the lease of a run that `workerId` holds to `now + leaseMs`, and save the
@@ -131,14 +141,7 @@ export interface SchedulingStore {
    * (recovered, cancelled while pending, or deleted): the worker should abort it.
    * `cancelRequested` tells the worker to abort because someone asked to cancel.
    */
-  renewLease(input: {
-    runId: string;
-    workerId: string;
-    now: Date;
-    leaseMs: number;
-    progress?: RunProgress | null;
-    logs?: RunLogLine[];
-  }): Promise<{ ok: boolean; cancelRequested: boolean }>;
+  renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }>;
 
   /**
    * Move a running run to a terminal state, fenced:
@@ -162,6 +165,32 @@ export interface SchedulingStore {
    * A run already terminal is returned unchanged. Null if there is no such run.
    */
   cancelRun(input: { runId: string; now: Date; by: string | null }): Promise<Run | null>;
+}
+
+/** Input of {@link SchedulingStore.claimRuns}. */
+export interface ClaimRunsInput {
+  /** The claiming instance; written to each claimed run. */
+  workerId: string;
+  /** Core's clock: runs with `runAt <= now` are claimable, and the lease starts here. */
+  now: Date;
+  /** At most this many runs are claimed. */
+  limit: number;
+  /** Lease length given to each claimed run. */
+  leaseMs: number;
+}
+
+/** Input of {@link SchedulingStore.renewLease}. */
+export interface RenewLeaseInput {
+  runId: string;
+  /** The lease holder; the renewal is refused for anyone else. */
+  workerId: string;
+  /** Core's clock: the lease runs to `now + leaseMs`. */
+  now: Date;
+  leaseMs: number;
+  /** Progress to save; omitted to keep the stored one. */
+  progress?: RunProgress | null;
+  /** Logs to save; omitted to keep the stored ones. */
+  logs?: RunLogLine[];
 }
 
 /** Input of {@link SchedulingStore.fireSlot}. */
