@@ -48,8 +48,8 @@ export default async function setup(): Promise<void> {
   process.env.CRONKEEPER_BROWSER_AVAILABLE = browser ? '1' : '0';
 
   const skipped = [
-    pg ? null : 'PostgreSQL (nothing on 127.0.0.1:5432; set CRONKEEPER_PG_URL)',
-    redis ? null : 'Redis (nothing on 127.0.0.1:6379; set CRONKEEPER_REDIS_URL)',
+    pg ? null : `PostgreSQL (nothing on ${new URL(PG_DEFAULT).host}; set CRONKEEPER_PG_URL)`,
+    redis ? null : `Redis (nothing on ${new URL(REDIS_DEFAULT).host}; set CRONKEEPER_REDIS_URL)`,
     redis && !redisServer ? 'Redis restart tests (no redis-server on PATH)' : null,
     mongo ? null : 'MongoDB (set MONGODB_URI)',
     browser ? null : 'dashboard in Chromium (no /usr/bin/chromium; set CRONKEEPER_BROWSER=1)',

@@ -2,4 +2,4 @@ import { storeAvailable } from './stores.js';
 import { chaosSuite } from './suite.js';
 
 // Multi-process reliability on PostgreSQL; gated on CRONKEEPER_PG_URL like the adapter's own suites.
-chaosSuite('postgres', await storeAvailable('postgres'));
+chaosSuite('postgres', storeAvailable('postgres'));

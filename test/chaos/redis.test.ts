@@ -2,4 +2,4 @@ import { storeAvailable } from './stores.js';
 import { chaosSuite } from './suite.js';
 
 // Multi-process reliability on Redis; gated on CRONKEEPER_REDIS_URL like the adapter's own suites.
-chaosSuite('redis', await storeAvailable('redis'));
+chaosSuite('redis', storeAvailable('redis'));

@@ -2,15 +2,13 @@ import { postgresStore } from '@cronkeeper/adapter-postgres';
 import { runStoreContract } from '@cronkeeper/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { announceSkipped, dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
+import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
 const base = uniqueSchema('contract');
 let admin: pg.Pool;
 let pools: pg.Pool[] = [];
 let test = 0;
 const schema = () => `${base}_${test}`;
-
-announceSkipped();
 
 describe.skipIf(!pgAvailable)('postgres store', () => {
   beforeAll(() => {

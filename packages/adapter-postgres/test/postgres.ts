@@ -4,35 +4,10 @@ import pg from 'pg';
 /** The PostgreSQL the suites use: CRONKEEPER_PG_URL, or the local default (trust auth). */
 export const PG_URL = process.env.CRONKEEPER_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
-async function probe(): Promise<boolean> {
-  // With the variable set the suites must run, and fail loudly if the server is down.
-  if (process.env.CRONKEEPER_PG_URL) return true;
-  // Already probed (and any skip announced) once for the whole run by test/services.setup.ts.
-  const probed = process.env.CRONKEEPER_PG_AVAILABLE;
-  if (probed !== undefined) return probed === '1';
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Whether the PostgreSQL suites run in this process (probed once per test file). */
-export const pgAvailable: boolean = await probe();
-
-/** The one line saying the suites were skipped; printed by the contract suite's file only. */
-export function announceSkipped(): void {
-  if (pgAvailable || process.env.CRONKEEPER_SERVICES_PROBED) return;
-  console.log(
-    `[cronkeeper] PostgreSQL not reachable at ${new URL(PG_URL).host}: adapter-postgres suites skipped (set CRONKEEPER_PG_URL to require them)`,
-  );
-}
+// test/services.setup.ts probes the server once per test run, announces any skip in one line and
+// passes the answer down; with CRONKEEPER_*_URL set the suites must run and fail if it is down.
+/** Whether the PostgreSQL suites run in this process. */
+export const pgAvailable: boolean = process.env.CRONKEEPER_PG_AVAILABLE !== '0';
 
 /** A new pool on the test server; the caller ends it. `applicationName` marks its sessions. */
 export function newPool(options: { applicationName?: string; max?: number } = {}): pg.Pool {

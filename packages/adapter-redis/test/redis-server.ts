@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,21 +7,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-function probeBinary(): boolean {
-  // Already probed (and any skip announced) once for the whole run by test/services.setup.ts.
-  const probed = process.env.CRONKEEPER_REDIS_SERVER_AVAILABLE;
-  if (probed !== undefined) return probed === '1';
-  const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  // With CRONKEEPER_REDIS_URL set the Redis suites must run; a missing binary then fails them.
-  if (found || process.env.CRONKEEPER_REDIS_URL) return true;
-  console.log(
-    '[cronkeeper] redis-server not on PATH: adapter-redis suites that start their own server skipped (set CRONKEEPER_REDIS_URL to require them)',
-  );
-  return false;
-}
-
-/** Whether tests that start their own `redis-server` run in this process. */
-export const redisServerAvailable: boolean = probeBinary();
+/**
+ * Whether tests that start their own `redis-server` run in this process: test/services.setup.ts
+ * looked for the binary once per test run (required when CRONKEEPER_REDIS_URL is set).
+ */
+export const redisServerAvailable: boolean = process.env.CRONKEEPER_REDIS_SERVER_AVAILABLE !== '0';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
