@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -113,6 +113,8 @@ export async function machineInfo(): Promise<Record<string, string | number>> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     memoryGb: Math.round(totalmem() / 2 ** 30),
+    // The 1-minute load average before the run: whether other work shared the machine.
+    loadBefore: Number(loadavg()[0]?.toFixed(1) ?? 0),
     node: process.version,
     postgres: pgVersion,
     redis: redisVersion,

@@ -27,6 +27,50 @@ export async function notify(db: PgQueryable, channel: string, event: StoreEvent
 }
 
 /**
+ * `notify` through a pool, several events per statement: each NOTIFY statement is a round trip and
+ * a commit that takes a database-wide lock, so events published while one is in flight wait and
+ * leave together in the next (in order; PostgreSQL drops exact duplicates within a transaction,
+ * which for these events are redundant). Each `publish` still resolves once its event is sent.
+ */
+export class NotifyBatcher {
+  #queue: { payload: string; settle: (error?: unknown) => void }[] = [];
+  #busy = false;
+
+  constructor(
+    private readonly db: PgQueryable,
+    private readonly channel: string,
+  ) {}
+
+  publish(event: StoreEvent): Promise<void> {
+    const payload = JSON.stringify(event);
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ payload, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.#busy) {
+        this.#busy = true;
+        queueMicrotask(() => void this.#send());
+      }
+    });
+  }
+
+  async #send(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      try {
+        await this.db.query(
+          'SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
+          [this.channel, batch.map((entry) => entry.payload)],
+        );
+        for (const entry of batch) entry.settle();
+      } catch (error) {
+        for (const entry of batch) entry.settle(asError(error));
+      }
+    }
+    this.#busy = false;
+  }
+}
+
+/**
  * Store events over LISTEN/NOTIFY. NOTIFY goes through the pool; LISTEN holds one client checked
  * out of the pool while anyone is subscribed. When that connection drops (server restart,
  * pg_terminate_backend, network), the client is discarded and a new one listens again after a

@@ -17,15 +17,25 @@ const FIRE_LANES = 8;
 export class Engine {
   /** Runs executing on this instance, with the handle that aborts each. */
   readonly active = new Map<string, { done: Promise<Run | null>; controls: RunControls | null }>();
+  /**
+   * Jobs this instance fired in the current tick, by id: a run claimed right after its job fired
+   * here takes the job as just read instead of reading it again (one round trip per firing).
+   * Cleared at each `fireDue`, so it never holds a copy older than a tick.
+   */
+  #fired = new Map<string, Job>();
 
   constructor(
     private readonly ctx: SchedulerContext,
     private readonly options: { abortGraceMs: number; random: () => number; onRunSettled: () => void },
   ) {}
 
-  /** Fire every due slot; returns the runs created. Losing a race to another instance is normal. */
-  async fireDue(now: Date): Promise<Run[]> {
+  /**
+   * Fire every due slot; returns the runs created. Losing a race to another instance is normal.
+   * `onFired` is told each time a slot created runs, so that the caller can claim them at once.
+   */
+  async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
+    this.#fired = new Map();
     for (;;) {
       const jobs = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH });
       // A store may read its time index and the job records in two steps: a job fired or paused
@@ -35,10 +45,17 @@ export class Engine {
       );
       // Each fireSlot is atomic on its own job, so a burst of due jobs is fired FIRE_LANES at a
       // time: one by one, the last of 100 due jobs would wait for 99 store round trips first.
+      // Instances walk the due jobs from different places: in the same order, every instance would
+      // queue on the same job's row lock and lose the race for it, slot after slot.
+      const offset = Math.floor(this.options.random() * due.length);
       let next = 0;
       const lane = async () => {
-        for (let index = next++; index < due.length; index = next++)
-          created.push(...(await this.#fire(due[index] as Job, now)));
+        for (let index = next++; index < due.length; index = next++) {
+          const runs = await this.#fire(due[(index + offset) % due.length] as Job, now);
+          if (runs.length === 0) continue;
+          created.push(...runs);
+          onFired?.();
+        }
       };
       await Promise.all(Array.from({ length: Math.min(FIRE_LANES, due.length) }, lane));
       if (jobs.length < DUE_BATCH) return created;
@@ -95,6 +112,7 @@ export class Engine {
         `${job.name}: ${plan.dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
       );
     }
+    if (result.created.length > 0) this.#fired.set(job.id, job);
     for (const run of result.created) this.ctx.emitRun('run:created', run);
     return result.created;
   }
@@ -169,7 +187,9 @@ export class Engine {
     this.active.set(run.id, entry);
     entry.done = (async () => {
       try {
-        const job = run.jobId ? await this.ctx.store.getJob(run.jobId) : null;
+        const job = run.jobId
+          ? (this.#fired.get(run.jobId) ?? (await this.ctx.store.getJob(run.jobId)))
+          : null;
         return await executeRun(this.ctx, run, {
           job,
           retry: retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry),

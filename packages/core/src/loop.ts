@@ -10,8 +10,13 @@ import type { Engine } from './engine.js';
 export class Loop {
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   #ticking: Promise<void> | null = null;
   #wakeRequested = false;
+  /** Set by `wake()`: the next tick claims before firing, since a wake-up usually means a claimable run. */
+  #claimFirst = false;
+  #claiming: Promise<void> | null = null;
+  #claimAgain = false;
   #lastRecovery = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -28,13 +33,15 @@ export class Loop {
   /** Stop ticking; resolves when the tick in progress (if any) is over. */
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#clearTimers();
     await this.#ticking;
+    await this.#claiming;
   }
 
   /** Tick as soon as possible (coalesced with a tick already running). */
   wake(): void {
     if (!this.#running) return;
+    this.#claimFirst = true;
     if (this.#ticking) {
       this.#wakeRequested = true;
       return;
@@ -42,32 +49,74 @@ export class Loop {
     this.#schedule(0);
   }
 
-  #schedule(delayMs: number): void {
+  #clearTimers(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+  }
+
+  #schedule(delayMs: number): void {
+    this.#clearTimers();
+    const run = () => {
+      this.#timer = undefined;
+      this.#immediate = undefined;
       this.#ticking = this.#tick().finally(() => {
         this.#ticking = null;
       });
-    }, delayMs);
+    };
+    // setTimeout(0) waits at least 1 ms in Node: on a wake-up that is most of a run-now's latency
+    // with an in-memory store. setImmediate runs after pending I/O callbacks, so it still coalesces.
+    if (delayMs <= 0) this.#immediate = setImmediate(run);
+    else this.#timer = setTimeout(run, delayMs);
+  }
+
+  /**
+   * Claim what this instance has room for and start executing it. Coalesced: asked while a claim is
+   * in flight, it claims once more afterwards (room may have been filled or freed meanwhile).
+   */
+  #claimNow(): Promise<void> {
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = (async () => {
+      do {
+        this.#claimAgain = false;
+        const room = this.options.concurrency - this.engine.active.size;
+        if (!this.#running || room <= 0) return;
+        // Read the clock now, not at the tick's start: firing and recovery may have taken a while,
+        // and claiming with an older reading would record a start before the run it waited for had
+        // ended, and shorten the lease by the same amount.
+        const claimedAt = this.ctx.clock.now();
+        for (const run of await this.engine.claim(claimedAt, room)) void this.engine.execute(run);
+      } while (this.#claimAgain);
+    })().finally(() => {
+      this.#claiming = null;
+    });
+    return this.#claiming;
   }
 
   async #tick(): Promise<void> {
     let delay = this.options.pollMs;
+    const claimFirst = this.#claimFirst;
+    this.#claimFirst = false;
     try {
+      // Woken by a trigger, a finished run or another instance: the run that caused it is most
+      // likely claimable already, so claim it before the (often empty) search for due jobs.
+      if (claimFirst) await this.#claimNow();
       const now = this.ctx.clock.now();
-      await this.engine.fireDue(now);
+      // Claim while the rest of a burst is still being fired, so the first fired slots start
+      // without waiting for the last ones.
+      const fired = await this.engine.fireDue(now, () => {
+        this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
+      });
+      let recovered = 0;
       if (now.getTime() - this.#lastRecovery >= this.ctx.leaseMs / 2) {
         this.#lastRecovery = now.getTime();
-        await this.engine.recover(now);
+        recovered = (await this.engine.recover(now)).length;
       }
-      const room = this.options.concurrency - this.engine.active.size;
-      if (this.#running && room > 0) {
-        // Read the clock again: firing and recovery may have taken a while, and claiming with the
-        // tick's first reading would record a start before the run it waited for had ended, and
-        // shorten the lease by the same amount.
-        const claimedAt = this.ctx.clock.now();
-        for (const run of await this.engine.claim(claimedAt, room)) void this.engine.execute(run);
-      }
+      if (!claimFirst || fired.length > 0 || recovered > 0 || this.#claiming) await this.#claimNow();
       const wakeAt = await this.ctx.store.nextWakeAt({ now });
       if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - this.ctx.clock.now().getTime()));
     } catch (error) {

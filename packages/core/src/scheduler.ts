@@ -26,6 +26,7 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
@@ -80,6 +81,7 @@ class CronScheduler implements Scheduler {
   #unsubscribe: (() => Promise<void>) | null = null;
   #started = false;
   readonly #configuredJobs: JobInput[];
+  readonly #outbox: Outbox;
 
   constructor(options: SchedulerOptions) {
     if (typeof options !== 'object' || options === null)
@@ -124,6 +126,10 @@ class CronScheduler implements Scheduler {
       reportError: (operation, error) => this.#reportError(operation, error),
     };
     this.#ctx = ctx;
+    this.#outbox = new Outbox(
+      (event) => (this.store.publish as NonNullable<Store['publish']>)(event),
+      (error) => this.#reportError('publish', error),
+    );
     this.#engine = new Engine(ctx, {
       abortGraceMs: ABORT_GRACE_MS,
       random: Math.random,
@@ -180,6 +186,9 @@ class CronScheduler implements Scheduler {
       }
       await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
     }
+    // Events are published a little later than they happen (see Outbox): send the last ones
+    // before the host closes the store.
+    await this.#outbox.drain();
     await this.#unsubscribe?.();
     this.#unsubscribe = null;
   }
@@ -445,7 +454,7 @@ class CronScheduler implements Scheduler {
 
   #publish(event: StoreEvent): void {
     if (!this.store.capabilities.subscribe || !this.store.publish) return;
-    this.store.publish(event).catch((error) => this.#reportError('publish', error));
+    this.#outbox.push(event);
   }
 
   #onStoreEvent(event: StoreEvent): void {
