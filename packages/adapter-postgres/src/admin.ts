@@ -46,9 +46,9 @@ export async function insertJob({ db, n }: Target, input: NewJob): Promise<Job> 
   }
 }
 
-export async function getJob({ db, n }: Target, id: string): Promise<Job | null> {
+export async function getJob({ sql, n }: Target, id: string): Promise<Job | null> {
   if (!isUuid(id)) return null;
-  const [row] = await rows(db, `SELECT * FROM ${n.jobs} WHERE id = $1`, [id]);
+  const [row] = await sql(`SELECT * FROM ${n.jobs} WHERE id = $1`, [id]);
   return row ? decodeJob(row) : null;
 }
 
@@ -123,9 +123,9 @@ export async function deleteJob({ db, n }: Target, input: { id: string; now: Dat
   return Number(row?.deleted ?? 0) > 0;
 }
 
-export async function getRun({ db, n }: Target, id: string): Promise<Run | null> {
+export async function getRun({ sql, n }: Target, id: string): Promise<Run | null> {
   if (!isUuid(id)) return null;
-  const [row] = await rows(db, `SELECT * FROM ${n.runs} WHERE id = $1`, [id]);
+  const [row] = await sql(`SELECT * FROM ${n.runs} WHERE id = $1`, [id]);
   return row ? decodeRun(row) : null;
 }
 

@@ -14,11 +14,14 @@ import type {
 import { decodeJob, decodeRun, encodeRunRow } from './codec.js';
 import type { PgQueryable } from './driver.js';
 import type { SqlNames } from './names.js';
-import { isUuid, rows } from './query.js';
+import type { Runner } from './prepared.js';
+import { isUuid } from './query.js';
 
 /** Where the claim path runs: a queryable (the pool, or the caller's transaction) and the names. */
 export interface Target {
   db: PgQueryable;
+  /** Runs the claim path's statements on `db`: prepared through a pool, as-is on a bound client. */
+  sql: Runner;
   n: SqlNames;
   /**
    * Set on a store bound to the caller's transaction: `createRun` then sends a wake-up on this
@@ -53,14 +56,14 @@ export const HOT_QUERIES = {
     `SELECT * FROM ${n.runs} WHERE status = 'running' AND lease_until < $1 ORDER BY lease_until, id LIMIT $2`,
 };
 
-export async function findDueJobs({ db, n }: Target, query: { now: Date; limit: number }): Promise<Job[]> {
+export async function findDueJobs({ sql, n }: Target, query: { now: Date; limit: number }): Promise<Job[]> {
   if (query.limit <= 0) return [];
-  const found = await rows(db, HOT_QUERIES.dueJobs(n), [query.now, query.limit]);
+  const found = await sql(HOT_QUERIES.dueJobs(n), [query.now, query.limit]);
   return found.map(decodeJob);
 }
 
-export async function nextWakeAt({ db, n }: Target, query: { now: Date }): Promise<Date | null> {
-  const [row] = await rows(db, HOT_QUERIES.nextWake(n), [query.now]);
+export async function nextWakeAt({ sql, n }: Target, query: { now: Date }): Promise<Date | null> {
+  const [row] = await sql(HOT_QUERIES.nextWake(n), [query.now]);
   return row?.wake_at ? new Date(row.wake_at as Date) : null;
 }
 
@@ -69,12 +72,11 @@ export async function nextWakeAt({ db, n }: Target, query: { now: Date }): Promi
  * a concurrent firer of the same slot gives up at once instead of queueing), advance it, and insert
  * the slot runs, deduplicated by their unique key.
  */
-export async function fireSlot({ db, n }: Target, input: FireSlotInput): Promise<FireSlotResult> {
+export async function fireSlot({ sql, n }: Target, input: FireSlotInput): Promise<FireSlotResult> {
   if (!isUuid(input.jobId)) return { advanced: false, created: [] };
   const ids: string[] = input.runs.map(() => randomUUID());
   const runRows = input.runs.map((run, index) => encodeRunRow(run, ids[index] as string));
-  const [row] = await rows(
-    db,
+  const [row] = await sql(
     `WITH job AS (
        SELECT id FROM ${n.jobs} WHERE id = $1 AND next_run_at = $2 FOR UPDATE SKIP LOCKED
      ), advanced AS (
@@ -95,7 +97,7 @@ export async function fireSlot({ db, n }: Target, input: FireSlotInput): Promise
 }
 
 export async function createRun(
-  { db, n, wakeChannel }: Target,
+  { sql, n, wakeChannel }: Target,
   input: { run: NewRun; now: Date; rejectIfActive: boolean },
 ): Promise<CreateRunResult> {
   const values: unknown[] = [
@@ -107,8 +109,7 @@ export async function createRun(
     wakeChannel === undefined
       ? ''
       : `, CASE WHEN c.outcome = 'created' THEN pg_notify($${values.push(wakeChannel)}, $${values.push(TRANSACTION_WAKE)}) END AS woke`;
-  const [row] = await rows(
-    db,
+  const [row] = await sql(
     `SELECT c.outcome, (c.run).*${wake} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`,
     values,
   );
@@ -119,11 +120,11 @@ export async function createRun(
 }
 
 export async function claimRuns(
-  { db, n }: Target,
+  { sql, n }: Target,
   input: { workerId: string; now: Date; limit: number; leaseMs: number },
 ): Promise<ClaimResult> {
   if (input.limit <= 0) return { claimed: [], skipped: [] };
-  const found = await rows(db, `SELECT c.outcome, (c.run).* FROM ${n.claimRuns}($1, $2, $3, $4) AS c`, [
+  const found = await sql(`SELECT c.outcome, (c.run).* FROM ${n.claimRuns}($1, $2, $3, $4) AS c`, [
     input.workerId,
     input.now,
     input.limit,
@@ -135,7 +136,7 @@ export async function claimRuns(
 }
 
 export async function renewLease(
-  { db, n }: Target,
+  { sql, n }: Target,
   input: {
     runId: string;
     workerId: string;
@@ -146,8 +147,7 @@ export async function renewLease(
   },
 ): Promise<{ ok: boolean; cancelRequested: boolean }> {
   if (!isUuid(input.runId)) return { ok: false, cancelRequested: false };
-  const [row] = await rows(
-    db,
+  const [row] = await sql(
     `UPDATE ${n.runs}
      SET lease_until = $3::timestamptz + $4::double precision * interval '1 millisecond',
          progress = CASE WHEN $5 THEN $6::jsonb ELSE progress END,
@@ -173,13 +173,12 @@ export async function renewLease(
  * One statement, fenced by its WHERE clause: concurrent finishers of one run block on its row and
  * re-check the condition against the winner's version, so exactly one of them gets the run back.
  */
-export async function finishRun({ db, n }: Target, input: FinishRunInput): Promise<Run | null> {
+export async function finishRun({ sql, n }: Target, input: FinishRunInput): Promise<Run | null> {
   if (!isUuid(input.runId)) return null;
   // Both variants mention $9 so its type is always known.
   const fence = input.fence === 'expired' ? 'r.lease_until < $2 AND $9::text IS NULL' : 'r.worker_id = $9';
   const followUps = input.followUp ? [encodeRunRow(input.followUp, randomUUID())] : [];
-  const [row] = await rows(
-    db,
+  const [row] = await sql(
     `WITH finished AS (
        UPDATE ${n.runs} AS r
        SET status = $3, finished_at = $2, duration_ms = ${durationSql('$2')},
@@ -219,23 +218,22 @@ export async function finishRun({ db, n }: Target, input: FinishRunInput): Promi
 }
 
 export async function findExpiredLeases(
-  { db, n }: Target,
+  { sql, n }: Target,
   query: { now: Date; limit: number },
 ): Promise<Run[]> {
   if (query.limit <= 0) return [];
-  const found = await rows(db, HOT_QUERIES.expiredLeases(n), [query.now, query.limit]);
+  const found = await sql(HOT_QUERIES.expiredLeases(n), [query.now, query.limit]);
   return found.map(decodeRun);
 }
 
 /** A pending run is cancelled, a running one flagged; the CASEs read the row as the lock found it. */
 export async function cancelRun(
-  { db, n }: Target,
+  { sql, n }: Target,
   input: { runId: string; now: Date; by: string | null },
 ): Promise<Run | null> {
   if (!isUuid(input.runId)) return null;
   const error = { code: 'cancelled', message: input.by ? `cancelled by ${input.by}` : 'cancelled' };
-  const [row] = await rows(
-    db,
+  const [row] = await sql(
     `WITH changed AS (
        UPDATE ${n.runs}
        SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,

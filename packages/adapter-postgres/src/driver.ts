@@ -28,11 +28,22 @@ export interface PgPoolClientLike extends PgQueryable {
   removeListener(event: 'end', listener: () => void): unknown;
 }
 
+/** A query sent by name: `pg` prepares its text once per connection and then only binds values. */
+export interface PgNamedQuery {
+  /** Unique per text; a connection that has prepared it skips parsing and planning. */
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 /**
  * The database handle the store uses, typed structurally: a `pg` `Pool` fits. The store runs its
- * queries on it, checks out a client for migrations and for LISTEN, and never ends it.
+ * queries on it (the frequent ones by name, see `preparedStatements`), checks out a client for
+ * migrations and for LISTEN, and never ends it.
  */
 export interface PgPoolLike extends PgQueryable {
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  query(query: PgNamedQuery): Promise<PgResultLike>;
   /** Check out one connection for exclusive use until `release()`. */
   connect(): Promise<PgPoolClientLike>;
 }

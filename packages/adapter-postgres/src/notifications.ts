@@ -1,6 +1,7 @@
 import type { StoreEvent } from '@cronkeeper/core';
 import type { PgNotificationLike, PgPoolClientLike, PgPoolLike, PgQueryable } from './driver.js';
 import { quoteIdent } from './names.js';
+import type { Runner } from './prepared.js';
 
 const EVENT_TYPES = new Set(['wake', 'run', 'cancel', 'job']);
 /** First and longest wait before listening again after the connection dropped. */
@@ -37,7 +38,7 @@ export class NotifyBatcher {
   #busy = false;
 
   constructor(
-    private readonly db: PgQueryable,
+    private readonly sql: Runner,
     private readonly channel: string,
   ) {}
 
@@ -57,7 +58,7 @@ export class NotifyBatcher {
       const batch = this.#queue;
       this.#queue = [];
       try {
-        await this.db.query(
+        await this.sql(
           'SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
           [this.channel, batch.map((entry) => entry.payload)],
         );

@@ -53,6 +53,13 @@ export const postgresStoreOptionsSchema = z.strictObject({
    */
   notify: z.boolean().default(true),
   /**
+   * Whether the frequent statements (claiming, firing, finishing, notifying) are sent as named
+   * prepared statements, so each connection parses and plans them once. Turn it off behind a
+   * pooler that cannot keep them, such as PgBouncer in transaction mode before version 1.21.
+   * @default true
+   */
+  preparedStatements: z.boolean().default(true),
+  /**
    * Called with errors of the LISTEN connection (the store reconnects by itself, and the scheduler
    * keeps polling meanwhile) and with notifications that could not be read.
    * @default writes one line per error with console.warn

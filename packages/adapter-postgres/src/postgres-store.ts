@@ -34,6 +34,7 @@ import {
   type PostgresStoreOptions,
   parsePostgresStoreOptions,
 } from './options.js';
+import { plainRunner, preparedRunner } from './prepared.js';
 import * as reports from './reports.js';
 
 function defaultOnError(error: Error): void {
@@ -74,13 +75,22 @@ export class PgStore implements PostgresStore {
     this.#names = sqlNames(this.#options.schema, this.#options.tablePrefix);
     this.location = { schema: this.#options.schema, tablePrefix: this.#options.tablePrefix };
     this.#bound = bound !== undefined;
+    // A bound store never prepares: named statements would outlive the caller's transaction on a
+    // connection the store does not own, and a stale one could not be retried inside it.
     this.#target = bound
       ? {
           db: bound.db,
+          sql: plainRunner(bound.db),
           n: this.#names,
           ...(this.#options.notify ? { wakeChannel: this.#names.channel } : {}),
         }
-      : { db: this.#options.pool, n: this.#names };
+      : {
+          db: this.#options.pool,
+          sql: this.#options.preparedStatements
+            ? preparedRunner(this.#options.pool)
+            : plainRunner(this.#options.pool),
+          n: this.#names,
+        };
     this.#events =
       !bound && this.#options.notify
         ? new PgNotifications(
@@ -90,7 +100,7 @@ export class PgStore implements PostgresStore {
           )
         : null;
     this.capabilities = { subscribe: this.#events !== null };
-    this.#batcher = this.#events ? new NotifyBatcher(this.#options.pool, this.#names.channel) : null;
+    this.#batcher = this.#events ? new NotifyBatcher(this.#target.sql, this.#names.channel) : null;
     if (!this.#events) {
       // Declared absent, as the contract requires of a store without notifications.
       this.publish = undefined;
