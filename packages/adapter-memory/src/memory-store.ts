@@ -102,7 +102,11 @@ export class MemoryStore implements Store {
     return times.length === 0 ? null : new Date(Math.min(...times));
   }
 
-  async fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
+  async fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+    return inputs.map((input) => this.#fireSlot(input));
+  }
+
+  #fireSlot(input: FireSlotInput): FireSlotResult {
     const job = this.#jobs.get(input.jobId);
     if (!job || job.nextRunAt?.getTime() !== input.expectedNextRunAt.getTime())
       return { advanced: false, created: [] };

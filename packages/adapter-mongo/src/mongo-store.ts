@@ -149,7 +149,12 @@ export class MongoStore implements Store {
     return times.length === 0 ? null : new Date(Math.min(...times.map((time) => time.getTime())));
   }
 
-  async fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
+  // Each job's firing is its own sequence of single-document steps, so they may overlap.
+  fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+    return Promise.all(inputs.map((input) => this.#fireSlot(input)));
+  }
+
+  async #fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
     const slot = { _id: input.jobId, nextRunAt: input.expectedNextRunAt };
     // Without a transaction the runs cannot wait for the compare-and-set; this check keeps a caller
     // whose read is already stale from creating anything, and dedupe keys make the rest idempotent.

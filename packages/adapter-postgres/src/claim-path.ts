@@ -68,32 +68,53 @@ export async function nextWakeAt({ sql, n }: Target, query: { now: Date }): Prom
 }
 
 /**
- * One statement: lock the job only if its `next_run_at` still is the expected one (SKIP LOCKED, so
- * a concurrent firer of the same slot gives up at once instead of queueing), advance it, and insert
- * the slot runs, deduplicated by their unique key.
+ * One statement for a batch of jobs: lock each job only if its `next_run_at` still is the expected
+ * one (SKIP LOCKED, so a job another instance is firing at this moment is left to it instead of
+ * waited for), advance those, and insert their runs, deduplicated by their unique key. Jobs are
+ * locked in the caller's order, so instances that start at different jobs rarely meet.
  */
-export async function fireSlot({ sql, n }: Target, input: FireSlotInput): Promise<FireSlotResult> {
-  if (!isUuid(input.jobId)) return { advanced: false, created: [] };
-  const ids: string[] = input.runs.map(() => randomUUID());
-  const runRows = input.runs.map((run, index) => encodeRunRow(run, ids[index] as string));
+export async function fireSlots({ sql, n }: Target, inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+  const jobs: { ord: number; id: string; expected: Date; next: Date | null }[] = [];
+  const runs: { ord: number; payload: Record<string, unknown> }[] = [];
+  const ids: string[] = [];
+  inputs.forEach((input, ord) => {
+    if (!isUuid(input.jobId)) return;
+    jobs.push({ ord, id: input.jobId, expected: input.expectedNextRunAt, next: input.nextRunAt });
+    for (const run of input.runs) {
+      const id = randomUUID();
+      ids.push(id);
+      runs.push({ ord, payload: encodeRunRow(run, id) });
+    }
+  });
+  const results: FireSlotResult[] = inputs.map(() => ({ advanced: false, created: [] }));
+  if (jobs.length === 0) return results;
   const [row] = await sql(
-    `WITH job AS (
-       SELECT id FROM ${n.jobs} WHERE id = $1 AND next_run_at = $2 FOR UPDATE SKIP LOCKED
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, expected timestamptz, next timestamptz)
+     ), job AS (
+       SELECT j.id, i.ord, i.next FROM input AS i JOIN ${n.jobs} AS j ON j.id = i.id AND j.next_run_at = i.expected
+       ORDER BY i.ord
+       FOR UPDATE OF j SKIP LOCKED
      ), advanced AS (
-       UPDATE ${n.jobs} AS j SET next_run_at = $3 FROM job WHERE j.id = job.id RETURNING j.id
+       UPDATE ${n.jobs} AS j SET next_run_at = job.next FROM job WHERE j.id = job.id RETURNING job.ord
      ), created AS (
        INSERT INTO ${n.runs}
-       SELECT * FROM jsonb_populate_recordset(NULL::${n.runs}, $4::jsonb) WHERE EXISTS (SELECT 1 FROM job)
+       SELECT r.* FROM jsonb_to_recordset($2::jsonb) AS e(ord int, payload jsonb)
+       CROSS JOIN LATERAL jsonb_populate_record(NULL::${n.runs}, e.payload) AS r
+       WHERE e.ord IN (SELECT ord FROM job)
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING *
      )
-     SELECT (SELECT count(*) FROM advanced)::int AS advanced,
+     SELECT (SELECT coalesce(jsonb_agg(ord), '[]'::jsonb) FROM advanced) AS advanced,
             (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM created AS c) AS created`,
-    [input.jobId, input.expectedNextRunAt, input.nextRunAt, JSON.stringify(runRows)],
+    [JSON.stringify(jobs), JSON.stringify(runs)],
   );
+  for (const ord of (row?.advanced ?? []) as number[]) (results[ord] as FireSlotResult).advanced = true;
   const created = ((row?.created ?? []) as Record<string, unknown>[]).map(decodeRun);
   created.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
-  return { advanced: Number(row?.advanced ?? 0) > 0, created };
+  const ordOfRun = new Map(runs.map(({ ord, payload }) => [payload.id as string, ord]));
+  for (const run of created) results[ordOfRun.get(run.id) as number]?.created.push(run);
+  return results;
 }
 
 export async function createRun(

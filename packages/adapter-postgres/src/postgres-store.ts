@@ -145,8 +145,8 @@ export class PgStore implements PostgresStore {
     return claimPath.nextWakeAt(this.#target, query);
   }
 
-  fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
-    return claimPath.fireSlot(this.#target, input);
+  fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+    return claimPath.fireSlots(this.#target, inputs);
   }
 
   createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {

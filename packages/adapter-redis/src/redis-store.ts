@@ -126,16 +126,27 @@ export class RedisStore implements Store {
     return times.length === 0 ? null : new Date(Math.min(...times));
   }
 
-  async fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
-    const args: RedisArgument[] = [
-      input.jobId,
-      ms(input.expectedNextRunAt),
-      input.nextRunAt === null ? '' : ms(input.nextRunAt),
-      String(input.runs.length),
-    ];
-    for (const run of input.runs) args.push(...runArgs(run, randomUUID()));
-    const [advanced, ...created] = (await this.#run(SCRIPTS.fireSlot, args)) as [number, ...unknown[]];
-    return { advanced: advanced === 1, created: created.map((reply) => decodeRun(reply) as Run) };
+  async fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+    if (inputs.length === 0) return [];
+    const args: RedisArgument[] = [String(inputs.length)];
+    for (const input of inputs) {
+      args.push(
+        input.jobId,
+        ms(input.expectedNextRunAt),
+        input.nextRunAt === null ? '' : ms(input.nextRunAt),
+        String(input.runs.length),
+      );
+      for (const run of input.runs) args.push(...runArgs(run, randomUUID()));
+    }
+    const reply = (await this.#run(SCRIPTS.fireSlots, args)) as unknown[];
+    let at = 0;
+    return inputs.map(() => {
+      const advanced = reply[at] === 1;
+      const count = Number(reply[at + 1]);
+      const created = reply.slice(at + 2, at + 2 + count).map((run) => decodeRun(run) as Run);
+      at += 2 + count;
+      return { advanced, created };
+    });
   }
 
   async createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {

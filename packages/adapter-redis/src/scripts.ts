@@ -8,7 +8,7 @@ import {
   PRUNE_RUNS,
   UPDATE_JOB,
 } from './lua/admin.js';
-import { CANCEL_RUN, CLAIM_RUNS, CREATE_RUN, FINISH_RUN, FIRE_SLOT, RENEW_LEASE } from './lua/claim-path.js';
+import { CANCEL_RUN, CLAIM_RUNS, CREATE_RUN, FINISH_RUN, FIRE_SLOTS, RENEW_LEASE } from './lua/claim-path.js';
 import { PRELUDE, replaySafe } from './lua/prelude.js';
 
 /** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
@@ -27,7 +27,7 @@ export class LuaScript {
 
 /** Every script the store runs; `init()` loads them all. */
 export const SCRIPTS = {
-  fireSlot: new LuaScript('fireSlot', FIRE_SLOT),
+  fireSlots: new LuaScript('fireSlots', FIRE_SLOTS),
   createRun: new LuaScript('createRun', CREATE_RUN),
   claimRuns: new LuaScript('claimRuns', CLAIM_RUNS),
   renewLease: new LuaScript('renewLease', RENEW_LEASE),

@@ -39,22 +39,24 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
   it('runs each lifecycle step after the script cache was flushed (NOSCRIPT), and caches the script again', async () => {
     await store.init();
     const job = await store.insertJob(newJob({ nextRunAt: T0 }));
-    const fired = await store.fireSlot({
-      jobId: job.id,
-      expectedNextRunAt: T0,
-      nextRunAt: at(60 * SECOND),
-      runs: [
-        newRun({
-          jobId: job.id,
-          jobName: job.name,
-          trigger: 'schedule',
-          scheduledFor: T0,
-          dedupeKey: `${job.id}:${T0.getTime()}`,
-        }),
-      ],
-      now: T0,
-    });
-    expect(fired.advanced).toBe(true);
+    const [fired] = await store.fireSlots([
+      {
+        jobId: job.id,
+        expectedNextRunAt: T0,
+        nextRunAt: at(60 * SECOND),
+        runs: [
+          newRun({
+            jobId: job.id,
+            jobName: job.name,
+            trigger: 'schedule',
+            scheduledFor: T0,
+            dedupeKey: `${job.id}:${T0.getTime()}`,
+          }),
+        ],
+        now: T0,
+      },
+    ]);
+    expect(fired?.advanced).toBe(true);
 
     await client.call('script', 'flush');
     const claimed = await store.claimRuns({
@@ -63,7 +65,7 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
       limit: 5,
       leaseMs: 30 * SECOND,
     });
-    expect(claimed.claimed.map((run) => run.id)).toEqual(fired.created.map((run) => run.id));
+    expect(claimed.claimed.map((run) => run.id)).toEqual(fired?.created.map((run) => run.id));
     expect(await client.call('script', 'exists', SCRIPTS.claimRuns.sha)).toEqual([1]);
 
     await client.call('script', 'flush');

@@ -3,12 +3,18 @@ import { executeRun, type RunAbort, type RunControls } from './execution.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRetry, buildRun } from './run-factory.js';
+import type { FireSlotInput } from './store.js';
 import type { Job, Run } from './types.js';
 
 const DUE_BATCH = 100;
 const RECOVERY_BATCH = 100;
-/** Due jobs fired at once per tick: enough to hide round trips, few enough not to hog a pool. */
-const FIRE_LANES = 8;
+/**
+ * A burst of due jobs is fired in chunks of this many per store call, up to `FIRE_LANES` calls at
+ * once: one call for a whole burst would start its first run only when its last slot is written,
+ * and one call per job would make the last of 100 jobs wait for 99 round trips.
+ */
+const FIRE_CHUNK = 10;
+const FIRE_LANES = 4;
 
 /**
  * The scheduler's work, one store step at a time: find due jobs → fire their slots → recover runs
@@ -31,7 +37,7 @@ export class Engine {
 
   /**
    * Fire every due slot; returns the runs created. Losing a race to another instance is normal.
-   * `onFired` is told each time a slot created runs, so that the caller can claim them at once.
+   * `onFired` is told each time a chunk created runs, so that the caller can claim them at once.
    */
   async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
@@ -43,26 +49,51 @@ export class Engine {
       const due = jobs.filter(
         (job) => job.enabled && job.nextRunAt && job.nextRunAt.getTime() <= now.getTime(),
       );
-      // Each fireSlot is atomic on its own job, so a burst of due jobs is fired FIRE_LANES at a
-      // time: one by one, the last of 100 due jobs would wait for 99 store round trips first.
       // Instances walk the due jobs from different places: in the same order, every instance would
-      // queue on the same job's row lock and lose the race for it, slot after slot.
+      // wait on the same jobs' row locks and lose the race for them, slot after slot.
       const offset = Math.floor(this.options.random() * due.length);
+      const ordered = due.map((_, index) => due[(index + offset) % due.length] as Job);
+      const chunks: Job[][] = [];
+      for (let index = 0; index < ordered.length; index += FIRE_CHUNK)
+        chunks.push(ordered.slice(index, index + FIRE_CHUNK));
       let next = 0;
       const lane = async () => {
-        for (let index = next++; index < due.length; index = next++) {
-          const runs = await this.#fire(due[(index + offset) % due.length] as Job, now);
+        for (let index = next++; index < chunks.length; index = next++) {
+          const runs = await this.#fire(chunks[index] as Job[], now);
           if (runs.length === 0) continue;
           created.push(...runs);
           onFired?.();
         }
       };
-      await Promise.all(Array.from({ length: Math.min(FIRE_LANES, due.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane));
       if (jobs.length < DUE_BATCH) return created;
     }
   }
 
-  async #fire(job: Job, now: Date): Promise<Run[]> {
+  /** Fire the due slots of `jobs` in one store call; returns the runs this instance created. */
+  async #fire(jobs: Job[], now: Date): Promise<Run[]> {
+    const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
+    const results = await this.ctx.store.fireSlots(firings.map(({ input }) => input));
+    const created: Run[] = [];
+    firings.forEach(({ job, dropped }, index) => {
+      const result = results[index];
+      if (!result) return;
+      if (result.advanced && dropped > 0) {
+        this.ctx.logger.info(
+          { job: job.name, trigger: 'schedule' },
+          `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
+        );
+      }
+      if (result.created.length > 0) this.#fired.set(job.id, job);
+      for (const run of result.created) this.ctx.emitRun('run:created', run);
+      created.push(...result.created);
+    });
+    return created;
+  }
+
+  /** The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops. */
+  #plan(job: Job, now: Date): { input: FireSlotInput; dropped: number } {
+    const expectedNextRunAt = job.nextRunAt as Date;
     let plan: ReturnType<typeof planFiring>;
     try {
       plan = planFiring(job, now);
@@ -70,14 +101,7 @@ export class Engine {
       // A schedule edited behind our back into something invalid: stop firing it and say so,
       // rather than failing every tick.
       this.ctx.reportError(`plan job "${job.name}"`, error);
-      await this.ctx.store.fireSlot({
-        jobId: job.id,
-        expectedNextRunAt: job.nextRunAt as Date,
-        nextRunAt: null,
-        runs: [],
-        now,
-      });
-      return [];
+      return { input: { jobId: job.id, expectedNextRunAt, nextRunAt: null, runs: [], now }, dropped: 0 };
     }
     const policy = retryPolicyOf(job, this.ctx.registry);
     // Catch-up runs of misfire `all` wait for each other rather than skip each other.
@@ -99,22 +123,10 @@ export class Engine {
         timeoutMs: job.timeoutMs,
       }),
     );
-    const result = await this.ctx.store.fireSlot({
-      jobId: job.id,
-      expectedNextRunAt: job.nextRunAt as Date,
-      nextRunAt: plan.nextRunAt,
-      runs,
-      now,
-    });
-    if (result.advanced && plan.dropped > 0) {
-      this.ctx.logger.info(
-        { job: job.name, trigger: 'schedule' },
-        `${job.name}: ${plan.dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
-      );
-    }
-    if (result.created.length > 0) this.#fired.set(job.id, job);
-    for (const run of result.created) this.ctx.emitRun('run:created', run);
-    return result.created;
+    return {
+      input: { jobId: job.id, expectedNextRunAt, nextRunAt: plan.nextRunAt, runs, now },
+      dropped: plan.dropped,
+    };
   }
 
   /** Fail (or retry) running runs whose lease lapsed: their worker died or lost the store. */

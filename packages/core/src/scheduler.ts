@@ -46,7 +46,7 @@ function assertStore(store: unknown): asserts store is Store {
   const required = [
     'init',
     'findDueJobs',
-    'fireSlot',
+    'fireSlots',
     'createRun',
     'claimRuns',
     'finishRun',
@@ -337,7 +337,7 @@ class CronScheduler implements Scheduler {
       failed: [],
     };
     const now = this.#ctx.clock.now();
-    await storeCall('fireSlot', () => this.#engine.fireDue(now));
+    await storeCall('fireSlots', () => this.#engine.fireDue(now));
     await storeCall('recover', () => this.#engine.recover(now));
     let processed = 0;
     while (processed < limit) {

@@ -86,7 +86,7 @@ export type TenantIds = readonly (string | null)[];
 export interface SchedulingStore {
   /**
    * Enabled jobs whose `nextRunAt <= now`, earliest first, at most `limit`.
-   * Several instances may read the same jobs; `fireSlot` decides which of them fires.
+   * Several instances may read the same jobs; `fireSlots` decides which of them fires each.
    */
   findDueJobs(query: { now: Date; limit: number }): Promise<Job[]>;
 
@@ -97,17 +97,22 @@ export interface SchedulingStore {
   nextWakeAt(query: { now: Date }): Promise<Date | null>;
 
   /**
-   * Fire the due slot(s) of one job: create `runs` (each carries a `dedupeKey`), then advance the
-   * job's `nextRunAt` to `nextRunAt` only if it still equals `expectedNextRunAt`.
+   * Fire the due slots of several jobs (one input per job), returning one result per input, in
+   * order. For each input: create its `runs` (each carries a `dedupeKey`), then advance the job's
+   * `nextRunAt` to `nextRunAt` only if it still equals `expectedNextRunAt`.
    *
-   * Concurrency: any number of instances may call this for the same job and slot at once. The
-   * runs are created once (a run whose `dedupeKey` exists is not created again) and `nextRunAt`
-   * advances once. A losing caller gets `{ advanced: false, created: [] }`.
-   * Crash safety: stores with transactions do both steps in one; others create the runs first and
-   * then compare-and-set, so a crash in between is repaired by the next caller (same dedupe keys).
-   * If the job no longer exists or its `nextRunAt` moved, stores with transactions create nothing.
+   * Concurrency: any number of instances may fire the same job and slot at once. The runs are
+   * created once (a run whose `dedupeKey` exists is not created again) and `nextRunAt` advances
+   * once. A losing caller gets `{ advanced: false, created: [] }` for that job; a caller may also
+   * give up at once on a job another caller is firing at that moment, since that one will finish.
+   * Each job's firing is atomic on its own; the batch need not be (a burst of due jobs is fired in
+   * one round trip where the backend allows, which is the reason this takes many).
+   * Crash safety: stores with transactions do both steps of a job in one; others create the runs
+   * first and then compare-and-set, so a crash in between is repaired by the next caller (same
+   * dedupe keys). If a job no longer exists or its `nextRunAt` moved, stores with transactions
+   * create nothing for it.
    */
-  fireSlot(input: FireSlotInput): Promise<FireSlotResult>;
+  fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]>;
 
   /**
    * Create one run (manual, one-off or retry).
@@ -193,7 +198,7 @@ export interface RenewLeaseInput {
   logs?: RunLogLine[];
 }
 
-/** Input of {@link SchedulingStore.fireSlot}. */
+/** One job's firing in {@link SchedulingStore.fireSlots}. */
 export interface FireSlotInput {
   /** The job whose slot is due. */
   jobId: string;
@@ -207,7 +212,7 @@ export interface FireSlotInput {
   now: Date;
 }
 
-/** Result of {@link SchedulingStore.fireSlot}. */
+/** What {@link SchedulingStore.fireSlots} did for one job. */
 export interface FireSlotResult {
   /** True when this caller advanced `nextRunAt`. */
   advanced: boolean;

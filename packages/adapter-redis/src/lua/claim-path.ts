@@ -4,27 +4,38 @@
  */
 
 /**
- * fireSlot. ARGV: jobId, expectedNextRunAt (ms), nextRunAt (ms or ''), run count, then per run:
- * id, field count, fields. Returns { advanced (0/1), run hashes created... }.
+ * fireSlots. ARGV: job count, then per job: jobId, expectedNextRunAt (ms), nextRunAt (ms or ''),
+ * run count, then per run: id, field count, fields. Returns, per job: advanced (0/1), the number
+ * of runs created, then their hashes. One script for the whole batch: Redis runs it alone, so each
+ * job's compare-and-set and run creation are atomic (and the batch with them).
  */
-export const FIRE_SLOT = `
-local job_id, expected, next_run_at = ARGV[1], ARGV[2], ARGV[3]
-local job = K.job(job_id)
-local current = redis.call('HMGET', job, 'nextRunAt', '_tk')
-if not current[2] or current[1] ~= expected then return { 0 } end
-local reply = { 1 }
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
-  local id = ARGV[i]
-  local fields
-  fields, i = read_pairs(i + 1)
-  if not dedupe_holder(field_of(fields, 'dedupeKey')) then
-    create_run(id, fields)
-    table.insert(reply, run_reply(id))
+export const FIRE_SLOTS = `
+local reply = {}
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local job_id, expected, next_run_at, run_count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local job = K.job(job_id)
+  local current = redis.call('HMGET', job, 'nextRunAt', '_tk')
+  local fire = current[2] and current[1] == expected
+  local created = {}
+  for _ = 1, run_count do
+    local id = ARGV[i]
+    local fields
+    fields, i = read_pairs(i + 1)
+    if fire and not dedupe_holder(field_of(fields, 'dedupeKey')) then
+      create_run(id, fields)
+      table.insert(created, run_reply(id))
+    end
   end
+  if fire then
+    set_or_clear(job, 'nextRunAt', next_run_at)
+    reindex_due(job_id, current[2])
+  end
+  table.insert(reply, fire and 1 or 0)
+  table.insert(reply, #created)
+  for _, run in ipairs(created) do table.insert(reply, run) end
 end
-set_or_clear(job, 'nextRunAt', next_run_at)
-reindex_due(job_id, current[2])
 return reply
 `;
 

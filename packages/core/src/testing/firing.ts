@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NewRun } from '../store.js';
+import type { FireSlotInput, FireSlotResult, NewRun, Store } from '../store.js';
 import type { Job } from '../types.js';
 import type { ContractFixture } from './harness.js';
 import { at, HOUR, MINUTE, newJob, newRunOf, SECOND, T0 } from './records.js';
@@ -12,6 +12,13 @@ function slotRun(job: Job, slot: Date): NewRun {
     runAt: slot,
     dedupeKey: `slot:${job.id}:${slot.toISOString()}`,
   });
+}
+
+/** One job's firing through `fireSlots`. */
+async function fireOne(store: Store, input: FireSlotInput): Promise<FireSlotResult> {
+  const results = await store.fireSlots([input]);
+  expect(results).toHaveLength(1);
+  return results[0] as FireSlotResult;
 }
 
 /** Finding due jobs, the next wake-up, and firing slots exactly once. */
@@ -69,12 +76,12 @@ export function firingContract(fixture: () => ContractFixture): void {
     });
   });
 
-  describe('fireSlot', () => {
+  describe('fireSlots', () => {
     it('creates the slot run and advances nextRunAt by compare-and-set', async () => {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
       const run = slotRun(job, T0);
-      const result = await store.fireSlot({
+      const result = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: T0,
         nextRunAt: at(MINUTE),
@@ -102,10 +109,10 @@ export function firingContract(fixture: () => ContractFixture): void {
         runs: [slotRun(job, T0)],
         now: T0,
       };
-      expect((await store.fireSlot(input)).advanced).toBe(true);
-      expect(await store.fireSlot(input)).toEqual({ advanced: false, created: [] });
+      expect((await fireOne(store, input)).advanced).toBe(true);
+      expect(await fireOne(store, input)).toEqual({ advanced: false, created: [] });
       expect(await allRuns(store, { jobId: job.id })).toHaveLength(1);
-      const late = await store.fireSlot({ ...input, runs: [], nextRunAt: at(HOUR) });
+      const late = await fireOne(store, { ...input, runs: [], nextRunAt: at(HOUR) });
       expect(late.advanced).toBe(false);
       expect((await store.getJob(job.id))?.nextRunAt).toEqual(at(MINUTE));
     });
@@ -114,7 +121,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
       await store.deleteJob({ id: job.id, now: T0 });
-      const result = await store.fireSlot({
+      const result = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: T0,
         nextRunAt: at(MINUTE),
@@ -129,7 +136,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: at(-3 * MINUTE) }));
       const slots = [at(-3 * MINUTE), at(-2 * MINUTE), at(-MINUTE)];
-      const all = await store.fireSlot({
+      const all = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: at(-3 * MINUTE),
         nextRunAt: T0,
@@ -139,7 +146,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       expect(all.advanced).toBe(true);
       expect(all.created.map((run) => run.scheduledFor)).toEqual(slots);
       expect(new Set(all.created.map((run) => run.id)).size).toBe(3);
-      const skip = await store.fireSlot({
+      const skip = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: T0,
         nextRunAt: at(HOUR),
@@ -147,7 +154,7 @@ export function firingContract(fixture: () => ContractFixture): void {
         now: T0,
       });
       expect(skip).toEqual({ advanced: true, created: [] });
-      const last = await store.fireSlot({
+      const last = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: at(HOUR),
         nextRunAt: null,
@@ -165,7 +172,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const stores = await fixture().instances(2);
       const job = await fixture().store.insertJob(newJob({ nextRunAt: T0 }));
       const results = await race(stores, 20, (store) =>
-        store.fireSlot({
+        fireOne(store, {
           jobId: job.id,
           expectedNextRunAt: T0,
           nextRunAt: at(MINUTE),
@@ -186,7 +193,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const job = await fixture().store.insertJob(newJob({ nextRunAt: at(-2 * MINUTE) }));
       const slots = [at(-2 * MINUTE), at(-MINUTE), T0];
       const results = await race(stores, 10, (store) =>
-        store.fireSlot({
+        fireOne(store, {
           jobId: job.id,
           expectedNextRunAt: at(-2 * MINUTE),
           nextRunAt: at(MINUTE),
@@ -206,7 +213,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
       const crashed = await store.createRun({ run: slotRun(job, T0), now: T0, rejectIfActive: false });
       expect(crashed.created).toBe(true);
-      const result = await store.fireSlot({
+      const result = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: T0,
         nextRunAt: at(MINUTE),
@@ -217,6 +224,68 @@ export function firingContract(fixture: () => ContractFixture): void {
       const runs = await allRuns(store, { jobId: job.id });
       expect(runs.map((run) => run.id)).toEqual([crashed.run.id]);
       expect((await store.getJob(job.id))?.nextRunAt).toEqual(at(MINUTE));
+    });
+
+    it('fires several jobs in one call and answers each in input order', async () => {
+      const { store } = fixture();
+      const due = await store.insertJob(newJob({ nextRunAt: T0 }));
+      const moved = await store.insertJob(newJob({ nextRunAt: at(MINUTE) }));
+      const deleted = await store.insertJob(newJob({ nextRunAt: T0 }));
+      await store.deleteJob({ id: deleted.id, now: T0 });
+      const other = await store.insertJob(newJob({ nextRunAt: at(-MINUTE) }));
+      const input = (job: Job, expected: Date) => ({
+        jobId: job.id,
+        expectedNextRunAt: expected,
+        nextRunAt: at(HOUR),
+        runs: [slotRun(job, expected)],
+        now: T0,
+      });
+      const results = await store.fireSlots([
+        input(due, T0),
+        input(moved, T0),
+        input(deleted, T0),
+        input(other, at(-MINUTE)),
+      ]);
+      expect(results.map((result) => result.advanced)).toEqual([true, false, false, true]);
+      expect(results.map((result) => result.created.map((run) => run.jobId))).toEqual([
+        [due.id],
+        [],
+        [],
+        [other.id],
+      ]);
+      expect((await store.getJob(moved.id))?.nextRunAt).toEqual(at(MINUTE));
+      expect(await allRuns(store, { jobId: moved.id })).toEqual([]);
+      expect(await store.findDueJobs({ now: at(MINUTE), limit: 10 })).toEqual([await store.getJob(moved.id)]);
+      expect(await store.fireSlots([])).toEqual([]);
+    });
+
+    it('fires each of 30 jobs once when callers on 2 instances fire overlapping batches in different orders', async () => {
+      const stores = await fixture().instances(2);
+      const jobs = await Promise.all(
+        Array.from({ length: 30 }, () => fixture().store.insertJob(newJob({ nextRunAt: T0 }))),
+      );
+      const inputs = jobs.map((job) => ({
+        jobId: job.id,
+        expectedNextRunAt: T0,
+        nextRunAt: at(MINUTE),
+        runs: [slotRun(job, T0)],
+        now: T0,
+      }));
+      const results = await race(stores, 8, (store, caller) => {
+        // Each caller starts at another job and fires them in chunks, as instances of core do.
+        const offset = (caller * 7) % inputs.length;
+        const ordered = inputs.map((_, index) => inputs[(index + offset) % inputs.length] as FireSlotInput);
+        return Promise.all([store.fireSlots(ordered.slice(0, 15)), store.fireSlots(ordered.slice(15))]);
+      });
+      const perJob = new Map<string, number>();
+      for (const result of results.flat(2))
+        for (const run of result.created)
+          perJob.set(run.jobId as string, (perJob.get(run.jobId as string) ?? 0) + 1);
+      expect(perJob.size).toBe(30);
+      expect([...perJob.values()].every((count) => count === 1)).toBe(true);
+      expect(results.flat(2).filter((result) => result.advanced)).toHaveLength(30);
+      expect(await allRuns(fixture().store, {})).toHaveLength(30);
+      expect(await fixture().store.findDueJobs({ now: T0, limit: 100 })).toEqual([]);
     });
   });
 }
