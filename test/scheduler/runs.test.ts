@@ -27,6 +27,27 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect(job).toMatchObject({ runCount: 1, errorCount: 0, lastStatus: 'succeeded', lastRunId: run.id });
   });
 
+  it('gives each run its job as it is when the run starts, also after an edit between runs', async () => {
+    const seen: unknown[] = [];
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:30Z', {
+      report: { run: (ctx) => void seen.push(ctx.job?.metadata) },
+    });
+    await scheduler.jobs.create({
+      name: 'nightly-report',
+      schedule: '* * * * *',
+      executor: 'report',
+      metadata: { owner: 'ops' },
+    });
+    clock.advance('30s');
+    await scheduler.runDue();
+    await scheduler.jobs.update('nightly-report', { metadata: { owner: 'finance' } });
+    await scheduler.trigger({ job: 'nightly-report' });
+    await scheduler.runDue();
+    clock.advance('1m');
+    await scheduler.runDue();
+    expect(seen).toEqual([{ owner: 'ops' }, { owner: 'finance' }, { owner: 'finance' }]);
+  });
+
   it('answers ConflictError with the running run id while the job runs, unless forced', async () => {
     const gate = deferred();
     const { scheduler } = fakeTimeScheduler(undefined, { slow: { run: () => gate.promise } });

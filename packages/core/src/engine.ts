@@ -24,11 +24,11 @@ export class Engine {
   /** Runs executing on this instance, with the handle that aborts each. */
   readonly active = new Map<string, { done: Promise<Run | null>; controls: RunControls | null }>();
   /**
-   * Jobs this instance fired in the current tick, by id: a run claimed right after its job fired
-   * here takes the job as just read instead of reading it again (one round trip per firing).
-   * Cleared at each `fireDue`, so it never holds a copy older than a tick.
+   * The jobs of the latest burst of due jobs, by id, as read when their slot came due. A schedule
+   * run of exactly that slot, fired here or by another instance, takes its job from here instead
+   * of reading it again: one round trip per run saved. A copy never serves any other run.
    */
-  #fired = new Map<string, Job>();
+  #dueJobs = new Map<string, Job>();
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -41,7 +41,7 @@ export class Engine {
    */
   async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
-    this.#fired = new Map();
+    let fresh = true;
     for (;;) {
       const jobs = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH });
       // A store may read its time index and the job records in two steps: a job fired or paused
@@ -49,6 +49,9 @@ export class Engine {
       const due = jobs.filter(
         (job) => job.enabled && job.nextRunAt && job.nextRunAt.getTime() <= now.getTime(),
       );
+      if (due.length > 0 && fresh) this.#dueJobs = new Map();
+      if (due.length > 0) fresh = false;
+      for (const job of due) this.#dueJobs.set(job.id, job);
       // Instances walk the due jobs from different places: in the same order, every instance would
       // wait on the same jobs' row locks and lose the race for them, slot after slot.
       const offset = Math.floor(this.options.random() * due.length);
@@ -84,7 +87,6 @@ export class Engine {
           `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
         );
       }
-      if (result.created.length > 0) this.#fired.set(job.id, job);
       for (const run of result.created) this.ctx.emitRun('run:created', run);
       created.push(...result.created);
     });
@@ -199,9 +201,7 @@ export class Engine {
     this.active.set(run.id, entry);
     entry.done = (async () => {
       try {
-        const job = run.jobId
-          ? (this.#fired.get(run.jobId) ?? (await this.ctx.store.getJob(run.jobId)))
-          : null;
+        const job = run.jobId ? (this.#dueJobOf(run) ?? (await this.ctx.store.getJob(run.jobId))) : null;
         return await executeRun(this.ctx, run, {
           job,
           retry: retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry),
@@ -220,6 +220,13 @@ export class Engine {
       }
     })();
     return entry.done;
+  }
+
+  /** The job of `run` as read when the slot `run` was fired for came due, if this instance read it. */
+  #dueJobOf(run: Run): Job | undefined {
+    const job = run.jobId === null ? undefined : this.#dueJobs.get(run.jobId);
+    const slot = run.trigger === 'schedule' ? run.scheduledFor?.getTime() : undefined;
+    return job && slot !== undefined && job.nextRunAt?.getTime() === slot ? job : undefined;
   }
 
   /** Abort a run executing here (local cancel, shutdown). False when it is not running here. */
