@@ -44,20 +44,26 @@ export const storeEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** The event in a channel message, or an Error saying why it is not one. */
-export function parseStoreEvent(message: string): StoreEvent | Error {
+/** Events per channel message at most: a burst goes out in a few messages of bounded size. */
+export const EVENTS_PER_MESSAGE = 100;
+
+/** A channel message carrying `events`: the event itself when alone, else an array of them. */
+export function encodeStoreEvents(events: readonly StoreEvent[]): string {
+  return JSON.stringify(events.length === 1 ? events[0] : events);
+}
+
+/** The events in a channel message (one event, or an array of them), or an Error saying why not. */
+export function parseStoreEvents(message: string): StoreEvent[] | Error {
   let json: unknown;
   try {
     json = JSON.parse(message);
   } catch (error) {
     return new Error(`not a store event (invalid JSON): ${message.slice(0, 200)}`, { cause: error });
   }
-  const result = storeEventSchema.safeParse(json);
+  const result = z.array(storeEventSchema).safeParse(Array.isArray(json) ? json : [json]);
   if (result.success) return result.data;
   return new Error(
     `not a store event (${result.error.issues[0]?.message ?? 'invalid'}): ${message.slice(0, 200)}`,
-    {
-      cause: result.error,
-    },
+    { cause: result.error },
   );
 }

@@ -1,6 +1,6 @@
 import type { StoreEvent } from '@cronkeeper/core';
 import type { RedisClientLike, RedisSubscriberLike } from './client.js';
-import { parseStoreEvent } from './event-schema.js';
+import { EVENTS_PER_MESSAGE, encodeStoreEvents, parseStoreEvents } from './event-schema.js';
 
 interface Subscription {
   listener: (event: StoreEvent) => void;
@@ -24,6 +24,8 @@ export class RedisEvents {
   readonly #listeners = new Set<Subscription>();
   #subscriber: RedisSubscriberLike | null = null;
   #opening: Promise<RedisSubscriberLike> | null = null;
+  #outgoing: { event: StoreEvent; settle: (error?: unknown) => void }[] = [];
+  #sending = false;
   /** Bumped by `close()`, so a connection still opening when it ran never becomes the current one. */
   #generation = 0;
 
@@ -33,8 +35,32 @@ export class RedisEvents {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  async publish(event: StoreEvent): Promise<void> {
-    await this.client.call('publish', this.channel, JSON.stringify(event));
+  /**
+   * Every PUBLISH is a command for Redis and a message for each subscriber to parse, so events
+   * published while one is in flight wait and leave together, in order, in one message. Each
+   * `publish` still resolves once its event is sent.
+   */
+  publish(event: StoreEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#outgoing.push({ event, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.#sending) {
+        this.#sending = true;
+        queueMicrotask(() => void this.#send());
+      }
+    });
+  }
+
+  async #send(): Promise<void> {
+    while (this.#outgoing.length > 0) {
+      const batch = this.#outgoing.splice(0, EVENTS_PER_MESSAGE);
+      try {
+        await this.client.call('publish', this.channel, encodeStoreEvents(batch.map((entry) => entry.event)));
+        for (const entry of batch) entry.settle();
+      } catch (error) {
+        for (const entry of batch) entry.settle(asError(error));
+      }
+    }
+    this.#sending = false;
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
@@ -106,9 +132,9 @@ export class RedisEvents {
   }
 
   #deliver(message: string): void {
-    const event = parseStoreEvent(message);
-    if (event instanceof Error) this.onError(event);
-    else this.#dispatch(event);
+    const events = parseStoreEvents(message);
+    if (events instanceof Error) this.onError(events);
+    else for (const event of events) this.#dispatch(event);
   }
 
   #dispatch(event: StoreEvent): void {

@@ -75,6 +75,41 @@ describe.skipIf(!redisAvailable)('redis store events over pub/sub', () => {
     await stop();
   });
 
+  it('sends events published together as one message, delivered in order', async () => {
+    const raw = connect();
+    const messages: string[] = [];
+    raw.on('message', (_channel: string, message: string) => messages.push(message));
+    await raw.subscribe(`${prefix}:events`);
+    const received: StoreEvent[] = [];
+    const stop = await listening.subscribe((event) => received.push(event));
+    await Promise.all(EVERY_SHAPE.map((event) => publishing.publish(event)));
+    await publishing.publish({ type: 'wake', origin: 'alone' });
+    await until(() => received.length === EVERY_SHAPE.length + 1, 'every event');
+    expect(received).toEqual([...EVERY_SHAPE, { type: 'wake', origin: 'alone' }]);
+    await until(() => messages.length === 2, 'both messages');
+    expect(messages.map((message) => JSON.parse(message))).toEqual([
+      EVERY_SHAPE,
+      { type: 'wake', origin: 'alone' },
+    ]);
+    await stop();
+    await raw.quit();
+  });
+
+  it('drops a whole message with one malformed event in it, and says why', async () => {
+    const received: StoreEvent[] = [];
+    const stop = await listening.subscribe((event) => received.push(event));
+    await admin.publish(
+      `${prefix}:events`,
+      JSON.stringify([{ type: 'wake', origin: 'a' }, { type: 'wake' }]),
+    );
+    await publishing.publish({ type: 'wake', origin: 'after' });
+    await until(() => received.length === 1, 'the valid event');
+    expect(received).toEqual([{ type: 'wake', origin: 'after' }]);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError.mock.calls[0]?.[0].message).toContain('not a store event');
+    await stop();
+  });
+
   it('reports a message that is not a store event and delivers nothing for it', async () => {
     const received: StoreEvent[] = [];
     const stop = await listening.subscribe((event) => received.push(event));

@@ -93,10 +93,15 @@ local function dedupe_holder(key)
   return nil
 end
 
-local function set_status(id, r, status)
+-- Moves the run between status indexes; the caller writes 'status' with its other fields.
+local function index_status(r, status)
   redis.call('ZREM', K.h_s(r.status), r._h)
   redis.call('ZADD', K.h_s(status), 0, r._h)
   r.status = status
+end
+
+local function set_status(id, r, status)
+  index_status(r, status)
   redis.call('HSET', K.run(id), 'status', status)
 end
 
@@ -108,11 +113,15 @@ local function add_pending(id, r)
   redis.call('HINCRBY', K.active(r._tk), 'pending', 1)
 end
 
-local function remove_pending(id, r)
+-- \`claimed\`: the claim took the run out of 'ready', and a run there is in neither 'waiting' nor
+-- a 'blocked' set, so those three removals are skipped on the hottest path.
+local function remove_pending(id, r, claimed)
   redis.call('ZREM', K.pending, id)
-  redis.call('ZREM', K.waiting, id)
-  redis.call('ZREM', K.ready, r._ck)
-  redis.call('SREM', K.blocked(r.concurrencyKey), id)
+  if not claimed then
+    redis.call('ZREM', K.waiting, id)
+    redis.call('ZREM', K.ready, r._ck)
+    redis.call('SREM', K.blocked(r.concurrencyKey), id)
+  end
   redis.call('ZREM', K.ck_pending(r.concurrencyKey), id)
   if r.jobId then redis.call('SREM', K.job_pending(r.jobId), id) end
   redis.call('HINCRBY', K.active(r._tk), 'pending', -1)
@@ -183,10 +192,10 @@ local function create_run(id, fields)
 end
 
 local function start_run(id, r, worker, now, lease_until)
-  remove_pending(id, r)
-  set_status(id, r, 'running')
+  remove_pending(id, r, true)
+  index_status(r, 'running')
   r.workerId, r.startedAt, r.leaseUntil = worker, now, lease_until
-  redis.call('HSET', K.run(id), 'workerId', worker, 'startedAt', now, 'leaseUntil', lease_until)
+  redis.call('HSET', K.run(id), 'status', 'running', 'workerId', worker, 'startedAt', now, 'leaseUntil', lease_until)
   add_running(id, r)
 end
 
@@ -206,19 +215,22 @@ end
 -- A running run ends: terminal fields, lease cleared, indexes, then the job's bookkeeping.
 -- tasks and logs are nil to keep the stored ones.
 local function settle(id, r, status, now, result_json, error_json, tasks_json, logs_json, last_error)
-  local key = K.run(id)
   remove_running(id, r)
-  set_status(id, r, status)
+  index_status(r, status)
   r.finishedAt = now
   local duration = ''
   if r.startedAt then duration = string.format('%d', math.max(0, tonumber(now) - tonumber(r.startedAt))) end
-  redis.call('HSET', key, 'finishedAt', now)
-  redis.call('HDEL', key, 'leaseUntil')
-  set_or_clear(key, 'durationMs', duration)
-  set_or_clear(key, 'result', result_json)
-  set_or_clear(key, 'error', error_json)
-  if tasks_json then redis.call('HSET', key, 'tasks', tasks_json) end
-  if logs_json then redis.call('HSET', key, 'logs', logs_json) end
+  -- One HSET and one HDEL for the whole record: each call inside a script has its own cost.
+  local set, cleared = { 'status', status, 'finishedAt', now }, { 'leaseUntil' }
+  for field, value in pairs({ durationMs = duration, result = result_json, error = error_json }) do
+    if value == '' then table.insert(cleared, field)
+    else table.insert(set, field); table.insert(set, value) end
+  end
+  if tasks_json then table.insert(set, 'tasks'); table.insert(set, tasks_json) end
+  if logs_json then table.insert(set, 'logs'); table.insert(set, logs_json) end
+  local key = K.run(id)
+  redis.call('HSET', key, unpack(set))
+  redis.call('HDEL', key, unpack(cleared))
   add_finished(id, r)
   if r.jobId and status ~= 'skipped' then
     local job = K.job(r.jobId)
