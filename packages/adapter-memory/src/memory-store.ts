@@ -1,6 +1,7 @@
 import type {
   ClaimResult,
   ClaimRunsInput,
+  CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,
@@ -10,7 +11,6 @@ import type {
   JobFilter,
   JobPatch,
   NewJob,
-  NewRun,
   RenewLeaseInput,
   Run,
   RunCountRow,
@@ -122,7 +122,7 @@ export class MemoryStore implements Store {
     return { advanced: true, created };
   }
 
-  async createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+  async createRun(input: CreateRunInput): Promise<CreateRunResult> {
     const duplicate = input.run.dedupeKey === null ? undefined : this.#runs.byDedupeKey(input.run.dedupeKey);
     if (duplicate) return { created: false, reason: 'duplicate', run: copy(duplicate) };
     if (input.rejectIfActive) {

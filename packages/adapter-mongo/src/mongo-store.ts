@@ -3,6 +3,7 @@ import {
   type ClaimResult,
   type ClaimRunsInput,
   ConflictError,
+  type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
   type FinishRunInput,
@@ -12,7 +13,6 @@ import {
   type JobFilter,
   type JobPatch,
   type NewJob,
-  type NewRun,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -168,7 +168,7 @@ export class MongoStore implements Store {
     return { advanced: advanced.matchedCount === 1, created };
   }
 
-  async createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+  async createRun(input: CreateRunInput): Promise<CreateRunResult> {
     const { run, now } = input;
     // A run that is active from birth enters the gate: the unique index on `activeKey` lets one of
     // several concurrent rejectIfActive callers in, and the others find it there.

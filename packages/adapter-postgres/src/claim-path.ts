@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type {
   ClaimResult,
+  CreateRunInput,
   CreateRunResult,
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
   Job,
-  NewRun,
   Run,
   RunLogLine,
   RunProgress,
@@ -28,6 +28,8 @@ export interface Target {
    * channel in its own statement, so it is delivered at commit (and never after a rollback).
    */
   wakeChannel?: string;
+  /** Set on a store that notifies: `createRun` announces the run it created on this channel. */
+  announceChannel?: string;
 }
 
 /** The wake-up a bound store's `createRun` sends with the run it created. */
@@ -118,20 +120,25 @@ export async function fireSlots({ sql, n }: Target, inputs: FireSlotInput[]): Pr
 }
 
 export async function createRun(
-  { sql, n, wakeChannel }: Target,
-  input: { run: NewRun; now: Date; rejectIfActive: boolean },
+  { sql, n, wakeChannel, announceChannel }: Target,
+  input: CreateRunInput,
 ): Promise<CreateRunResult> {
   const values: unknown[] = [
     JSON.stringify(encodeRunRow(input.run, randomUUID())),
     input.now,
     input.rejectIfActive,
   ];
-  const wake =
-    wakeChannel === undefined
-      ? ''
-      : `, CASE WHEN c.outcome = 'created' THEN pg_notify($${values.push(wakeChannel)}, $${values.push(TRANSACTION_WAKE)}) END AS woke`;
+  // The notification leaves with the row, at commit: a listener that hears it finds the run.
+  let notice = '';
+  if (announceChannel !== undefined && input.announceAs !== undefined) {
+    const channel = `$${values.push(announceChannel)}`;
+    const origin = `$${values.push(input.announceAs)}::text`;
+    notice = `, CASE WHEN c.outcome = 'created' THEN pg_notify(${channel}, json_build_object('type', 'run', 'origin', ${origin}, 'runId', (c.run).id, 'status', (c.run).status, 'tenantId', (c.run).tenant_id)::text) END AS announced`;
+  } else if (wakeChannel !== undefined) {
+    notice = `, CASE WHEN c.outcome = 'created' THEN pg_notify($${values.push(wakeChannel)}, $${values.push(TRANSACTION_WAKE)}) END AS woke`;
+  }
   const [row] = await sql(
-    `SELECT c.outcome, (c.run).*${wake} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`,
+    `SELECT c.outcome, (c.run).*${notice} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`,
     values,
   );
   if (!row) throw new Error('create_run returned no row');

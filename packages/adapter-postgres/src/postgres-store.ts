@@ -1,6 +1,7 @@
 import {
   type ClaimResult,
   type ClaimRunsInput,
+  type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
   type FinishRunInput,
@@ -10,7 +11,6 @@ import {
   type JobFilter,
   type JobPatch,
   type NewJob,
-  type NewRun,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -90,6 +90,7 @@ export class PgStore implements PostgresStore {
             ? preparedRunner(this.#options.pool)
             : plainRunner(this.#options.pool),
           n: this.#names,
+          ...(this.#options.notify ? { announceChannel: this.#names.channel } : {}),
         };
     this.#events =
       !bound && this.#options.notify
@@ -99,7 +100,7 @@ export class PgStore implements PostgresStore {
             this.#options.onError ?? defaultOnError,
           )
         : null;
-    this.capabilities = { subscribe: this.#events !== null };
+    this.capabilities = { subscribe: this.#events !== null, announcesCreatedRuns: this.#events !== null };
     this.#batcher = this.#events ? new NotifyBatcher(this.#target.sql, this.#names.channel) : null;
     if (!this.#events) {
       // Declared absent, as the contract requires of a store without notifications.
@@ -149,7 +150,7 @@ export class PgStore implements PostgresStore {
     return claimPath.fireSlots(this.#target, inputs);
   }
 
-  createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+  createRun(input: CreateRunInput): Promise<CreateRunResult> {
     return claimPath.createRun(this.#target, input);
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   ClaimResult,
   ClaimRunsInput,
+  CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,
@@ -149,7 +150,7 @@ export class RedisStore implements Store {
     });
   }
 
-  async createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult> {
+  async createRun(input: CreateRunInput): Promise<CreateRunResult> {
     const id = randomUUID();
     const [outcome, reply] = (await this.#run(SCRIPTS.createRun, [
       id,

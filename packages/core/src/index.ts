@@ -54,6 +54,7 @@ export type {
   AdminStore,
   ClaimResult,
   ClaimRunsInput,
+  CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
   FinishRunInput,

@@ -257,7 +257,7 @@ class CronScheduler implements Scheduler {
       timeoutMs: target.job?.timeoutMs ?? null,
     });
     const result = await storeCall('createRun', () =>
-      this.store.createRun({ run, now, rejectIfActive: overlap !== 'allow' }),
+      this.store.createRun({ run, now, rejectIfActive: overlap !== 'allow', ...this.#announce() }),
     );
     if (!result.created) {
       const name = parsed.job ?? parsed.executor;
@@ -266,8 +266,7 @@ class CronScheduler implements Scheduler {
         { runningRunId: result.run.id },
       );
     }
-    this.#emitRun('run:created', result.run);
-    this.#publish({ type: 'wake', origin: this.instanceId });
+    this.#emitCreated(result.run);
     this.#loop.wake();
     return result.run;
   }
@@ -291,10 +290,9 @@ class CronScheduler implements Scheduler {
       timeoutMs: target.job?.timeoutMs ?? null,
     });
     const result = await storeCall('createRun', () =>
-      this.store.createRun({ run, now, rejectIfActive: false }),
+      this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
     );
-    this.#emitRun('run:created', result.run);
-    this.#publish({ type: 'wake', origin: this.instanceId });
+    this.#emitCreated(result.run);
     return result.run;
   }
 
@@ -450,6 +448,22 @@ class CronScheduler implements Scheduler {
       status: run.status,
       tenantId: run.tenantId,
     });
+  }
+
+  /** `createRun`'s `announceAs`, when the store publishes new runs itself (one round trip fewer). */
+  #announce(): { announceAs?: string } {
+    const { subscribe, announcesCreatedRuns } = this.store.capabilities;
+    return subscribe && announcesCreatedRuns ? { announceAs: this.instanceId } : {};
+  }
+
+  /** A run created here: local listeners hear of it, and other instances unless the store told them. */
+  #emitCreated(run: Run): void {
+    if (this.#announce().announceAs === undefined) {
+      this.#emitRun('run:created', run);
+      this.#publish({ type: 'wake', origin: this.instanceId });
+    } else {
+      this.#events.emit('run:created', { run, origin: this.instanceId });
+    }
   }
 
   #publish(event: StoreEvent): void {

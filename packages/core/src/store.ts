@@ -43,6 +43,12 @@ export interface Store extends SchedulingStore, AdminStore {
 export interface StoreCapabilities {
   /** `publish` / `subscribe` are implemented, so instances wake each other without polling. */
   subscribe: boolean;
+  /**
+   * Given `announceAs`, `createRun` publishes the created run's `run` event itself, in the same
+   * step as the insert, so other instances hear of a new run one round trip sooner; core then
+   * does not publish it again. Absent means false.
+   */
+  announcesCreatedRuns?: boolean;
 }
 
 /** Cross-instance notification: something became due, a run or job changed, or a running run should stop. */
@@ -124,7 +130,7 @@ export interface SchedulingStore {
    *   `reason: 'active'`. The check and the insert are atomic: of N concurrent callers exactly one
    *   creates its run.
    */
-  createRun(input: { run: NewRun; now: Date; rejectIfActive: boolean }): Promise<CreateRunResult>;
+  createRun(input: CreateRunInput): Promise<CreateRunResult>;
 
   /**
    * Claim up to `limit` pending runs with `runAt <= now`, ordered by `priority` (ascending), then
@@ -196,6 +202,21 @@ export interface RenewLeaseInput {
   progress?: RunProgress | null;
   /** Logs to save; omitted to keep the stored ones. */
   logs?: RunLogLine[];
+}
+
+/** Input of {@link SchedulingStore.createRun}. */
+export interface CreateRunInput {
+  /** The run to create. */
+  run: NewRun;
+  /** Core's clock: a pending run with `runAt <= now` counts as active. */
+  now: Date;
+  /** Refuse to create the run while another run of its `concurrencyKey` is active. */
+  rejectIfActive: boolean;
+  /**
+   * Only for stores that declare `announcesCreatedRuns`: publish the created run's `run` event
+   * (`status` pending) with this origin, atomically with the creation. Nothing when not created.
+   */
+  announceAs?: string;
 }
 
 /** One job's firing in {@link SchedulingStore.fireSlots}. */

@@ -296,7 +296,8 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
     }
     expect(reached).toMatch(/^Schedule /);
     await page.keyboard.press('Enter');
-    expect(await page.locator('dialog#dlg').isVisible()).toBe(true);
+    // The dialog opens in the page's key handler, which may run after press() resolved.
+    await expect.poll(() => page.locator('dialog#dlg').isVisible()).toBe(true);
     await page.keyboard.press('Escape');
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
     await expect.poll(focused).toBe(reached);
@@ -307,7 +308,7 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
     await expect
       .poll(() => page.getByRole('button', { name: 'Run now weekly-report' }).isDisabled())
       .toBe(true);
-    expect(await focused()).toBe('Schedule weekly-report');
+    await expect.poll(focused).toBe('Schedule weekly-report');
   });
 
   it('has no console errors after all that (besides the expected 400/409/429 answers)', () => {

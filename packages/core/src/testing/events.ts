@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Store, StoreEvent } from '../store.js';
 import type { ContractFixture } from './harness.js';
+import { newRun, T0 } from './records.js';
 import { eventually } from './steps.js';
 
 const EVENTS: StoreEvent[] = [
@@ -64,6 +65,32 @@ export function eventsContract(fixture: () => ContractFixture): void {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(stopped).toEqual([EVENTS[0]]);
       await keep();
+    });
+
+    it('announces a run createRun created when given announceAs, if it declares announcesCreatedRuns', async () => {
+      const pair = await subscribingPair(fixture());
+      if (!pair) return;
+      const [a, b] = pair;
+      if (!a.capabilities.announcesCreatedRuns) return;
+      const heard: StoreEvent[] = [];
+      const stop = await b.subscribe((event) => heard.push(event));
+      const run = newRun({ tenantId: 'acme' });
+      const created = await a.createRun({ run, now: T0, rejectIfActive: true, announceAs: 'instance-a' });
+      // Refused (the first is due and active), and created without announceAs: neither is announced.
+      const refused = await a.createRun({ run, now: T0, rejectIfActive: true, announceAs: 'instance-a' });
+      await a.createRun({ run: newRun(), now: T0, rejectIfActive: false });
+      expect(refused.created).toBe(false);
+      const expected: StoreEvent = {
+        type: 'run',
+        origin: 'instance-a',
+        runId: created.run.id,
+        status: 'pending',
+        tenantId: 'acme',
+      };
+      await eventually(() => expect(heard).toEqual([expected]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual([expected]);
+      await stop();
     });
   });
 }
