@@ -235,14 +235,18 @@ describe('leases and stale runs', () => {
     expect(retry).toMatchObject({ parentRunId: run.id, attempt: 2 });
     // The dead worker comes back: its finish is fenced out.
     expect(
-      await store.finishRun({
-        runId: run.id,
-        fence: { workerId: 'dead-worker' },
-        now: clock.now(),
-        status: 'succeeded',
-        result: null,
-        error: null,
-      }),
+      (
+        await store.finishRuns([
+          {
+            runId: run.id,
+            fence: { workerId: 'dead-worker' },
+            now: clock.now(),
+            status: 'succeeded',
+            result: null,
+            error: null,
+          },
+        ])
+      )[0] ?? null,
     ).toBeNull();
   });
 

@@ -61,14 +61,16 @@ function recordingStore(store: Store, recorder: Recorder): Store {
   return new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
-      if (key !== 'finishRun' || typeof value !== 'function') return value;
-      return async (input: FinishRunInput) => {
-        const run = await (value as Store['finishRun']).call(target, input);
-        if (run?.status === 'succeeded') {
-          recorder.finished++;
-          recorder.lastFinishAt = preciseNow();
-        } else if (run) recorder.failed++;
-        return run;
+      if (key !== 'finishRuns' || typeof value !== 'function') return value;
+      return async (inputs: FinishRunInput[]) => {
+        const runs = await (value as Store['finishRuns']).call(target, inputs);
+        for (const run of runs) {
+          if (run?.status === 'succeeded') {
+            recorder.finished++;
+            recorder.lastFinishAt = preciseNow();
+          } else if (run) recorder.failed++;
+        }
+        return runs;
       };
     },
   });

@@ -123,7 +123,7 @@ async function startWorker(peer: PeerName, onJob: (i: number) => void): Promise<
 
 /**
  * Child role `peer`: on `go`, start one worker of `peer`. Jobs are counted when the handler
- * returns; each peer records completion right after, as Cronkeeper does in `finishRun`.
+ * returns; each peer records completion right after, as Cronkeeper does in `finishRuns`.
  */
 export async function runPeerChild(config: { peer: PeerName }): Promise<void> {
   const executed: number[] = [];

@@ -149,7 +149,11 @@ export class MemoryStore implements Store {
     return { ok: true, cancelRequested: run.cancelRequested };
   }
 
-  async finishRun(input: FinishRunInput): Promise<Run | null> {
+  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+    return inputs.map((input) => this.#finishRun(input));
+  }
+
+  #finishRun(input: FinishRunInput): Run | null {
     const run = this.#runs.get(input.runId);
     if (run?.status !== 'running') return null;
     const holds =

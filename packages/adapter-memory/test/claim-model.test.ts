@@ -110,14 +110,19 @@ describe('memory store claim path against a reference model', () => {
             const target = running[step.pick % Math.max(1, running.length)];
             if (!target) continue;
             target.status = 'succeeded';
-            const done = await store.finishRun({
-              runId: target.id,
-              fence: { workerId: 'w' },
-              now: at(20 * SECOND),
-              status: 'succeeded',
-              result: null,
-              error: null,
-            });
+            const done =
+              (
+                await store.finishRuns([
+                  {
+                    runId: target.id,
+                    fence: { workerId: 'w' },
+                    now: at(20 * SECOND),
+                    status: 'succeeded',
+                    result: null,
+                    error: null,
+                  },
+                ])
+              )[0] ?? null;
             expect(done?.status).toBe('succeeded');
           } else if (step.kind === 'cancel') {
             const pending = model.filter((run) => run.status === 'pending');

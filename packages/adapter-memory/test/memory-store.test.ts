@@ -6,14 +6,19 @@ import { describe, expect, it } from 'vitest';
 async function finishedRun(store: Store, finishedAt: Date): Promise<string> {
   const { run } = await store.createRun({ run: newRun({ runAt: T0 }), now: T0, rejectIfActive: false });
   await store.claimRuns({ workerId: 'w', now: T0, limit: 1, leaseMs: MINUTE });
-  const done = await store.finishRun({
-    runId: run.id,
-    fence: { workerId: 'w' },
-    now: finishedAt,
-    status: 'succeeded',
-    result: null,
-    error: null,
-  });
+  const done =
+    (
+      await store.finishRuns([
+        {
+          runId: run.id,
+          fence: { workerId: 'w' },
+          now: finishedAt,
+          status: 'succeeded',
+          result: null,
+          error: null,
+        },
+      ])
+    )[0] ?? null;
   expect(done?.status).toBe('succeeded');
   return run.id;
 }

@@ -223,7 +223,15 @@ export class MongoStore implements Store {
       : { ok: false, cancelRequested: false };
   }
 
-  finishRun(input: FinishRunInput): Promise<Run | null> {
+  // One after the other: each finish is its own sequence of single-document steps, and runs of one
+  // job would otherwise race on its bookkeeping order.
+  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+    const finished: (Run | null)[] = [];
+    for (const input of inputs) finished.push(await this.#finishRun(input));
+    return finished;
+  }
+
+  #finishRun(input: FinishRunInput): Promise<Run | null> {
     const fence =
       input.fence === 'expired' ? { leaseUntil: { $lt: input.now } } : { workerId: input.fence.workerId };
     return this.#finish(

@@ -15,7 +15,7 @@ import { decodeJob, decodeRun, encodeRunRow } from './codec.js';
 import type { PgQueryable } from './driver.js';
 import type { SqlNames } from './names.js';
 import type { Runner } from './prepared.js';
-import { isUuid } from './query.js';
+import { DEADLOCK_DETECTED, isUuid, sqlState } from './query.js';
 
 /** Where the claim path runs: a queryable (the pool, or the caller's transaction) and the names. */
 export interface Target {
@@ -198,51 +198,90 @@ export async function renewLease(
 }
 
 /**
- * One statement, fenced by its WHERE clause: concurrent finishers of one run block on its row and
- * re-check the condition against the winner's version, so exactly one of them gets the run back.
+ * Two batches finishing runs of the same jobs lock those job rows in whatever order their plans
+ * visit them, so they can deadlock; PostgreSQL then aborts one whole statement, which is safe to
+ * send again.
  */
-export async function finishRun({ sql, n }: Target, input: FinishRunInput): Promise<Run | null> {
-  if (!isUuid(input.runId)) return null;
-  // Both variants mention $9 so its type is always known.
-  const fence = input.fence === 'expired' ? 'r.lease_until < $2 AND $9::text IS NULL' : 'r.worker_id = $9';
-  const followUps = input.followUp ? [encodeRunRow(input.followUp, randomUUID())] : [];
-  const [row] = await sql(
-    `WITH finished AS (
+async function retryDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (sqlState(error) !== DEADLOCK_DETECTED || tries >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * One statement for a batch, each run fenced by the WHERE clause: concurrent finishers of one run
+ * block on its row and re-check the condition against the winner's version, so exactly one of them
+ * gets the run back. Job rows are updated once per job, with the batch's last run of that job.
+ */
+export async function finishRuns({ sql, n }: Target, inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+  const rowsIn = inputs.flatMap((input, ord) =>
+    isUuid(input.runId)
+      ? [
+          {
+            ord,
+            id: input.runId,
+            worker: input.fence === 'expired' ? null : input.fence.workerId,
+            now: input.now,
+            status: input.status,
+            result: input.result ?? null,
+            error: input.error ?? null,
+            tasks: input.tasks ?? null,
+            logs: input.logs ?? null,
+            follow_up: input.followUp ? encodeRunRow(input.followUp, randomUUID()) : null,
+          },
+        ]
+      : [],
+  );
+  const finished: (Run | null)[] = inputs.map(() => null);
+  if (rowsIn.length === 0) return finished;
+  const found = await retryDeadlock(() =>
+    sql(
+      `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
+         status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, follow_up jsonb)
+     ), finished AS (
        UPDATE ${n.runs} AS r
-       SET status = $3, finished_at = $2, duration_ms = ${durationSql('$2')},
-           result = $4::jsonb, error = $5::jsonb,
-           tasks = coalesce($6::jsonb, r.tasks), logs = coalesce($7::jsonb, r.logs), lease_until = NULL
-       WHERE r.id = $1 AND r.status = 'running' AND ${fence}
-       RETURNING r.*
+       SET status = i.status, finished_at = i.now,
+           duration_ms = ${durationSql('i.now')},
+           result = i.result, error = i.error,
+           tasks = coalesce(i.tasks, r.tasks), logs = coalesce(i.logs, r.logs), lease_until = NULL
+       FROM input AS i
+       WHERE r.id = i.id AND r.status = 'running'
+         AND CASE WHEN i.worker IS NULL THEN r.lease_until < i.now ELSE r.worker_id = i.worker END
+       RETURNING r.*, i.ord AS ord
+     ), per_job AS (
+       SELECT DISTINCT ON (f.job_id) f.job_id, f.id, f.started_at, f.status, f.error, f.duration_ms,
+              count(*) OVER w AS runs, count(*) FILTER (WHERE f.status = 'failed') OVER w AS failures
+       FROM finished AS f WHERE f.job_id IS NOT NULL
+       WINDOW w AS (PARTITION BY f.job_id)
+       ORDER BY f.job_id, f.ord DESC
      ), bookkeeping AS (
        UPDATE ${n.jobs} AS j
-       SET last_run_at = f.started_at, last_run_id = f.id::text, last_status = f.status,
-           last_error = CASE f.status WHEN 'failed' THEN coalesce(f.error ->> 'message', 'failed')
+       SET last_run_at = l.started_at, last_run_id = l.id::text, last_status = l.status,
+           last_error = CASE l.status WHEN 'failed' THEN coalesce(l.error ->> 'message', 'failed')
                                       WHEN 'succeeded' THEN NULL ELSE j.last_error END,
-           last_duration_ms = f.duration_ms, run_count = j.run_count + 1,
-           error_count = j.error_count + (f.status = 'failed')::int
-       FROM finished AS f WHERE j.id = f.job_id
+           last_duration_ms = l.duration_ms, run_count = j.run_count + l.runs,
+           error_count = j.error_count + l.failures
+       FROM per_job AS l WHERE j.id = l.job_id
        RETURNING j.id
      ), follow_up AS (
        INSERT INTO ${n.runs}
-       SELECT * FROM jsonb_populate_recordset(NULL::${n.runs}, $8::jsonb) WHERE EXISTS (SELECT 1 FROM finished)
+       SELECT p.* FROM finished AS f JOIN input AS i ON i.ord = f.ord
+       CROSS JOIN LATERAL jsonb_populate_record(NULL::${n.runs}, i.follow_up) AS p
+       WHERE i.follow_up IS NOT NULL
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id
      )
      SELECT * FROM finished`,
-    [
-      input.runId,
-      input.now,
-      input.status,
-      json(input.result),
-      json(input.error),
-      input.tasks === undefined ? null : JSON.stringify(input.tasks),
-      input.logs === undefined ? null : JSON.stringify(input.logs),
-      JSON.stringify(followUps),
-      input.fence === 'expired' ? null : input.fence.workerId,
-    ],
+      [JSON.stringify(rowsIn)],
+    ),
   );
-  return row ? decodeRun(row) : null;
+  for (const row of found) finished[Number(row.ord)] = decodeRun(row);
+  return finished;
 }
 
 export async function findExpiredLeases(

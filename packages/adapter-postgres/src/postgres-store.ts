@@ -162,8 +162,8 @@ export class PgStore implements PostgresStore {
     return claimPath.renewLease(this.#target, input);
   }
 
-  finishRun(input: FinishRunInput): Promise<Run | null> {
-    return claimPath.finishRun(this.#target, input);
+  finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+    return claimPath.finishRuns(this.#target, inputs);
   }
 
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {

@@ -62,5 +62,8 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** deadlock_detected */
+export const DEADLOCK_DETECTED = '40P01';
+
 /** unique_violation */
 export const UNIQUE_VIOLATION = '23505';

@@ -192,25 +192,32 @@ export class RedisStore implements Store {
     return { ok: ok === 1, cancelRequested: cancelRequested === 1 };
   }
 
-  async finishRun(input: FinishRunInput): Promise<Run | null> {
-    // An empty worker id is how the script spells the 'expired' fence: it never holds a lease.
-    if (input.fence !== 'expired' && input.fence.workerId === '') return null;
-    const args: RedisArgument[] = [
-      input.runId,
-      input.fence === 'expired' ? '' : input.fence.workerId,
-      ms(input.now),
-      input.status,
-      runField.json(input.result),
-      runField.json(input.error),
-      input.tasks === undefined ? 'keep' : 'set',
-      input.tasks === undefined ? '' : runField.tasks(input.tasks),
-      input.logs === undefined ? 'keep' : 'set',
-      input.logs === undefined ? '' : runField.logs(input.logs),
-      input.error?.message ?? 'failed',
-    ];
-    if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
-    else args.push('0');
-    return decodeRun(await this.#run(SCRIPTS.finishRun, args));
+  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+    // An empty worker id is how the script spells the 'expired' fence: a worker named '' holds no
+    // lease, so its finishes are answered here.
+    const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
+    if (sent.length === 0) return inputs.map(() => null);
+    const args: RedisArgument[] = [String(sent.length)];
+    for (const input of sent) {
+      args.push(
+        input.runId,
+        input.fence === 'expired' ? '' : input.fence.workerId,
+        ms(input.now),
+        input.status,
+        runField.json(input.result),
+        runField.json(input.error),
+        input.tasks === undefined ? 'keep' : 'set',
+        input.tasks === undefined ? '' : runField.tasks(input.tasks),
+        input.logs === undefined ? 'keep' : 'set',
+        input.logs === undefined ? '' : runField.logs(input.logs),
+        input.error?.message ?? 'failed',
+      );
+      if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
+      else args.push('0');
+    }
+    const reply = (await this.#run(SCRIPTS.finishRuns, args)) as unknown[];
+    const finished = new Map(sent.map((input, index) => [input, decodeRun(reply[index] ?? null)]));
+    return inputs.map((input) => finished.get(input) ?? null);
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {

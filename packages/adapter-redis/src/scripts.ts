@@ -8,7 +8,14 @@ import {
   PRUNE_RUNS,
   UPDATE_JOB,
 } from './lua/admin.js';
-import { CANCEL_RUN, CLAIM_RUNS, CREATE_RUN, FINISH_RUN, FIRE_SLOTS, RENEW_LEASE } from './lua/claim-path.js';
+import {
+  CANCEL_RUN,
+  CLAIM_RUNS,
+  CREATE_RUN,
+  FINISH_RUNS,
+  FIRE_SLOTS,
+  RENEW_LEASE,
+} from './lua/claim-path.js';
 import { PRELUDE, replaySafe } from './lua/prelude.js';
 
 /** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
@@ -31,7 +38,7 @@ export const SCRIPTS = {
   createRun: new LuaScript('createRun', CREATE_RUN),
   claimRuns: new LuaScript('claimRuns', CLAIM_RUNS),
   renewLease: new LuaScript('renewLease', RENEW_LEASE),
-  finishRun: new LuaScript('finishRun', FINISH_RUN),
+  finishRuns: new LuaScript('finishRuns', FINISH_RUNS),
   cancelRun: new LuaScript('cancelRun', CANCEL_RUN),
   insertJob: new LuaScript('insertJob', INSERT_JOB),
   updateJob: new LuaScript('updateJob', UPDATE_JOB),

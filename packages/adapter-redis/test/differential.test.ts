@@ -219,15 +219,21 @@ async function apply(side: Side, op: Op, now: Date, sequence: number): Promise<u
     case 'finish': {
       const target = await store.getRun(runId(op.run));
       const workerId = op.worker === null ? (target?.workerId ?? 'w0') : `w${op.worker}`;
-      return store.finishRun({
-        runId: runId(op.run),
-        fence: { workerId },
-        now,
-        status: op.status,
-        result: { at: now.getTime() },
-        error:
-          op.status === 'succeeded' ? null : { code: 'error', message: `${op.status} at ${now.getTime()}` },
-      });
+      return store
+        .finishRuns([
+          {
+            runId: runId(op.run),
+            fence: { workerId },
+            now,
+            status: op.status,
+            result: { at: now.getTime() },
+            error:
+              op.status === 'succeeded'
+                ? null
+                : { code: 'error', message: `${op.status} at ${now.getTime()}` },
+          },
+        ])
+        .then((finished) => finished[0] ?? null);
     }
     case 'recover': {
       const followUp = newRun({
@@ -238,15 +244,20 @@ async function apply(side: Side, op: Op, now: Date, sequence: number): Promise<u
         runAt: new Date(now.getTime() + SECOND),
         createdAt: new Date(T0.getTime() + sequence),
       });
-      const finished = await store.finishRun({
-        runId: runId(op.run),
-        fence: 'expired',
-        now,
-        status: 'failed',
-        result: null,
-        error: { code: 'stale', message: 'lapsed' },
-        followUp,
-      });
+      const finished =
+        (
+          await store.finishRuns([
+            {
+              runId: runId(op.run),
+              fence: 'expired',
+              now,
+              status: 'failed',
+              result: null,
+              error: { code: 'stale', message: 'lapsed' },
+              followUp,
+            },
+          ])
+        )[0] ?? null;
       // Learn the follow-up's id through its dedupe key (it answers with the existing run).
       const retry = await store.createRun({ run: followUp, now, rejectIfActive: false });
       if (!side.runs.includes(retry.run.id)) side.runs.push(retry.run.id);

@@ -106,15 +106,20 @@ describe.skipIf(!redisServerAvailable)('redis store memory', () => {
       });
       const [run] = (await store.claimRuns({ workerId: 'worker-1', now, limit: 1, leaseMs: 30 * SECOND }))
         .claimed;
-      const finished = await store.finishRun({
-        runId: run?.id as string,
-        fence: { workerId: 'worker-1' },
-        now: new Date(now.getTime() + 500),
-        status: 'succeeded',
-        result: { ok: true, invoices: 42 },
-        error: null,
-        logs: LOGS,
-      });
+      const finished =
+        (
+          await store.finishRuns([
+            {
+              runId: run?.id as string,
+              fence: { workerId: 'worker-1' },
+              now: new Date(now.getTime() + 500),
+              status: 'succeeded',
+              result: { ok: true, invoices: 42 },
+              error: null,
+              logs: LOGS,
+            },
+          ])
+        )[0] ?? null;
       expect(finished?.status).toBe('succeeded');
       lastId = finished?.id as string;
     }

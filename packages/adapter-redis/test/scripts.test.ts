@@ -69,14 +69,19 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
     expect(await client.call('script', 'exists', SCRIPTS.claimRuns.sha)).toEqual([1]);
 
     await client.call('script', 'flush');
-    const finished = await store.finishRun({
-      runId: claimed.claimed[0]?.id as string,
-      fence: { workerId: 'w1' },
-      now: at(2 * SECOND),
-      status: 'succeeded',
-      result: { ok: true },
-      error: null,
-    });
+    const finished =
+      (
+        await store.finishRuns([
+          {
+            runId: claimed.claimed[0]?.id as string,
+            fence: { workerId: 'w1' },
+            now: at(2 * SECOND),
+            status: 'succeeded',
+            result: { ok: true },
+            error: null,
+          },
+        ])
+      )[0] ?? null;
     expect(finished?.status).toBe('succeeded');
     expect((await store.getJob(job.id))?.runCount).toBe(1);
     expect(await checkIndexes(client, prefix)).toEqual([]);

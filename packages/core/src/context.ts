@@ -2,7 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Logger, SchedulerEvents } from './api.js';
 import type { Clock } from './clock.js';
 import type { ExecutorRegistry } from './executors.js';
-import type { Store, StoreEvent } from './store.js';
+import type { FinishRunInput, Store, StoreEvent } from './store.js';
 import type { Run } from './types.js';
 
 /** Run events a scheduler emits. */
@@ -24,6 +24,8 @@ export interface SchedulerContext {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly maxLogLines: number;
+  /** Finish one run through the store, batched with the runs finishing alongside it. */
+  finishRun(input: FinishRunInput): Promise<Run | null>;
   /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */
   publish(event: StoreEvent): void;
   /** Emit a run event locally and publish its status change. */

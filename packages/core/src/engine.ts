@@ -150,7 +150,7 @@ export class Engine {
       const job = run.jobId ? await this.ctx.store.getJob(run.jobId) : null;
       const policy = retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry);
       const followUp = policy && run.attempt < run.maxAttempts ? buildRetry(run, policy, now) : null;
-      const finished = await this.ctx.store.finishRun({
+      const finished = await this.ctx.finishRun({
         runId: run.id,
         fence: 'expired',
         now,

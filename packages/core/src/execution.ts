@@ -293,7 +293,7 @@ export async function executeRun(
     logger.warn(fields, `${label}: lease lost; another instance owns the outcome of run ${run.id}`);
     return null;
   }
-  const finished = await store.finishRun({
+  const finished = await ctx.finishRun({
     runId: run.id,
     fence: { workerId: ctx.instanceId },
     now: clock.now(),

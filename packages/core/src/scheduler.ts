@@ -22,6 +22,7 @@ import { ConflictError, NotFoundError, StoreError, storeCall, ValidationError } 
 import { RunAbort, resolveParams } from './execution.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo } from './executor.js';
 import { ExecutorRegistry } from './executors.js';
+import { FinishBatcher } from './finish-batcher.js';
 import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
@@ -49,7 +50,7 @@ function assertStore(store: unknown): asserts store is Store {
     'fireSlots',
     'createRun',
     'claimRuns',
-    'finishRun',
+    'finishRuns',
     'insertJob',
     'listRuns',
   ];
@@ -112,6 +113,7 @@ class CronScheduler implements Scheduler {
     const concurrency = settings.concurrency ?? 10;
     const withMaintenance = settings.maintenanceJobs ?? true;
 
+    const finishes = new FinishBatcher(store);
     const ctx: SchedulerContext = {
       store,
       clock,
@@ -121,6 +123,7 @@ class CronScheduler implements Scheduler {
       instanceId: this.instanceId,
       leaseMs,
       maxLogLines: settings.maxLogLines ?? 200,
+      finishRun: (input) => finishes.finish(input),
       publish: (event) => this.#publish(event),
       emitRun: (name, run) => this.#emitRun(name, run),
       reportError: (operation, error) => this.#reportError(operation, error),

@@ -69,7 +69,7 @@ export type NewJob = Omit<Job, 'id' | 'version'>;
 
 /**
  * Job fields that `updateJob` never writes, whatever a patch holds at run time: identity, creation
- * and the bookkeeping that only `finishRun` moves. (`updatedAt` is set from `now`.)
+ * and the bookkeeping that only `finishRuns` moves. (`updatedAt` is set from `now`.)
  */
 export const FROZEN_JOB_FIELDS = [
   'id',
@@ -155,17 +155,20 @@ export interface SchedulingStore {
   renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }>;
 
   /**
-   * Move a running run to a terminal state, fenced:
+   * Move running runs to a terminal state (at most one input per run), each fenced:
    * - `fence: { workerId }`: only if the run is running under that worker (normal finish);
    * - `fence: 'expired'`: only if it is running and its `leaseUntil < now` (recovery of a run
    *   whose worker vanished).
-   * Sets `finishedAt = now`, `durationMs`, clears the lease, and in the same step updates the job's
-   * bookkeeping (`lastRunAt` = run's `startedAt`, `lastRunId`, `lastStatus`, `lastError` — set on
-   * failure, cleared on success —, `lastDurationMs`, `runCount` + 1, `errorCount` + 1 on failure)
-   * and creates `followUp` (a retry) if given, deduplicated by its `dedupeKey`.
-   * Returns the finished run, or null when the fence does not hold (the caller lost the run).
+   * For each run: sets `finishedAt = now`, `durationMs`, clears the lease, and in the same step
+   * updates the job's bookkeeping (`lastRunAt` = run's `startedAt`, `lastRunId`, `lastStatus`,
+   * `lastError` — set on failure, cleared on success —, `lastDurationMs`, `runCount` + 1,
+   * `errorCount` + 1 on failure; with several runs of one job, the last input's run is the last
+   * run) and creates `followUp` (a retry) if given, deduplicated by its `dedupeKey`.
+   * Returns, in input order, each finished run, or null where the fence does not hold (the caller
+   * lost that run). Each run's finish is atomic on its own; runs that finish together go in one
+   * call, which is one round trip where the backend allows.
    */
-  finishRun(input: FinishRunInput): Promise<Run | null>;
+  finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]>;
 
   /** Running runs whose `leaseUntil < now`, oldest lease first, at most `limit`. */
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]>;
@@ -254,7 +257,7 @@ export interface ClaimResult {
   skipped: Run[];
 }
 
-/** Input of {@link SchedulingStore.finishRun}. */
+/** One run's finish in {@link SchedulingStore.finishRuns}. */
 export interface FinishRunInput {
   runId: string;
   /** Who may finish: the lease holder, or anyone once the lease expired. */

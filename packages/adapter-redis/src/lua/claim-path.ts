@@ -125,30 +125,42 @@ return { 1, 0 }
 `;
 
 /**
- * finishRun. ARGV: runId, fence worker ('' = lease expired), now, status, result JSON, error
- * JSON, tasks mode/JSON, logs mode/JSON, lastError, follow-up flag, then (id, field count, fields).
- * Returns the finished run hash, or nil when the fence does not hold.
+ * finishRuns. ARGV: run count, then per run: runId, fence worker ('' = lease expired), now,
+ * status, result JSON, error JSON, tasks mode/JSON, logs mode/JSON, lastError, follow-up flag,
+ * and with the flag (id, field count, fields). Returns, per run, the finished run hash, or false
+ * when its fence does not hold. Redis runs the script alone, so each finish is atomic.
  */
-export const FINISH_RUN = `
-local id, fence, now, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local r = read_run(id)
-if r == nil or r.status ~= 'running' then return nil end
-if fence == '' then
-  if not r.leaseUntil or tonumber(r.leaseUntil) >= tonumber(now) then return nil end
-elseif r.workerId ~= fence then
-  return nil
+export const FINISH_RUNS = `
+local reply = {}
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local id, fence, now, status = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local result_json, error_json, last_error = ARGV[i + 4], ARGV[i + 5], ARGV[i + 10]
+  local tasks, logs = nil, nil
+  if ARGV[i + 6] == 'set' then tasks = ARGV[i + 7] end
+  if ARGV[i + 8] == 'set' then logs = ARGV[i + 9] end
+  local follow_up, follow_id, fields = ARGV[i + 11] == '1', nil, nil
+  i = i + 12
+  if follow_up then
+    follow_id = ARGV[i]
+    fields, i = read_pairs(i + 1)
+  end
+  local r = read_run(id)
+  local holds = r ~= nil and r.status == 'running'
+  if holds and fence == '' then
+    holds = r.leaseUntil ~= nil and tonumber(r.leaseUntil) < tonumber(now)
+  elseif holds then
+    holds = r.workerId == fence
+  end
+  if holds then
+    settle(id, r, status, now, result_json, error_json, tasks, logs, last_error)
+    table.insert(reply, run_reply(id))
+    if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
+  else
+    table.insert(reply, false)
+  end
 end
-local tasks, logs = nil, nil
-if ARGV[7] == 'set' then tasks = ARGV[8] end
-if ARGV[9] == 'set' then logs = ARGV[10] end
-settle(id, r, status, now, ARGV[5], ARGV[6], tasks, logs, ARGV[11])
-local finished = run_reply(id)
-if ARGV[12] == '1' then
-  local follow_id = ARGV[13]
-  local fields = read_pairs(14)
-  if not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
-end
-return finished
+return reply
 `;
 
 /**

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../types.js';
+import type { Job, Run } from '../types.js';
 import type { ContractFixture } from './harness.js';
-import { at, MINUTE, newJob, newRun, SECOND, T0 } from './records.js';
-import { allRuns, createRun, finish, ofJob, startRun, storedValueIncludes, unknownId } from './steps.js';
+import { at, HOUR, MINUTE, newJob, newRun, SECOND, T0 } from './records.js';
+import {
+  allRuns,
+  createRun,
+  finish,
+  finishOne,
+  ofJob,
+  startRun,
+  storedValueIncludes,
+  unknownId,
+} from './steps.js';
 
 const LOG = { at: at(2 * SECOND + 7), level: 'info' as const, message: 'halfway there' };
+
+/** A run id no store holds. */
+function unknownRun(): Run {
+  return { id: unknownId() } as Run;
+}
 
 /** renewLease and finishRun: heartbeats, fenced finishing, job bookkeeping and follow-up retries. */
 export function leasesContract(fixture: () => ContractFixture): void {
@@ -83,7 +97,41 @@ export function leasesContract(fixture: () => ContractFixture): void {
     });
   });
 
-  describe('finishRun', () => {
+  describe('finishRuns', () => {
+    it('finishes several runs in one call, each fenced on its own, answering in input order', async () => {
+      const { store } = fixture();
+      const job = await store.insertJob(newJob({ nextRunAt: at(HOUR) }));
+      const first = await startRun(store, { ...ofJob(job), overlap: 'allow' }, { now: at(SECOND) });
+      const other = await startRun(store, {}, { workerId: 'worker-2', now: at(SECOND) });
+      const second = await startRun(store, { ...ofJob(job), overlap: 'allow' }, { now: at(2 * SECOND) });
+      const input = (run: Run, status: 'succeeded' | 'failed') => ({
+        runId: run.id,
+        fence: { workerId: 'worker-1' },
+        now: at(5 * SECOND),
+        status,
+        result: null,
+        error: status === 'failed' ? { code: 'error', message: 'disk full' } : null,
+      });
+      const finished = await store.finishRuns([
+        input(first, 'succeeded'),
+        input(other, 'succeeded'),
+        { ...input(unknownRun(), 'succeeded') },
+        input(second, 'failed'),
+      ]);
+      expect(finished.map((run) => run?.id ?? null)).toEqual([first.id, null, null, second.id]);
+      expect(finished.map((run) => run?.durationMs ?? null)).toEqual([4000, null, null, 3000]);
+      expect((await store.getRun(other.id))?.status).toBe('running');
+      expect(await store.getJob(job.id)).toMatchObject({
+        runCount: 2,
+        errorCount: 1,
+        lastRunId: second.id,
+        lastStatus: 'failed',
+        lastError: 'disk full',
+        lastRunAt: at(2 * SECOND),
+      });
+      expect(await store.finishRuns([])).toEqual([]);
+    });
+
     it('sets the terminal state, timings, result, tasks and logs, and clears the lease', async () => {
       const { store, inspect } = fixture();
       const run = await startRun(store, {}, { now: at(SECOND) });
@@ -99,7 +147,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
         },
       ];
       if (inspect) expect(storedValueIncludes(await inspect.run(run.id), 'succeeded')).toBe(false);
-      const finished = await store.finishRun({
+      const finished = await finishOne(store, {
         runId: run.id,
         fence: { workerId: 'worker-1' },
         now: at(3 * SECOND + 250),
@@ -153,12 +201,12 @@ export function leasesContract(fixture: () => ContractFixture): void {
         result: null,
         error: null,
       };
-      expect(await store.finishRun({ ...base, fence: { workerId: 'worker-2' } })).toBeNull();
+      expect(await finishOne(store, { ...base, fence: { workerId: 'worker-2' } })).toBeNull();
       expect(await store.getRun(run.id)).toEqual(run);
-      const first = await store.finishRun({ ...base, fence: { workerId: 'worker-1' } });
+      const first = await finishOne(store, { ...base, fence: { workerId: 'worker-1' } });
       expect(first?.status).toBe('succeeded');
       expect(
-        await store.finishRun({
+        await finishOne(store, {
           ...base,
           fence: { workerId: 'worker-1' },
           status: 'failed',
@@ -167,11 +215,11 @@ export function leasesContract(fixture: () => ContractFixture): void {
       ).toBeNull();
       expect(await store.getRun(run.id)).toEqual(first);
       expect(
-        await store.finishRun({ ...base, runId: unknownId(), fence: { workerId: 'worker-1' } }),
+        await finishOne(store, { ...base, runId: unknownId(), fence: { workerId: 'worker-1' } }),
       ).toBeNull();
       const pending = await createRun(store, { runAt: at(MINUTE) });
       expect(
-        await store.finishRun({ ...base, runId: pending.id, fence: { workerId: 'worker-1' } }),
+        await finishOne(store, { ...base, runId: pending.id, fence: { workerId: 'worker-1' } }),
       ).toBeNull();
     });
 
@@ -229,7 +277,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
         dedupeKey: `retry:${run.id}`,
         runAt: at(MINUTE),
       });
-      await store.finishRun({
+      await finishOne(store, {
         runId: run.id,
         fence: { workerId: 'worker-1' },
         now: at(SECOND),
@@ -242,7 +290,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
       expect(retries).toHaveLength(1);
       expect(retries[0]).toEqual({ ...retry, id: retries[0]?.id });
       const again = await startRun(store, { dedupeKey: null }, { now: at(2 * SECOND) });
-      await store.finishRun({
+      await finishOne(store, {
         runId: again.id,
         fence: { workerId: 'worker-1' },
         now: at(3 * SECOND),

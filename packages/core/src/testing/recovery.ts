@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../store.js';
 import type { ContractFixture } from './harness.js';
 import { at, MINUTE, newRun, SECOND, T0 } from './records.js';
-import { allRuns, createRun, finish, race, startRun, storedValueIncludes, unknownId } from './steps.js';
+import {
+  allRuns,
+  createRun,
+  finish,
+  finishOne,
+  race,
+  startRun,
+  storedValueIncludes,
+  unknownId,
+} from './steps.js';
 
 /** Recovery of lapsed leases (fencing out the old worker) and cancelRun. */
 export function recoveryContract(fixture: () => ContractFixture): void {
@@ -29,7 +38,7 @@ export function recoveryContract(fixture: () => ContractFixture): void {
       const { store } = fixture();
       const run = await startRun(store, {}, { leaseMs: 30 * SECOND });
       const recover = (now: Date) =>
-        store.finishRun({
+        finishOne(store, {
           runId: run.id,
           fence: 'expired',
           now,
@@ -55,7 +64,7 @@ export function recoveryContract(fixture: () => ContractFixture): void {
           })
         ).ok,
       ).toBe(false);
-      const late = await store.finishRun({
+      const late = await finishOne(store, {
         runId: run.id,
         fence: { workerId: 'worker-1' },
         now: at(33 * SECOND),
@@ -78,7 +87,7 @@ export function recoveryContract(fixture: () => ContractFixture): void {
         leaseMs: 30 * SECOND,
       });
       expect(await store.findExpiredLeases({ now: at(31 * SECOND), limit: 10 })).toEqual([]);
-      const attempt = await store.finishRun({
+      const attempt = await finishOne(store, {
         runId: run.id,
         fence: 'expired',
         now: at(31 * SECOND),
@@ -102,7 +111,7 @@ export function recoveryContract(fixture: () => ContractFixture): void {
       });
       const now = at(11 * SECOND);
       const results = await race(stores, 11, (store, index) =>
-        store.finishRun({
+        finishOne(store, {
           runId: run.id,
           fence: index === 0 ? { workerId: 'worker-1' } : 'expired',
           now,

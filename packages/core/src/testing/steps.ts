@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { NewRun, Store } from '../store.js';
+import type { FinishRunInput, NewRun, Store } from '../store.js';
 import type { Job, Run, RunStatus } from '../types.js';
 import { MINUTE, newRun, T0 } from './records.js';
 
@@ -54,6 +54,13 @@ export async function startRun(
   return claimExactly(store, run, { ...options, now });
 }
 
+/** One run's finish through `finishRuns`. */
+export async function finishOne(store: Store, input: FinishRunInput): Promise<Run | null> {
+  const finished = await store.finishRuns([input]);
+  expect(finished).toHaveLength(1);
+  return finished[0] ?? null;
+}
+
 /** Finish a running run as its worker; the fence must hold. */
 export async function finish(
   store: Store,
@@ -62,7 +69,7 @@ export async function finish(
   now: Date,
   extra: { error?: { code: string; message: string } | null; result?: Run['result'] } = {},
 ): Promise<Run> {
-  const finished = await store.finishRun({
+  const finished = await finishOne(store, {
     runId: run.id,
     fence: { workerId: run.workerId ?? 'worker-1' },
     now,

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { FinishBatcher } from '../../src/finish-batcher.js';
+import type { FinishRunInput } from '../../src/store.js';
+import type { Run } from '../../src/types.js';
+
+const finishOf = (runId: string): FinishRunInput => ({
+  runId,
+  fence: { workerId: 'w' },
+  now: new Date(0),
+  status: 'succeeded',
+  result: null,
+  error: null,
+});
+
+/** A store whose `finishRuns` answers when told to, recording the batches it was sent. */
+function heldStore() {
+  const calls: { ids: string[]; answer: (runs: (Run | null)[] | Error) => void }[] = [];
+  const store = {
+    finishRuns: (inputs: FinishRunInput[]) =>
+      new Promise<(Run | null)[]>((resolve, reject) => {
+        calls.push({
+          ids: inputs.map((input) => input.runId),
+          answer: (runs) => (runs instanceof Error ? reject(runs) : resolve(runs)),
+        });
+      }),
+  };
+  return { store, calls };
+}
+
+const ran = (id: string) => ({ id }) as Run;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('FinishBatcher', () => {
+  it('sends finishes asked together in one call and gives each caller its own run', async () => {
+    const { store, calls } = heldStore();
+    const batcher = new FinishBatcher(store);
+    const finishes = ['a', 'b', 'c'].map((id) => batcher.finish(finishOf(id)));
+    await settle();
+    expect(calls.map((call) => call.ids)).toEqual([['a', 'b', 'c']]);
+    calls[0]?.answer([ran('a'), null, ran('c')]);
+    expect(await Promise.all(finishes)).toEqual([ran('a'), null, ran('c')]);
+  });
+
+  it('keeps at most four calls in flight and sends what waited meanwhile together', async () => {
+    const { store, calls } = heldStore();
+    const batcher = new FinishBatcher(store);
+    const first: Promise<Run | null>[] = [];
+    for (const id of ['1', '2', '3', '4']) {
+      first.push(batcher.finish(finishOf(id)));
+      await settle();
+    }
+    const waiting = ['5', '6'].map((id) => batcher.finish(finishOf(id)));
+    await settle();
+    expect(calls.map((call) => call.ids)).toEqual([['1'], ['2'], ['3'], ['4']]);
+    calls[0]?.answer([ran('1')]);
+    await settle();
+    expect(calls.map((call) => call.ids).slice(4)).toEqual([['5', '6']]);
+    for (const call of calls.slice(1, 4)) call.answer([ran(call.ids[0] as string)]);
+    calls[4]?.answer([ran('5'), ran('6')]);
+    expect(await Promise.all([...first, ...waiting])).toHaveLength(6);
+  });
+
+  it('rejects every finish of a call the store failed, and a call answered with the wrong count', async () => {
+    const { store, calls } = heldStore();
+    const batcher = new FinishBatcher(store);
+    const failed = [batcher.finish(finishOf('a')), batcher.finish(finishOf('b'))];
+    await settle();
+    calls[0]?.answer(new Error('connection reset'));
+    for (const finishing of failed) await expect(finishing).rejects.toThrow('connection reset');
+    const miscounted = batcher.finish(finishOf('c'));
+    await settle();
+    calls[1]?.answer([]);
+    await expect(miscounted).rejects.toThrow('finishRuns answered 0 results for 1 runs');
+  });
+});
