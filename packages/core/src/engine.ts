@@ -10,10 +10,12 @@ const DUE_BATCH = 100;
 const RECOVERY_BATCH = 100;
 /**
  * A burst of due jobs is fired in chunks of this many per store call, up to `FIRE_LANES` calls at
- * once: one call for a whole burst would start its first run only when its last slot is written,
- * and one call per job would make the last of 100 jobs wait for 99 round trips.
+ * once, so a full page of due jobs (`DUE_BATCH`) leaves in one wave. One call for the whole burst
+ * would start its first run only when its last slot is written; one call per job would make the
+ * last of 100 jobs wait for 99 round trips; and small chunks make instances that fire the same
+ * burst send more statements that find their jobs already fired by the other.
  */
-const FIRE_CHUNK = 10;
+const FIRE_CHUNK = 25;
 const FIRE_LANES = 4;
 
 /**
