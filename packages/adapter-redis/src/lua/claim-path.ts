@@ -10,6 +10,7 @@
  * job's compare-and-set and run creation are atomic (and the batch with them).
  */
 export const FIRE_SLOTS = `
+defer_bumps()
 local reply = {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
@@ -36,6 +37,7 @@ for _ = 1, tonumber(ARGV[1]) do
   table.insert(reply, #created)
   for _, run in ipairs(created) do table.insert(reply, run) end
 end
+apply_bumps()
 return reply
 `;
 
@@ -69,9 +71,11 @@ return { 'created', run_reply(id) }
 export const CLAIM_RUNS = `
 local worker, now, limit, lease_until, skip_error = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local now_ms = tonumber(now)
+defer_bumps()
 local due = redis.call('ZRANGEBYSCORE', K.waiting, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
+-- The due runs are the lowest-scored members: ranks 0 to #due - 1.
+if #due > 0 then redis.call('ZREMRANGEBYRANK', K.waiting, 0, #due - 1) end
 for _, id in ipairs(due) do
-  redis.call('ZREM', K.waiting, id)
   local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
   if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
 end
@@ -104,6 +108,7 @@ while started < limit do
     end
   end
 end
+apply_bumps()
 return { claimed, skipped }
 `;
 
@@ -131,6 +136,7 @@ return { 1, 0 }
  * when its fence does not hold. Redis runs the script alone, so each finish is atomic.
  */
 export const FINISH_RUNS = `
+defer_bumps()
 local reply = {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
@@ -160,6 +166,7 @@ for _ = 1, tonumber(ARGV[1]) do
     table.insert(reply, false)
   end
 end
+apply_bumps()
 return reply
 `;
 

@@ -93,6 +93,33 @@ local function dedupe_holder(key)
   return nil
 end
 
+-- Counter increments: applied at once, or, in a script that moves many runs and called
+-- defer_bumps(), summed per counter and applied by apply_bumps() (one HINCRBY per counter
+-- instead of one per run). No script reads these counters after bumping them.
+local deferred = nil
+local function bump(key, field, by)
+  if deferred == nil then
+    redis.call('HINCRBY', key, field, by)
+    return
+  end
+  local fields = deferred[key]
+  if fields == nil then
+    fields = {}
+    deferred[key] = fields
+  end
+  fields[field] = (fields[field] or 0) + by
+end
+local function defer_bumps() deferred = {} end
+local function apply_bumps()
+  if deferred == nil then return end
+  for key, fields in pairs(deferred) do
+    for field, by in pairs(fields) do
+      if by ~= 0 then redis.call('HINCRBY', key, field, by) end
+    end
+  end
+  deferred = nil
+end
+
 -- Moves the run between status indexes; the caller writes 'status' with its other fields.
 local function index_status(r, status)
   redis.call('ZREM', K.h_s(r.status), r._h)
@@ -110,7 +137,7 @@ local function add_pending(id, r)
   redis.call('ZADD', K.waiting, r.runAt, id)
   redis.call('ZADD', K.ck_pending(r.concurrencyKey), r.runAt, id)
   if r.jobId then redis.call('SADD', K.job_pending(r.jobId), id) end
-  redis.call('HINCRBY', K.active(r._tk), 'pending', 1)
+  bump(K.active(r._tk), 'pending', 1)
 end
 
 -- \`claimed\`: the claim took the run out of 'ready', and a run there is in neither 'waiting' nor
@@ -124,7 +151,7 @@ local function remove_pending(id, r, claimed)
   end
   redis.call('ZREM', K.ck_pending(r.concurrencyKey), id)
   if r.jobId then redis.call('SREM', K.job_pending(r.jobId), id) end
-  redis.call('HINCRBY', K.active(r._tk), 'pending', -1)
+  bump(K.active(r._tk), 'pending', -1)
 end
 
 local function add_running(id, r)
@@ -132,8 +159,8 @@ local function add_running(id, r)
   redis.call('ZADD', K.running, r.startedAt or '+inf', id)
   redis.call('SADD', K.ck_running(r.concurrencyKey), id)
   if r.overlap ~= 'allow' then redis.call('SADD', K.ck_exclusive(r.concurrencyKey), id) end
-  redis.call('HINCRBY', K.active(r._tk), 'running', 1)
-  redis.call('HINCRBY', K.exec(r._tk), 'running:' .. r.executor, 1)
+  bump(K.active(r._tk), 'running', 1)
+  bump(K.exec(r._tk), 'running:' .. r.executor, 1)
 end
 
 -- Queued runs parked while their key was busy go back to the claim order once it frees.
@@ -154,8 +181,8 @@ local function remove_running(id, r)
     and redis.call('SCARD', K.ck_exclusive(r.concurrencyKey)) == 0 then
     unblock(r.concurrencyKey)
   end
-  redis.call('HINCRBY', K.active(r._tk), 'running', -1)
-  redis.call('HINCRBY', K.exec(r._tk), 'running:' .. r.executor, -1)
+  bump(K.active(r._tk), 'running', -1)
+  bump(K.exec(r._tk), 'running:' .. r.executor, -1)
 end
 
 -- A terminal run joins the finished indexes; per-executor lifetime counters count it unless skipped.
@@ -165,8 +192,8 @@ local function add_finished(id, r)
   redis.call('ZADD', K.fin_t(r.status, r._tk), r.finishedAt, id)
   if r.status == 'skipped' then return end
   local ex = K.exec(r._tk)
-  redis.call('HINCRBY', ex, 'runs:' .. r.executor, 1)
-  if r.status == 'failed' then redis.call('HINCRBY', ex, 'errors:' .. r.executor, 1) end
+  bump(ex, 'runs:' .. r.executor, 1)
+  if r.status == 'failed' then bump(ex, 'errors:' .. r.executor, 1) end
   local last = redis.call('HGET', ex, 'last:' .. r.executor)
   if (not last) or tonumber(string.match(last, '^([^:]+)')) < tonumber(r.finishedAt) then
     redis.call('HSET', ex, 'last:' .. r.executor, r.finishedAt .. ':' .. id)
