@@ -5,17 +5,19 @@ import { copy } from './copy.js';
 export class EventBus {
   readonly #listeners = new Set<{ listener: (event: StoreEvent) => void }>();
 
-  /** Deliver a copy of `event` to every listener; rejects if any listener threw (after all were called). */
-  async publish(event: StoreEvent): Promise<void> {
-    const sent = copy(event);
+  /** Deliver a copy of each event, in order, to every listener; rejects if any listener threw (after all were called). */
+  async publish(events: readonly StoreEvent[]): Promise<void> {
+    const sent = events.map(copy);
     // Deliver after the publisher's current step, as a real broker would, never inside it.
     await Promise.resolve();
     const failures: unknown[] = [];
-    for (const entry of [...this.#listeners]) {
-      try {
-        entry.listener(copy(sent));
-      } catch (error) {
-        failures.push(error);
+    for (const event of sent) {
+      for (const entry of [...this.#listeners]) {
+        try {
+          entry.listener(copy(event));
+        } catch (error) {
+          failures.push(error);
+        }
       }
     }
     if (failures.length > 0)

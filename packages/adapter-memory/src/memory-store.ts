@@ -75,8 +75,8 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {}
 
-  publish(event: StoreEvent): Promise<void> {
-    return this.#bus.publish(event);
+  publish(events: readonly StoreEvent[]): Promise<void> {
+    return this.#bus.publish(events);
   }
 
   subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

@@ -97,11 +97,11 @@ describe('one memory store shared by two schedulers', () => {
       status: 'running' as const,
       tenantId: null,
     };
-    await store.publish?.(event);
+    await store.publish?.([event]);
     expect(seen).toEqual([[event], [event]]);
     expect(seen[0]?.[0]).not.toBe(seen[1]?.[0]);
     for (const stop of stops) await stop();
-    await store.publish?.({ type: 'wake', origin: 'a' });
+    await store.publish?.([{ type: 'wake', origin: 'a' }]);
     expect(seen[0]).toHaveLength(1);
   });
 
@@ -112,7 +112,7 @@ describe('one memory store shared by two schedulers', () => {
       throw new Error('listener bug');
     });
     await store.subscribe?.((event) => received.push(event.type));
-    await expect(store.publish?.({ type: 'wake', origin: 'a' })).rejects.toThrow('listener');
+    await expect(store.publish?.([{ type: 'wake', origin: 'a' }])).rejects.toThrow('listener');
     expect(received).toEqual(['wake']);
   });
 });

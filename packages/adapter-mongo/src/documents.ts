@@ -368,7 +368,7 @@ export function decodeRun(doc: RunDocument): Run {
   };
 }
 
-/** JSON text of a run result, as `finishRun` stores it. */
+/** JSON text of a run result, as `finishRuns` stores it. */
 export function encodeResult(result: JsonValue | null): string | null {
   return jsonOrNull(result);
 }

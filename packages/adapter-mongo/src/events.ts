@@ -43,8 +43,14 @@ export class MongoEvents {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  async publish(event: StoreEvent): Promise<void> {
-    await this.collection.insertOne({ _id: randomUUID(), event, at: new Date() });
+  async publish(events: readonly StoreEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = new Date();
+    // Ordered, so the change stream hands them to subscribers in the order they were published.
+    await this.collection.insertMany(
+      events.map((event) => ({ _id: randomUUID(), event, at })),
+      { ordered: true },
+    );
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

@@ -90,7 +90,7 @@ function conflict(name: string, tenantId: string | null | undefined): ConflictEr
 export class MongoStore implements Store {
   readonly capabilities: StoreCapabilities = { subscribe: false };
   /** Set by `init()` when the deployment has change streams. */
-  publish?: (event: StoreEvent) => Promise<void>;
+  publish?: (events: readonly StoreEvent[]) => Promise<void>;
   /** Set by `init()` when the deployment has change streams. */
   subscribe?: (listener: (event: StoreEvent) => void) => Promise<() => Promise<void>>;
   readonly #db: MongoDbLike;
@@ -120,7 +120,7 @@ export class MongoStore implements Store {
     if (!this.#changeStreams || this.capabilities.subscribe) return;
     if (!changeStreamsSupported(await describeDeployment(this.#db))) return;
     this.capabilities.subscribe = true;
-    this.publish = (event) => this.#events.publish(event);
+    this.publish = (events) => this.#events.publish(events);
     this.subscribe = (listener) => this.#events.subscribe(listener);
   }
 

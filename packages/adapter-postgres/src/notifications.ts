@@ -1,5 +1,5 @@
 import type { StoreEvent } from '@cronkeeper/core';
-import type { PgNotificationLike, PgPoolClientLike, PgPoolLike, PgQueryable } from './driver.js';
+import type { PgNotificationLike, PgPoolClientLike, PgPoolLike } from './driver.js';
 import { quoteIdent } from './names.js';
 import type { Runner } from './prepared.js';
 
@@ -22,53 +22,17 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Send one event on `channel` through `db`; inside a transaction it is delivered at commit. */
-export async function notify(db: PgQueryable, channel: string, event: StoreEvent): Promise<void> {
-  await db.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(event)]);
-}
-
 /**
- * `notify` through a pool, several events per statement: each NOTIFY statement is a round trip and
- * a commit that takes a database-wide lock, so events published while one is in flight wait and
- * leave together in the next (in order; PostgreSQL drops exact duplicates within a transaction,
- * which for these events are redundant). Each `publish` still resolves once its event is sent.
+ * Send `events` on `channel`, in order, in one statement: one round trip and one commit (which
+ * takes a database-wide lock) for the batch. PostgreSQL drops exact duplicates within a
+ * transaction, which for these events are redundant.
  */
-export class NotifyBatcher {
-  #queue: { payload: string; settle: (error?: unknown) => void }[] = [];
-  #busy = false;
-
-  constructor(
-    private readonly sql: Runner,
-    private readonly channel: string,
-  ) {}
-
-  publish(event: StoreEvent): Promise<void> {
-    const payload = JSON.stringify(event);
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ payload, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.#busy) {
-        this.#busy = true;
-        queueMicrotask(() => void this.#send());
-      }
-    });
-  }
-
-  async #send(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      try {
-        await this.sql(
-          'SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
-          [this.channel, batch.map((entry) => entry.payload)],
-        );
-        for (const entry of batch) entry.settle();
-      } catch (error) {
-        for (const entry of batch) entry.settle(asError(error));
-      }
-    }
-    this.#busy = false;
-  }
+export async function notifyAll(sql: Runner, channel: string, events: readonly StoreEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await sql(
+    'SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
+    [channel, events.map((event) => JSON.stringify(event))],
+  );
 }
 
 /**

@@ -28,7 +28,7 @@ import * as claimPath from './claim-path.js';
 import type { PgQueryable } from './driver.js';
 import { applyMigrations, checkMigrations } from './migrate.js';
 import { type SqlNames, sqlNames } from './names.js';
-import { NotifyBatcher, notify, PgNotifications } from './notifications.js';
+import { notifyAll, PgNotifications } from './notifications.js';
 import {
   type ParsedPostgresStoreOptions,
   type PostgresStoreOptions,
@@ -101,7 +101,6 @@ export class PgStore implements PostgresStore {
           )
         : null;
     this.capabilities = { subscribe: this.#events !== null, announcesCreatedRuns: this.#events !== null };
-    this.#batcher = this.#events ? new NotifyBatcher(this.#target.sql, this.#names.channel) : null;
     if (!this.#events) {
       // Declared absent, as the contract requires of a store without notifications.
       this.publish = undefined;
@@ -126,12 +125,8 @@ export class PgStore implements PostgresStore {
     await this.#events?.close();
   }
 
-  // Through the pool, concurrent events share one statement; bound to a caller's client, each goes
-  // out at once so that it belongs to the caller's transaction.
-  readonly #batcher: NotifyBatcher | null;
-
-  publish?: (event: StoreEvent) => Promise<void> = (event) =>
-    this.#batcher ? this.#batcher.publish(event) : notify(this.#target.db, this.#names.channel, event);
+  publish?: (events: readonly StoreEvent[]) => Promise<void> = (events) =>
+    notifyAll(this.#target.sql, this.#names.channel, events);
 
   subscribe?: (listener: (event: StoreEvent) => void) => Promise<() => Promise<void>> = (listener) =>
     (this.#events as PgNotifications).subscribe(listener);

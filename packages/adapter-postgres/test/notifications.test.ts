@@ -85,7 +85,7 @@ describe.skipIf(!pgAvailable)('postgres notifications', () => {
     expect(newPid).not.toBe(pid);
 
     const event: StoreEvent = { type: 'wake', origin: 'after-reconnect' };
-    await sender.store.publish?.(event);
+    await sender.store.publish?.([event]);
     await eventually(() => expect(received).toContainEqual(event));
   });
 

@@ -24,8 +24,6 @@ export class RedisEvents {
   readonly #listeners = new Set<Subscription>();
   #subscriber: RedisSubscriberLike | null = null;
   #opening: Promise<RedisSubscriberLike> | null = null;
-  #outgoing: { event: StoreEvent; settle: (error?: unknown) => void }[] = [];
-  #sending = false;
   /** Bumped by `close()`, so a connection still opening when it ran never becomes the current one. */
   #generation = 0;
 
@@ -35,32 +33,14 @@ export class RedisEvents {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /**
-   * Every PUBLISH is a command for Redis and a message for each subscriber to parse, so events
-   * published while one is in flight wait and leave together, in order, in one message. Each
-   * `publish` still resolves once its event is sent.
-   */
-  publish(event: StoreEvent): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#outgoing.push({ event, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.#sending) {
-        this.#sending = true;
-        queueMicrotask(() => void this.#send());
-      }
-    });
-  }
-
-  async #send(): Promise<void> {
-    while (this.#outgoing.length > 0) {
-      const batch = this.#outgoing.splice(0, EVENTS_PER_MESSAGE);
-      try {
-        await this.client.call('publish', this.channel, encodeStoreEvents(batch.map((entry) => entry.event)));
-        for (const entry of batch) entry.settle();
-      } catch (error) {
-        for (const entry of batch) entry.settle(asError(error));
-      }
-    }
-    this.#sending = false;
+  /** One PUBLISH per `EVENTS_PER_MESSAGE` events: a command for Redis and a message to parse. */
+  async publish(events: readonly StoreEvent[]): Promise<void> {
+    for (let at = 0; at < events.length; at += EVENTS_PER_MESSAGE)
+      await this.client.call(
+        'publish',
+        this.channel,
+        encodeStoreEvents(events.slice(at, at + EVENTS_PER_MESSAGE)),
+      );
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

@@ -85,8 +85,8 @@ export class RedisStore implements Store {
     await this.#events.close();
   }
 
-  publish(event: StoreEvent): Promise<void> {
-    return this.#events.publish(event);
+  publish(events: readonly StoreEvent[]): Promise<void> {
+    return this.#events.publish(events);
   }
 
   subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

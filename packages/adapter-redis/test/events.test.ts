@@ -68,22 +68,22 @@ describe.skipIf(!redisAvailable)('redis store events over pub/sub', () => {
     expectTypeOf<StoreEvent>().toExtend<z.output<typeof storeEventSchema>>();
     const received: StoreEvent[] = [];
     const stop = await listening.subscribe((event) => received.push(event));
-    for (const event of EVERY_SHAPE) await publishing.publish(event);
+    for (const event of EVERY_SHAPE) await publishing.publish([event]);
     await until(() => received.length === EVERY_SHAPE.length, 'every event');
     expect(received).toEqual(EVERY_SHAPE);
     expect(onError).not.toHaveBeenCalled();
     await stop();
   });
 
-  it('sends events published together as one message, delivered in order', async () => {
+  it('sends the events of one publish as one message, delivered in order', async () => {
     const raw = connect();
     const messages: string[] = [];
     raw.on('message', (_channel: string, message: string) => messages.push(message));
     await raw.subscribe(`${prefix}:events`);
     const received: StoreEvent[] = [];
     const stop = await listening.subscribe((event) => received.push(event));
-    await Promise.all(EVERY_SHAPE.map((event) => publishing.publish(event)));
-    await publishing.publish({ type: 'wake', origin: 'alone' });
+    await publishing.publish(EVERY_SHAPE);
+    await publishing.publish([{ type: 'wake', origin: 'alone' }]);
     await until(() => received.length === EVERY_SHAPE.length + 1, 'every event');
     expect(received).toEqual([...EVERY_SHAPE, { type: 'wake', origin: 'alone' }]);
     await until(() => messages.length === 2, 'both messages');
@@ -102,7 +102,7 @@ describe.skipIf(!redisAvailable)('redis store events over pub/sub', () => {
       `${prefix}:events`,
       JSON.stringify([{ type: 'wake', origin: 'a' }, { type: 'wake' }]),
     );
-    await publishing.publish({ type: 'wake', origin: 'after' });
+    await publishing.publish([{ type: 'wake', origin: 'after' }]);
     await until(() => received.length === 1, 'the valid event');
     expect(received).toEqual([{ type: 'wake', origin: 'after' }]);
     expect(onError).toHaveBeenCalledTimes(1);
@@ -115,7 +115,7 @@ describe.skipIf(!redisAvailable)('redis store events over pub/sub', () => {
     const stop = await listening.subscribe((event) => received.push(event));
     await admin.publish(`${prefix}:events`, '{"type":"wake"}');
     await admin.publish(`${prefix}:events`, 'not json');
-    await publishing.publish({ type: 'wake', origin: 'after' });
+    await publishing.publish([{ type: 'wake', origin: 'after' }]);
     await until(() => received.length === 1, 'the valid event');
     expect(received).toEqual([{ type: 'wake', origin: 'after' }]);
     expect(onError).toHaveBeenCalledTimes(2);
@@ -144,7 +144,7 @@ describe.skipIf(!redisAvailable)('redis store events over pub/sub', () => {
     expect(reconnected).not.toBe(killed);
 
     const event: StoreEvent = { type: 'run', origin: 'b', runId: 'r2', status: 'succeeded', tenantId: null };
-    await publishing.publish(event);
+    await publishing.publish([event]);
     await until(
       () => received.some((seen) => seen.type === 'run'),
       'the event published after the reconnect',

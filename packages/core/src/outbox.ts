@@ -9,7 +9,7 @@ function wakesReceivers(event: StoreEvent): boolean {
  * Outgoing store events, coalesced. Every `publish` is a round trip (on PostgreSQL a NOTIFY that
  * takes a database-wide lock at commit) and wakes every listening instance, so sending one per
  * run status change made notifications cost more than the runs. Events queue until the current
- * microtask ends, and while publishes are in flight; each flush then sends:
+ * microtask ends, and while a publish is in flight; each flush then sends, in one `publish` call:
  * - per run, only its latest status (receivers re-read the run anyway, so an intermediate status
  *   would reach them describing a run that has already moved on);
  * - a `wake` only if nothing else in the flush wakes receivers already (one at most);
@@ -25,7 +25,7 @@ export class Outbox {
   #inFlight: Promise<void> | null = null;
 
   constructor(
-    private readonly send: (event: StoreEvent) => Promise<void>,
+    private readonly send: (events: StoreEvent[]) => Promise<void>,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -84,16 +84,16 @@ export class Outbox {
       this.#timer.unref?.();
     }
     if (batch.length === 0) return;
-    this.#inFlight = Promise.all(
-      batch.map((event) => this.send(event).catch((error) => this.onError(error))),
-    ).then(() => {
-      this.#inFlight = null;
-      // Only what is ready leaves now; held events keep their timer.
-      if (
-        this.#queue.some((entry) => !isHeld(entry.event) || entry.at <= performance.now() - RUNNING_HOLD_MS)
-      )
-        this.#flush(false);
-    });
+    this.#inFlight = this.send(batch)
+      .catch((error) => this.onError(error))
+      .then(() => {
+        this.#inFlight = null;
+        // Only what is ready leaves now; held events keep their timer.
+        if (
+          this.#queue.some((entry) => !isHeld(entry.event) || entry.at <= performance.now() - RUNNING_HOLD_MS)
+        )
+          this.#flush(false);
+      });
   }
 }
 

@@ -130,7 +130,7 @@ class CronScheduler implements Scheduler {
     };
     this.#ctx = ctx;
     this.#outbox = new Outbox(
-      (event) => (this.store.publish as NonNullable<Store['publish']>)(event),
+      (events) => (this.store.publish as NonNullable<Store['publish']>)(events),
       (error) => this.#reportError('publish', error),
     );
     this.#engine = new Engine(ctx, {

@@ -28,10 +28,11 @@ export interface Store extends SchedulingStore, AdminStore {
   /** Release what the store itself opened (never a client the user passed in). */
   close(): Promise<void>;
   /**
-   * Broadcast an event to every instance's `subscribe` listeners (including this one's).
-   * Present when `capabilities.subscribe` is true.
+   * Broadcast events, in order, to every instance's `subscribe` listeners (including this one's).
+   * Core hands over what happened since its last publish in one call, so a store can carry the
+   * batch in one message or statement. Present when `capabilities.subscribe` is true.
    */
-  publish?(event: StoreEvent): Promise<void>;
+  publish?(events: readonly StoreEvent[]): Promise<void>;
   /**
    * Listen for events published by any instance. Resolves once listening; the returned function
    * stops it. A dropped connection is re-established by the adapter; core keeps polling meanwhile.

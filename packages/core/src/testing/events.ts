@@ -39,7 +39,9 @@ export function eventsContract(fixture: () => ContractFixture): void {
       const onB: StoreEvent[] = [];
       const stopA = await a.subscribe((event) => onA.push(event));
       const stopB = await b.subscribe((event) => onB.push(event));
-      for (const event of EVENTS) await a.publish(event);
+      await a.publish(EVENTS.slice(0, 2));
+      await a.publish(EVENTS.slice(2));
+      await a.publish([]);
       await eventually(() => {
         expect(onB).toEqual(EVENTS);
         expect(onA).toEqual(EVENTS);
@@ -56,10 +58,10 @@ export function eventsContract(fixture: () => ContractFixture): void {
       const still: StoreEvent[] = [];
       const stop = await b.subscribe((event) => stopped.push(event));
       const keep = await b.subscribe((event) => still.push(event));
-      await a.publish(EVENTS[0] as StoreEvent);
+      await a.publish([EVENTS[0] as StoreEvent]);
       await eventually(() => expect(stopped).toHaveLength(1));
       await stop();
-      await a.publish(EVENTS[1] as StoreEvent);
+      await a.publish([EVENTS[1] as StoreEvent]);
       await eventually(() => expect(still).toHaveLength(2));
       // Give a late delivery a moment to show up before concluding it never will.
       await new Promise((resolve) => setTimeout(resolve, 100));

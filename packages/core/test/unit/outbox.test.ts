@@ -12,17 +12,9 @@ const run = (runId: string, status: 'pending' | 'running' | 'succeeded'): StoreE
 
 function recordingOutbox() {
   const sent: StoreEvent[][] = [];
-  let batch: StoreEvent[] | null = null;
   const outbox = new Outbox(
-    async (event) => {
-      if (!batch) {
-        batch = [];
-        sent.push(batch);
-        queueMicrotask(() => {
-          batch = null;
-        });
-      }
-      batch.push(event);
+    async (events) => {
+      sent.push(events);
     },
     (error) => {
       throw error;
