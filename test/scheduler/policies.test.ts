@@ -250,6 +250,38 @@ describe('leases and stale runs', () => {
     ).toBeNull();
   });
 
+  it('recovers every run of a vanished worker in one pass, finishing them together, each with its retry', async () => {
+    const { scheduler, clock, store } = fakeTimeScheduler(
+      '2026-03-01T00:00:00Z',
+      { a: noop },
+      { lease: '10s' },
+    );
+    await scheduler.jobs.create({
+      name: 'j',
+      schedule: 'daily',
+      executor: 'a',
+      retry: { limit: 1, backoff: { type: 'fixed', delay: '1m' } },
+    });
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => scheduler.trigger({ job: 'j', force: true })),
+    );
+    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 5, leaseMs: 10_000 });
+    const finishCalls: number[] = [];
+    const finishRuns = store.finishRuns.bind(store);
+    store.finishRuns = (inputs) => {
+      finishCalls.push(inputs.length);
+      return finishRuns(inputs);
+    };
+    clock.advance('11s');
+    await scheduler.runDue();
+    for (const run of runs)
+      expect(await scheduler.runs.get(run.id)).toMatchObject({ status: 'failed', error: { code: 'stale' } });
+    const retries = (await scheduler.runs.list({ trigger: 'retry' })).items;
+    expect(retries.map((retry) => retry.parentRunId).sort()).toEqual(runs.map((run) => run.id).sort());
+    expect(finishCalls[0]).toBe(5);
+    expect((await scheduler.jobs.get('j')).runCount).toBe(5);
+  });
+
   it("cleanupStale marks runs running longer than the threshold failed, with seed 001's summary", async () => {
     const { scheduler, clock, store } = fakeTimeScheduler(
       '2026-03-01T00:00:00Z',

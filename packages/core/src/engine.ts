@@ -43,7 +43,7 @@ export class Engine {
    */
   async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
-    let fresh = true;
+    let replaced = false;
     for (;;) {
       const jobs = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH });
       // A store may read its time index and the job records in two steps: a job fired or paused
@@ -51,8 +51,10 @@ export class Engine {
       const due = jobs.filter(
         (job) => job.enabled && job.nextRunAt && job.nextRunAt.getTime() <= now.getTime(),
       );
-      if (due.length > 0 && fresh) this.#dueJobs = new Map();
-      if (due.length > 0) fresh = false;
+      if (due.length > 0 && !replaced) {
+        this.#dueJobs = new Map();
+        replaced = true;
+      }
       for (const job of due) this.#dueJobs.set(job.id, job);
       // Instances walk the due jobs from different places: in the same order, every instance would
       // wait on the same jobs' row locks and lose the race for them, slot after slot.
@@ -135,44 +137,56 @@ export class Engine {
 
   /** Fail (or retry) running runs whose lease lapsed: their worker died or lost the store. */
   async recover(now: Date): Promise<Run[]> {
-    const recovered: Run[] = [];
     const expired = await this.ctx.store.findExpiredLeases({ now, limit: RECOVERY_BATCH });
-    for (const run of expired) {
-      // A run executing here is alive whatever its lease says (in fake time the clock can jump
-      // past it between two heartbeats); renew it instead of failing it.
-      if (this.active.has(run.id)) {
-        await this.ctx.store.renewLease({
-          runId: run.id,
-          workerId: this.ctx.instanceId,
-          now,
-          leaseMs: this.ctx.leaseMs,
-        });
-        continue;
+    // All at once: the finishes then leave together (see FinishBatcher) and each job is read once,
+    // so recovering a crashed instance's runs costs a few round trips, not two per run.
+    const jobs = new Map<string, Promise<Job | null>>();
+    const jobOf = (jobId: string) => {
+      let job = jobs.get(jobId);
+      if (!job) {
+        job = this.ctx.store.getJob(jobId);
+        jobs.set(jobId, job);
       }
-      const job = run.jobId ? await this.ctx.store.getJob(run.jobId) : null;
-      const policy = retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry);
-      const followUp = policy && run.attempt < run.maxAttempts ? buildRetry(run, policy, now) : null;
-      const finished = await this.ctx.finishRun({
+      return job;
+    };
+    const recovered = await Promise.all(expired.map((run) => this.#recoverOne(run, now, jobOf)));
+    return recovered.filter((run): run is Run => run !== null);
+  }
+
+  async #recoverOne(run: Run, now: Date, jobOf: (jobId: string) => Promise<Job | null>): Promise<Run | null> {
+    // A run executing here is alive whatever its lease says (in fake time the clock can jump
+    // past it between two heartbeats); renew it instead of failing it.
+    if (this.active.has(run.id)) {
+      await this.ctx.store.renewLease({
         runId: run.id,
-        fence: 'expired',
+        workerId: this.ctx.instanceId,
         now,
-        status: 'failed',
-        result: null,
-        error: {
-          code: 'stale',
-          message: `worker ${run.workerId} stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
-        },
-        followUp,
+        leaseMs: this.ctx.leaseMs,
       });
-      if (!finished) continue;
-      this.ctx.logger.warn(
-        { runId: run.id, trigger: run.trigger, job: run.jobName },
-        `${run.jobName ?? run.executor}: run ${run.id} recovered as failed (stale)${followUp ? '; retry scheduled' : ''}`,
-      );
-      this.ctx.emitRun('run:failed', finished);
-      recovered.push(finished);
+      return null;
     }
-    return recovered;
+    const job = run.jobId ? await jobOf(run.jobId) : null;
+    const policy = retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry);
+    const followUp = policy && run.attempt < run.maxAttempts ? buildRetry(run, policy, now) : null;
+    const finished = await this.ctx.finishRun({
+      runId: run.id,
+      fence: 'expired',
+      now,
+      status: 'failed',
+      result: null,
+      error: {
+        code: 'stale',
+        message: `worker ${run.workerId} stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
+      },
+      followUp,
+    });
+    if (!finished) return null;
+    this.ctx.logger.warn(
+      { runId: run.id, trigger: run.trigger, job: run.jobName },
+      `${run.jobName ?? run.executor}: run ${run.id} recovered as failed (stale)${followUp ? '; retry scheduled' : ''}`,
+    );
+    this.ctx.emitRun('run:failed', finished);
+    return finished;
   }
 
   /** Claim up to `limit` runs for this instance; emits `run:skipped` for overlap skips. */
