@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Harness, startHarness, syncJob } from './helpers.js';
+import { type Harness, syncJob } from '../../http/test/support/harness.js';
+import { expressTarget } from './support/express-target.js';
 
 // The router's peer range starts at Express 4.18: the host app and the router both get Express 4
 // here, as they would in an app that has not moved to 5.
@@ -8,12 +9,12 @@ vi.mock('express', async () => import('express4'));
 describe('mounted in an Express 4 app', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await expressTarget.start();
   });
-  afterAll(() => h.close());
+  afterAll(() => expressTarget.closeAll());
 
   it('runs on Express 4 itself', async () => {
-    // helpers.ts (the host app) and src/router.ts import this same specifier.
+    // The test's host app and src/router.ts import this same specifier.
     const mounted = await import('express');
     const express4 = await import('express4');
     expect(mounted.default).toBe(express4.default);
@@ -31,10 +32,7 @@ describe('mounted in an Express 4 app', () => {
   });
 
   it('answers bad input with the JSON error envelope, never a 5xx', async () => {
-    const badJson = await h.call('POST', '/jobs', {
-      raw: '{"name": ',
-      headers: { 'content-type': 'application/json' },
-    });
+    const badJson = await h.call('POST', '/jobs', { raw: '{"name": ' });
     expect(badJson.status).toBe(400);
     expect(badJson.json.error.code).toBeTypeOf('string');
     const badCron = await h.call('POST', '/jobs', {

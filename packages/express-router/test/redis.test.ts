@@ -3,7 +3,8 @@ import { redisStore } from '@cronkeeper/adapter-redis';
 import { manualClock } from '@cronkeeper/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, syncJob } from './helpers.js';
+import { type Harness, syncJob } from '../../http/test/support/harness.js';
+import { expressTarget } from './support/express-target.js';
 
 // Two app instances on one real Redis: limits and "already running" hold across them, and each
 // instance's event stream carries the other's runs. Runs when Redis answers (required when
@@ -25,12 +26,11 @@ describe.runIf(enabled)('two instances on Redis', () => {
       clients.push(client);
       return redisStore({ redis: client, prefix });
     };
-    one = await startHarness({}, { store: store(), clock });
-    two = await startHarness({}, { store: store(), clock, start: true });
+    one = await expressTarget.start({}, { store: store(), clock });
+    two = await expressTarget.start({}, { store: store(), clock, start: true });
   });
   afterAll(async () => {
-    await one?.close();
-    await two?.close();
+    await expressTarget.closeAll();
     await one?.store.close();
     await two?.store.close();
     const [cleaner] = clients;
@@ -47,10 +47,7 @@ describe.runIf(enabled)('two instances on Redis', () => {
 
   it('streams a run triggered through the other instance, then refuses a second trigger on either', async () => {
     const controller = new AbortController();
-    const stream = await fetch(`${two.base}/events`, {
-      headers: { 'x-user': 'alice' },
-      signal: controller.signal,
-    });
+    const stream = await two.send('/events', { headers: { 'x-user': 'alice' }, signal: controller.signal });
     const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
     await one.call('POST', '/jobs', { body: { ...syncJob('shared'), overlap: 'skip' } });
     const run = await one.call('POST', '/jobs/shared/trigger');

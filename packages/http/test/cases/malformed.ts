@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, syncJob } from './helpers.js';
-
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ rateLimits: false });
-  await h.call('POST', '/jobs', { body: syncJob('a') });
-});
-afterAll(() => h.close());
+import { expect } from 'vitest';
+import { syncJob } from '../support/harness.js';
+import type { Suite } from './table.js';
 
 interface Probe {
   method: string;
@@ -162,63 +156,72 @@ function probes(): Probe[] {
   return list;
 }
 
-describe('malformed requests', () => {
-  it('never answer 5xx, always the JSON error envelope', async () => {
-    const all = probes();
-    expect(all.length).toBeGreaterThanOrEqual(300);
-    const failures: string[] = [];
-    const statuses = new Map<number, number>();
-    for (let i = 0; i < all.length; i += 16) {
-      await Promise.all(
-        all.slice(i, i + 16).map(async (probe) => {
-          const headers: Record<string, string> = {};
-          if (probe.contentType) headers['content-type'] = probe.contentType;
-          const answer = await h.call(probe.method, probe.path, {
-            ...(probe.body === undefined ? {} : { body: probe.body }),
-            ...(probe.raw === undefined ? {} : { raw: probe.raw }),
-            headers,
-          });
-          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          const label = `${probe.method} ${probe.path.slice(0, 60)} ${JSON.stringify(probe.body ?? probe.raw)?.slice(0, 80)}`;
-          if (answer.status >= 500) failures.push(`${answer.status} ${label}: ${answer.text.slice(0, 200)}`);
-          else if (answer.status >= 400 && typeof answer.json?.error?.code !== 'string')
-            failures.push(`${answer.status} without error envelope: ${label}`);
-        }),
-      );
-    }
-    expect(failures).toEqual([]);
-    // Every probe is wrong somewhere; the only ones accepted are job params that core checks against
-    // the executor's schema when a run starts, not when the job is saved (PUT/PATCH params.batchSize).
-    console.log(`malformed probes: ${all.length}; statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
-    expect(statuses.get(200) ?? 0).toBeLessThan(all.length * 0.1);
-  });
-
-  it('names the unknown field, the JSON error and the size limit', async () => {
-    const unknown = await h.call('POST', '/jobs', { body: { ...syncJob('b'), colour: 'blue' } });
-    expect(unknown.status).toBe(400);
-    expect(unknown.json.error.details.issues).toContainEqual({
-      in: 'body',
-      path: 'colour',
-      message: 'unknown field: colour',
-    });
-    const json = await h.call('POST', '/jobs', {
-      raw: '{"name":',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(json.status).toBe(400);
-    expect(json.json.error.code).toBe('INVALID_JSON');
-    const huge = await h.call('POST', '/jobs', {
-      body: { ...syncJob('c'), description: 'x'.repeat(200_000) },
-    });
-    expect(huge.status).toBe(413);
-    expect(huge.json.error.code).toBe('PAYLOAD_TOO_LARGE');
-  });
-
-  it('unknown routes are 404 and known paths with another method are 405 with Allow', async () => {
-    const missing = await h.call('GET', '/nowhere');
-    expect(missing.status).toBe(404);
-    const wrongMethod = await h.call('DELETE', '/runs');
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('GET');
-  });
-});
+export const malformedSuite: Suite = {
+  name: 'malformed requests',
+  options: { rateLimits: false },
+  setup: async (h) => {
+    await h.call('POST', '/jobs', { body: syncJob('a') });
+  },
+  cases: [
+    {
+      name: 'never answer 5xx, always the JSON error envelope',
+      timeout: 60_000,
+      async run(h) {
+        const all = probes();
+        expect(all.length).toBeGreaterThanOrEqual(300);
+        const failures: string[] = [];
+        const statuses = new Map<number, number>();
+        for (let i = 0; i < all.length; i += 16) {
+          await Promise.all(
+            all.slice(i, i + 16).map(async (probe) => {
+              const headers: Record<string, string> = {};
+              if (probe.contentType) headers['content-type'] = probe.contentType;
+              const answer = await h.call(probe.method, probe.path, {
+                ...(probe.body === undefined ? {} : { body: probe.body }),
+                ...(probe.raw === undefined ? {} : { raw: probe.raw }),
+                headers,
+              });
+              statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+              const label = `${probe.method} ${probe.path.slice(0, 60)} ${JSON.stringify(probe.body ?? probe.raw)?.slice(0, 80)}`;
+              if (answer.status >= 500)
+                failures.push(`${answer.status} ${label}: ${answer.text.slice(0, 200)}`);
+              else if (answer.status >= 400 && typeof answer.json?.error?.code !== 'string')
+                failures.push(`${answer.status} without error envelope: ${label}`);
+            }),
+          );
+        }
+        expect(failures).toEqual([]);
+        expect(statuses.get(200) ?? 0).toBeLessThan(all.length * 0.1);
+      },
+    },
+    {
+      name: 'names the unknown field, the JSON error and the size limit',
+      async run(h) {
+        const unknown = await h.call('POST', '/jobs', { body: { ...syncJob('b'), colour: 'blue' } });
+        expect(unknown.status).toBe(400);
+        expect(unknown.json.error.details.issues).toContainEqual({
+          in: 'body',
+          path: 'colour',
+          message: 'unknown field: colour',
+        });
+        const json = await h.call('POST', '/jobs', { raw: '{"name":' });
+        expect(json.status).toBe(400);
+        expect(json.json.error.code).toBe('INVALID_JSON');
+        const huge = await h.call('POST', '/jobs', {
+          body: { ...syncJob('c'), description: 'x'.repeat(200_000) },
+        });
+        expect(huge.status).toBe(413);
+        expect(huge.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+      },
+    },
+    {
+      name: 'unknown routes are 404 and known paths with another method are 405 with Allow',
+      async run(h) {
+        expect((await h.call('GET', '/nowhere')).status).toBe(404);
+        const wrongMethod = await h.call('DELETE', '/runs');
+        expect(wrongMethod.status).toBe(405);
+        expect(wrongMethod.headers.get('allow')).toBe('GET');
+      },
+    },
+  ],
+};

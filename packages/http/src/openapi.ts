@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { RouteDef } from './routing.js';
+import { jsonResponse } from './errors.js';
+import { defineRoute, type RouteDef } from './routing.js';
 
 const errorEnvelope = z.strictObject({
   error: z.strictObject({
@@ -22,10 +23,12 @@ function jsonSchema(schema: z.ZodType): JsonSchema {
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'invalid input; `details.issues` names each field',
   '401': 'not signed in',
-  '403': 'not allowed (or outside the caller’s tenant)',
+  '403': 'not allowed, outside the caller’s tenant, or a cross-site change',
   '404': 'no such job, run or executor in the caller’s tenant',
   '409': 'conflict: already running (`details.runningRunId`), name taken, run already ended',
+  '405': 'known path, other method (see `Allow`)',
   '413': 'body too large',
+  '415': 'a change sent without `Content-Type: application/json`',
   '429': 'over a manual-trigger limit; see `Retry-After`',
 };
 
@@ -51,11 +54,18 @@ function parametersOf(route: RouteDef): JsonSchema[] {
 export function openApiDocument(routes: readonly RouteDef[], info: { title: string; version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
+    if (route.hidden) continue;
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const status = String(route.status ?? 200);
     const responses: Record<string, unknown> = {
       [status]: route.raw
-        ? { description: 'the stream or page', content: { [route.raw.contentType]: {} } }
+        ? {
+            description: route.summary,
+            content: {
+              [route.raw.contentType]:
+                route.raw.contentType === 'application/json' ? { schema: { type: 'object' } } : {},
+            },
+          }
         : {
             description: 'success: `{ data }`',
             content: {
@@ -98,9 +108,29 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title: stri
     info: {
       ...info,
       description:
-        'Cronkeeper HTTP API. Every answer is `{ data }` or `{ error: { code, message, details } }`. Paths are relative to where the router is mounted.',
+        'Cronkeeper HTTP API. Every JSON answer is `{ data }` or `{ error: { code, message, details } }` (this document excepted). Paths are relative to where the API is mounted. Every change (POST, PUT, PATCH, DELETE) must be sent with `Content-Type: application/json`.',
     },
     servers: [{ url: '.' }],
     paths,
   };
+}
+
+/**
+ * `GET /openapi.json`: the document itself (not inside `{ data }`), so Swagger UI, Redoc and client
+ * generators can load the URL. Built on first use from the routes `routes()` returns.
+ */
+export function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
+  let document: string | null = null;
+  return defineRoute({
+    method: 'get',
+    path: '/openapi.json',
+    action: 'openapi:read',
+    tag: 'meta',
+    summary: 'This API described as OpenAPI 3.1, from the zod schemas it validates with',
+    raw: { contentType: 'application/json' },
+    handle: async () => {
+      document ??= JSON.stringify(openApiDocument(routes(), { title: 'Cronkeeper', version: '1' }));
+      return jsonResponse(200, null, {}, document);
+    },
+  });
 }

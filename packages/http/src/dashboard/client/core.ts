@@ -128,10 +128,9 @@ function t(key, vars) {
  */
 async function api(method, path, body) {
   const init = { method, headers: { accept: 'application/json' }, credentials: 'same-origin' };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+  // The API refuses a change that does not say it is JSON (its CSRF defence), bodyless ones included.
+  if (method !== 'GET') init.headers['content-type'] = 'application/json';
+  if (body !== undefined) init.body = JSON.stringify(body);
   let response;
   try {
     response = await fetch(BASE + path, init);

@@ -6,7 +6,6 @@ import {
   StoreError,
   ValidationError,
 } from '@cronkeeper/core';
-import type { Response } from 'express';
 import type { z } from 'zod';
 
 /** Codes the router answers with besides core's (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `STORE`). */
@@ -68,25 +67,6 @@ export function zodFailure(where: 'body' | 'query' | 'params', error: z.ZodError
   return new HttpError(400, 'VALIDATION', text, { issues });
 }
 
-/** Body-parser and routing failures carry `status`/`type`; map them to 4xx answers. */
-function fromFrameworkError(error: {
-  status?: unknown;
-  type?: unknown;
-  message?: unknown;
-}): HttpError | null {
-  const status = typeof error.status === 'number' ? error.status : null;
-  if (status === null || status < 400 || status >= 500) return null;
-  const type = typeof error.type === 'string' ? error.type : '';
-  if (status === 413) return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
-  if (status === 415)
-    return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as UTF-8 JSON (application/json)');
-  if (type === 'entity.parse.failed')
-    return new HttpError(400, 'INVALID_JSON', 'the request body is not valid JSON', {
-      reason: String(error.message ?? '').slice(0, 200),
-    });
-  return new HttpError(400, 'VALIDATION', `bad request: ${String(error.message ?? type).slice(0, 200)}`);
-}
-
 /** The HTTP answer for any thrown value; `internal` is true when it deserves a report (5xx). */
 export function toHttpError(error: unknown): { error: HttpError; internal: boolean } {
   if (error instanceof HttpError) return { error, internal: error.status >= 500 };
@@ -118,10 +98,6 @@ export function toHttpError(error: unknown): { error: HttpError; internal: boole
     };
   if (error instanceof CronkeeperError)
     return { error: new HttpError(400, 'VALIDATION', error.message), internal: false };
-  if (typeof error === 'object' && error !== null) {
-    const mapped = fromFrameworkError(error as { status?: unknown; type?: unknown; message?: unknown });
-    if (mapped) return { error: mapped, internal: false };
-  }
   return { error: new HttpError(500, 'INTERNAL', 'internal error'), internal: true };
 }
 
@@ -131,14 +107,28 @@ export function rateLimited(message: string, retryAfterMs: number): HttpError {
   return new HttpError(429, 'RATE_LIMITED', message, { retryAfterMs }, { 'Retry-After': String(seconds) });
 }
 
-/** Write `error` as the JSON error envelope. */
-export function sendError(res: Response, error: HttpError): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res
-    .status(error.status)
-    .json({ error: { code: error.code, message: error.message, details: error.details } });
+/** Headers of every JSON answer: no MIME sniffing, never cached (answers depend on who asks). */
+const JSON_HEADERS: Record<string, string> = {
+  'content-type': 'application/json; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+/** A JSON answer with the headers every API answer carries. */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  text: string = JSON.stringify(body),
+): Response {
+  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/** `error` as the JSON error envelope. */
+export function errorResponse(error: HttpError): Response {
+  return jsonResponse(
+    error.status,
+    { error: { code: error.code, message: error.message, details: error.details } },
+    error.headers,
+  );
 }

@@ -1,0 +1,95 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { memoryStore } from '@cronkeeper/adapter-memory';
+import { createScheduler, defineExecutor } from '@cronkeeper/core';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { allowAll, type CronRouterOptions, cronRouter } from '../src/index.js';
+
+describe('construction', () => {
+  const scheduler = createScheduler({ store: memoryStore(), logger: false });
+
+  it('requires authorize, with a message that says how to run open', () => {
+    expect(() => cronRouter(scheduler, {} as CronRouterOptions)).toThrow(/authorize.*allowAll/);
+  });
+
+  it('rejects options of the wrong kind, naming them', () => {
+    expect(() => cronRouter(scheduler, { authorize: allowAll, tenant: 'acme' } as never)).toThrow(/tenant/);
+    expect(() =>
+      cronRouter(scheduler, { authorize: allowAll, rateLimits: { perJob: { limit: 0, window: '1s' } } }),
+    ).toThrow(/rateLimits\.perJob/);
+    expect(() => cronRouter(scheduler, { authorize: allowAll, dashbord: true } as never)).toThrow(/dashbord/);
+    expect(() => cronRouter({} as never, { authorize: allowAll })).toThrow(/createScheduler/);
+  });
+
+  it('accepts allowAll as an explicit open API', () => {
+    expect(typeof cronRouter(scheduler, { authorize: allowAll })).toBe('function');
+  });
+});
+
+describe('the Express request', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = null;
+  });
+
+  it('is what authorize, tenant and actor receive, with what the host app set on it', async () => {
+    const scheduler = createScheduler({ store: memoryStore(), logger: false });
+    const seen: string[] = [];
+    const app = express();
+    app.use((req, _res, next) => {
+      (req as unknown as { user: string }).user = 'from-session';
+      next();
+    });
+    app.use(
+      '/api/cron',
+      cronRouter(scheduler, {
+        authorize: (req, action) => {
+          seen.push(
+            `${req.baseUrl} ${req.get('x-probe')} ${(req as unknown as { user: string }).user} ${action}`,
+          );
+          return true;
+        },
+        actor: (req) => (req as unknown as { user: string }).user,
+      }),
+    );
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/cron`;
+    const answer = await fetch(`${base}/executors/unknown/trigger`, {
+      method: 'POST',
+      headers: { 'x-probe': 'yes', 'content-type': 'application/json' },
+    });
+    expect(answer.status).toBe(404);
+    await fetch(`${base}/jobs`, { headers: { 'x-probe': 'yes' } });
+    expect(seen).toEqual([
+      '/api/cron yes from-session executors:trigger',
+      '/api/cron yes from-session jobs:read',
+    ]);
+  });
+
+  it('keeps working after a host body parser has read the body', async () => {
+    const scheduler = createScheduler({
+      store: memoryStore(),
+      logger: false,
+      executors: { noop: defineExecutor({ run: () => null }) },
+    });
+    const app = express();
+    app.use(express.json());
+    app.use('/api/cron', cronRouter(scheduler, { authorize: allowAll, actor: () => 'host' }));
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/cron`;
+    const created = await fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'parsed-by-host', schedule: 'daily', executor: 'noop' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ data: { name: 'parsed-by-host', createdBy: 'host' } });
+  });
+});

@@ -1,0 +1,23 @@
+import { authorizationSuite, tenantSuite } from './access.js';
+import { eventSuite } from './events.js';
+import { jobSuite } from './jobs.js';
+import { malformedSuite } from './malformed.js';
+import { openApiSuite, pageSuite } from './page-openapi.js';
+import { runSuite } from './runs.js';
+import type { Suite } from './table.js';
+import { triggerSuite } from './trigger.js';
+
+export { type Case, runSuites, type Suite } from './table.js';
+
+/** Every suite of the HTTP API; each adapter's test file runs all of them. */
+export const ALL_SUITES: readonly Suite[] = [
+  jobSuite,
+  runSuite,
+  triggerSuite,
+  authorizationSuite,
+  tenantSuite,
+  eventSuite,
+  malformedSuite,
+  pageSuite,
+  openApiSuite,
+];
