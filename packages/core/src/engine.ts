@@ -1,4 +1,5 @@
 import type { SchedulerContext } from './context.js';
+import { ValidationError } from './errors.js';
 import { executeRun, type RunAbort, type RunControls } from './execution.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
@@ -108,6 +109,15 @@ export class Engine {
       // rather than failing every tick.
       this.ctx.reportError(`plan job "${job.name}"`, error);
       return { input: { jobId: job.id, expectedNextRunAt, nextRunAt: null, runs: [], now }, dropped: 0 };
+    }
+    if (plan.exhausted) {
+      this.ctx.reportError(
+        `plan job "${job.name}"`,
+        ValidationError.field(
+          'schedule',
+          `"${job.schedule}" (${job.timezone}) yields no time after ${now.toISOString()}: job "${job.name}" will not fire again until its schedule changes`,
+        ),
+      );
     }
     const policy = retryPolicyOf(job, this.ctx.registry);
     // Catch-up runs of misfire `all` wait for each other rather than skip each other.

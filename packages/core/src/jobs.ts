@@ -107,11 +107,17 @@ export class Jobs implements JobsApi {
     job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>,
     now: Date = this.ctx.clock.now(),
   ): Date | null {
-    parseSchedule(job.schedule, { timezone: job.timezone });
+    const schedule = parseSchedule(job.schedule, { timezone: job.timezone });
     if (job.activeFrom && job.activeUntil && job.activeUntil.getTime() <= job.activeFrom.getTime()) {
       throw ValidationError.field('activeUntil', 'must be after activeFrom');
     }
-    return job.enabled ? nextSlot(job, now) : null;
+    if (!job.enabled) return null;
+    const slot = nextSlot(job, now);
+    // Null from the schedule itself, not from the active window: an enabled job that never fires.
+    if (slot === null && schedule.next(now) === null) {
+      throw ValidationError.field('schedule', `"${job.schedule}" has no time after ${now.toISOString()}`);
+    }
+    return slot;
   }
 
   async create(input: JobInput): Promise<Job> {

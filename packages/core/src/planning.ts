@@ -38,6 +38,11 @@ export interface FiringPlan {
   /** How many due slots were dropped by the misfire policy or the grace. */
   dropped: number;
   nextRunAt: Date | null;
+  /**
+   * True when `nextRunAt` is null because the schedule itself yields no later time (not because
+   * the active window ended): the job would stop firing for good, so the caller must report it.
+   */
+  exhausted: boolean;
 }
 
 // Past this many due slots we stop walking one by one and jump close to `now`: a minutely job
@@ -98,10 +103,11 @@ export function planFiring(job: Job, now: Date): FiringPlan {
   const newest = slots[slots.length - 1] as Date;
   // No slot lies in (newest, now], so the slot after the newest is also the first after now: reuse
   // it rather than evaluate the schedule a second time (this halves the cron math of a firing).
-  const nextRunAt =
-    following !== undefined ? following : nextSlot(job, newest.getTime() > now.getTime() ? newest : now);
+  const after = newest.getTime() > now.getTime() ? newest : now;
+  const nextRunAt = following !== undefined ? following : nextSlot(job, after);
+  const exhausted = nextRunAt === null && scheduleOf(job).next(after) === null;
   const grace = job.misfireGraceMs;
   let chosen = grace === null ? slots : slots.filter((slot) => now.getTime() - slot.getTime() <= grace);
   if (job.misfire === 'skip' && total > 1) chosen = [];
-  return { slots: chosen, dropped: total - chosen.length, nextRunAt };
+  return { slots: chosen, dropped: total - chosen.length, nextRunAt, exhausted };
 }

@@ -1,15 +1,18 @@
-import { CronExpressionParser } from 'cron-parser';
 import cronstrue from 'cronstrue/i18n.js';
+import { expandMacro, parseCron } from './cron.js';
 import { ValidationError } from './errors.js';
-import { isValidTimezone, toWallMs, wallToInstants } from './timezone.js';
+import { firingInstant, isValidTimezone, wallHighWater } from './timezone.js';
 
 /** A parsed schedule: when it fires next, and what it says in words. */
 export interface Schedule {
-  /** The expression as evaluated: a cron expression, or `every <n>ms` for fixed intervals. */
+  /** The expression as evaluated: a cron expression, or `every <n>ms` for interval aliases. */
   readonly expression: string;
   /** IANA zone the wall-clock times are in. */
   readonly timezone: string;
-  /** The first firing strictly after `after`, or null if there is none. */
+  /**
+   * The first firing strictly after `after`. Never null for a schedule that parsed (every one fires
+   * again), except past the last date JavaScript can represent (year 275760).
+   */
   next(after: Date): Date | null;
   /** The schedule in words, e.g. "At 03:00" (`en`) or "À 03:00" (`fr`). Unknown locales fall back to English. */
   describe(locale?: string): string;
@@ -27,7 +30,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const MAX_EXPRESSION_LENGTH = 200;
 
-/** Seed 002's aliases, as cron. */
+/** Named aliases, as cron. */
 const ALIASES: Record<string, string> = {
   every_minute: '* * * * *',
   hourly: '0 * * * *',
@@ -55,29 +58,22 @@ function normalize(raw: string, field: string): Normalized {
     const n = Number(every[1]);
     const unit = every[2] === 'minutes' ? 'm' : 'h';
     if (n < 1) throw ValidationError.field(field, `"${expression}": the interval must be at least 1`);
-    // Divisors of the hour (or day) keep the familiar wall-clock alignment of `*/n`.
+    // Divisors of the hour (or day) read as the cron expression they are equal to.
     if (unit === 'm' && n < 60 && 60 % n === 0) return { kind: 'cron', cron: `*/${n} * * * *` };
     if (unit === 'h' && n < 24 && 24 % n === 0) return { kind: 'cron', cron: `0 */${n} * * *` };
     if (unit === 'h' && n === 24) return { kind: 'cron', cron: '0 0 * * *' };
     return { kind: 'interval', periodMs: n * (unit === 'm' ? MINUTE : HOUR), unit, n };
-  }
-  if (!expression.startsWith('@')) {
-    const fields = expression.split(/\s+/).length;
-    if (fields !== 5 && fields !== 6) {
-      throw ValidationError.field(
-        field,
-        `"${expression}" has ${fields} fields; a cron expression has 5 (minute first) or 6 (seconds first), or use an alias such as "daily" or "every_5_minutes"`,
-      );
-    }
   }
   return { kind: 'cron', cron: expression };
 }
 
 /**
  * Parse a schedule: 5- or 6-field cron (with `L`, `#`, ranges, steps, names), `@yearly`…`@hourly`,
- * seed 002's aliases (`every_5_minutes`, `hourly`, `daily`, `weekly`, `every_N_minutes`,
- * `every_N_hours`) and the `cron:` prefix. Throws `ValidationError` naming the field for an invalid
- * expression or zone, so bad input fails when written, never later in the loop.
+ * the aliases `every_minute`, `hourly`, `daily`, `weekly`, `monthly`, `yearly`, `every_N_minutes`
+ * and `every_N_hours`, and the `cron:` prefix. Wall-clock times are in the zone; across DST a
+ * skipped time fires at the first instant after the gap and a repeated one at its first occurrence.
+ * Throws `ValidationError` naming the field for an invalid expression or zone, or one that never
+ * fires, so bad input fails when written, never later in the loop.
  */
 export function parseSchedule(expression: string, options: ParseScheduleOptions = {}): Schedule {
   const field = options.field ?? 'schedule';
@@ -97,64 +93,66 @@ export function parseSchedule(expression: string, options: ParseScheduleOptions 
   return cronSchedule(normalized.cron, timezone, field);
 }
 
+/**
+ * A schedule over wall-clock times (floating, see cron.ts) in `timezone`: the first wall time after
+ * the latest one the zone's clock has shown, fired at the instant the clock first reaches it.
+ */
+function zonedSchedule(
+  expression: string,
+  timezone: string,
+  nextWall: (fromWallMs: number) => number | null,
+  describe: (locale?: string) => string,
+): Schedule {
+  return {
+    expression,
+    timezone,
+    next(after) {
+      const afterMs = after.getTime();
+      if (Number.isNaN(afterMs)) throw ValidationError.field('after', 'is not a valid date');
+      const wall = nextWall(wallHighWater(afterMs, timezone) + 1);
+      if (wall === null) return null;
+      const firing = new Date(firingInstant(wall, timezone));
+      return Number.isNaN(firing.getTime()) ? null : firing;
+    },
+    describe,
+  };
+}
+
+/**
+ * Interval aliases are a regular grid on the zone's wall clock, counted from 1970-01-01 00:00
+ * local time: every_60_minutes is hourly at :00 local, whatever the zone's offset, and an interval
+ * that divides a day lands on the same local times every day.
+ */
 function intervalSchedule(
   spec: { periodMs: number; unit: 'm' | 'h'; n: number },
   timezone: string,
 ): Schedule {
-  return {
-    expression: `every ${spec.periodMs}ms`,
+  const { periodMs } = spec;
+  return zonedSchedule(
+    `every ${periodMs}ms`,
     timezone,
-    // Anchored at the epoch so every instance computes the same slots without shared state.
-    next: (after) => new Date((Math.floor(after.getTime() / spec.periodMs) + 1) * spec.periodMs),
-    describe: (locale) => {
+    (fromWallMs) => Math.ceil(fromWallMs / periodMs) * periodMs,
+    (locale) => {
       const fr = locale?.toLowerCase().startsWith('fr');
       if (spec.unit === 'm') return fr ? `Toutes les ${spec.n} minutes` : `Every ${spec.n} minutes`;
       return fr ? `Toutes les ${spec.n} heures` : `Every ${spec.n} hours`;
     },
-  };
+  );
 }
 
-// Guards against expressions that never match (e.g. 30 February) looping forever.
-const MAX_CANDIDATES = 1000;
-
 function cronSchedule(cron: string, timezone: string, field: string): Schedule {
-  let parsed: ReturnType<typeof CronExpressionParser.parse>;
-  try {
-    parsed = CronExpressionParser.parse(cron, { currentDate: new Date(0), tz: 'UTC' });
-    parsed.next();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw ValidationError.field(field, `"${cron}" is not a valid cron expression: ${reason}`);
-  }
-  return {
-    expression: cron,
+  const pattern = parseCron(cron, field);
+  const words = expandMacro(cron).split(/\s+/).join(' ');
+  return zonedSchedule(
+    cron,
     timezone,
-    next(after) {
-      const afterMs = after.getTime();
-      // Work on the wall clock, then map back: see timezone.ts for the DST rules this gives.
-      let wall = toWallMs(afterMs, timezone);
-      for (let i = 0; i < MAX_CANDIDATES; i++) {
-        parsed.reset(new Date(wall));
-        let candidate: number;
-        try {
-          candidate = parsed.next().getTime();
-        } catch {
-          return null;
-        }
-        const { instants, gapEnd } = wallToInstants(candidate, timezone);
-        // A repeated wall time counts at its first occurrence only; a skipped one at the gap's end.
-        const firing = instants.length > 0 ? instants[0] : gapEnd;
-        if (firing !== undefined && firing !== null && firing > afterMs) return new Date(firing);
-        wall = candidate;
-      }
-      return null;
-    },
-    describe(locale = 'en') {
+    (fromWallMs) => pattern.next(fromWallMs),
+    (locale = 'en') => {
       try {
-        return cronstrue.toString(cron, { locale, use24HourTimeFormat: true, verbose: false });
+        return cronstrue.toString(words, { locale, use24HourTimeFormat: true, verbose: false });
       } catch {
         return cron;
       }
     },
-  };
+  );
 }
