@@ -373,6 +373,14 @@ describe('day of month and day of week together', () => {
 describe('a schedule that runs out of times is never a silent stop', () => {
   // The one way a valid schedule yields no next time: past the last date JavaScript can represent
   // (+275760-09-13). Real jobs never get there; these tests use it to reach the code path for real.
+  it('next() says null there, in any zone, rather than throw', () => {
+    for (const timezone of ['UTC', 'Europe/Paris', 'Pacific/Kiritimati', 'America/New_York']) {
+      const schedule = parseSchedule('0 0 1 1 *', { timezone });
+      expect(schedule.next(new Date('+275760-09-12T23:59:59Z')), timezone).toBeNull();
+      expect(schedule.next(new Date('+275759-06-01T00:00:00Z')), timezone).not.toBeNull();
+    }
+  });
+
   it('is refused when a job is created with no time left', async () => {
     const { scheduler } = fakeTimeScheduler('+275760-06-01T00:00:00Z', {
       noop: defineExecutor({ run: () => {} }),

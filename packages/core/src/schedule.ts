@@ -11,7 +11,7 @@ export interface Schedule {
   readonly timezone: string;
   /**
    * The first firing strictly after `after`. Never null for a schedule that parsed (every one fires
-   * again), except past the last date JavaScript can represent (year 275760).
+   * again), except at the ends of the range of JavaScript dates (years -271821 and 275760).
    */
   next(after: Date): Date | null;
   /** The schedule in words, e.g. "At 03:00" (`en`) or "À 03:00" (`fr`). Unknown locales fall back to English. */

@@ -55,8 +55,13 @@ export function isValidTimezone(timezone: string): boolean {
   }
 }
 
+// Near the ends of the range of JavaScript dates (±8.64e15 ms) `Intl` may refuse to format: probes
+// past this read the offset at this bound.
+const LAST_DATE_MS = 8.64e15 - 2 * DAY_MS;
+
 /** The zone's offset at a whole-second instant, read from `Intl`. */
 function probeOffset(instantMs: number, timezone: string): number {
+  if (Math.abs(instantMs) > LAST_DATE_MS) return probeOffset(Math.sign(instantMs) * LAST_DATE_MS, timezone);
   const fields: Record<string, string> = {};
   for (const part of formatterFor(timezone).formatToParts(new Date(instantMs)))
     fields[part.type] = part.value;
