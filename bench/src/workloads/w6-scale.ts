@@ -46,8 +46,7 @@ export async function runScaleChild(config: ScaleConfig): Promise<void> {
   const recorder = new Recorder();
   const scheduler = benchScheduler(opened, recorder, { concurrency: CONCURRENCY });
   const seedStart = Date.now();
-  // Filler jobs fire once a day, half a day from now: never during the run, and cheap to plan
-  // (a yearly schedule costs cron-parser a day-by-day walk through the year on every evaluation).
+  // Filler jobs fire once a day, half a day from now: never during the run.
   const fillerSchedule = `0 ${(new Date().getUTCHours() + 12) % 24} * * *`;
   const toAdd = Array.from({ length: config.total - config.existing }, (_, k) => config.existing + k);
   const [due, filler] = [toAdd.filter((index) => index < DUE), toAdd.filter((index) => index >= DUE)];
