@@ -1,15 +1,19 @@
 import type {
+  AuditFilter,
+  AuditPage,
   ClaimResult,
   ClaimRunsInput,
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishedRun,
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
   Job,
   JobFilter,
   JobPatch,
+  NewAuditEntry,
   NewJob,
   RenewLeaseInput,
   Run,
@@ -22,7 +26,7 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
-import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
+import { autoPauseAuditEntry, autoPauseNote, FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -30,6 +34,7 @@ import {
   listRunsPage,
   summarizeExecutors,
 } from './admin-queries.js';
+import { AuditLog } from './audit-log.js';
 import { copy } from './copy.js';
 import { EventBus } from './event-bus.js';
 import type { Meter } from './heap.js';
@@ -60,6 +65,7 @@ export class MemoryStore implements Store {
   readonly #runs: RunTable;
   readonly #limiter = new RateLimiter();
   readonly #bus = new EventBus();
+  readonly #audit = new AuditLog();
 
   constructor(options: MemoryStoreOptions = {}) {
     const parsed = parseMemoryStoreOptions(options);
@@ -129,7 +135,9 @@ export class MemoryStore implements Store {
       const active = this.#runs.queue.activeRun(input.run.concurrencyKey, input.now);
       if (active) return { created: false, reason: 'active', run: copy(active) };
     }
-    return { created: true, run: copy(this.#runs.add(input.run)) };
+    const run = this.#runs.add(input.run);
+    if (input.audit) this.#audit.append({ ...input.audit, after: { ...input.audit.after, runId: run.id } });
+    return { created: true, run: copy(run) };
   }
 
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
@@ -149,11 +157,11 @@ export class MemoryStore implements Store {
     return { ok: true, cancelRequested: run.cancelRequested };
   }
 
-  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+  async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
     return inputs.map((input) => this.#finishRun(input));
   }
 
-  #finishRun(input: FinishRunInput): Run | null {
+  #finishRun(input: FinishRunInput): FinishedRun | null {
     const run = this.#runs.get(input.runId);
     if (run?.status !== 'running') return null;
     const holds =
@@ -168,7 +176,29 @@ export class MemoryStore implements Store {
     ) {
       this.#runs.add(input.followUp);
     }
-    return copy(run);
+    const finished: FinishedRun = copy(run);
+    if (this.#countFailure(run, input)) finished.pausedJob = true;
+    return finished;
+  }
+
+  /** Auto-pause bookkeeping of a finish (see `Store.finishRuns`); true when it paused the job. */
+  #countFailure(run: Run, input: FinishRunInput): boolean {
+    const job = run.jobId === null ? undefined : this.#jobs.get(run.jobId);
+    if (!job) return false;
+    if (run.status === 'succeeded') job.consecutiveFailures = 0;
+    if (run.status !== 'failed' || input.followUp) return false;
+    job.consecutiveFailures += 1;
+    if (!job.enabled || !job.autoPause || job.consecutiveFailures < job.autoPause.afterFailures) return false;
+    const entry = autoPauseAuditEntry(job, job.consecutiveFailures, input.now);
+    this.#jobs.modify(job, job, (stored) => {
+      stored.enabled = false;
+      stored.nextRunAt = null;
+      stored.pausedNote = autoPauseNote(stored.consecutiveFailures);
+      stored.version += 1;
+      stored.updatedAt = new Date(input.now);
+    });
+    this.#audit.append(entry);
+    return true;
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
@@ -195,9 +225,10 @@ export class MemoryStore implements Store {
 
   // ---- admin ----
 
-  async insertJob(input: NewJob): Promise<Job> {
+  async insertJob(input: NewJob, options: { audit?: NewAuditEntry } = {}): Promise<Job> {
     const job: Job = { ...copy(input), id: globalThis.crypto.randomUUID(), version: 1 };
     this.#jobs.insert(job);
+    if (options.audit) this.#audit.append(options.audit);
     return copy(job);
   }
 
@@ -226,6 +257,7 @@ export class MemoryStore implements Store {
     expectedVersion: number;
     patch: JobPatch;
     now: Date;
+    audit?: NewAuditEntry;
   }): Promise<Job | null> {
     const job = this.#jobs.get(input.id);
     if (!job || job.version !== input.expectedVersion) return null;
@@ -241,13 +273,15 @@ export class MemoryStore implements Store {
     this.#jobs.modify(job, target, (stored) => {
       Object.assign(stored, patch, { version: stored.version + 1, updatedAt: new Date(input.now) });
     });
+    if (input.audit) this.#audit.append(input.audit);
     return copy(job);
   }
 
-  async deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+  async deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
     const job = this.#jobs.get(input.id);
     if (!job) return false;
     this.#jobs.delete(job);
+    if (input.audit) this.#audit.append(input.audit);
     for (const run of this.#runs.ofJob(job.id)) {
       if (run.status !== 'pending') continue;
       this.#runs.cancelPending(run, input.now, {
@@ -281,6 +315,14 @@ export class MemoryStore implements Store {
 
   async pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
     return this.#runs.prune(input.finishedBefore, input.tenantIds);
+  }
+
+  async listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return this.#audit.list(filter);
+  }
+
+  async pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number> {
+    return this.#audit.prune(input.before, input.tenantIds);
   }
 
   async countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {

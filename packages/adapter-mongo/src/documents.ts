@@ -1,4 +1,5 @@
 import type {
+  AutoPausePolicy,
   Job,
   JobTask,
   JsonObject,
@@ -13,6 +14,7 @@ import type {
   RunTask,
 } from '@cronkeeper/core';
 import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
+import type { AuditDocument } from './audit.js';
 
 /**
  * How records are kept in MongoDB. Instants are BSON dates and fixed-shape values (errors, retry
@@ -46,6 +48,8 @@ export interface JobDocument {
   misfireGraceMs: number | null;
   timeoutMs: number | null;
   retry: RetryPolicy | null;
+  /** Absent on jobs written before auto-pause existed (read as null). */
+  autoPause?: AutoPausePolicy | null;
   jitterMs: number;
   priority: number;
   activeFrom: Date | null;
@@ -58,6 +62,8 @@ export interface JobDocument {
   lastDurationMs: number | null;
   runCount: number;
   errorCount: number;
+  /** Absent on jobs written before auto-pause existed (read as 0). */
+  consecutiveFailures?: number;
   createdAt: Date;
   createdBy: string | null;
   updatedAt: Date;
@@ -66,6 +72,8 @@ export interface JobDocument {
   metadata: string;
   /** Internal: ids of the last runs counted in the bookkeeping, so counting a run twice is a no-op. */
   countedRunIds: string[];
+  /** Internal: audit entries written with this document's last change, until copied (see audit.ts). */
+  auditOutbox?: AuditDocument[];
 }
 
 /** A run task as stored: `params` and `result` as JSON text. */
@@ -85,6 +93,10 @@ export interface SettlementDocument {
   since: Date;
   /** The retry to insert, with its id fixed in advance so inserting it twice is a no-op. */
   followUp: RunDocument | null;
+  /** This finish is a final failure, which `autoPause` counts (absent: not counted). */
+  counted?: boolean;
+  /** The id the `paused` audit entry gets if this finish pauses the job (fixed, so repairs reuse it). */
+  pauseAuditId?: string;
 }
 
 /** A run as stored in the runs collection. */
@@ -126,6 +138,8 @@ export interface RunDocument {
   activeKey?: string;
   /** Internal: present between the finishing write and the end of its follow-up work. */
   settlement?: SettlementDocument;
+  /** Internal: audit entries written with this run's creation, until copied (see audit.ts). */
+  auditOutbox?: AuditDocument[];
 }
 
 const date = (value: Date | null): Date | null => (value === null ? null : new Date(value.getTime()));
@@ -144,6 +158,8 @@ const retry = (value: RetryPolicy | null): RetryPolicy | null =>
         limit: value.limit,
         backoff: { type: value.backoff.type, delay: value.backoff.delay, max: value.backoff.max },
       };
+const autoPause = (value: AutoPausePolicy | null): AutoPausePolicy | null =>
+  value === null ? null : { afterFailures: asNumber(value.afterFailures) };
 /**
  * A stored count or duration as a number: computed durations are 64-bit integers, which a client
  * created with `promoteLongs: false` or `useBigInt64: true` hands back as `Long` or `bigint`.
@@ -201,6 +217,7 @@ export function encodeNewJob(job: NewJob, id: string): JobDocument {
     misfireGraceMs: job.misfireGraceMs,
     timeoutMs: job.timeoutMs,
     retry: retry(job.retry),
+    autoPause: autoPause(job.autoPause),
     jitterMs: job.jitterMs,
     priority: job.priority,
     activeFrom: date(job.activeFrom),
@@ -213,6 +230,7 @@ export function encodeNewJob(job: NewJob, id: string): JobDocument {
     lastDurationMs: job.lastDurationMs,
     runCount: job.runCount,
     errorCount: job.errorCount,
+    consecutiveFailures: job.consecutiveFailures,
     createdAt: date(job.createdAt) as Date,
     createdBy: job.createdBy,
     updatedAt: date(job.updatedAt) as Date,
@@ -246,6 +264,7 @@ export function decodeJob(doc: JobDocument): Job {
     misfireGraceMs: doc.misfireGraceMs,
     timeoutMs: doc.timeoutMs,
     retry: retry(doc.retry),
+    autoPause: autoPause(doc.autoPause ?? null),
     jitterMs: doc.jitterMs,
     priority: doc.priority,
     activeFrom: date(doc.activeFrom),
@@ -258,6 +277,7 @@ export function decodeJob(doc: JobDocument): Job {
     lastDurationMs: numberOrNull(doc.lastDurationMs),
     runCount: asNumber(doc.runCount),
     errorCount: asNumber(doc.errorCount),
+    consecutiveFailures: asNumber(doc.consecutiveFailures ?? 0),
     createdAt: date(doc.createdAt) as Date,
     createdBy: doc.createdBy,
     updatedAt: date(doc.updatedAt) as Date,
@@ -277,6 +297,7 @@ export function encodeJobPatch(patch: Record<string, unknown>): Partial<JobDocum
     if (field === 'tasks') set.tasks = encodeJobTasks(value as JobTask[]);
     else if (field === 'params' || field === 'metadata') set[field] = json(value as JsonObject);
     else if (field === 'retry') set.retry = retry(value as RetryPolicy | null);
+    else if (field === 'autoPause') set.autoPause = autoPause(value as AutoPausePolicy | null);
     else if (value instanceof Date) set[field] = new Date(value.getTime());
     else set[field] = value;
   }

@@ -7,6 +7,7 @@ export interface CollectionNames {
   runs: string;
   rateLimits: string;
   events: string;
+  audit: string;
 }
 
 /** Collection names under `prefix`. */
@@ -16,6 +17,7 @@ export function collectionNames(prefix: string): CollectionNames {
     runs: `${prefix}runs`,
     rateLimits: `${prefix}rate_limits`,
     events: `${prefix}events`,
+    audit: `${prefix}audit`,
   };
 }
 
@@ -32,6 +34,11 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
   jobs: [
     { key: { tenantId: 1, name: 1 }, name: 'job_name_unique', unique: true },
     { key: { nextRunAt: 1, _id: 1 }, name: 'job_due', partialFilterExpression: { enabled: true } },
+    {
+      key: { _id: 1 },
+      name: 'job_audit_outbox',
+      partialFilterExpression: { auditOutbox: { $exists: true } },
+    },
   ],
   runs: [
     {
@@ -64,9 +71,21 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
       name: 'run_settlement',
       partialFilterExpression: { settlement: { $exists: true } },
     },
+    {
+      key: { _id: 1 },
+      name: 'run_audit_outbox',
+      partialFilterExpression: { auditOutbox: { $exists: true } },
+    },
   ],
   rateLimits: [{ key: { expiresAt: 1 }, name: 'rate_limit_ttl', expireAfterSeconds: 0 }],
   events: [{ key: { at: 1 }, name: 'event_ttl', expireAfterSeconds: EVENT_TTL_SECONDS }],
+  // listAudit newest first (all, per job name, per tenant) and pruneAudit by time.
+  audit: [
+    { key: { at: -1, _id: -1 }, name: 'audit_at' },
+    { key: { job: 1, at: -1, _id: -1 }, name: 'audit_job' },
+    { key: { tenantId: 1, at: -1, _id: -1 }, name: 'audit_tenant' },
+    { key: { at: 1 }, name: 'audit_pending', partialFilterExpression: { pendingJobId: { $exists: true } } },
+  ],
 };
 
 // NamespaceExists, WriteConflict, IndexBuildAlreadyInProgress: another instance is creating the same thing.

@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AuditFilter,
+  type AuditPage,
   type ClaimResult,
   type ClaimRunsInput,
   ConflictError,
   type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
+  type FinishedRun,
   type FinishRunInput,
   type FireSlotInput,
   type FireSlotResult,
   type Job,
   type JobFilter,
   type JobPatch,
+  type NewAuditEntry,
   type NewJob,
   type RenewLeaseInput,
   type Run,
@@ -25,6 +29,16 @@ import {
   type TenantIds,
 } from '@cronkeeper/core';
 import type { Collection, Document } from 'mongodb';
+import {
+  type AuditDocument,
+  deleteWithEntry,
+  encodeAudit,
+  flushOutbox,
+  listAudit,
+  newAuditId,
+  pruneAudit,
+  repairAudit,
+} from './audit.js';
 import { claimDueRuns } from './claims.js';
 import {
   copyLogs,
@@ -57,7 +71,7 @@ import {
   listRunsPage,
   summarizeExecutors,
 } from './reports.js';
-import { finishAndSettle, repairSettlements } from './settlement.js';
+import { finishAndSettle, repairSettlements, type SettlementCollections } from './settlement.js';
 
 const AFTER = { returnDocument: 'after' } as const;
 /** Interrupted settlements repaired per `findExpiredLeases` call. */
@@ -99,6 +113,8 @@ export class MongoStore implements Store {
   readonly #jobs: Collection<JobDocument>;
   readonly #runs: Collection<RunDocument>;
   readonly #limits: Collection<RateLimitDocument>;
+  readonly #audit: Collection<AuditDocument>;
+  readonly #settlement: SettlementCollections;
   readonly #events: MongoEvents;
 
   constructor(options: MongoStoreOptions) {
@@ -109,6 +125,8 @@ export class MongoStore implements Store {
     this.#jobs = parsed.db.collection<JobDocument>(this.#names.jobs);
     this.#runs = parsed.db.collection<RunDocument>(this.#names.runs);
     this.#limits = parsed.db.collection<RateLimitDocument>(this.#names.rateLimits);
+    this.#audit = parsed.db.collection<AuditDocument>(this.#names.audit);
+    this.#settlement = { runs: this.#runs, jobs: this.#jobs, audit: this.#audit };
     this.#events = new MongoEvents(
       parsed.db.collection<EventDocument>(this.#names.events),
       parsed.onError ?? defaultOnError,
@@ -187,8 +205,14 @@ export class MongoStore implements Store {
         if (active) return { created: false, reason: 'active', run: decodeRun(active) };
       }
       const doc = encodeNewRun(run, randomUUID(), gated ? run.concurrencyKey : undefined);
+      // The entry rides in the run's own insert, then is copied out (see audit.ts).
+      if (input.audit)
+        doc.auditOutbox = [
+          encodeAudit({ ...input.audit, after: { ...(input.audit.after ?? {}), runId: doc._id } }),
+        ];
       try {
         await this.#runs.insertOne(doc);
+        if (doc.auditOutbox) await flushOutbox(this.#audit, this.#runs, doc);
         return { created: true, run: decodeRun(doc) };
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
@@ -225,13 +249,13 @@ export class MongoStore implements Store {
 
   // One after the other: each finish is its own sequence of single-document steps, and runs of one
   // job would otherwise race on its bookkeeping order.
-  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
-    const finished: (Run | null)[] = [];
+  async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
+    const finished: (FinishedRun | null)[] = [];
     for (const input of inputs) finished.push(await this.#finishRun(input));
     return finished;
   }
 
-  #finishRun(input: FinishRunInput): Promise<Run | null> {
+  #finishRun(input: FinishRunInput): Promise<FinishedRun | null> {
     const fence =
       input.fence === 'expired' ? { leaseUntil: { $lt: input.now } } : { workerId: input.fence.workerId };
     return this.#finish(
@@ -244,17 +268,20 @@ export class MongoStore implements Store {
         tasks: input.tasks,
         logs: input.logs,
         followUp: input.followUp ? encodeNewRun(input.followUp, randomUUID()) : null,
+        counted: input.status === 'failed' && !input.followUp,
+        pauseAuditId: newAuditId(),
       },
     );
   }
 
-  #finish(filter: Document, finish: Finish): Promise<Run | null> {
-    return finishAndSettle(this.#runs, this.#jobs, filter, finish);
+  #finish(filter: Document, finish: Finish): Promise<FinishedRun | null> {
+    return finishAndSettle(this.#settlement, filter, finish);
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
     // Recovery runs on every tick: the place to finish settlements a crashed instance left behind.
-    await repairSettlements(this.#runs, this.#jobs, REPAIR_BATCH);
+    await repairSettlements(this.#settlement, REPAIR_BATCH);
+    await repairAudit(this.#audit, this.#jobs, this.#runs, query.now, REPAIR_BATCH);
     if (query.limit <= 0) return [];
     const docs = await this.#runs
       .find({ status: 'running', leaseUntil: { $lt: query.now } })
@@ -298,14 +325,16 @@ export class MongoStore implements Store {
 
   // ---- admin ----
 
-  async insertJob(job: NewJob): Promise<Job> {
+  async insertJob(job: NewJob, options: { audit?: NewAuditEntry } = {}): Promise<Job> {
     const doc = encodeNewJob(job, randomUUID());
+    if (options.audit) doc.auditOutbox = [encodeAudit(options.audit)];
     try {
       await this.#jobs.insertOne(doc);
     } catch (error) {
       if (isDuplicateKey(error)) throw conflict(job.name, job.tenantId);
       throw error;
     }
+    await flushOutbox(this.#audit, this.#jobs, doc);
     return decodeJob(doc);
   }
 
@@ -332,14 +361,18 @@ export class MongoStore implements Store {
     expectedVersion: number;
     patch: JobPatch;
     now: Date;
+    audit?: NewAuditEntry;
   }): Promise<Job | null> {
     const set = { ...encodeJobPatch(input.patch as Record<string, unknown>), updatedAt: input.now };
+    const update: Document = { $set: set, $inc: { version: 1 } };
+    if (input.audit) update.$push = { auditOutbox: encodeAudit(input.audit) };
     try {
       const doc = await this.#jobs.findOneAndUpdate(
         { _id: input.id, version: input.expectedVersion },
-        { $set: set, $inc: { version: 1 } },
+        update,
         AFTER,
       );
+      if (doc) await flushOutbox(this.#audit, this.#jobs, doc);
       return doc ? decodeJob(doc) : null;
     } catch (error) {
       if (isDuplicateKey(error)) throw conflict(input.patch.name ?? 'this name', input.patch.tenantId);
@@ -347,17 +380,19 @@ export class MongoStore implements Store {
     }
   }
 
-  async deleteJob(input: { id: string; now: Date }): Promise<boolean> {
-    const job = await this.#jobs.findOneAndDelete({ _id: input.id });
-    if (!job) return false;
-    await this.#runs.updateMany(
-      { jobId: input.id, status: 'pending' },
-      endPendingUpdate('cancelled', input.now, {
-        code: 'job_deleted',
-        message: `job "${job.name}" was deleted`,
-      }),
-    );
-    return true;
+  deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
+    return deleteWithEntry(this.#audit, input.audit, input.id, async () => {
+      const job = await this.#jobs.findOneAndDelete({ _id: input.id });
+      if (!job) return false;
+      await this.#runs.updateMany(
+        { jobId: input.id, status: 'pending' },
+        endPendingUpdate('cancelled', input.now, {
+          code: 'job_deleted',
+          message: `job "${job.name}" was deleted`,
+        }),
+      );
+      return true;
+    });
   }
 
   async getRun(id: string): Promise<Run | null> {
@@ -396,6 +431,14 @@ export class MongoStore implements Store {
       ...tenantFilter(input.tenantIds),
     });
     return result.deletedCount;
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return listAudit(this.#audit, filter);
+  }
+
+  pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number> {
+    return pruneAudit(this.#audit, input);
   }
 
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {

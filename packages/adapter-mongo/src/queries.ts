@@ -100,6 +100,10 @@ export interface Finish {
   logs?: RunLogLine[] | undefined;
   /** The retry, already encoded with its id. */
   followUp: RunDocument | null;
+  /** A final failure, which `autoPause` counts. @default false */
+  counted?: boolean;
+  /** The id of the `paused` audit entry, should this finish pause the job. */
+  pauseAuditId?: string;
 }
 
 /** Values in a pipeline `$set` are expressions: `$literal` keeps a `"$…"` string from being read as a field path. */
@@ -114,6 +118,8 @@ export function literal(value: unknown): Document {
  */
 export function finishPipeline(finish: Finish): Document[] {
   const settlement: SettlementDocument = { since: finish.now, followUp: finish.followUp };
+  if (finish.counted) settlement.counted = true;
+  if (finish.pauseAuditId !== undefined) settlement.pauseAuditId = finish.pauseAuditId;
   const set: Document = {
     status: literal(finish.status),
     finishedAt: literal(finish.now),
@@ -134,28 +140,93 @@ export function finishPipeline(finish: Finish): Document[] {
   return [{ $set: set }, { $unset: 'activeKey' }];
 }
 
+/** The note of an automatic pause, as core's `autoPauseNote`, from the job's (new) count. */
+const PAUSE_NOTE = {
+  $concat: ['paused automatically after ', { $toString: '$consecutiveFailures' }, ' failed runs in a row'],
+};
+
 /**
  * The job's bookkeeping for a finished run, applied at most once: the filter skips a job that
  * already lists the run among the ids it counted, so a repair after a crash cannot count it twice.
+ * An update pipeline, so that the auto-pause decision reads the count it moves in the same atomic
+ * write: a success resets `consecutiveFailures`, a counted (final) failure adds one, and reaching
+ * `autoPause.afterFailures` while enabled pauses the job and puts its `paused` audit entry (id
+ * `settlement.pauseAuditId`) in the job's `auditOutbox`, in that same write.
  */
-export function bookkeepingUpdate(run: RunDocument): { filter: Document; update: Document } {
+export function bookkeepingUpdate(run: RunDocument): { filter: Document; update: Document[] } {
   const failed = run.status === 'failed';
+  const counted = failed && run.settlement?.counted === true;
   const set: Document = {
-    lastRunAt: run.startedAt,
-    lastRunId: run._id,
-    lastStatus: run.status,
-    lastDurationMs: numberOrNull(run.durationMs),
-  };
-  if (failed) set.lastError = run.error?.message ?? 'failed';
-  else if (run.status === 'succeeded') set.lastError = null;
-  return {
-    filter: { _id: run.jobId, countedRunIds: { $ne: run._id } },
-    update: {
-      $set: set,
-      $inc: { runCount: 1, errorCount: failed ? 1 : 0 },
-      $push: { countedRunIds: { $each: [run._id], $slice: -COUNTED_RUN_IDS } },
+    lastRunAt: literal(run.startedAt),
+    lastRunId: literal(run._id),
+    lastStatus: literal(run.status),
+    lastDurationMs: literal(numberOrNull(run.durationMs)),
+    runCount: { $add: ['$runCount', 1] },
+    errorCount: { $add: ['$errorCount', failed ? 1 : 0] },
+    countedRunIds: {
+      $slice: [
+        { $concatArrays: [{ $ifNull: ['$countedRunIds', []] }, [literal(run._id)]] },
+        -COUNTED_RUN_IDS,
+      ],
     },
   };
+  if (failed) set.lastError = literal(run.error?.message ?? 'failed');
+  else if (run.status === 'succeeded') set.lastError = literal(null);
+  const count = { $ifNull: ['$consecutiveFailures', 0] };
+  if (run.status === 'succeeded') set.consecutiveFailures = literal(0);
+  else if (counted) set.consecutiveFailures = { $add: [count, 1] };
+  const update: Document[] = [{ $set: set }];
+  if (counted && run.settlement?.pauseAuditId !== undefined) {
+    const at = run.finishedAt ?? run.settlement.since;
+    update.push(
+      {
+        $set: {
+          _pause: {
+            $and: [
+              { $eq: ['$enabled', true] },
+              { $ne: [{ $ifNull: ['$autoPause', null] }, null] },
+              { $gte: ['$consecutiveFailures', '$autoPause.afterFailures'] },
+            ],
+          },
+        },
+      },
+      {
+        $set: {
+          auditOutbox: {
+            $cond: [
+              '$_pause',
+              {
+                $concatArrays: [
+                  { $ifNull: ['$auditOutbox', []] },
+                  [
+                    {
+                      _id: literal(run.settlement.pauseAuditId),
+                      at: literal(at),
+                      actor: literal(null),
+                      action: literal('paused'),
+                      job: '$name',
+                      tenantId: '$tenantId',
+                      before: { enabled: true, pausedNote: { $ifNull: ['$pausedNote', null] } },
+                      after: { enabled: false, pausedNote: PAUSE_NOTE },
+                      note: PAUSE_NOTE,
+                    },
+                  ],
+                ],
+              },
+              '$auditOutbox',
+            ],
+          },
+          enabled: { $cond: ['$_pause', false, '$enabled'] },
+          pausedNote: { $cond: ['$_pause', PAUSE_NOTE, '$pausedNote'] },
+          nextRunAt: { $cond: ['$_pause', null, '$nextRunAt'] },
+          version: { $cond: ['$_pause', { $add: ['$version', 1] }, '$version'] },
+          updatedAt: { $cond: ['$_pause', literal(at), '$updatedAt'] },
+        },
+      },
+      { $unset: '_pause' },
+    );
+  }
+  return { filter: { _id: run.jobId, countedRunIds: { $ne: run._id } }, update };
 }
 
 /** The query, order and page size of one `listRuns` page (one extra run tells whether more follow). */

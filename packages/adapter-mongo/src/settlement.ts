@@ -1,5 +1,6 @@
-import type { Run } from '@cronkeeper/core';
+import type { FinishedRun } from '@cronkeeper/core';
 import type { Collection, Document } from 'mongodb';
+import { type AuditDocument, flushOutbox } from './audit.js';
 import { decodeRun, type JobDocument, type RunDocument } from './documents.js';
 import { isDuplicateKey } from './driver.js';
 import { bookkeepingUpdate, type Finish, finishPipeline } from './queries.js';
@@ -12,27 +13,41 @@ import { bookkeepingUpdate, type Finish, finishPipeline } from './queries.js';
  * {@link repairSettlements} to finish on any instance.
  */
 export async function finishAndSettle(
-  runs: Collection<RunDocument>,
-  jobs: Collection<JobDocument>,
+  collections: SettlementCollections,
   filter: Document,
   finish: Finish,
-): Promise<Run | null> {
-  const doc = await runs.findOneAndUpdate(filter, finishPipeline(finish), { returnDocument: 'after' });
+): Promise<FinishedRun | null> {
+  const doc = await collections.runs.findOneAndUpdate(filter, finishPipeline(finish), {
+    returnDocument: 'after',
+  });
   if (!doc) return null;
-  await settle(runs, jobs, doc);
-  return decodeRun(doc);
+  const paused = await settle(collections, doc);
+  const run: FinishedRun = decodeRun(doc);
+  if (paused) run.pausedJob = true;
+  return run;
 }
 
-/** Do a finished run's remaining work; safe to repeat, and to race with another instance doing it. */
-export async function settle(
-  runs: Collection<RunDocument>,
-  jobs: Collection<JobDocument>,
-  doc: RunDocument,
-): Promise<void> {
-  if (!doc.settlement) return;
+/** The collections a settlement touches. */
+export interface SettlementCollections {
+  runs: Collection<RunDocument>;
+  jobs: Collection<JobDocument>;
+  audit: Collection<AuditDocument>;
+}
+
+/**
+ * Do a finished run's remaining work; safe to repeat, and to race with another instance doing it.
+ * True when this settlement's bookkeeping write paused the job (see `bookkeepingUpdate`).
+ */
+export async function settle(collections: SettlementCollections, doc: RunDocument): Promise<boolean> {
+  const { runs, jobs, audit } = collections;
+  if (!doc.settlement) return false;
+  let paused = false;
   if (doc.jobId !== null) {
     const { filter, update } = bookkeepingUpdate(doc);
-    await jobs.updateOne(filter, update);
+    const job = await jobs.findOneAndUpdate(filter, update, { returnDocument: 'after' });
+    const pauseId = doc.settlement.pauseAuditId;
+    paused = pauseId !== undefined && (job?.auditOutbox ?? []).some((entry) => entry._id === pauseId);
+    if (job) await flushOutbox(audit, jobs, job);
   }
   const followUp = doc.settlement.followUp;
   if (followUp) {
@@ -44,18 +59,15 @@ export async function settle(
     }
   }
   await runs.updateOne({ _id: doc._id }, { $unset: { settlement: '' } });
+  return paused;
 }
 
 /** Finish the oldest settlements left behind by processes that died mid-way, at most `limit`. */
-export async function repairSettlements(
-  runs: Collection<RunDocument>,
-  jobs: Collection<JobDocument>,
-  limit: number,
-): Promise<void> {
-  const interrupted = await runs
+export async function repairSettlements(collections: SettlementCollections, limit: number): Promise<void> {
+  const interrupted = await collections.runs
     .find({ settlement: { $exists: true } })
     .sort({ 'settlement.since': 1 })
     .limit(limit)
     .toArray();
-  for (const doc of interrupted) await settle(runs, jobs, doc);
+  for (const doc of interrupted) await settle(collections, doc);
 }

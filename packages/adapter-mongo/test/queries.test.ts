@@ -1,5 +1,7 @@
 import { encodeRunCursor, ValidationError } from '@cronkeeper/core';
 import { newRun, T0 } from '@cronkeeper/core/testing';
+import { Aggregator, Query } from 'mingo';
+import type { Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { encodeNewRun } from '../src/documents.js';
 import {
@@ -119,24 +121,90 @@ describe('bookkeepingUpdate', () => {
     error: status === 'failed' ? { code: 'error', message: 'disk full' } : null,
   });
 
+  const job = (overrides: Record<string, unknown> = {}) => ({
+    _id: 'job-1',
+    enabled: true,
+    pausedNote: null,
+    runCount: 4,
+    errorCount: 1,
+    consecutiveFailures: 1,
+    countedRunIds: ['older'],
+    version: 3,
+    ...overrides,
+  });
+  const apply = (update: Document[], doc: Document) => new Aggregator(update).run([doc])[0] as Document;
+
   it('counts a run once: the filter skips a job that already counted it', () => {
     const { filter, update } = bookkeepingUpdate(finished('failed'));
     expect(filter).toEqual({ _id: 'job-1', countedRunIds: { $ne: 'run-1' } });
-    expect(update.$push).toEqual({ countedRunIds: { $each: ['run-1'], $slice: -50 } });
-    expect(update.$inc).toEqual({ runCount: 1, errorCount: 1 });
-    expect(update.$set).toEqual({
+    expect(new Query(filter).test(job())).toBe(true);
+    expect(new Query(filter).test(job({ countedRunIds: ['run-1'] }))).toBe(false);
+    expect(apply(update, job())).toMatchObject({
       lastRunAt: T0,
       lastRunId: 'run-1',
       lastStatus: 'failed',
       lastDurationMs: 500,
       lastError: 'disk full',
+      runCount: 5,
+      errorCount: 2,
+      countedRunIds: ['older', 'run-1'],
+      // Not counted without the settlement's flag (a failure that will be retried).
+      consecutiveFailures: 1,
     });
   });
 
-  it('clears lastError on success and leaves it alone on cancel', () => {
-    expect(bookkeepingUpdate(finished('succeeded')).update.$set.lastError).toBeNull();
-    expect(bookkeepingUpdate(finished('succeeded')).update.$inc.errorCount).toBe(0);
-    expect(bookkeepingUpdate(finished('cancelled')).update.$set).not.toHaveProperty('lastError');
+  it('clears lastError and the failure count on success and leaves them alone on cancel', () => {
+    expect(apply(bookkeepingUpdate(finished('succeeded')).update, job({ lastError: 'x' }))).toMatchObject({
+      lastError: null,
+      errorCount: 1,
+      consecutiveFailures: 0,
+    });
+    const cancelled = apply(bookkeepingUpdate(finished('cancelled')).update, job({ lastError: 'x' }));
+    expect(cancelled).toMatchObject({ lastError: 'x', consecutiveFailures: 1 });
+  });
+
+  it('keeps the last 50 counted run ids', () => {
+    const ids = Array.from({ length: 50 }, (_, index) => `r${index}`);
+    const after = apply(bookkeepingUpdate(finished('succeeded')).update, job({ countedRunIds: ids }));
+    expect(after.countedRunIds).toEqual([...ids.slice(1), 'run-1']);
+  });
+
+  it('a counted failure reaching autoPause pauses the job and puts its entry in the job, in one write', () => {
+    const run = {
+      ...finished('failed'),
+      finishedAt: T0,
+      settlement: { since: T0, followUp: null, counted: true, pauseAuditId: 'a1' },
+    };
+    const { update } = bookkeepingUpdate(run);
+    const paused = apply(update, job({ autoPause: { afterFailures: 2 }, pausedNote: 'old', nextRunAt: T0 }));
+    expect(paused).toMatchObject({
+      enabled: false,
+      nextRunAt: null,
+      consecutiveFailures: 2,
+      pausedNote: 'paused automatically after 2 failed runs in a row',
+      version: 4,
+      updatedAt: T0,
+      auditOutbox: [
+        {
+          _id: 'a1',
+          at: T0,
+          actor: null,
+          action: 'paused',
+          before: { enabled: true, pausedNote: 'old' },
+          after: { enabled: false, pausedNote: 'paused automatically after 2 failed runs in a row' },
+        },
+      ],
+    });
+    expect(paused).not.toHaveProperty('_pause');
+    const below = apply(update, job({ autoPause: { afterFailures: 3 } }));
+    expect(below).toMatchObject({ enabled: true, consecutiveFailures: 2, version: 3 });
+    expect(below).not.toHaveProperty('auditOutbox');
+    const alreadyPaused = apply(update, job({ enabled: false, autoPause: { afterFailures: 1 } }));
+    expect(alreadyPaused).toMatchObject({ enabled: false, version: 3 });
+    expect(alreadyPaused).not.toHaveProperty('auditOutbox');
+    // A job written before auto-pause existed has no count and no policy.
+    const legacy = apply(update, job({ consecutiveFailures: undefined }));
+    expect(legacy).toMatchObject({ enabled: true, consecutiveFailures: 1 });
   });
 });
 

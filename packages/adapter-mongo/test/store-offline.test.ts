@@ -74,6 +74,7 @@ describe('mongoStore on a database handle', () => {
       'collection app_jobs',
       'collection app_runs',
       'collection app_rate_limits',
+      'collection app_audit',
       'collection app_events',
     ]);
   });

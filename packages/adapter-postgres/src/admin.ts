@@ -6,6 +6,7 @@ import {
   type Job,
   type JobFilter,
   type JobPatch,
+  type NewAuditEntry,
   type NewJob,
   type Run,
   type RunError,
@@ -14,6 +15,7 @@ import {
   type TenantIds,
   ValidationError,
 } from '@cronkeeper/core';
+import { encodeAudit, insertAuditSql } from './audit.js';
 import type { Target } from './claim-path.js';
 import { decodeJob, decodeRun, encodeJob, encodeJobPatch } from './codec.js';
 import { Conditions, isUuid, rows, sqlState, UNIQUE_VIOLATION } from './query.js';
@@ -33,12 +35,21 @@ function nameTaken(error: unknown, tenantId: string | null, name: string): unkno
   );
 }
 
-export async function insertJob({ db, n }: Target, input: NewJob): Promise<Job> {
+export async function insertJob(
+  { db, n }: Target,
+  input: NewJob,
+  options: { audit?: NewAuditEntry } = {},
+): Promise<Job> {
+  const insert = `INSERT INTO ${n.jobs} SELECT * FROM jsonb_populate_record(NULL::${n.jobs}, $1::jsonb) RETURNING *`;
+  const values: unknown[] = [encodeJob({ ...input, id: randomUUID(), version: 1 })];
   try {
     const [row] = await rows(
       db,
-      `INSERT INTO ${n.jobs} SELECT * FROM jsonb_populate_record(NULL::${n.jobs}, $1::jsonb) RETURNING *`,
-      [encodeJob({ ...input, id: randomUUID(), version: 1 })],
+      options.audit
+        ? `WITH inserted AS (${insert}), audited AS (${insertAuditSql(n, '$2', 'EXISTS (SELECT 1 FROM inserted)')})
+           SELECT * FROM inserted`
+        : insert,
+      options.audit ? [...values, encodeAudit(options.audit)] : values,
     );
     return decodeJob(row as Record<string, unknown>);
   } catch (error) {
@@ -81,20 +92,25 @@ export async function listJobs({ db, n }: Target, filter: JobFilter): Promise<Jo
 
 export async function updateJob(
   { db, n }: Target,
-  input: { id: string; expectedVersion: number; patch: JobPatch; now: Date },
+  input: { id: string; expectedVersion: number; patch: JobPatch; now: Date; audit?: NewAuditEntry },
 ): Promise<Job | null> {
   if (!isUuid(input.id)) return null;
   const { columns, row } = encodeJobPatch(input.patch);
   const sets = columns.map((column) => `${column} = p.${column}`);
-  try {
-    const [updated] = await rows(
-      db,
-      `UPDATE ${n.jobs} AS j
+  const update = `UPDATE ${n.jobs} AS j
        SET ${[...sets, 'version = j.version + 1', 'updated_at = $4'].join(', ')}
        FROM jsonb_populate_record(NULL::${n.jobs}, $3::jsonb) AS p
        WHERE j.id = $1 AND j.version = $2
-       RETURNING j.*`,
-      [input.id, input.expectedVersion, row, input.now],
+       RETURNING j.*`;
+  const values: unknown[] = [input.id, input.expectedVersion, row, input.now];
+  try {
+    const [updated] = await rows(
+      db,
+      input.audit
+        ? `WITH updated AS (${update}), audited AS (${insertAuditSql(n, '$5', 'EXISTS (SELECT 1 FROM updated)')})
+           SELECT * FROM updated`
+        : update,
+      input.audit ? [...values, encodeAudit(input.audit)] : values,
     );
     return updated ? decodeJob(updated) : null;
   } catch (error) {
@@ -104,8 +120,14 @@ export async function updateJob(
 }
 
 /** Deletes the job and cancels its pending runs in one statement. */
-export async function deleteJob({ db, n }: Target, input: { id: string; now: Date }): Promise<boolean> {
+export async function deleteJob(
+  { db, n }: Target,
+  input: { id: string; now: Date; audit?: NewAuditEntry },
+): Promise<boolean> {
   if (!isUuid(input.id)) return false;
+  const audited = input.audit
+    ? `, audited AS (${insertAuditSql(n, '$3', 'EXISTS (SELECT 1 FROM gone)')})`
+    : '';
   const [row] = await rows(
     db,
     `WITH gone AS (
@@ -116,9 +138,9 @@ export async function deleteJob({ db, n }: Target, input: { id: string; now: Dat
            error = jsonb_build_object('code', 'job_deleted', 'message', 'job "' || g.name || '" was deleted')
        FROM gone AS g WHERE r.job_id = g.id AND r.status = 'pending'
        RETURNING r.id
-     )
+     )${audited}
      SELECT count(*)::int AS deleted FROM gone`,
-    [input.id, input.now],
+    input.audit ? [input.id, input.now, encodeAudit(input.audit)] : [input.id, input.now],
   );
   return Number(row?.deleted ?? 0) > 0;
 }

@@ -3,6 +3,7 @@ import type {
   ClaimResult,
   CreateRunInput,
   CreateRunResult,
+  FinishedRun,
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
@@ -11,6 +12,7 @@ import type {
   RunLogLine,
   RunProgress,
 } from '@cronkeeper/core';
+import { encodeAudit, insertAuditSql } from './audit.js';
 import { decodeJob, decodeRun, encodeRunRow } from './codec.js';
 import type { PgQueryable } from './driver.js';
 import type { SqlNames } from './names.js';
@@ -137,10 +139,18 @@ export async function createRun(
   } else if (wakeChannel !== undefined) {
     notice = `, CASE WHEN c.outcome = 'created' THEN pg_notify($${values.push(wakeChannel)}, $${values.push(TRANSACTION_WAKE)}) END AS woke`;
   }
-  const [row] = await sql(
-    `SELECT c.outcome, (c.run).*${notice} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`,
-    values,
-  );
+  // With an audit entry, the entry is inserted by the same statement, only if the run was created.
+  const text = input.audit
+    ? `WITH c AS MATERIALIZED (SELECT * FROM ${n.createRun}($1::jsonb, $2, $3)),
+       audited AS (${insertAuditSql(
+         n,
+         `$${values.push(encodeAudit(input.audit))}`,
+         `EXISTS (SELECT 1 FROM c WHERE c.outcome = 'created')`,
+         '(SELECT (c.run).id::text FROM c)',
+       )})
+       SELECT c.outcome, (c.run).*${notice} FROM c`
+    : `SELECT c.outcome, (c.run).*${notice} FROM ${n.createRun}($1::jsonb, $2, $3) AS c`;
+  const [row] = await sql(text, values);
   if (!row) throw new Error('create_run returned no row');
   const run = decodeRun(row);
   if (row.outcome === 'created') return { created: true, run };
@@ -217,7 +227,10 @@ async function retryDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
  * block on its row and re-check the condition against the winner's version, so exactly one of them
  * gets the run back. Job rows are updated once per job, with the batch's last run of that job.
  */
-export async function finishRuns({ sql, n }: Target, inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+export async function finishRuns(
+  { sql, n }: Target,
+  inputs: FinishRunInput[],
+): Promise<(FinishedRun | null)[]> {
   const rowsIn = inputs.flatMap((input, ord) =>
     isUuid(input.runId)
       ? [
@@ -236,11 +249,27 @@ export async function finishRuns({ sql, n }: Target, inputs: FinishRunInput[]): 
         ]
       : [],
   );
-  const finished: (Run | null)[] = inputs.map(() => null);
+  const finished: (FinishedRun | null)[] = inputs.map(() => null);
   if (rowsIn.length === 0) return finished;
-  const found = await retryDeadlock(() =>
-    sql(
-      `WITH input AS (
+  const found = await retryDeadlock(() => sql(finishRunsSql(n), [JSON.stringify(rowsIn)]));
+  for (const row of found) {
+    const run: FinishedRun = decodeRun(row);
+    if (row.paused_job === true) run.pausedJob = true;
+    finished[Number(row.ord)] = run;
+  }
+  return finished;
+}
+
+/**
+ * The finish statement. Runs are fenced by the WHERE clause. The jobs they belong to are then
+ * locked (so counts read from them are current whatever finishes run beside this one), their
+ * bookkeeping updated once per job with the batch's last run, and their `consecutive_failures`
+ * moved: reset by a success, + 1 per final failure (a failure with a follow-up is not counted)
+ * after the batch's last success. A job with `auto_pause` that reaches its count is paused here,
+ * with its audit entry, and the failure that paused it comes back with `paused_job`.
+ */
+function finishRunsSql(n: SqlNames): string {
+  return `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
          status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, follow_up jsonb)
      ), finished AS (
@@ -252,22 +281,57 @@ export async function finishRuns({ sql, n }: Target, inputs: FinishRunInput[]): 
        FROM input AS i
        WHERE r.id = i.id AND r.status = 'running'
          AND CASE WHEN i.worker IS NULL THEN r.lease_until < i.now ELSE r.worker_id = i.worker END
-       RETURNING r.*, i.ord AS ord
+       RETURNING r.*, i.ord AS ord, i.now AS finish_now,
+         (i.status = 'failed' AND i.follow_up IS NULL) AS counted
      ), per_job AS (
-       SELECT DISTINCT ON (f.job_id) f.job_id, f.id, f.started_at, f.status, f.error, f.duration_ms,
-              count(*) OVER w AS runs, count(*) FILTER (WHERE f.status = 'failed') OVER w AS failures
+       SELECT DISTINCT ON (f.job_id) f.job_id, f.id, f.started_at, f.status, f.error, f.duration_ms, f.finish_now,
+              count(*) OVER w AS runs, count(*) FILTER (WHERE f.status = 'failed') OVER w AS failures,
+              max(f.ord) FILTER (WHERE f.status = 'succeeded') OVER w AS last_success
        FROM finished AS f WHERE f.job_id IS NOT NULL
        WINDOW w AS (PARTITION BY f.job_id)
        ORDER BY f.job_id, f.ord DESC
+     ), locked AS MATERIALIZED (
+       SELECT j.id, j.name, j.tenant_id, j.enabled, j.paused_note, j.auto_pause, j.consecutive_failures
+       FROM ${n.jobs} AS j WHERE j.id IN (SELECT job_id FROM per_job)
+       ORDER BY j.id
+       FOR UPDATE
+     ), decided AS (
+       SELECT p.*, l.name, l.tenant_id, l.paused_note, c.counted_failures, c.last_failure, x.streak,
+              (l.enabled AND c.counted_failures > 0 AND l.auto_pause IS NOT NULL
+                AND x.streak >= (l.auto_pause ->> 'afterFailures')::int) AS pause
+       FROM per_job AS p JOIN locked AS l ON l.id = p.job_id
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS counted_failures,
+                (array_agg(f.id ORDER BY f.ord DESC))[1] AS last_failure
+         FROM finished AS f
+         WHERE f.job_id = p.job_id AND f.counted AND f.ord > coalesce(p.last_success, -1)
+       ) AS c
+       CROSS JOIN LATERAL (
+         SELECT CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
+                     ELSE c.counted_failures END AS streak
+       ) AS x
      ), bookkeeping AS (
        UPDATE ${n.jobs} AS j
-       SET last_run_at = l.started_at, last_run_id = l.id::text, last_status = l.status,
-           last_error = CASE l.status WHEN 'failed' THEN coalesce(l.error ->> 'message', 'failed')
+       SET last_run_at = d.started_at, last_run_id = d.id::text, last_status = d.status,
+           last_error = CASE d.status WHEN 'failed' THEN coalesce(d.error ->> 'message', 'failed')
                                       WHEN 'succeeded' THEN NULL ELSE j.last_error END,
-           last_duration_ms = l.duration_ms, run_count = j.run_count + l.runs,
-           error_count = j.error_count + l.failures
-       FROM per_job AS l WHERE j.id = l.job_id
+           last_duration_ms = d.duration_ms, run_count = j.run_count + d.runs,
+           error_count = j.error_count + d.failures,
+           consecutive_failures = d.streak,
+           enabled = j.enabled AND NOT d.pause,
+           next_run_at = CASE WHEN d.pause THEN NULL ELSE j.next_run_at END,
+           paused_note = CASE WHEN d.pause THEN ${pauseNoteSql('d.streak')} ELSE j.paused_note END,
+           version = j.version + CASE WHEN d.pause THEN 1 ELSE 0 END,
+           updated_at = CASE WHEN d.pause THEN d.finish_now ELSE j.updated_at END
+       FROM decided AS d WHERE j.id = d.job_id
        RETURNING j.id
+     ), audited AS (
+       INSERT INTO ${n.audit} (at, actor, action, job, tenant_id, before, after, note)
+       SELECT d.finish_now, NULL, 'paused', d.name, d.tenant_id,
+              jsonb_build_object('enabled', true, 'pausedNote', d.paused_note),
+              jsonb_build_object('enabled', false, 'pausedNote', ${pauseNoteSql('d.streak')}),
+              ${pauseNoteSql('d.streak')}
+       FROM decided AS d WHERE d.pause
      ), follow_up AS (
        INSERT INTO ${n.runs}
        SELECT p.* FROM finished AS f JOIN input AS i ON i.ord = f.ord
@@ -276,13 +340,13 @@ export async function finishRuns({ sql, n }: Target, inputs: FinishRunInput[]): 
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id
      )
-     SELECT * FROM finished`,
-      [JSON.stringify(rowsIn)],
-    ),
-  );
-  for (const row of found) finished[Number(row.ord)] = decodeRun(row);
-  return finished;
+     SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job
+     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
 }
+
+/** The note of an automatic pause (as core's `autoPauseNote`), from an SQL count. */
+const pauseNoteSql = (count: string) =>
+  `'paused automatically after ' || ${count} || ' failed runs in a row'`;
 
 export async function findExpiredLeases(
   { sql, n }: Target,

@@ -22,6 +22,8 @@ export interface SqlNames {
   readonly runs: string;
   /** `"schema"."<prefix>rate_limits"` */
   readonly rateLimits: string;
+  /** `"schema"."<prefix>audit"` */
+  readonly audit: string;
   /** `"schema"."<prefix>migrations"` */
   readonly migrations: string;
   /** `"schema"."<prefix>claim_runs"` (a function). */
@@ -52,6 +54,7 @@ export function sqlNames(schema: string, prefix: string): SqlNames {
     jobs: table('jobs'),
     runs: table('runs'),
     rateLimits: table('rate_limits'),
+    audit: table('audit'),
     migrations: table('migrations'),
     claimRuns: table('claim_runs'),
     createRun: table('create_run'),

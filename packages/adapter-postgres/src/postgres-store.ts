@@ -1,15 +1,19 @@
 import {
+  type AuditFilter,
+  type AuditPage,
   type ClaimResult,
   type ClaimRunsInput,
   type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
+  type FinishedRun,
   type FinishRunInput,
   type FireSlotInput,
   type FireSlotResult,
   type Job,
   type JobFilter,
   type JobPatch,
+  type NewAuditEntry,
   type NewJob,
   type RenewLeaseInput,
   type Run,
@@ -24,6 +28,7 @@ import {
   ValidationError,
 } from '@cronkeeper/core';
 import * as admin from './admin.js';
+import * as audit from './audit.js';
 import * as claimPath from './claim-path.js';
 import type { PgQueryable } from './driver.js';
 import { applyMigrations, checkMigrations } from './migrate.js';
@@ -157,7 +162,7 @@ export class PgStore implements PostgresStore {
     return claimPath.renewLease(this.#target, input);
   }
 
-  finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+  finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
     return claimPath.finishRuns(this.#target, inputs);
   }
 
@@ -171,8 +176,8 @@ export class PgStore implements PostgresStore {
 
   // ---- admin ----
 
-  insertJob(job: NewJob): Promise<Job> {
-    return admin.insertJob(this.#target, job);
+  insertJob(job: NewJob, options?: { audit?: NewAuditEntry }): Promise<Job> {
+    return admin.insertJob(this.#target, job, options);
   }
 
   getJob(id: string): Promise<Job | null> {
@@ -187,11 +192,17 @@ export class PgStore implements PostgresStore {
     return admin.listJobs(this.#target, filter);
   }
 
-  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null> {
+  updateJob(input: {
+    id: string;
+    expectedVersion: number;
+    patch: JobPatch;
+    now: Date;
+    audit?: NewAuditEntry;
+  }): Promise<Job | null> {
     return admin.updateJob(this.#target, input);
   }
 
-  deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+  deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
     return admin.deleteJob(this.#target, input);
   }
 
@@ -209,6 +220,14 @@ export class PgStore implements PostgresStore {
 
   pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
     return admin.pruneRuns(this.#target, input);
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return audit.listAudit(this.#target, filter);
+  }
+
+  pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number> {
+    return audit.pruneAudit(this.#target, input);
   }
 
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {

@@ -1,8 +1,10 @@
 import { migrationSql, postgresStore } from '@cronkeeper/adapter-postgres';
 import { ValidationError } from '@cronkeeper/core';
-import { newJob } from '@cronkeeper/core/testing';
+import { newJob, newRun, T0 } from '@cronkeeper/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../src/migrations/index.js';
+import { sqlNames } from '../src/names.js';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
 const schemas: string[] = [];
@@ -63,7 +65,7 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     await pool.end();
   });
 
-  it('five instances initialising a new schema at once apply version 1 exactly once', async () => {
+  it('five instances initialising a new schema at once apply each version exactly once', async () => {
     const schema = freshSchema('migrate');
     const pools = [1, 2, 3, 4, 5].map(() => newPool({ max: 2 }));
     try {
@@ -72,7 +74,48 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       await Promise.all(pools.map((each) => each.end()));
     }
     const { rows } = await pool.query(`SELECT version, name FROM "${schema}".cronkeeper_migrations`);
-    expect(rows).toEqual([{ version: 1, name: 'init' }]);
+    expect(rows).toEqual([
+      { version: 1, name: 'init' },
+      { version: 2, name: 'operations' },
+    ]);
+  });
+
+  it('init() brings a version-1 schema with data to version 2: jobs keep their fields, backfill runs fit', async () => {
+    const schema = freshSchema('upgrade');
+    const n = sqlNames(schema, 'cronkeeper_');
+    await pool.query(`CREATE SCHEMA "${schema}"`);
+    await pool.query(
+      `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await pool.query((MIGRATIONS[0] as (typeof MIGRATIONS)[number]).sql(n));
+    await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES (1, 'init')`);
+    const legacy = newJob({ name: 'legacy' });
+    const { autoPause: _autoPause, consecutiveFailures: _count, ...v1Fields } = legacy;
+    await pool.query(
+      `INSERT INTO ${n.jobs} (id, name, schedule, timezone, tasks, overlap, misfire, catch_up_limit, created_at, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'UTC', $3::jsonb, 'skip', 'once', 10, now(), now())`,
+      [v1Fields.name, v1Fields.schedule, JSON.stringify(v1Fields.tasks)],
+    );
+    await expect(
+      pool.query(
+        `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
+         VALUES (gen_random_uuid(), 'x', 'backfill', 'pending', '[]', now(), now(), 'queue', 'k')`,
+      ),
+    ).rejects.toThrow(/check constraint/);
+    const store = postgresStore({ pool, schema, notify: false });
+    await store.init();
+    expect(await store.findJobByName(null, 'legacy')).toMatchObject({
+      name: 'legacy',
+      autoPause: null,
+      consecutiveFailures: 0,
+    });
+    const created = await store.createRun({
+      run: newRun({ trigger: 'backfill', scheduledFor: T0 }),
+      now: T0,
+      rejectIfActive: false,
+    });
+    expect(created.run.trigger).toBe('backfill');
+    expect((await store.listAudit({ limit: 5 })).items).toEqual([]);
   });
 
   it('a schema built from migrationSql() works with migrate: false', async () => {

@@ -33,6 +33,7 @@ const JOB_FIELDS: Record<keyof Job, FieldSpec> = {
   misfireGraceMs: opt('number'),
   timeoutMs: opt('number'),
   retry: opt('json'),
+  autoPause: opt('json'),
   jitterMs: req('number'),
   priority: req('number'),
   activeFrom: opt('date'),
@@ -45,6 +46,8 @@ const JOB_FIELDS: Record<keyof Job, FieldSpec> = {
   lastDurationMs: opt('number'),
   runCount: req('number'),
   errorCount: req('number'),
+  // Absent on jobs written before auto-pause existed: read as 0.
+  consecutiveFailures: opt('number'),
   createdAt: req('date'),
   createdBy: opt('string'),
   updatedAt: req('date'),
@@ -210,7 +213,10 @@ export function encodeNewJob(job: NewJob, id: string): string[] {
 /** The job in a hash reply, or null when absent. */
 export function decodeJob(reply: unknown): Job | null {
   const hash = hashReply(reply);
-  return hash ? decodeRecord<Job>('job', JOB_FIELDS, hash) : null;
+  if (!hash) return null;
+  const job = decodeRecord<Job>('job', JOB_FIELDS, hash);
+  job.consecutiveFailures ??= 0;
+  return job;
 }
 
 /** A patch as fields to set and fields to delete (null values); unknown and frozen fields are ignored. */

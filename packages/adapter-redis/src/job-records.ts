@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, type Job, type JobFilter, type JobPatch, type NewJob } from '@cronkeeper/core';
+import {
+  ConflictError,
+  type Job,
+  type JobFilter,
+  type JobPatch,
+  type NewAuditEntry,
+  type NewJob,
+} from '@cronkeeper/core';
+import { auditArgs } from './audit.js';
 import { decodeJob, encodeJobPatch, encodeNewJob } from './codec.js';
 import type { RedisContext } from './context.js';
 import { jobNameKey, tenantToken } from './keys.js';
@@ -24,7 +32,7 @@ function conflictMessage(tenantId: string | null, name: string): string {
 export class JobRecords {
   constructor(private readonly ctx: RedisContext) {}
 
-  async insert(input: NewJob): Promise<Job> {
+  async insert(input: NewJob, audit?: NewAuditEntry): Promise<Job> {
     const id = randomUUID();
     const fields = encodeNewJob(input, id);
     const inserted = await this.ctx.run(SCRIPTS.insertJob, [
@@ -33,6 +41,7 @@ export class JobRecords {
       tenantToken(input.tenantId),
       String(fields.length),
       ...fields,
+      ...auditArgs(audit),
     ]);
     if (inserted !== 1) throw new ConflictError(conflictMessage(input.tenantId, input.name));
     return { ...structuredClone(input), id, version: 1 };
@@ -78,6 +87,7 @@ export class JobRecords {
     expectedVersion: number;
     patch: JobPatch;
     now: Date;
+    audit?: NewAuditEntry;
   }): Promise<Job | null> {
     const snapshot = await this.get(input.id);
     // The name key is derived from the version read here; the script applies it only if that version still holds.
@@ -95,13 +105,16 @@ export class JobRecords {
       ...set,
       String(unset.length),
       ...unset,
+      ...auditArgs(input.audit),
     ])) as [string, unknown];
     if (reply[0] === 'conflict') throw new ConflictError(conflictMessage(tenantId, name));
     if (reply[0] !== 'ok') return null;
     return decodeJob(reply[1]);
   }
 
-  async delete(input: { id: string; now: Date }): Promise<boolean> {
-    return (await this.ctx.run(SCRIPTS.deleteJob, [input.id, ms(input.now)])) === 1;
+  async delete(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
+    return (
+      (await this.ctx.run(SCRIPTS.deleteJob, [input.id, ms(input.now), ...auditArgs(input.audit)])) === 1
+    );
   }
 }

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  AuditFilter,
+  AuditPage,
   ClaimResult,
   ClaimRunsInput,
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishedRun,
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
   Job,
   JobFilter,
   JobPatch,
+  NewAuditEntry,
   NewJob,
   NewRun,
   RenewLeaseInput,
@@ -24,6 +28,7 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
+import { auditArgs, listAudit, pruneAudit } from './audit.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import { decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
 import { RedisContext } from './context.js';
@@ -157,6 +162,7 @@ export class RedisStore implements Store {
       ms(input.now),
       input.rejectIfActive ? '1' : '0',
       ...runArgs(input.run, id).slice(1),
+      ...auditArgs(input.audit),
     ])) as [string, unknown];
     const run = decodeRun(reply) as Run;
     if (outcome === 'created') return { created: true, run };
@@ -192,7 +198,7 @@ export class RedisStore implements Store {
     return { ok: ok === 1, cancelRequested: cancelRequested === 1 };
   }
 
-  async finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]> {
+  async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
     // An empty worker id is how the script spells the 'expired' fence: a worker named '' holds no
     // lease, so its finishes are answered here.
     const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
@@ -215,8 +221,15 @@ export class RedisStore implements Store {
       if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
       else args.push('0');
     }
-    const reply = (await this.#run(SCRIPTS.finishRuns, args)) as unknown[];
-    const finished = new Map(sent.map((input, index) => [input, decodeRun(reply[index] ?? null)]));
+    const [reply, paused] = (await this.#run(SCRIPTS.finishRuns, args)) as [unknown[], string[]];
+    const pausedIds = new Set(paused);
+    const finished = new Map(
+      sent.map((input, index) => {
+        const run: FinishedRun | null = decodeRun(reply[index] ?? null);
+        if (run && pausedIds.has(run.id)) run.pausedJob = true;
+        return [input, run];
+      }),
+    );
     return inputs.map((input) => finished.get(input) ?? null);
   }
 
@@ -248,8 +261,8 @@ export class RedisStore implements Store {
 
   // ---- admin ----
 
-  insertJob(input: NewJob): Promise<Job> {
-    return this.#jobs.insert(input);
+  insertJob(input: NewJob, options: { audit?: NewAuditEntry } = {}): Promise<Job> {
+    return this.#jobs.insert(input, options.audit);
   }
 
   getJob(id: string): Promise<Job | null> {
@@ -264,11 +277,17 @@ export class RedisStore implements Store {
     return this.#jobs.list(filter);
   }
 
-  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null> {
+  updateJob(input: {
+    id: string;
+    expectedVersion: number;
+    patch: JobPatch;
+    now: Date;
+    audit?: NewAuditEntry;
+  }): Promise<Job | null> {
     return this.#jobs.update(input);
   }
 
-  deleteJob(input: { id: string; now: Date }): Promise<boolean> {
+  deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
     return this.#jobs.delete(input);
   }
 
@@ -286,6 +305,14 @@ export class RedisStore implements Store {
 
   pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
     return pruneRuns(this.#ctx, input);
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return listAudit(this.#ctx, filter);
+  }
+
+  pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number> {
+    return pruneAudit(this.#ctx, input);
   }
 
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {

@@ -5,6 +5,7 @@ import {
   FAIL_STALE_RUNS,
   HIT_RATE_LIMIT,
   INSERT_JOB,
+  PRUNE_AUDIT,
   PRUNE_RUNS,
   UPDATE_JOB,
 } from './lua/admin.js';
@@ -45,6 +46,7 @@ export const SCRIPTS = {
   deleteJob: new LuaScript('deleteJob', DELETE_JOB),
   failStaleRuns: new LuaScript('failStaleRuns', FAIL_STALE_RUNS),
   pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
+  pruneAudit: new LuaScript('pruneAudit', PRUNE_AUDIT),
   hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
 } as const;
 

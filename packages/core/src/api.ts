@@ -1,8 +1,18 @@
 import type { Clock } from './clock.js';
 import type { Duration } from './duration.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
-import type { JobChange, Store } from './store.js';
-import type { Job, JsonObject, MisfirePolicy, OverlapPolicy, Run, RunStatus, RunTrigger } from './types.js';
+import type { AuditPage, JobChange, Store } from './store.js';
+import type { TelemetryOptions } from './telemetry.js';
+import type {
+  AutoPausePolicy,
+  Job,
+  JsonObject,
+  MisfirePolicy,
+  OverlapPolicy,
+  Run,
+  RunStatus,
+  RunTrigger,
+} from './types.js';
 
 /** A pino-compatible logger: `(obj, msg)` or `(msg)` at each level. */
 export interface Logger {
@@ -47,6 +57,12 @@ export interface JobInput {
   timeout?: Duration | null;
   /** @default null (the executors' own) */
   retry?: RetryInput | null;
+  /**
+   * Pause the job (with a note) after this many failed runs in a row; a success resets the count.
+   * A failed attempt that will be retried does not count: only a run's final failure does.
+   * @default null (never)
+   */
+  autoPause?: AutoPausePolicy | null;
   /** @default 0 */
   jitter?: Duration;
   /** Lower runs first. @default 0 */
@@ -158,8 +174,139 @@ export interface CleanupStaleResult {
 
 /** Result of `scheduler.prune`. */
 export interface PruneResult {
+  /** Finished runs deleted. */
   deleted: number;
+  /** Audit entries deleted (those recorded before the threshold). */
+  auditDeleted: number;
   threshold: Date;
+}
+
+/** A job as `jobs.update(…, { dryRun: true })` would leave it, with its next instants. */
+export type JobDryRun = Job & {
+  /** The next instants it would fire at (up to 5), oldest first; empty when it would not fire. */
+  next: Date[];
+};
+
+/** Filter of `scheduler.audit.list`. */
+export interface AuditListFilter {
+  /** Entries recorded under this job name. */
+  job?: string;
+  /** Only this tenant's entries (null: only global ones); absent: every tenant. */
+  tenantId?: string | null;
+  /** With `tenantId`, include global entries too. @default false */
+  includeGlobal?: boolean;
+  /** Entries recorded at or after this instant. */
+  since?: Date | string;
+  /** @default 50, at most 500 */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** The audit trail of job changes and manual triggers. */
+export interface AuditApi {
+  /** Entries newest first, one page at a time. */
+  list(filter?: AuditListFilter): Promise<AuditPage>;
+}
+
+/** Input of `scheduler.preview`. */
+export interface PreviewInput {
+  /** Any schedule a job accepts. */
+  schedule: string;
+  /** IANA zone. @default the scheduler's `timezone` */
+  timezone?: string;
+  /** Instants to compute, 1 to 100. @default 5 */
+  count?: number;
+  /** Compute instants strictly after this one. @default now */
+  from?: Date | string;
+  /** Language of `description` (`en`, `fr`, …). @default 'en' */
+  locale?: string;
+}
+
+/** Result of `scheduler.preview`. */
+export interface PreviewResult {
+  /** The next instants, oldest first (fewer than `count` when the schedule ends). */
+  next: Date[];
+  /** The schedule in words. */
+  description: string;
+}
+
+/** Input of `scheduler.backfill`. */
+export interface BackfillInput {
+  /** The job whose past slots get runs. */
+  job: string;
+  tenantId?: string | null;
+  /** First instant of the range (included). */
+  from: Date | string;
+  /** End of the range (excluded); at most now. */
+  to: Date | string;
+  /**
+   * The most slots the range may hold, 1 to 1000: a range holding more is refused with a
+   * `ValidationError` (nothing created), so a mistyped range never floods the queue. @default 100
+   */
+  limit?: number;
+  /** Who asked, recorded as each run's `triggeredBy`. */
+  triggeredBy?: string | null;
+}
+
+/** Result of `scheduler.backfill`. */
+export interface BackfillResult {
+  /** Runs created, one per slot that had none, oldest slot first. */
+  created: Run[];
+  /** Slots that already had a run (fired, or backfilled before) and were left alone. */
+  skipped: number;
+}
+
+/** Options of `scheduler.health`. */
+export interface HealthOptions {
+  /** How long the store may take to answer before it counts as unreachable. @default '2s' */
+  timeout?: Duration;
+  /** When set, `ok` is also false while the oldest due slot is later than this. @default null */
+  maxLag?: Duration | null;
+}
+
+/** Result of `scheduler.health`: what a liveness probe or an uptime check reads. */
+export interface HealthReport {
+  /**
+   * True when the store answered within `timeout`, the loop (if `start()` was called and `stop()`
+   * was not) completed a tick within `loop.maxTickAgeMs`, and, with `maxLag`, the oldest due slot
+   * is not later than that.
+   */
+  ok: boolean;
+  /** When the check ran. */
+  checkedAt: Date;
+  loop: {
+    /** `start()` was called and `stop()` was not. */
+    started: boolean;
+    /** Started and ticking: the last tick completed within `maxTickAgeMs`. False when not started. */
+    alive: boolean;
+    /** When the last tick completed; null before the first. */
+    lastTickAt: Date | null;
+    /** How old a last tick may be for the loop to count as alive: 3 poll intervals + 30 s. */
+    maxTickAgeMs: number;
+  };
+  store: {
+    /** The store answered within the timeout. */
+    reachable: boolean;
+    /** How long it took, ms (the timeout when it did not answer). */
+    latencyMs: number;
+    /** Why it is unreachable; null when reachable. */
+    error: string | null;
+  };
+  /** now − the `nextRunAt` of the most overdue enabled job, ms; 0 when nothing is due; null if the store did not answer. */
+  oldestDueLagMs: number | null;
+  /** Running runs whose lease lapsed and that no instance recovered yet (at most 100 counted); null if the store did not answer. */
+  stuckRuns: number | null;
+}
+
+/** Payload of `job:auto-paused`. */
+export interface JobAutoPausedEvent {
+  /** The job, as paused. */
+  job: Job;
+  /** The failed run that paused it. */
+  run: Run;
+  /** Failed runs in a row that paused it. */
+  failures: number;
+  origin: string;
 }
 
 /** One day of the stats timeline. */
@@ -260,6 +407,8 @@ export interface SchedulerEvents {
   'run:cancelled': (event: RunEvent) => void;
   'run:skipped': (event: RunEvent) => void;
   'job:changed': (event: JobEvent) => void;
+  /** A job's runs kept failing and `autoPause` paused it: emitted once, by the instance whose finish paused it. */
+  'job:auto-paused': (event: JobAutoPausedEvent) => void;
   'scheduler:error': (event: SchedulerErrorEvent) => void;
 }
 
@@ -293,6 +442,11 @@ export interface SchedulerOptions {
   maintenanceJobs?: boolean;
   /** Log lines kept per run. @default 200 */
   maxLogLines?: number;
+  /**
+   * Metrics and traces through OpenTelemetry: a tracer and/or meter, or `false` for none.
+   * @default the global tracer and meter of `@opentelemetry/api` when that optional peer is installed
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** Job administration. */
@@ -301,12 +455,24 @@ export interface JobsApi {
   /** Rejects with `NotFoundError` when there is no such job in the tenant. */
   get(name: string, scope?: TenantScope): Promise<Job>;
   list(filter?: JobListFilter): Promise<Job[]>;
-  /** Recomputes `nextRunAt` when the schedule, zone or active window changes. */
-  update(name: string, patch: JobUpdate, scope?: TenantScope): Promise<Job>;
-  /** Deletes the job and cancels its pending runs; running runs finish. */
-  delete(name: string, scope?: TenantScope): Promise<void>;
+  /**
+   * Recomputes `nextRunAt` when the schedule, zone or active window changes. With `dryRun: true`,
+   * validates the same way and returns the job as it would be, with its next instants, writing
+   * nothing (and recording no audit entry).
+   */
+  update(name: string, patch: JobUpdate, options?: TenantScope & { dryRun?: false }): Promise<Job>;
+  update(name: string, patch: JobUpdate, options: TenantScope & { dryRun: true }): Promise<JobDryRun>;
+  update(
+    name: string,
+    patch: JobUpdate,
+    options?: TenantScope & { dryRun?: boolean },
+  ): Promise<Job | JobDryRun>;
+  /** Deletes the job and cancels its pending runs; running runs finish. `by` is recorded in the audit trail. */
+  delete(name: string, scope?: TenantScope & { by?: string | null }): Promise<void>;
+  /** Disable the job with a note; `by` is recorded in the audit trail. */
   pause(name: string, note?: string | null, scope?: TenantScope & { by?: string | null }): Promise<Job>;
-  resume(name: string, scope?: TenantScope & { by?: string | null }): Promise<Job>;
+  /** Enable it again (and reset its `autoPause` count); `by` and `note` are recorded in the audit trail. */
+  resume(name: string, scope?: TenantScope & { by?: string | null; note?: string | null }): Promise<Job>;
   /**
    * Create the given jobs (default: the scheduler's `jobs` option plus the maintenance jobs).
    * Existing ones are left alone unless `overwrite`. Idempotent.
@@ -340,6 +506,8 @@ export interface Scheduler {
   executors(): ExecutorInfo[];
   jobs: JobsApi;
   runs: RunsApi;
+  /** Who created, changed, paused, deleted or triggered what (retention follows `prune`). */
+  audit: AuditApi;
   /** Run now: a pending run due now. `ConflictError` if the job is running (unless `force`). */
   trigger(input: TriggerInput): Promise<Run>;
   /** One-off at a future instant. */
@@ -350,7 +518,7 @@ export interface Scheduler {
   runDue(options?: { limit?: number }): Promise<RunDueResult>;
   /** Seed 001: running runs started before the threshold become failed. @default olderThan the `staleAfter` option */
   cleanupStale(options?: { olderThan?: Duration }): Promise<CleanupStaleResult>;
-  /** Remove finished runs older than the threshold; pending runs are never pruned. */
+  /** Remove finished runs and audit entries older than the threshold; pending and running runs are never pruned. */
   prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
   /** KPIs and the per-day timeline. @default days 7 */
   stats(options?: {
@@ -362,6 +530,14 @@ export interface Scheduler {
   dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
   /** Re-read jobs and wake every instance (seed 000's reload). */
   reload(): Promise<void>;
+  /** The next instants of a schedule and its description; an invalid one is a `ValidationError`. */
+  preview(input: PreviewInput): Promise<PreviewResult>;
+  /** One run (trigger `backfill`) per slot of the job in `[from, to)` that has no run yet. */
+  backfill(input: BackfillInput): Promise<BackfillResult>;
+  /** Loop, store, lag and stuck runs, for liveness probes; never rejects. */
+  health(options?: HealthOptions): Promise<HealthReport>;
+  /** What this instance counted (runs, durations, lag, missed and skipped slots, recoveries) and the queue depth, as Prometheus text. */
+  prometheusMetrics(): Promise<string>;
   on<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
   off<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
   once<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;

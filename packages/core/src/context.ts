@@ -3,6 +3,7 @@ import type { Logger, SchedulerEvents } from './api.js';
 import type { Clock } from './clock.js';
 import type { ExecutorRegistry } from './executors.js';
 import type { FinishRunInput, Store, StoreEvent } from './store.js';
+import type { Telemetry } from './telemetry.js';
 import type { Run } from './types.js';
 
 /** Run events a scheduler emits. */
@@ -24,7 +25,12 @@ export interface SchedulerContext {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly maxLogLines: number;
-  /** Finish one run through the store, batched with the runs finishing alongside it. */
+  /** Metrics and traces (Prometheus text always; OpenTelemetry when available). */
+  readonly telemetry: Telemetry;
+  /**
+   * Finish one run through the store, batched with the runs finishing alongside it. When that
+   * finish auto-paused the run's job, `job:auto-paused` is emitted before this resolves.
+   */
   finishRun(input: FinishRunInput): Promise<Run | null>;
   /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */
   publish(event: StoreEvent): void;

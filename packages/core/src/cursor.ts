@@ -36,3 +36,20 @@ export function decodeRunCursor(cursor: string): RunCursor {
   }
   return { createdAt: decoded[0] as number, id: decoded[1] };
 }
+
+/** Where a page of audit entries stopped: the last entry's `at` (ms) and `id`. */
+export interface AuditCursor {
+  at: number;
+  id: string;
+}
+
+/** Encode a page position for `listAudit` (the same opaque form as run cursors). */
+export function encodeAuditCursor(position: AuditCursor): string {
+  return encodeRunCursor({ createdAt: position.at, id: position.id });
+}
+
+/** The position in an audit `cursor`, or a `ValidationError` on the `cursor` field. */
+export function decodeAuditCursor(cursor: string): AuditCursor {
+  const { createdAt, id } = decodeRunCursor(cursor);
+  return { at: createdAt, id };
+}

@@ -87,6 +87,7 @@ export class Engine {
       const result = results[index];
       if (!result) return;
       if (result.advanced && dropped > 0) {
+        this.ctx.telemetry.slotsMissed(job.name, dropped);
         this.ctx.logger.info(
           { job: job.name, trigger: 'schedule' },
           `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
@@ -191,6 +192,7 @@ export class Engine {
       followUp,
     });
     if (!finished) return null;
+    this.ctx.telemetry.leaseRecovered(finished);
     this.ctx.logger.warn(
       { runId: run.id, trigger: run.trigger, job: run.jobName },
       `${run.jobName ?? run.executor}: run ${run.id} recovered as failed (stale)${followUp ? '; retry scheduled' : ''}`,
@@ -228,14 +230,16 @@ export class Engine {
     entry.done = (async () => {
       try {
         const job = run.jobId ? (this.#dueJobOf(run) ?? (await this.ctx.store.getJob(run.jobId))) : null;
-        return await executeRun(this.ctx, run, {
-          job,
-          retry: retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry),
-          abortGraceMs: this.options.abortGraceMs,
-          onControls: (controls) => {
-            entry.controls = controls;
-          },
-        });
+        return await this.ctx.telemetry.traceRun(run, () =>
+          executeRun(this.ctx, run, {
+            job,
+            retry: retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry),
+            abortGraceMs: this.options.abortGraceMs,
+            onControls: (controls) => {
+              entry.controls = controls;
+            },
+          }),
+        );
       } catch (error) {
         // The run stays `running` until its lease lapses and recovery fails it: nothing is lost.
         this.ctx.reportError(`execute run ${run.id}`, error);

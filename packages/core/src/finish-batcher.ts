@@ -1,5 +1,4 @@
-import type { FinishRunInput, Store } from './store.js';
-import type { Run } from './types.js';
+import type { FinishedRun, FinishRunInput, Store } from './store.js';
 
 /** Store calls finishing runs that may be in flight at once; more finishes wait and go together. */
 const FINISH_LANES = 4;
@@ -8,7 +7,7 @@ const FINISH_BATCH = 100;
 
 interface PendingFinish {
   input: FinishRunInput;
-  resolve: (run: Run | null) => void;
+  resolve: (run: FinishedRun | null) => void;
   reject: (error: unknown) => void;
 }
 
@@ -27,8 +26,8 @@ export class FinishBatcher {
 
   constructor(private readonly store: Pick<Store, 'finishRuns'>) {}
 
-  finish(input: FinishRunInput): Promise<Run | null> {
-    return new Promise<Run | null>((resolve, reject) => {
+  finish(input: FinishRunInput): Promise<FinishedRun | null> {
+    return new Promise<FinishedRun | null>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       this.#schedule();
     });

@@ -1,6 +1,14 @@
 export type {
+  AuditApi,
+  AuditListFilter,
+  BackfillInput,
+  BackfillResult,
   CleanupStaleResult,
   Dashboard,
+  HealthOptions,
+  HealthReport,
+  JobAutoPausedEvent,
+  JobDryRun,
   JobEvent,
   JobInput,
   JobListFilter,
@@ -9,6 +17,8 @@ export type {
   JobUpdate,
   LastRunView,
   Logger,
+  PreviewInput,
+  PreviewResult,
   PruneResult,
   RunDueResult,
   RunEvent,
@@ -26,7 +36,14 @@ export type {
   TriggerTarget,
 } from './api.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
-export { decodeRunCursor, encodeRunCursor, type RunCursor } from './cursor.js';
+export {
+  type AuditCursor,
+  decodeAuditCursor,
+  decodeRunCursor,
+  encodeAuditCursor,
+  encodeRunCursor,
+  type RunCursor,
+} from './cursor.js';
 export { type Duration, toMs } from './duration.js';
 export {
   ConflictError,
@@ -48,21 +65,26 @@ export type {
 export { defineExecutor } from './executors.js';
 export { consoleLogger } from './logger.js';
 export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './maintenance.js';
+export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';
 export { createScheduler } from './scheduler.js';
 export type {
   AdminStore,
+  AuditFilter,
+  AuditPage,
   ClaimResult,
   ClaimRunsInput,
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishedRun,
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
   JobChange,
   JobFilter,
   JobPatch,
+  NewAuditEntry,
   NewJob,
   NewRun,
   RenewLeaseInput,
@@ -75,8 +97,12 @@ export type {
   StoreEvent,
   TenantIds,
 } from './store.js';
-export { FROZEN_JOB_FIELDS } from './store.js';
+export { autoPauseAuditEntry, autoPauseNote, FROZEN_JOB_FIELDS } from './store.js';
+export type { MeterLike, SpanLike, TelemetryAttributes, TelemetryOptions, TracerLike } from './telemetry.js';
 export {
+  type AuditAction,
+  type AuditEntry,
+  type AutoPausePolicy,
   isTerminal,
   type Job,
   type JobTask,
@@ -86,6 +112,7 @@ export {
   type OverlapPolicy,
   type RetryBackoff,
   type RetryPolicy,
+  RUN_TRIGGERS,
   type Run,
   type RunError,
   type RunLogLine,

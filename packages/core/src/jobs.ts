@@ -1,18 +1,28 @@
-import type { JobInput, JobListFilter, JobsApi, JobUpdate, TenantScope } from './api.js';
+import type { JobDryRun, JobInput, JobListFilter, JobsApi, JobUpdate, TenantScope } from './api.js';
+import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
 import { toMs } from './duration.js';
 import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
 import { nextSlot } from './planning.js';
 import { toRetryPolicy } from './retry.js';
 import { parseSchedule } from './schedule.js';
-import type { JobChange, JobPatch, NewJob, TenantIds } from './store.js';
-import type { Job, JobTask } from './types.js';
+import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
+import type { AuditAction, Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
 type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
 
 const CAS_ATTEMPTS = 8;
+/** Next instants a dry run shows. */
+const DRY_RUN_INSTANTS = 5;
+
+/** How a change is recorded in the audit trail. */
+interface AuditNote {
+  action: AuditAction;
+  actor: string | null | undefined;
+  note?: string | null;
+}
 
 /** The tenants a filter covers, as the store wants them. */
 export function tenantIdsOf(filter: {
@@ -21,6 +31,13 @@ export function tenantIdsOf(filter: {
 }): TenantIds | undefined {
   if (filter.tenantId === undefined) return undefined;
   return filter.includeGlobal && filter.tenantId !== null ? [filter.tenantId, null] : [filter.tenantId];
+}
+
+/** Whether `patch` moves when `job` fires, so its `nextRunAt` must be computed again. */
+function timingChanged(job: Job, patch: JobPatch): boolean {
+  return (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
+    (key) => key in patch && String(patch[key]) !== String(job[key]),
+  );
 }
 
 /** Job administration: validation, next-run computation, compare-and-set updates, events. */
@@ -82,6 +99,10 @@ export class Jobs implements JobsApi {
       'retry',
       input.retry === null ? null : input.retry === undefined ? undefined : toRetryPolicy(input.retry),
     );
+    set(
+      'autoPause',
+      input.autoPause === null ? null : input.autoPause === undefined ? undefined : { ...input.autoPause },
+    );
     set('jitterMs', input.jitter === undefined ? undefined : toMs(input.jitter, 'jitter'));
     set('priority', input.priority);
     set('activeFrom', input.activeFrom);
@@ -120,7 +141,11 @@ export class Jobs implements JobsApi {
     return slot;
   }
 
-  async create(input: JobInput): Promise<Job> {
+  create(input: JobInput): Promise<Job> {
+    return this.#create(input, 'created');
+  }
+
+  async #create(input: JobInput, action: 'created' | 'seeded'): Promise<Job> {
     const parsed = parse(jobInputSchema, input);
     const now = this.ctx.clock.now();
     const definition = this.#definition(parsed);
@@ -140,6 +165,7 @@ export class Jobs implements JobsApi {
       misfireGraceMs: null,
       timeoutMs: null,
       retry: null,
+      autoPause: null,
       jitterMs: 0,
       priority: 0,
       activeFrom: null,
@@ -156,6 +182,7 @@ export class Jobs implements JobsApi {
       | 'lastDurationMs'
       | 'runCount'
       | 'errorCount'
+      | 'consecutiveFailures'
       | 'createdAt'
       | 'createdBy'
       | 'updatedAt'
@@ -173,12 +200,19 @@ export class Jobs implements JobsApi {
       lastDurationMs: null,
       runCount: 0,
       errorCount: 0,
+      consecutiveFailures: 0,
       createdAt: now,
       createdBy: parsed.createdBy ?? null,
       updatedAt: now,
       updatedBy: parsed.createdBy ?? null,
     };
-    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record));
+    const audit = auditEntry(record, {
+      action,
+      actor: record.createdBy,
+      at: now,
+      after: definitionOf(record),
+    });
+    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit }));
     this.#changed('created', job);
     return job;
   }
@@ -199,13 +233,41 @@ export class Jobs implements JobsApi {
     return storeCall('listJobs', () => this.ctx.store.listJobs(query));
   }
 
-  async update(name: string, patch: JobUpdate, scope: TenantScope = {}): Promise<Job> {
+  update(name: string, patch: JobUpdate, options?: TenantScope & { dryRun?: false }): Promise<Job>;
+  update(name: string, patch: JobUpdate, options: TenantScope & { dryRun: true }): Promise<JobDryRun>;
+  update(
+    name: string,
+    patch: JobUpdate,
+    options?: TenantScope & { dryRun?: boolean },
+  ): Promise<Job | JobDryRun>;
+  async update(
+    name: string,
+    patch: JobUpdate,
+    options: TenantScope & { dryRun?: boolean } = {},
+  ): Promise<Job | JobDryRun> {
+    const scope = parseScope(options);
     const parsed = parse(jobUpdateSchema, patch);
     const definition = this.#definition(parsed);
-    return this.#apply(name, scope, 'updated', () => ({
+    const patchOf = () => ({
       ...definition,
       ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
-    }));
+    });
+    if (scope.dryRun) return this.#dryRun(name, scope, patchOf());
+    return this.#apply(name, scope, 'updated', patchOf, { action: 'updated', actor: parsed.updatedBy });
+  }
+
+  /** The job as `patch` would leave it, checked like a real update, and its next instants; nothing is written. */
+  async #dryRun(name: string, scope: TenantScope, patch: JobPatch): Promise<JobDryRun> {
+    const current = await this.get(name, scope);
+    const now = this.ctx.clock.now();
+    const job: Job = { ...current, ...patch, version: current.version + 1, updatedAt: now };
+    const settled = this.#settle(job, now);
+    if (timingChanged(current, patch)) job.nextRunAt = settled;
+    this.#checkParams(job);
+    const next: Date[] = [];
+    for (let slot = job.nextRunAt; slot && next.length < DRY_RUN_INSTANTS; slot = nextSlot(job, slot))
+      next.push(slot);
+    return { ...job, next };
   }
 
   pause(
@@ -215,39 +277,62 @@ export class Jobs implements JobsApi {
   ): Promise<Job> {
     if (note !== null && (typeof note !== 'string' || note.length > 2000))
       throw ValidationError.field('note', 'must be a string of at most 2000 characters');
-    return this.#apply(name, scope, 'paused', () => ({
-      enabled: false,
-      pausedNote: note,
-      ...(scope.by !== undefined ? { updatedBy: scope.by } : {}),
-    }));
+    const { by } = parseScope(scope);
+    return this.#apply(
+      name,
+      scope,
+      'paused',
+      () => ({ enabled: false, pausedNote: note, ...(by !== undefined ? { updatedBy: by } : {}) }),
+      { action: 'paused', actor: by, note },
+    );
   }
 
-  resume(name: string, scope: TenantScope & { by?: string | null } = {}): Promise<Job> {
-    return this.#apply(name, scope, 'resumed', () => ({
-      enabled: true,
-      pausedNote: null,
-      ...(scope.by !== undefined ? { updatedBy: scope.by } : {}),
-    }));
+  /** Resuming also gives `autoPause` a fresh count of failures. */
+  resume(name: string, scope: TenantScope & { by?: string | null; note?: string | null } = {}): Promise<Job> {
+    const { by, note } = parseScope(scope);
+    return this.#apply(
+      name,
+      scope,
+      'resumed',
+      () => ({
+        enabled: true,
+        pausedNote: null,
+        consecutiveFailures: 0,
+        ...(by !== undefined ? { updatedBy: by } : {}),
+      }),
+      { action: 'resumed', actor: by, note: note ?? null },
+    );
   }
 
-  /** Read, patch, recompute `nextRunAt` when timing changed, compare-and-set; retried on races. */
-  async #apply(name: string, scope: TenantScope, change: JobChange, patchOf: () => JobPatch): Promise<Job> {
+  /**
+   * Read, patch, recompute `nextRunAt` when timing changed, compare-and-set (with the audit entry
+   * of the fields that changed, in the same store step); retried on races.
+   */
+  async #apply(
+    name: string,
+    scope: TenantScope,
+    change: JobChange,
+    patchOf: () => JobPatch,
+    audit: AuditNote,
+  ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const current = await this.get(name, scope);
       const patch = patchOf();
       const next = { ...current, ...patch };
-      const timingChanged = (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
-        (key) => key in patch && String(patch[key]) !== String(current[key]),
-      );
       const now = this.ctx.clock.now();
-      if (timingChanged) patch.nextRunAt = this.#settle(next, now);
+      if (timingChanged(current, patch)) patch.nextRunAt = this.#settle(next, now);
       if ('tasks' in patch || 'params' in patch) this.#checkParams(next);
+      const changed = changedFields(current, next);
+      const entry: NewAuditEntry | undefined = changed
+        ? auditEntry(next, { ...audit, at: now, ...changed })
+        : undefined;
       const updated = await storeCall('updateJob', () =>
         this.ctx.store.updateJob({
           id: current.id,
           expectedVersion: current.version,
           patch,
           now,
+          ...(entry ? { audit: entry } : {}),
         }),
       );
       if (updated) {
@@ -258,11 +343,12 @@ export class Jobs implements JobsApi {
     throw new ConflictError(`job "${name}" is being changed concurrently; try again`);
   }
 
-  async delete(name: string, scope: TenantScope = {}): Promise<void> {
+  async delete(name: string, scope: TenantScope & { by?: string | null } = {}): Promise<void> {
+    const { by } = parseScope(scope);
     const job = await this.get(name, scope);
-    const deleted = await storeCall('deleteJob', () =>
-      this.ctx.store.deleteJob({ id: job.id, now: this.ctx.clock.now() }),
-    );
+    const now = this.ctx.clock.now();
+    const audit = auditEntry(job, { action: 'deleted', actor: by, at: now, before: definitionOf(job) });
+    const deleted = await storeCall('deleteJob', () => this.ctx.store.deleteJob({ id: job.id, now, audit }));
     if (!deleted) throw new NotFoundError('job', name);
     this.ctx.events.emit('job:changed', {
       change: 'deleted',
@@ -318,7 +404,7 @@ export class Jobs implements JobsApi {
       );
       if (!existing) {
         try {
-          await this.create(input);
+          await this.#create(input, 'seeded');
           result.created.push(input.name);
         } catch (error) {
           // Another instance seeded the same job a moment ago: that is the idempotence we want.
@@ -326,8 +412,13 @@ export class Jobs implements JobsApi {
           result.unchanged.push(input.name);
         }
       } else if (options.overwrite) {
-        const { tenantId: _tenant, createdBy: _by, ...patch } = input;
-        await this.update(input.name, patch, scope);
+        const { tenantId: _tenant, createdBy: by, ...patch } = input;
+        const parsed = parse(jobUpdateSchema, patch);
+        const definition = this.#definition(parsed);
+        await this.#apply(input.name, scope, 'updated', () => ({ ...definition }), {
+          action: 'seeded',
+          actor: by,
+        });
         result.updated.push(input.name);
       } else {
         result.unchanged.push(input.name);

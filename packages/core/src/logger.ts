@@ -7,6 +7,7 @@ const PREFIX: Record<RunTrigger, string> = {
   once: '[SCHEDULED]',
   manual: '[MANUAL]',
   retry: '[RETRY]',
+  backfill: '[BACKFILL]',
 };
 
 function prefixOf(fields: object | string): string {

@@ -18,6 +18,8 @@ export class Loop {
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #lastRecovery = Number.NEGATIVE_INFINITY;
+  /** When the last tick completed (core's clock), for health checks. */
+  lastTickAt: Date | null = null;
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -36,6 +38,11 @@ export class Loop {
     this.#clearTimers();
     await this.#ticking;
     await this.#claiming;
+  }
+
+  /** `start()` was called and `stop()` was not. */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** Tick as soon as possible (coalesced with a tick already running). */
@@ -119,6 +126,7 @@ export class Loop {
       if (!claimFirst || fired.length > 0 || recovered > 0 || this.#claiming) await this.#claimNow();
       const wakeAt = await this.ctx.store.nextWakeAt({ now });
       if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - this.ctx.clock.now().getTime()));
+      this.lastTickAt = this.ctx.clock.now();
     } catch (error) {
       this.ctx.reportError('tick', error);
     }

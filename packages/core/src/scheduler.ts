@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import type {
+  BackfillInput,
+  BackfillResult,
   CleanupStaleResult,
   Dashboard,
+  HealthOptions,
+  HealthReport,
   JobInput,
+  PreviewInput,
+  PreviewResult,
   PruneResult,
   RunDueResult,
   ScheduleInput,
@@ -14,6 +20,7 @@ import type {
   SchedulerStats,
   TriggerInput,
 } from './api.js';
+import { AuditTrail, auditEntry } from './audit.js';
 import { systemClock } from './clock.js';
 import { eventForStatus, type RunEventName, type SchedulerContext } from './context.js';
 import { type Duration, toMs } from './duration.js';
@@ -23,15 +30,18 @@ import { RunAbort, resolveParams } from './execution.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo } from './executor.js';
 import { ExecutorRegistry } from './executors.js';
 import { FinishBatcher } from './finish-batcher.js';
+import { checkHealth } from './health.js';
 import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
-import type { Store, StoreEvent } from './store.js';
+import type { FinishedRun, FinishRunInput, Store, StoreEvent } from './store.js';
+import { Telemetry } from './telemetry.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
   parse,
@@ -71,7 +81,10 @@ class CronScheduler implements Scheduler {
   readonly store: Store;
   readonly jobs: Jobs;
   readonly runs: Runs;
+  readonly audit: AuditTrail;
   readonly #ctx: SchedulerContext;
+  readonly #defaultTimezone: string;
+  readonly #pollMs: number;
   readonly #events = new EventEmitter<SchedulerEvents>();
   readonly #registry = new ExecutorRegistry();
   readonly #engine: Engine;
@@ -114,6 +127,11 @@ class CronScheduler implements Scheduler {
     const withMaintenance = settings.maintenanceJobs ?? true;
 
     const finishes = new FinishBatcher(store);
+    this.#defaultTimezone = settings.timezone ?? 'UTC';
+    this.#pollMs = pollMs;
+    const telemetry = new Telemetry(options.telemetry, () =>
+      this.store.countActive({}).catch(() => ({ pending: Number.NaN, running: Number.NaN })),
+    );
     const ctx: SchedulerContext = {
       store,
       clock,
@@ -123,7 +141,8 @@ class CronScheduler implements Scheduler {
       instanceId: this.instanceId,
       leaseMs,
       maxLogLines: settings.maxLogLines ?? 200,
-      finishRun: (input) => finishes.finish(input),
+      telemetry,
+      finishRun: (input) => this.#finishRun(finishes, input),
       publish: (event) => this.#publish(event),
       emitRun: (name, run) => this.#emitRun(name, run),
       reportError: (operation, error) => this.#reportError(operation, error),
@@ -144,6 +163,7 @@ class CronScheduler implements Scheduler {
       defaultJobs: () => [...defaultJobs, ...(withMaintenance ? MAINTENANCE_JOBS : [])],
     });
     this.runs = new Runs(ctx);
+    this.audit = new AuditTrail(ctx, () => this.#ensureReady());
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
@@ -151,11 +171,62 @@ class CronScheduler implements Scheduler {
 
   /** Initialise the store once, lazily, so `jobs.create` or `runDue` work before `start()`. */
   #ensureReady(): Promise<void> {
-    this.#ready ??= storeCall('init', () => this.store.init()).catch((error) => {
-      this.#ready = null;
-      throw error;
-    });
+    this.#ready ??= Promise.all([
+      storeCall('init', () => this.store.init()),
+      this.#ctx.telemetry.ready(),
+    ]).then(
+      () => {},
+      (error) => {
+        this.#ready = null;
+        throw error;
+      },
+    );
     return this.#ready;
+  }
+
+  /** A finish through the batcher; one that auto-paused its job announces the pause. */
+  async #finishRun(finishes: FinishBatcher, input: FinishRunInput): Promise<Run | null> {
+    const finished: FinishedRun | null = await finishes.finish(input);
+    if (!finished?.pausedJob) return finished;
+    const { pausedJob: _paused, ...run } = finished;
+    await this.#announceAutoPause(run);
+    return run;
+  }
+
+  async #announceAutoPause(run: Run): Promise<void> {
+    try {
+      const job = run.jobId === null ? null : await this.store.getJob(run.jobId);
+      if (!job) return;
+      this.#ctx.logger.warn(
+        { job: job.name, runId: run.id, trigger: run.trigger },
+        `${job.name}: ${job.pausedNote ?? 'paused automatically'}`,
+      );
+      this.#events.emit('job:auto-paused', {
+        job,
+        run,
+        failures: job.consecutiveFailures,
+        origin: this.instanceId,
+      });
+      this.#events.emit('job:changed', {
+        change: 'paused',
+        jobId: job.id,
+        name: job.name,
+        tenantId: job.tenantId,
+        job,
+        origin: this.instanceId,
+      });
+      this.#publish({
+        type: 'job',
+        origin: this.instanceId,
+        jobId: job.id,
+        name: job.name,
+        tenantId: job.tenantId,
+        change: 'paused',
+      });
+    } catch (error) {
+      // The pause itself is stored; only its announcement failed.
+      this.#reportError('announce auto-pause', error);
+    }
   }
 
   async start(): Promise<void> {
@@ -259,8 +330,24 @@ class CronScheduler implements Scheduler {
       dedupeKey: null,
       timeoutMs: target.job?.timeoutMs ?? null,
     });
+    const audit = auditEntry(target.job ?? { name: null, tenantId: target.tenantId }, {
+      action: 'triggered',
+      actor: run.triggeredBy,
+      at: now,
+      after: {
+        ...(target.job ? {} : { executor: run.executor }),
+        params: run.params,
+        ...(parsed.force ? { force: true } : {}),
+      },
+    });
     const result = await storeCall('createRun', () =>
-      this.store.createRun({ run, now, rejectIfActive: overlap !== 'allow', ...this.#announce() }),
+      this.store.createRun({
+        run,
+        now,
+        rejectIfActive: overlap !== 'allow',
+        audit,
+        ...this.#announce(),
+      }),
     );
     if (!result.created) {
       const name = parsed.job ?? parsed.executor;
@@ -400,13 +487,43 @@ class CronScheduler implements Scheduler {
       options.olderThan === undefined ? this.#retentionMs : toMs(options.olderThan, 'olderThan');
     await this.#ensureReady();
     const threshold = new Date(this.#ctx.clock.now().getTime() - olderThanMs);
+    const tenants = options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] };
     const deleted = await storeCall('pruneRuns', () =>
-      this.store.pruneRuns({
-        finishedBefore: threshold,
-        ...(options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] }),
-      }),
+      this.store.pruneRuns({ finishedBefore: threshold, ...tenants }),
     );
-    return { deleted, threshold };
+    const auditDeleted = await storeCall('pruneAudit', () =>
+      this.store.pruneAudit({ before: threshold, ...tenants }),
+    );
+    return { deleted, auditDeleted, threshold };
+  }
+
+  async preview(input: PreviewInput): Promise<PreviewResult> {
+    return previewSchedule(input, { timezone: this.#defaultTimezone, now: this.#ctx.clock.now() });
+  }
+
+  async backfill(input: BackfillInput): Promise<BackfillResult> {
+    await this.#ensureReady();
+    const result = await backfillSlots(this.#ctx, this.jobs, input, (run) => this.#emitCreated(run));
+    if (result.created.length > 0) this.#loop.wake();
+    return result;
+  }
+
+  health(options: HealthOptions = {}): Promise<HealthReport> {
+    return checkHealth(
+      this.#ctx,
+      {
+        started: this.#loop.running,
+        lastTickAt: this.#loop.lastTickAt,
+        pollMs: this.#pollMs,
+        active: this.#engine.active,
+      },
+      options,
+    );
+  }
+
+  async prometheusMetrics(): Promise<string> {
+    await this.#ensureReady();
+    return this.#ctx.telemetry.prometheus();
   }
 
   async stats(
@@ -443,6 +560,8 @@ class CronScheduler implements Scheduler {
   }
 
   #emitRun(name: RunEventName, run: Run): void {
+    if (name === 'run:started') this.#ctx.telemetry.runStarted(run);
+    else if (isTerminal(run.status)) this.#ctx.telemetry.runEnded(run);
     this.#events.emit(name, { run, origin: this.instanceId });
     this.#publish({
       type: 'run',

@@ -1,4 +1,14 @@
-import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus, RunTask } from './types.js';
+import type {
+  AuditEntry,
+  Job,
+  JsonValue,
+  Run,
+  RunError,
+  RunLogLine,
+  RunProgress,
+  RunStatus,
+  RunTask,
+} from './types.js';
 
 /**
  * The Store is the only thing a storage adapter implements. It speaks records, not schedules:
@@ -19,6 +29,14 @@ import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus,
  *
  * A store returns fresh objects (never its internal state) and rejects with an Error when the
  * backend fails; core wraps such failures in `StoreError`.
+ *
+ * Audit trail: the job writes (`insertJob`, `updateJob`, `deleteJob`) and `createRun` take an
+ * optional `audit` entry, which the store records in the same atomic step as the change, so that
+ * an entry exists exactly when its change happened (memory: one synchronous step; PostgreSQL:
+ * the same statement; Redis: the same script; MongoDB, which has no multi-document atomic write
+ * here: the entry rides in the changed document and is copied out afterwards, an interrupted copy
+ * being finished by any instance's next lease recovery — see the adapter's documentation).
+ * `finishRuns` records the `paused` entry of an automatic pause the same way.
  */
 export interface Store extends SchedulingStore, AdminStore {
   /** Optional features; the contract suite skips a group by capability, never by adapter name. */
@@ -67,6 +85,40 @@ export type NewRun = Omit<Run, 'id'>;
 
 /** A job as core creates it; the store assigns `id` and sets `version` to 1. */
 export type NewJob = Omit<Job, 'id' | 'version'>;
+
+/** An audit entry as core hands it over; the store assigns `id`. */
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+/**
+ * A run `finishRuns` finished. `pausedJob` is present (true) only on the run whose final failure
+ * made the store pause its job (`autoPause`): exactly one finish, across every instance, gets it
+ * for one pause, so the `job:auto-paused` event is emitted once.
+ */
+export type FinishedRun = Run & { pausedJob?: true };
+
+/** The `pausedNote` (and audit note) a store writes when it pauses a job after `failures` failed runs. */
+export function autoPauseNote(failures: number): string {
+  return `paused automatically after ${failures} failed runs in a row`;
+}
+
+/** The `paused` audit entry a store records when `finishRuns` pauses `job` (as it was before). */
+export function autoPauseAuditEntry(
+  job: Pick<Job, 'name' | 'tenantId' | 'pausedNote'>,
+  failures: number,
+  now: Date,
+): NewAuditEntry {
+  const note = autoPauseNote(failures);
+  return {
+    at: now,
+    actor: null,
+    action: 'paused',
+    job: job.name,
+    tenantId: job.tenantId,
+    before: { enabled: true, pausedNote: job.pausedNote },
+    after: { enabled: false, pausedNote: note },
+    note,
+  };
+}
 
 /**
  * Job fields that `updateJob` never writes, whatever a patch holds at run time: identity, creation
@@ -168,8 +220,17 @@ export interface SchedulingStore {
    * Returns, in input order, each finished run, or null where the fence does not hold (the caller
    * lost that run). Each run's finish is atomic on its own; runs that finish together go in one
    * call, which is one round trip where the backend allows.
+   *
+   * Auto-pause, in the same step as the bookkeeping: a `succeeded` run sets the job's
+   * `consecutiveFailures` to 0; a `failed` run without `followUp` (its final failure) adds 1; other
+   * outcomes, and failed attempts that will be retried, leave it. When a failure brings it to the
+   * job's `autoPause.afterFailures` or more while the job is enabled, the job is paused in that
+   * same step (`enabled` false, `nextRunAt` null, `pausedNote` saying why, `version` + 1,
+   * `updatedAt = now`), a `paused` audit entry (actor null) is recorded, and that run comes back
+   * with `pausedJob: true`. Concurrent finishes of one job are serialised on the job, so only one
+   * of them pauses it. Jobs without `autoPause` cost nothing more than the counter.
    */
-  finishRuns(inputs: FinishRunInput[]): Promise<(Run | null)[]>;
+  finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]>;
 
   /** Running runs whose `leaseUntil < now`, oldest lease first, at most `limit`. */
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]>;
@@ -216,6 +277,11 @@ export interface CreateRunInput {
   now: Date;
   /** Refuse to create the run while another run of its `concurrencyKey` is active. */
   rejectIfActive: boolean;
+  /**
+   * Recorded with the run, atomically, only when the run is created; the store adds the created
+   * run's id to `after` as `runId`.
+   */
+  audit?: NewAuditEntry;
   /**
    * Only for stores that declare `announcesCreatedRuns`: publish the created run's `run` event
    * (`status` pending) with this origin, atomically with the creation. Nothing when not created.
@@ -328,10 +394,33 @@ export interface ExecutorSummary {
   lastRun: Run | null;
 }
 
+/** Filter of {@link AdminStore.listAudit}. */
+export interface AuditFilter {
+  tenantIds?: TenantIds;
+  /** Entries recorded under this job name. */
+  job?: string;
+  /** at >= since. */
+  since?: Date;
+  /** Page size. */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string | null;
+}
+
+/** A page of audit entries, newest first (`at` desc, then the store's order of recording, desc). */
+export interface AuditPage {
+  items: AuditEntry[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
 /** Admin part: job CRUD, history, stats, pruning and rate limits. Off the hot path. */
 export interface AdminStore {
-  /** Insert a job; rejects with `ConflictError` when `(tenantId, name)` is taken. */
-  insertJob(job: NewJob): Promise<Job>;
+  /**
+   * Insert a job; rejects with `ConflictError` when `(tenantId, name)` is taken. With `audit`, the
+   * entry is recorded in the same atomic step (and not at all when the insert is refused).
+   */
+  insertJob(job: NewJob, options?: { audit?: NewAuditEntry }): Promise<Job>;
   /** The job with this id, or null. */
   getJob(id: string): Promise<Job | null>;
   /** The job named `name` in `tenantId` (null = global), or null. */
@@ -342,10 +431,20 @@ export interface AdminStore {
    * Apply `patch` if the job's `version` still equals `expectedVersion`: `version` + 1,
    * `updatedAt = now`. Null when the job is gone or the version moved (re-read and retry).
    * Rejects with `ConflictError` when a rename collides with another job of the same tenant.
+   * With `audit`, the entry is recorded in the same atomic step, only when the patch is applied.
    */
-  updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null>;
-  /** Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist. */
-  deleteJob(input: { id: string; now: Date }): Promise<boolean>;
+  updateJob(input: {
+    id: string;
+    expectedVersion: number;
+    patch: JobPatch;
+    now: Date;
+    audit?: NewAuditEntry;
+  }): Promise<Job | null>;
+  /**
+   * Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist.
+   * With `audit`, the entry is recorded in the same atomic step, only when the job was deleted.
+   */
+  deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean>;
 
   /** The run with this id, or null. */
   getRun(id: string): Promise<Run | null>;
@@ -361,6 +460,10 @@ export interface AdminStore {
    * never a pending or running run. Returns how many were deleted.
    */
   pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number>;
+  /** Audit entries matching the filter, newest first, one page at a time. */
+  listAudit(filter: AuditFilter): Promise<AuditPage>;
+  /** Delete audit entries with `at < before` (optionally only some tenants'). Returns how many. */
+  pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number>;
   /** Terminal runs with `from <= finishedAt < to`, counted per UTC day and status. */
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]>;
   /** How many runs are pending and running now. */

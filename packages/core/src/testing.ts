@@ -5,4 +5,15 @@
 export { type ManualClock, manualClock } from './clock.js';
 export { runStoreContract } from './testing/contract.js';
 export type { StoreHarness } from './testing/harness.js';
-export { at, DAY, HOUR, MINUTE, newJob, newRun, newRunOf, SECOND, T0 } from './testing/records.js';
+export {
+  at,
+  DAY,
+  HOUR,
+  MINUTE,
+  newAuditEntry,
+  newJob,
+  newRun,
+  newRunOf,
+  SECOND,
+  T0,
+} from './testing/records.js';

@@ -11,7 +11,10 @@ export type OverlapPolicy = 'skip' | 'queue' | 'allow';
 export type MisfirePolicy = 'once' | 'skip' | 'all';
 
 /** What started a run. */
-export type RunTrigger = 'schedule' | 'manual' | 'once' | 'retry';
+export type RunTrigger = 'schedule' | 'manual' | 'once' | 'retry' | 'backfill';
+
+/** Every trigger, in the order listings show them. */
+export const RUN_TRIGGERS: readonly RunTrigger[] = ['schedule', 'manual', 'once', 'retry', 'backfill'];
 
 /** Where a run is in its lifecycle: `pending` → `running` → a terminal state. */
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
@@ -40,6 +43,12 @@ export interface RetryPolicy {
   limit: number;
   /** Wait before each extra attempt. */
   backoff: RetryBackoff;
+}
+
+/** Pause a job by itself once its runs keep failing. */
+export interface AutoPausePolicy {
+  /** Failed runs in a row (a success resets the count) after which the job is paused. */
+  afterFailures: number;
 }
 
 /** One step of a job: an executor with its own parameters, run in order with the others. */
@@ -86,6 +95,8 @@ export interface Job {
   timeoutMs: number | null;
   /** Retry policy; null uses the executors' own. */
   retry: RetryPolicy | null;
+  /** Pause the job after this many failed runs in a row; null never pauses it. */
+  autoPause: AutoPausePolicy | null;
   /** Random delay (0..jitterMs) added to each slot's start, to spread load. */
   jitterMs: number;
   /** Lower numbers are claimed first. */
@@ -110,6 +121,11 @@ export interface Job {
   runCount: number;
   /** Runs that failed. */
   errorCount: number;
+  /**
+   * Failed runs since the last success, as `autoPause` counts them: a run's final failure only (an
+   * attempt followed by a retry does not count), cancelled and skipped runs leave it as it is.
+   */
+  consecutiveFailures: number;
   /** When the job was created. */
   createdAt: Date;
   /** Who created it (from the router's `actor`). */
@@ -232,4 +248,29 @@ export interface Run {
   progress: RunProgress | null;
   /** Lines the executors logged (capped). */
   logs: RunLogLine[];
+}
+
+/** What an audit entry records. */
+export type AuditAction = 'created' | 'updated' | 'paused' | 'resumed' | 'deleted' | 'seeded' | 'triggered';
+
+/** One change to a job (or one manual trigger), as the audit trail keeps it. */
+export interface AuditEntry {
+  /** Store-assigned id. */
+  id: string;
+  /** When the change was made. */
+  at: Date;
+  /** Who made it (`createdBy`, `updatedBy`, `triggeredBy` or `by`); null when unknown or automatic. */
+  actor: string | null;
+  /** What was done. */
+  action: AuditAction;
+  /** The job's name (after the change, for a rename); null for a trigger of an executor alone. */
+  job: string | null;
+  /** The job's tenant; null for global. */
+  tenantId: string | null;
+  /** The changed fields before the change (null for a creation or a trigger). */
+  before: JsonObject | null;
+  /** The changed fields after it (null for a deletion); for a trigger, the run it created. */
+  after: JsonObject | null;
+  /** Why: the pause note, or the note given on resume. */
+  note: string | null;
 }

@@ -92,6 +92,10 @@ const jobFields = {
   misfireGrace: durationSchema.nullable().optional(),
   timeout: durationSchema.nullable().optional(),
   retry: retrySchema.nullable().optional(),
+  autoPause: z
+    .strictObject({ afterFailures: z.number().int().min(1).max(1000) })
+    .nullable()
+    .optional(),
   jitter: durationSchema.optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   activeFrom: dateSchema.nullable().optional(),
@@ -158,7 +162,7 @@ export const scheduleInputSchema = z
   .superRefine(oneTarget);
 
 const runStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
-const runTrigger = z.enum(['schedule', 'manual', 'once', 'retry']);
+const runTrigger = z.enum(['schedule', 'manual', 'once', 'retry', 'backfill']);
 
 /** Filter of `runs.list`. */
 export const runListSchema = z.strictObject({
@@ -167,7 +171,7 @@ export const runListSchema = z.strictObject({
   status: z.union([runStatus, z.array(runStatus).max(6)]).optional(),
   job: nameSchema.optional(),
   executor: nameSchema.optional(),
-  trigger: z.union([runTrigger, z.array(runTrigger).max(4)]).optional(),
+  trigger: z.union([runTrigger, z.array(runTrigger).max(5)]).optional(),
   since: dateSchema.optional(),
   until: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
@@ -191,6 +195,49 @@ const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
   by: z.string().max(200).nullable().optional(),
+  note: z.string().max(2000).nullable().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/** Filter of `audit.list`. */
+export const auditListSchema = z.strictObject({
+  job: nameSchema.optional(),
+  tenantId: tenantIdSchema.optional(),
+  includeGlobal: z.boolean().optional(),
+  since: dateSchema.optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+  cursor: z.string().max(500).nullable().optional(),
+});
+
+/** The most instants `preview` computes. */
+export const MAX_PREVIEW_COUNT = 100;
+
+/** Input of `preview`. */
+export const previewInputSchema = z.strictObject({
+  schedule: z.string().min(1, 'must not be empty').max(200),
+  timezone: timezoneSchema.optional(),
+  count: z.number().int().min(1).max(MAX_PREVIEW_COUNT).optional(),
+  from: dateSchema.optional(),
+  locale: z.string().min(2).max(20).optional(),
+});
+
+/** The most slots one `backfill` call creates runs for. */
+export const MAX_BACKFILL_SLOTS = 1000;
+
+/** Input of `backfill`. */
+export const backfillInputSchema = z.strictObject({
+  job: nameSchema,
+  tenantId: tenantIdSchema.optional(),
+  from: dateSchema,
+  to: dateSchema,
+  limit: z.number().int().min(1).max(MAX_BACKFILL_SLOTS).optional(),
+  triggeredBy: z.string().max(200).nullable().optional(),
+});
+
+/** Input of `health`. */
+export const healthInputSchema = z.strictObject({
+  timeout: durationSchema.optional(),
+  maxLag: durationSchema.nullable().optional(),
 });
 
 /**

@@ -1,10 +1,15 @@
 /** Lua bodies of the admin part: job writes, the stale sweep, retention and rate limits. */
 
-/** insertJob. ARGV: id, name key, tenant token, field count, fields. Returns 1, or 0 when the name is taken. */
+/**
+ * insertJob. ARGV: id, name key, tenant token, field count, fields, audit entry (see read_audit).
+ * Returns 1, or 0 when the name is taken (and then records nothing).
+ */
 export const INSERT_JOB = `
 local id, nk, tk = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HSETNX', K.names, nk, id) == 0 then return 0 end
-local fields = read_pairs(4)
+local fields, next_arg = read_pairs(4)
+local audit = read_audit(next_arg)
+if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, nil) end
 redis.call('HSET', K.job(id), unpack(fields))
 redis.call('SADD', K.jobs, id)
 redis.call('SADD', K.jobs_t(tk), id)
@@ -14,7 +19,7 @@ return 1
 
 /**
  * updateJob, a compare-and-set on version. ARGV: id, expected version, name key, tenant token,
- * now, set count, fields to set, unset count, fields to delete.
+ * now, set count, fields to set, unset count, fields to delete, audit entry (recorded when applied).
  * Returns { 'ok', job hash }, { 'stale' } or { 'conflict', holder id }.
  */
 export const UPDATE_JOB = `
@@ -34,7 +39,9 @@ if tk ~= current[3] then
   redis.call('ZREM', K.due_t(current[3]), id)
 end
 local set, i = read_pairs(6)
-local unset = read_pairs(i)
+local unset, next_arg = read_pairs(i)
+local audit = read_audit(next_arg)
+if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, nil) end
 if #set > 0 then redis.call('HSET', job, unpack(set)) end
 if #unset > 0 then redis.call('HDEL', job, unpack(unset)) end
 redis.call('HSET', job, '_nk', nk, '_tk', tk, 'updatedAt', now)
@@ -43,12 +50,17 @@ reindex_due(id, tk)
 return { 'ok', job_reply(id) }
 `;
 
-/** deleteJob. ARGV: id, now. Cancels the job's pending runs (code job_deleted). Returns 1, or 0 if absent. */
+/**
+ * deleteJob. ARGV: id, now, audit entry (recorded when deleted). Cancels the job's pending runs
+ * (code job_deleted). Returns 1, or 0 if absent.
+ */
 export const DELETE_JOB = `
 local id, now = ARGV[1], ARGV[2]
 local job = K.job(id)
 local f = redis.call('HMGET', job, '_nk', '_tk', 'name')
 if not f[2] then return 0 end
+local audit = read_audit(3)
+if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, nil) end
 if redis.call('HGET', K.names, f[1]) == id then redis.call('HDEL', K.names, f[1]) end
 redis.call('SREM', K.jobs, id)
 redis.call('SREM', K.jobs_t(f[2]), id)
@@ -146,4 +158,35 @@ end
 redis.call('ZADD', key, ARGV[4], ARGV[6])
 redis.call('PEXPIRE', key, ARGV[7])
 return { 1, 0 }
+`;
+
+/**
+ * pruneAudit, one batch: deletes entries recorded before ARGV[1] (a sortable instant), walking the
+ * index of every entry or those of the tenant tokens given. ARGV: before, batch size, tenant
+ * count, tenant tokens. Returns { entries looked at, entries deleted }.
+ */
+export const PRUNE_AUDIT = `
+local before, budget = ARGV[1], tonumber(ARGV[2])
+local sources = {}
+for j = 1, tonumber(ARGV[3]) do sources[j] = K.audit_h_t(ARGV[3 + j]) end
+if #sources == 0 then sources[1] = K.audit_h end
+local looked, deleted = 0, 0
+for _, source in ipairs(sources) do
+  if looked >= budget then break end
+  local members = redis.call('ZRANGEBYLEX', source, '-', '(' .. before, 'LIMIT', 0, budget - looked)
+  for _, member in ipairs(members) do
+    looked = looked + 1
+    local id = string.match(member, ':0*(%d+)$')
+    local f = redis.call('HMGET', K.audit_e(id), 'tk', 'n')
+    redis.call('ZREM', source, member)
+    redis.call('ZREM', K.audit_h, member)
+    if f[1] then
+      redis.call('ZREM', K.audit_h_t(f[1]), member)
+      if f[2] then redis.call('ZREM', K.audit_h_n(f[2]), member) end
+      redis.call('DEL', K.audit_e(id))
+      deleted = deleted + 1
+    end
+  end
+end
+return { looked, deleted }
 `;

@@ -42,12 +42,14 @@ return reply
 `;
 
 /**
- * createRun. ARGV: id, now, rejectIfActive (0/1), field count, fields.
+ * createRun. ARGV: id, now, rejectIfActive (0/1), field count, fields, audit entry (see
+ * read_audit), recorded with the run's id only when the run is created.
  * Returns { 'created' | 'duplicate' | 'active', run hash }.
  */
 export const CREATE_RUN = `
 local id, now, reject = ARGV[1], ARGV[2], ARGV[3] == '1'
-local fields = read_pairs(4)
+local fields, next_arg = read_pairs(4)
+local audit = read_audit(next_arg)
 local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
 if existing then return { 'duplicate', run_reply(existing) } end
 if reject then
@@ -58,6 +60,7 @@ if reject then
   if due[1] then return { 'active', run_reply(due[1]) } end
 end
 create_run(id, fields)
+if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, id) end
 return { 'created', run_reply(id) }
 `;
 
@@ -132,12 +135,13 @@ return { 1, 0 }
 /**
  * finishRuns. ARGV: run count, then per run: runId, fence worker ('' = lease expired), now,
  * status, result JSON, error JSON, tasks mode/JSON, logs mode/JSON, lastError, follow-up flag,
- * and with the flag (id, field count, fields). Returns, per run, the finished run hash, or false
- * when its fence does not hold. Redis runs the script alone, so each finish is atomic.
+ * and with the flag (id, field count, fields). Returns { per run, the finished run hash, or false
+ * when its fence does not hold; the ids of the runs whose finish auto-paused their job }. Redis
+ * runs the script alone, so each finish (and its job's auto-pause) is atomic.
  */
 export const FINISH_RUNS = `
 defer_bumps()
-local reply = {}
+local reply, paused = {}, {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
   local id, fence, now, status = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -160,6 +164,7 @@ for _ = 1, tonumber(ARGV[1]) do
   end
   if holds then
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error)
+    if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
     table.insert(reply, run_reply(id))
     if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
   else
@@ -167,7 +172,7 @@ for _ = 1, tonumber(ARGV[1]) do
   end
 end
 apply_bumps()
-return reply
+return { reply, paused }
 `;
 
 /**

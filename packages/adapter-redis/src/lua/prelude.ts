@@ -41,6 +41,38 @@ function K.active(tk) return P .. 'stats:active:' .. tk end
 function K.exec(tk) return P .. 'stats:executors:' .. tk end
 K.tenants = P .. 'stats:tenants'
 function K.rate(key) return P .. 'ratelimit:' .. key end
+K.audit_seq = P .. 'audit:seq'
+function K.audit_e(id) return P .. 'audit:e:' .. id end
+K.audit_h = P .. 'audit:h'
+function K.audit_h_t(tk) return P .. 'audit:h:t:' .. tk end
+function K.audit_h_n(name) return P .. 'audit:h:n:' .. name end
+
+-- The same text as keys.ts sortableMs: byte order is time order.
+local function sortable_ms(ms)
+  ms = tonumber(ms)
+  if ms >= 0 then return 'p' .. string.format('%016d', ms) end
+  return 'n' .. string.format('%016d', 8640000000000000 + ms)
+end
+
+-- Record an audit entry: a hash (at, v = the entry's JSON, r = run id, tk, n = job name, m = index
+-- member) and its place in the time-ordered indexes (all, per tenant, per job name).
+local function append_audit(at, tk, name, value, run_id)
+  local id = redis.call('INCR', K.audit_seq)
+  local member = sortable_ms(at) .. ':' .. string.format('%016d', id)
+  local fields = { 'at', at, 'v', value, 'tk', tk, 'm', member }
+  if name and name ~= '' then table.insert(fields, 'n'); table.insert(fields, name) end
+  if run_id then table.insert(fields, 'r'); table.insert(fields, run_id) end
+  redis.call('HSET', K.audit_e(id), unpack(fields))
+  redis.call('ZADD', K.audit_h, 0, member)
+  redis.call('ZADD', K.audit_h_t(tk), 0, member)
+  if name and name ~= '' then redis.call('ZADD', K.audit_h_n(name), 0, member) end
+end
+
+-- An audit entry passed in ARGV at i: '1', at, tenant token, job name ('' for none), JSON; or '0'.
+local function read_audit(i)
+  if ARGV[i] ~= '1' then return nil end
+  return { at = ARGV[i + 1], tk = ARGV[i + 2], name = ARGV[i + 3], value = ARGV[i + 4] }
+end
 
 local RUN_FIELDS = { 'status', 'runAt', 'priority', 'overlap', 'concurrencyKey', 'executor', 'jobId',
   'startedAt', 'leaseUntil', 'workerId', 'dedupeKey', 'cancelRequested', 'finishedAt', '_tk', '_ck', '_h' }
@@ -283,6 +315,36 @@ local function reindex_due(id, tk)
     redis.call('ZREM', K.due, id)
     redis.call('ZREM', K.due_t(tk), id)
   end
+end
+
+-- Auto-pause bookkeeping of a finish (after settle): a success resets the job's count, a final
+-- failure adds one and, at the job's autoPause threshold, pauses it with its audit entry.
+-- Returns true when this finish paused the job.
+local function count_outcome(r, status, retried, now)
+  if not r.jobId then return false end
+  local job = K.job(r.jobId)
+  local f = redis.call('HMGET', job, 'name', 'enabled', 'autoPause', 'consecutiveFailures', 'tenantId', 'pausedNote', '_tk')
+  if not f[1] then return false end
+  if status == 'succeeded' then
+    if f[4] and f[4] ~= '0' then redis.call('HSET', job, 'consecutiveFailures', '0') end
+    return false
+  end
+  if status ~= 'failed' or retried then return false end
+  local count = tonumber(f[4] or '0') + 1
+  redis.call('HSET', job, 'consecutiveFailures', string.format('%d', count))
+  if f[2] ~= '1' or not f[3] then return false end
+  local threshold = tonumber(cjson.decode(f[3]).afterFailures)
+  if not threshold or count < threshold then return false end
+  local note = 'paused automatically after ' .. string.format('%d', count) .. ' failed runs in a row'
+  redis.call('HSET', job, 'enabled', '0', 'pausedNote', note, 'updatedAt', now)
+  redis.call('HDEL', job, 'nextRunAt')
+  redis.call('HINCRBY', job, 'version', 1)
+  reindex_due(r.jobId, f[7])
+  local entry = cjson.encode({ actor = cjson.null, action = 'paused', job = f[1], tenantId = f[5] or cjson.null,
+    before = { enabled = true, pausedNote = f[6] or cjson.null }, after = { enabled = false, pausedNote = note },
+    note = note })
+  append_audit(now, f[7], f[1], entry, nil)
+  return true
 end
 `;
 

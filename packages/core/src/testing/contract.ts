@@ -1,4 +1,7 @@
 import { describe } from 'vitest';
+import { auditContract } from './audit.js';
+import { autoPauseContract } from './auto-pause.js';
+import { backfillContract } from './backfill.js';
 import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
@@ -42,5 +45,8 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     maintenanceContract(fixture);
     rateLimitContract(fixture);
     eventsContract(fixture);
+    auditContract(fixture);
+    autoPauseContract(fixture);
+    backfillContract(fixture);
   });
 }

@@ -239,6 +239,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
         lastDurationMs: 2 * SECOND,
         runCount: 1,
         errorCount: 1,
+        consecutiveFailures: 1,
       });
       const okRun = await startRun(store, ofJob(job), { now: at(MINUTE) });
       await finish(store, okRun, 'succeeded', at(MINUTE + 500));
@@ -251,6 +252,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
         lastDurationMs: 500,
         runCount: 2,
         errorCount: 1,
+        consecutiveFailures: 0,
         version: job.version,
         updatedAt: job.updatedAt,
       });

@@ -1,4 +1,4 @@
-import type { NewJob, NewRun } from '../store.js';
+import type { NewAuditEntry, NewJob, NewRun } from '../store.js';
 import type { Job } from '../types.js';
 
 /** The fixed instant the contract suite treats as "now": every test runs in fake time around it. */
@@ -46,6 +46,7 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     misfireGraceMs: null,
     timeoutMs: null,
     retry: null,
+    autoPause: null,
     jitterMs: 0,
     priority: 0,
     activeFrom: null,
@@ -58,6 +59,7 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     lastDurationMs: null,
     runCount: 0,
     errorCount: 0,
+    consecutiveFailures: 0,
     createdAt: at(0),
     createdBy: null,
     updatedAt: at(0),
@@ -131,4 +133,19 @@ export function newRunOf(job: Job, overrides: Partial<NewRun> = {}): NewRun {
     concurrencyKey: `job:${job.id}`,
     ...overrides,
   });
+}
+
+/** A complete `NewAuditEntry` (an update of a global job at {@link T0}), overridden by `overrides`. */
+export function newAuditEntry(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry {
+  return {
+    at: at(0),
+    actor: 'alice',
+    action: 'updated',
+    job: nextName('job'),
+    tenantId: null,
+    before: { description: null },
+    after: { description: 'changed' },
+    note: null,
+    ...overrides,
+  };
 }

@@ -1,0 +1,106 @@
+import type { AuditApi, AuditListFilter } from './api.js';
+import type { SchedulerContext } from './context.js';
+import { storeCall } from './errors.js';
+import { tenantIdsOf } from './jobs.js';
+import type { AuditFilter, AuditPage, NewAuditEntry } from './store.js';
+import type { AuditAction, Job, JsonObject, JsonValue } from './types.js';
+import { auditListSchema, parse } from './validation.js';
+
+/** The fields of a job its audit entries show: what a person defines, not the scheduler's bookkeeping. */
+const DEFINITION_FIELDS = [
+  'name',
+  'description',
+  'schedule',
+  'timezone',
+  'tasks',
+  'params',
+  'enabled',
+  'pausedNote',
+  'overlap',
+  'misfire',
+  'catchUpLimit',
+  'misfireGraceMs',
+  'timeoutMs',
+  'retry',
+  'autoPause',
+  'jitterMs',
+  'priority',
+  'activeFrom',
+  'activeUntil',
+  'metadata',
+] as const satisfies readonly (keyof Job)[];
+
+function toJson(value: unknown): JsonValue {
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+/** A job's definition as JSON (dates as ISO strings), for `created`, `seeded` and `deleted` entries. */
+export function definitionOf(job: Pick<Job, (typeof DEFINITION_FIELDS)[number]>): JsonObject {
+  const fields: JsonObject = {};
+  for (const key of DEFINITION_FIELDS) fields[key] = toJson(job[key]);
+  return fields;
+}
+
+/** The definition fields that differ between two versions of a job, before and after. */
+export function changedFields(
+  before: Pick<Job, (typeof DEFINITION_FIELDS)[number]>,
+  after: Pick<Job, (typeof DEFINITION_FIELDS)[number]>,
+): { before: JsonObject; after: JsonObject } | null {
+  const changed = { before: {} as JsonObject, after: {} as JsonObject };
+  let any = false;
+  for (const key of DEFINITION_FIELDS) {
+    const old = toJson(before[key]);
+    const next = toJson(after[key]);
+    if (JSON.stringify(old) === JSON.stringify(next)) continue;
+    changed.before[key] = old;
+    changed.after[key] = next;
+    any = true;
+  }
+  return any ? changed : null;
+}
+
+/** An entry about `job`, at `now`. */
+export function auditEntry(
+  job: { name: string | null; tenantId: string | null },
+  entry: {
+    action: AuditAction;
+    actor: string | null | undefined;
+    at: Date;
+    before?: JsonObject | null;
+    after?: JsonObject | null;
+    note?: string | null;
+  },
+): NewAuditEntry {
+  return {
+    at: entry.at,
+    actor: entry.actor ?? null,
+    action: entry.action,
+    job: job.name,
+    tenantId: job.tenantId,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    note: entry.note ?? null,
+  };
+}
+
+/** Reads the audit trail: who created, changed, paused, deleted or triggered what. */
+export class AuditTrail implements AuditApi {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly ready: () => Promise<void>,
+  ) {}
+
+  async list(filter: AuditListFilter = {}): Promise<AuditPage> {
+    const parsed = parse(auditListSchema, filter);
+    await this.ready();
+    const query: AuditFilter = { limit: parsed.limit ?? 50 };
+    const tenantIds = tenantIdsOf(parsed);
+    if (tenantIds) query.tenantIds = tenantIds;
+    if (parsed.job !== undefined) query.job = parsed.job;
+    if (parsed.since !== undefined) query.since = parsed.since;
+    if (parsed.cursor) query.cursor = parsed.cursor;
+    return storeCall('listAudit', () => this.ctx.store.listAudit(query));
+  }
+}

@@ -1,0 +1,127 @@
+/** The `Content-Type` of the Prometheus text exposition format that `prometheusMetrics()` renders. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Record<string, string>;
+
+/** Seconds: from a fast run (5 ms) to a long one (an hour). */
+export const SECONDS_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
+];
+
+// Label values are free text (job names); the format escapes backslash, quote and newline.
+const escapeLabel = (value: string): string =>
+  value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+
+function labelText(labels: Labels, extra?: [string, string]): string {
+  const pairs = Object.entries(labels);
+  if (extra) pairs.push(extra);
+  if (pairs.length === 0) return '';
+  return `{${pairs.map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(',')}}`;
+}
+
+const numberText = (value: number): string =>
+  Number.isFinite(value) ? String(value) : value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN';
+
+interface Series<T> {
+  labels: Labels;
+  value: T;
+}
+
+interface HistogramValue {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** One metric family: its help text, kind and series by label set. */
+abstract class Family<T> {
+  readonly #series = new Map<string, Series<T>>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  protected series(labels: Labels, create: () => T): Series<T> {
+    const key = JSON.stringify(labels);
+    let found = this.#series.get(key);
+    if (!found) {
+      found = { labels, value: create() };
+      this.#series.set(key, found);
+    }
+    return found;
+  }
+
+  protected all(): IterableIterator<Series<T>> {
+    return this.#series.values();
+  }
+
+  abstract render(): string[];
+}
+
+/** A counter that only goes up. */
+export class Counter extends Family<{ n: number }> {
+  add(labels: Labels, by = 1): void {
+    this.series(labels, () => ({ n: 0 })).value.n += by;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const { labels, value } of this.all()) lines.push(`${this.name}${labelText(labels)} ${value.n}`);
+    return lines;
+  }
+}
+
+/** A histogram with fixed buckets (upper bounds, ascending). */
+export class Histogram extends Family<HistogramValue> {
+  constructor(
+    name: string,
+    help: string,
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help);
+  }
+
+  observe(labels: Labels, value: number): void {
+    const series = this.series(labels, () => ({
+      counts: this.buckets.map(() => 0),
+      sum: 0,
+      count: 0,
+    })).value;
+    this.buckets.forEach((bound, index) => {
+      if (value <= bound) (series.counts[index] as number) += 1;
+    });
+    series.sum += value;
+    series.count += 1;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const { labels, value } of this.all()) {
+      this.buckets.forEach((bound, index) => {
+        lines.push(
+          `${this.name}_bucket${labelText(labels, ['le', numberText(bound)])} ${value.counts[index]}`,
+        );
+      });
+      lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${value.count}`);
+      lines.push(`${this.name}_sum${labelText(labels)} ${value.sum}`);
+      lines.push(`${this.name}_count${labelText(labels)} ${value.count}`);
+    }
+    return lines;
+  }
+}
+
+/** A gauge read when rendered. */
+export class Gauge {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  render(values: readonly { labels: Labels; value: number }[]): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const { labels, value } of values)
+      lines.push(`${this.name}${labelText(labels)} ${numberText(value)}`);
+    return lines;
+  }
+}
