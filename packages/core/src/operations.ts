@@ -73,8 +73,8 @@ export async function backfillSlots(
         executor: null,
         tenantId: job.tenantId,
         trigger: 'backfill',
-        // One millisecond apart, so that the claim order (runAt first) is the slot order.
-        runAt: new Date(now.getTime() + index),
+        // Due since its slot, as catch-up runs of misfire `all` are: the claim order is the slot order.
+        runAt: slot,
         now,
         params: {},
         triggeredBy: parsed.triggeredBy ?? null,

@@ -80,8 +80,18 @@ export function backfillContract(fixture: () => ContractFixture): void {
         limit: 10,
         leaseMs: MINUTE,
       });
-      // The job's overlap is `skip`: backfilled slots queue behind each other, oldest first.
-      expect(claimed.map((run) => run.scheduledFor?.toISOString())).toEqual([fired.toISOString()]);
+      // Backfilled runs are due since their slot, so the oldest slot starts first. The job's overlap
+      // is `skip`: its fired run is skipped behind it, while backfilled runs queue.
+      expect(claimed.map((run) => run.scheduledFor?.toISOString())).toEqual([T0.toISOString()]);
+      const runs = await allRuns(store);
+      const statusOf = (slot: Date) =>
+        runs.find((run) => run.scheduledFor?.getTime() === slot.getTime())?.status;
+      expect([T0, fired, at(30 * MINUTE), at(45 * MINUTE)].map(statusOf)).toEqual([
+        'running',
+        'skipped',
+        'pending',
+        'pending',
+      ]);
       const again = await scheduler.backfill({ job: 'quarterly', from: T0, to: at(HOUR) });
       expect(again).toEqual({ created: [], skipped: 4 });
       const listed = await store.listRuns({ triggers: ['backfill'], limit: 10 });

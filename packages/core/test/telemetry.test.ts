@@ -1,0 +1,188 @@
+import { memoryStore } from '@cronkeeper/adapter-memory';
+import {
+  createScheduler,
+  defineExecutor,
+  type MeterLike,
+  manualClock,
+  PROMETHEUS_CONTENT_TYPE,
+  type TracerLike,
+} from '@cronkeeper/core';
+import { metrics, trace } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+
+// The scheduler's metrics and traces as an OpenTelemetry SDK receives them, through in-memory
+// exporters: what a host app with a collector would see.
+
+function sdk() {
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const collect = async () => {
+    const { resourceMetrics } = await reader.collect();
+    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+  };
+  return { spans, tracerProvider, meterProvider, collect };
+}
+
+function app(telemetry: Parameters<typeof createScheduler>[0]['telemetry']) {
+  const clock = manualClock('2026-03-01T00:00:00Z');
+  const scheduler = createScheduler({
+    store: memoryStore(),
+    clock,
+    logger: false,
+    maintenanceJobs: false,
+    telemetry,
+    executors: {
+      ok: defineExecutor({ run: async () => 'done' }),
+      broken: defineExecutor({
+        run: async () => {
+          throw new Error('disk full');
+        },
+      }),
+    },
+  });
+  return { scheduler, clock };
+}
+
+afterEach(() => {
+  trace.disable();
+  metrics.disable();
+});
+
+describe('OpenTelemetry', () => {
+  it('gives each run a span with its job, executor, trigger, attempt and outcome', async () => {
+    const otel = sdk();
+    // An SDK tracer fits the scheduler's option type as it is, without a cast.
+    const tracer: TracerLike = otel.tracerProvider.getTracer('test');
+    const { scheduler, clock } = app({ tracer });
+    await scheduler.jobs.create({ name: 'report', schedule: '* * * * *', executor: 'ok' });
+    await scheduler.jobs.create({
+      name: 'cleanup',
+      schedule: '* * * * *',
+      executor: 'broken',
+      retry: { limit: 1, backoff: { type: 'fixed', delay: 1000 } },
+    });
+    clock.advance('1m');
+    await scheduler.runDue();
+    const spans = otel.spans.getFinishedSpans();
+    const byJob = (job: string) => spans.find((span) => span.attributes['cronkeeper.job'] === job);
+    expect(byJob('report')?.attributes).toMatchObject({
+      'cronkeeper.executor': 'ok',
+      'cronkeeper.trigger': 'schedule',
+      'cronkeeper.attempt': 1,
+      'cronkeeper.outcome': 'succeeded',
+    });
+    expect(byJob('report')?.status.code).toBe(1);
+    expect(byJob('report')?.name).toBe('cronkeeper run report');
+    expect(byJob('cleanup')?.attributes['cronkeeper.outcome']).toBe('failed');
+    expect(byJob('cleanup')?.status).toMatchObject({ code: 2, message: 'disk full' });
+    clock.advance('1s');
+    await scheduler.runDue();
+    const retry = otel.spans
+      .getFinishedSpans()
+      .find((span) => span.attributes['cronkeeper.trigger'] === 'retry');
+    expect(retry?.attributes['cronkeeper.attempt']).toBe(2);
+  });
+
+  it('records runs by outcome, durations, fire lag, missed and skipped slots, queue depth and recoveries', async () => {
+    const otel = sdk();
+    const meter: MeterLike = otel.meterProvider.getMeter('test');
+    const { scheduler, clock } = app({ meter });
+    await scheduler.jobs.create({ name: 'report', schedule: '* * * * *', executor: 'ok' });
+    await scheduler.jobs.create({ name: 'cleanup', schedule: '* * * * *', executor: 'broken' });
+    clock.advance('3m'); // misfire once: two slots of each job passed over
+    await scheduler.runDue();
+    await scheduler.trigger({ executor: 'ok' });
+    const found = await otel.collect();
+    const metric = (name: string) => found.find((item) => item.descriptor.name === name);
+    const points = (name: string) => metric(name)?.dataPoints ?? [];
+    expect(
+      points('cronkeeper.runs').map((point) => [
+        point.attributes['cronkeeper.job'],
+        point.attributes['cronkeeper.outcome'],
+        point.value,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['report', 'succeeded', 1],
+        ['cleanup', 'failed', 1],
+      ]),
+    );
+    expect(metric('cronkeeper.run.duration')?.dataPointType).toBe(DataPointType.HISTOGRAM);
+    expect(metric('cronkeeper.run.duration')?.descriptor.unit).toBe('s');
+    const lag = points('cronkeeper.fire.lag');
+    expect(lag.length).toBeGreaterThan(0);
+    expect(points('cronkeeper.slots.missed').map((point) => point.value)).toEqual([2, 2]);
+    expect(
+      points('cronkeeper.queue.depth').map((point) => [point.attributes['cronkeeper.status'], point.value]),
+    ).toEqual([
+      ['pending', 1],
+      ['running', 0],
+    ]);
+  });
+
+  it('uses the global API of @opentelemetry/api when no tracer or meter is given', async () => {
+    const otel = sdk();
+    trace.setGlobalTracerProvider(otel.tracerProvider);
+    metrics.setGlobalMeterProvider(otel.meterProvider);
+    const { scheduler, clock } = app(undefined);
+    await scheduler.jobs.create({ name: 'report', schedule: '* * * * *', executor: 'ok' });
+    clock.advance('1m');
+    await scheduler.runDue();
+    expect(otel.spans.getFinishedSpans().map((span) => span.attributes['cronkeeper.job'])).toEqual([
+      'report',
+    ]);
+    expect((await otel.collect()).map((item) => item.descriptor.name)).toContain('cronkeeper.runs');
+  });
+
+  it('sends nothing with telemetry: false', async () => {
+    const otel = sdk();
+    trace.setGlobalTracerProvider(otel.tracerProvider);
+    const { scheduler, clock } = app(false);
+    await scheduler.jobs.create({ name: 'report', schedule: '* * * * *', executor: 'ok' });
+    clock.advance('1m');
+    await scheduler.runDue();
+    expect(otel.spans.getFinishedSpans()).toEqual([]);
+  });
+});
+
+describe('Prometheus text', () => {
+  it('renders what this instance counted in the text exposition format', async () => {
+    const { scheduler, clock } = app(false);
+    await scheduler.jobs.create({ name: 'report', schedule: '* * * * *', executor: 'ok' });
+    await scheduler.jobs.create({ name: 'say "hi"\\now', schedule: '* * * * *', executor: 'broken' });
+    clock.advance('1m');
+    await scheduler.runDue();
+    const text = await scheduler.prometheusMetrics();
+    expect(PROMETHEUS_CONTENT_TYPE).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text).toContain('# TYPE cronkeeper_runs_total counter');
+    expect(text).toContain(
+      'cronkeeper_runs_total{job="report",executor="ok",trigger="schedule",outcome="succeeded"} 1',
+    );
+    expect(text).toContain('job="say \\"hi\\"\\\\now"');
+    expect(text).toContain('# TYPE cronkeeper_run_duration_seconds histogram');
+    expect(text).toMatch(
+      /cronkeeper_run_duration_seconds_bucket\{job="report",executor="ok",outcome="succeeded",le="\+Inf"\} 1/,
+    );
+    expect(text).toContain('cronkeeper_fire_lag_seconds_count{job="report",trigger="schedule"} 1');
+    expect(text).toContain('cronkeeper_queue_depth{status="pending"} 0');
+    for (const line of text.trim().split('\n')) {
+      if (line.startsWith('#')) expect(line).toMatch(/^# (HELP|TYPE) cronkeeper_\w+ /);
+      else expect(line).toMatch(/^cronkeeper_\w+(\{.*\})? (-?\d+(\.\d+)?(e-?\d+)?|\+Inf|NaN)$/);
+    }
+  });
+});

@@ -1,0 +1,296 @@
+import { defineExecutor, type JobAutoPausedEvent, NotFoundError, type Store } from '@cronkeeper/core';
+import { describe, expect, it } from 'vitest';
+import { fakeTimeScheduler } from './helpers.js';
+
+describe('auto-pause', () => {
+  function flaky() {
+    const outcomes: boolean[] = [];
+    const executor = {
+      run: async () => {
+        if (!(outcomes.shift() ?? false)) throw new Error('upstream down');
+        return 'ok';
+      },
+    };
+    return { outcomes, executor };
+  }
+
+  it('pauses a job after N failed runs in a row, with a note, and emits job:auto-paused once', async () => {
+    const { outcomes, executor } = flaky();
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { flaky: executor });
+    const events: JobAutoPausedEvent[] = [];
+    const changes: string[] = [];
+    scheduler.on('job:auto-paused', (event) => events.push(event));
+    scheduler.on('job:changed', (event) => changes.push(event.change));
+    await scheduler.jobs.create({
+      name: 'sync',
+      schedule: '* * * * *',
+      executor: 'flaky',
+      autoPause: { afterFailures: 3 },
+    });
+    outcomes.push(false, true, false, false, false, false);
+    for (let minute = 0; minute < 6; minute++) {
+      clock.advance('1m');
+      await scheduler.runDue();
+    }
+    const job = await scheduler.jobs.get('sync');
+    expect(job).toMatchObject({
+      enabled: false,
+      nextRunAt: null,
+      consecutiveFailures: 3,
+      pausedNote: 'paused automatically after 3 failed runs in a row',
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      failures: 3,
+      job: { name: 'sync', enabled: false },
+      origin: scheduler.instanceId,
+    });
+    expect(events[0]?.run).not.toHaveProperty('pausedJob');
+    expect(events[0]?.run.status).toBe('failed');
+    expect(changes.filter((change) => change === 'paused')).toHaveLength(1);
+    // Paused: the fifth minute fires nothing more.
+    const runs = await scheduler.runs.list({ job: 'sync' });
+    expect(runs.items).toHaveLength(5);
+    const [latest] = (await scheduler.audit.list({ job: 'sync' })).items;
+    expect(latest).toMatchObject({ action: 'paused', actor: null, note: job.pausedNote });
+    // Resuming gives a fresh count: one more failure does not pause it again.
+    await scheduler.jobs.resume('sync', { by: 'ops' });
+    expect((await scheduler.jobs.get('sync')).consecutiveFailures).toBe(0);
+    clock.advance('1m');
+    await scheduler.runDue();
+    expect((await scheduler.jobs.get('sync')).enabled).toBe(true);
+  });
+
+  it('counts a run whose retries all failed once, not each attempt', async () => {
+    const { executor } = flaky();
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { flaky: executor });
+    await scheduler.jobs.create({
+      name: 'retried',
+      schedule: '0 * * * *',
+      executor: 'flaky',
+      retry: { limit: 2, backoff: { type: 'fixed', delay: 1000 } },
+      autoPause: { afterFailures: 2 },
+    });
+    clock.advance('1h');
+    await scheduler.runDue();
+    expect((await scheduler.jobs.get('retried')).consecutiveFailures).toBe(0);
+    clock.advance('1s');
+    await scheduler.runDue();
+    clock.advance('1s');
+    await scheduler.runDue();
+    // Three attempts, one slot: one failure in a row.
+    expect(await scheduler.jobs.get('retried')).toMatchObject({
+      consecutiveFailures: 1,
+      enabled: true,
+      errorCount: 3,
+    });
+  });
+
+  it('rejects a bad autoPause naming the field', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { flaky: flaky().executor });
+    for (const autoPause of [{ afterFailures: 0 }, { afterFailures: 1.5 }, { after: 3 }, 3])
+      await expect(
+        scheduler.jobs.create({ name: 'x', schedule: 'hourly', executor: 'flaky', autoPause } as never),
+      ).rejects.toMatchObject({
+        issues: expect.arrayContaining([
+          expect.objectContaining({ path: expect.stringMatching(/^autoPause/) }),
+        ]),
+      });
+  });
+});
+
+describe('preview', () => {
+  it('gives the next instants in the zone and the schedule in words', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-27T12:00:00Z');
+    const result = await scheduler.preview({ schedule: '30 2 * * *', timezone: 'Europe/Paris', count: 3 });
+    // 29 March: 02:30 does not exist in Paris, so that slot fires at the gap's end (03:00 CEST).
+    expect(result.next.map((date) => date.toISOString())).toEqual([
+      '2026-03-28T01:30:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-30T00:30:00.000Z',
+    ]);
+    expect(result.description).toMatch(/02:30/);
+    const from = await scheduler.preview({ schedule: 'every_15_minutes', from: '2026-01-01T00:00:00Z' });
+    expect(from.next).toHaveLength(5);
+    expect(from.next[0]?.toISOString()).toBe('2026-01-01T00:15:00.000Z');
+    expect((await scheduler.preview({ schedule: 'daily', locale: 'fr' })).description).toMatch(/00:00/);
+  });
+
+  it('rejects an invalid schedule, zone, count or from with a ValidationError naming it', async () => {
+    const { scheduler } = fakeTimeScheduler();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ schedule: 'every tuesday' }, 'schedule'],
+      [{ schedule: '' }, 'schedule'],
+      [{ schedule: 'daily', timezone: 'Mars/Olympus' }, 'timezone'],
+      [{ schedule: 'daily', count: 0 }, 'count'],
+      [{ schedule: 'daily', count: 101 }, 'count'],
+      [{ schedule: 'daily', from: 'not a date' }, 'from'],
+      [{ schedule: 'daily', extra: 1 }, ''],
+    ];
+    for (const [input, path] of cases)
+      await expect(scheduler.preview(input as never)).rejects.toMatchObject({
+        code: 'VALIDATION',
+        issues: [expect.objectContaining({ path })],
+      });
+  });
+});
+
+describe('backfill', () => {
+  it('creates one run per slot in [from, to), skips slots that have a run, and runs them in slot order', async () => {
+    const seen: string[] = [];
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({
+        run: async (ctx) => {
+          seen.push(`${ctx.run.trigger} ${ctx.run.scheduledFor?.toISOString()}`);
+        },
+      }),
+    });
+    await scheduler.jobs.create({
+      name: 'hourly',
+      schedule: '0 * * * *',
+      executor: 'report',
+      misfire: 'skip',
+    });
+    clock.advance('210m');
+    await scheduler.runDue(); // misfire skip: the missed 01:00–03:00 slots get no run
+    const result = await scheduler.backfill({
+      job: 'hourly',
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-03-01T03:00:00Z',
+      triggeredBy: 'ops',
+    });
+    expect(result.skipped).toBe(0);
+    expect(
+      result.created.map((run) => [run.trigger, run.scheduledFor?.toISOString(), run.triggeredBy]),
+    ).toEqual([
+      ['backfill', '2026-03-01T00:00:00.000Z', 'ops'],
+      ['backfill', '2026-03-01T01:00:00.000Z', 'ops'],
+      ['backfill', '2026-03-01T02:00:00.000Z', 'ops'],
+    ]);
+    const again = await scheduler.backfill({
+      job: 'hourly',
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-03-01T03:00:00Z',
+    });
+    expect(again.created).toHaveLength(0);
+    expect(again.skipped).toBe(3);
+    await scheduler.runDue();
+    expect(seen).toEqual([
+      'backfill 2026-03-01T00:00:00.000Z',
+      'backfill 2026-03-01T01:00:00.000Z',
+      'backfill 2026-03-01T02:00:00.000Z',
+    ]);
+    expect((await scheduler.runs.list({ trigger: 'backfill' })).items).toHaveLength(3);
+  });
+
+  it('refuses a range holding more slots than the limit, naming limit, and creates nothing', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({ run: async () => null }),
+    });
+    await scheduler.jobs.create({ name: 'minutely', schedule: '* * * * *', executor: 'report' });
+    clock.advance('1d');
+    const range = { job: 'minutely', from: '2026-03-01T00:00:00Z', to: '2026-03-01T02:00:00Z' };
+    await expect(scheduler.backfill(range)).rejects.toMatchObject({ issues: [{ path: 'limit' }] });
+    await expect(scheduler.backfill({ ...range, limit: 1001 })).rejects.toMatchObject({
+      issues: [{ path: 'limit' }],
+    });
+    expect((await scheduler.runs.list({ trigger: 'backfill' })).items).toEqual([]);
+    expect((await scheduler.backfill({ ...range, limit: 120 })).created).toHaveLength(120);
+  });
+
+  it('rejects an empty, reversed or future range and an unknown job', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({ run: async () => null }),
+    });
+    await scheduler.jobs.create({ name: 'daily', schedule: 'daily', executor: 'report' });
+    const at = '2026-02-01T00:00:00Z';
+    await expect(scheduler.backfill({ job: 'daily', from: at, to: at })).rejects.toMatchObject({
+      issues: [{ path: 'to' }],
+    });
+    await expect(
+      scheduler.backfill({ job: 'daily', from: at, to: '2026-03-02T00:00:00Z' }),
+    ).rejects.toMatchObject({ issues: [{ path: 'to' }] });
+    await expect(scheduler.backfill({ job: 'daily', from: 'soon', to: at } as never)).rejects.toMatchObject({
+      issues: [{ path: 'from' }],
+    });
+    await expect(
+      scheduler.backfill({ job: 'nope', from: '2026-01-01T00:00:00Z', to: at }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('health', () => {
+  it('is ok before start (heartbeat mode) when the store answers, and reports the lag of the oldest due slot', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({ run: async () => null }),
+    });
+    await scheduler.jobs.create({ name: 'hourly', schedule: '0 * * * *', executor: 'report' });
+    const idle = await scheduler.health();
+    expect(idle).toMatchObject({
+      ok: true,
+      loop: { started: false, alive: false },
+      oldestDueLagMs: 0,
+      stuckRuns: 0,
+    });
+    expect(idle.store.reachable).toBe(true);
+    clock.advance('70m');
+    const late = await scheduler.health();
+    expect(late.oldestDueLagMs).toBe(10 * 60_000);
+    expect(late.ok).toBe(true);
+    expect((await scheduler.health({ maxLag: '5m' })).ok).toBe(false);
+    expect((await scheduler.health({ maxLag: '15m' })).ok).toBe(true);
+  });
+
+  it('is not ok when the store does not answer within the timeout, and says why', async () => {
+    const { scheduler, store } = fakeTimeScheduler();
+    const hanging = store as Store;
+    hanging.findDueJobs = () => new Promise(() => {});
+    const started = Date.now();
+    const report = await scheduler.health({ timeout: 50 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(report).toMatchObject({ ok: false, oldestDueLagMs: null, stuckRuns: null });
+    expect(report.store).toMatchObject({ reachable: false, latencyMs: 50 });
+    expect(report.store.error).toMatch(/50 ms/);
+    const failing = fakeTimeScheduler();
+    failing.store.findExpiredLeases = async () => {
+      throw new Error('connection refused');
+    };
+    expect((await failing.scheduler.health()).store).toMatchObject({
+      reachable: false,
+      error: 'connection refused',
+    });
+  });
+
+  it('once started, is ok while the loop ticks, and not once it stalls', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {}, { pollInterval: 20 });
+    await scheduler.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const alive = await scheduler.health();
+      expect(alive.loop).toMatchObject({ started: true, alive: true, maxTickAgeMs: 30_060 });
+      expect(alive.ok).toBe(true);
+      // Time jumps past the allowed tick age without a tick completing: the loop is stuck.
+      clock.advance('1m');
+      const stalled = await scheduler.health();
+      expect(stalled.loop.alive).toBe(false);
+      expect(stalled.ok).toBe(false);
+    } finally {
+      await scheduler.stop();
+    }
+    expect((await scheduler.health()).loop.started).toBe(false);
+  });
+
+  it('counts runs stuck past their lease that no instance recovered', async () => {
+    const { scheduler, store, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({ run: async () => null }),
+    });
+    const run = await scheduler.trigger({ executor: 'report' });
+    await store.claimRuns({ workerId: 'vanished', now: clock.now(), limit: 1, leaseMs: 10_000 });
+    expect((await scheduler.health()).stuckRuns).toBe(0);
+    clock.advance('11s');
+    expect((await scheduler.health()).stuckRuns).toBe(1);
+    await scheduler.runDue();
+    expect((await scheduler.runs.get(run.id)).status).toBe('failed');
+    expect((await scheduler.health()).stuckRuns).toBe(0);
+  });
+});
