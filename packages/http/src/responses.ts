@@ -28,6 +28,7 @@ export const jobResponse = z.object({
   misfireGraceMs: z.number().nullable(),
   timeoutMs: z.number().nullable(),
   retry: z.object({ limit: z.number().int(), backoff: json }).nullable(),
+  autoPause: z.object({ afterFailures: z.number().int() }).nullable(),
   jitterMs: z.number(),
   priority: z.number().int(),
   activeFrom: date.nullable(),
@@ -40,6 +41,7 @@ export const jobResponse = z.object({
   lastDurationMs: z.number().nullable(),
   runCount: z.number().int(),
   errorCount: z.number().int(),
+  consecutiveFailures: z.number().int(),
   createdAt: date,
   createdBy: z.string().nullable(),
   updatedAt: date,
@@ -55,7 +57,7 @@ export const runResponse = z.object({
   jobName: z.string().nullable(),
   executor: z.string(),
   tenantId: z.string().nullable(),
-  trigger: z.enum(['schedule', 'manual', 'once', 'retry']),
+  trigger: z.enum(['schedule', 'manual', 'once', 'retry', 'backfill']),
   status: runStatus,
   tasks: z.array(
     z.object({

@@ -63,6 +63,11 @@ const jobFields = {
   misfireGrace: duration.nullable().optional(),
   timeout: duration.nullable().optional(),
   retry: retry.nullable().optional(),
+  autoPause: z
+    .strictObject({ afterFailures: z.number().int().min(1).max(1000) })
+    .nullable()
+    .optional()
+    .meta({ description: 'pause the job after this many failed runs in a row' }),
   jitter: duration.optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   activeFrom: isoDate.nullable().optional(),
@@ -145,7 +150,7 @@ export const tenantQuery = qString(NAME_MAX)
   .meta({ description: 'tenant to work in; empty for global' });
 
 const runStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
-const runTriggers = ['schedule', 'manual', 'once', 'retry'] as const;
+const runTriggers = ['schedule', 'manual', 'once', 'retry', 'backfill'] as const;
 const cursor = z
   .string()
   .max(500)
