@@ -261,14 +261,16 @@ export async function finishRuns(
 }
 
 /**
- * The finish statement. Runs are fenced by the WHERE clause. The jobs they belong to are then
- * locked (so counts read from them are current whatever finishes run beside this one), their
- * bookkeeping updated once per job with the batch's last run, and their `consecutive_failures`
- * moved: reset by a success, + 1 per final failure (a failure with a follow-up is not counted)
- * after the batch's last success. A job with `auto_pause` that reaches its count is paused here,
- * with its audit entry, and the failure that paused it comes back with `paused_job`.
+ * The finish statement. Runs are fenced by the WHERE clause. Each job's bookkeeping is updated
+ * once with the batch's last run, and its `consecutive_failures` moved: reset by a success, + 1 per
+ * final failure (a failure with a follow-up is not counted) after the batch's last success. Jobs
+ * with `auto_pause` are locked first, so the pause is decided on their current count whatever
+ * finishes run beside this one; one that reaches its threshold is paused here, with its audit
+ * entry, and the failure that paused it comes back with `paused_job`.
  */
 function finishRunsSql(n: SqlNames): string {
+  // Failures in a row after this batch, from the job row as the UPDATE locked it.
+  const streak = `CASE WHEN d.last_success IS NULL THEN j.consecutive_failures + d.counted_failures ELSE d.counted_failures END`;
   return `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
          status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, follow_up jsonb)
@@ -291,25 +293,26 @@ function finishRunsSql(n: SqlNames): string {
        WINDOW w AS (PARTITION BY f.job_id)
        ORDER BY f.job_id, f.ord DESC
      ), locked AS MATERIALIZED (
+       -- Only jobs that can pause are locked up front; the others' count moves in the UPDATE below,
+       -- which reads the row as it is when it locks it.
        SELECT j.id, j.name, j.tenant_id, j.enabled, j.paused_note, j.auto_pause, j.consecutive_failures
-       FROM ${n.jobs} AS j WHERE j.id IN (SELECT job_id FROM per_job)
+       FROM ${n.jobs} AS j WHERE j.id IN (SELECT job_id FROM per_job) AND j.auto_pause IS NOT NULL
        ORDER BY j.id
        FOR UPDATE
      ), decided AS (
-       SELECT p.*, l.name, l.tenant_id, l.paused_note, c.counted_failures, c.last_failure, x.streak,
-              (l.enabled AND c.counted_failures > 0 AND l.auto_pause IS NOT NULL
-                AND x.streak >= (l.auto_pause ->> 'afterFailures')::int) AS pause
-       FROM per_job AS p JOIN locked AS l ON l.id = p.job_id
+       SELECT p.*, l.name, l.tenant_id, l.paused_note, c.counted_failures, c.last_failure,
+              CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
+                   ELSE c.counted_failures END AS locked_streak,
+              coalesce(l.enabled AND c.counted_failures > 0
+                AND (CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
+                          ELSE c.counted_failures END) >= (l.auto_pause ->> 'afterFailures')::int, false) AS pause
+       FROM per_job AS p LEFT JOIN locked AS l ON l.id = p.job_id
        CROSS JOIN LATERAL (
          SELECT count(*) AS counted_failures,
                 (array_agg(f.id ORDER BY f.ord DESC))[1] AS last_failure
          FROM finished AS f
          WHERE f.job_id = p.job_id AND f.counted AND f.ord > coalesce(p.last_success, -1)
        ) AS c
-       CROSS JOIN LATERAL (
-         SELECT CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
-                     ELSE c.counted_failures END AS streak
-       ) AS x
      ), bookkeeping AS (
        UPDATE ${n.jobs} AS j
        SET last_run_at = d.started_at, last_run_id = d.id::text, last_status = d.status,
@@ -317,10 +320,10 @@ function finishRunsSql(n: SqlNames): string {
                                       WHEN 'succeeded' THEN NULL ELSE j.last_error END,
            last_duration_ms = d.duration_ms, run_count = j.run_count + d.runs,
            error_count = j.error_count + d.failures,
-           consecutive_failures = d.streak,
+           consecutive_failures = ${streak},
            enabled = j.enabled AND NOT d.pause,
            next_run_at = CASE WHEN d.pause THEN NULL ELSE j.next_run_at END,
-           paused_note = CASE WHEN d.pause THEN ${pauseNoteSql('d.streak')} ELSE j.paused_note END,
+           paused_note = CASE WHEN d.pause THEN ${pauseNoteSql(streak)} ELSE j.paused_note END,
            version = j.version + CASE WHEN d.pause THEN 1 ELSE 0 END,
            updated_at = CASE WHEN d.pause THEN d.finish_now ELSE j.updated_at END
        FROM decided AS d WHERE j.id = d.job_id
@@ -329,8 +332,8 @@ function finishRunsSql(n: SqlNames): string {
        INSERT INTO ${n.audit} (at, actor, action, job, tenant_id, before, after, note)
        SELECT d.finish_now, NULL, 'paused', d.name, d.tenant_id,
               jsonb_build_object('enabled', true, 'pausedNote', d.paused_note),
-              jsonb_build_object('enabled', false, 'pausedNote', ${pauseNoteSql('d.streak')}),
-              ${pauseNoteSql('d.streak')}
+              jsonb_build_object('enabled', false, 'pausedNote', ${pauseNoteSql('d.locked_streak')}),
+              ${pauseNoteSql('d.locked_streak')}
        FROM decided AS d WHERE d.pause
      ), follow_up AS (
        INSERT INTO ${n.runs}

@@ -323,13 +323,15 @@ end
 local function count_outcome(r, status, retried, now)
   if not r.jobId then return false end
   local job = K.job(r.jobId)
-  local f = redis.call('HMGET', job, 'name', 'enabled', 'autoPause', 'consecutiveFailures', 'tenantId', 'pausedNote', '_tk')
-  if not f[1] then return false end
+  -- The common case, a success, reads one field and usually writes nothing.
   if status == 'succeeded' then
-    if f[4] and f[4] ~= '0' then redis.call('HSET', job, 'consecutiveFailures', '0') end
+    local count = redis.call('HGET', job, 'consecutiveFailures')
+    if count and count ~= '0' then redis.call('HSET', job, 'consecutiveFailures', '0') end
     return false
   end
   if status ~= 'failed' or retried then return false end
+  local f = redis.call('HMGET', job, 'name', 'enabled', 'autoPause', 'consecutiveFailures', 'tenantId', 'pausedNote', '_tk')
+  if not f[1] then return false end
   local count = tonumber(f[4] or '0') + 1
   redis.call('HSET', job, 'consecutiveFailures', string.format('%d', count))
   if f[2] ~= '1' or not f[3] then return false end
