@@ -285,11 +285,16 @@ function finishRunsSql(n: SqlNames): string {
          AND CASE WHEN i.worker IS NULL THEN r.lease_until < i.now ELSE r.worker_id = i.worker END
        RETURNING r.*, i.ord AS ord, i.now AS finish_now,
          (i.status = 'failed' AND i.follow_up IS NULL) AS counted
+     ), marked AS (
+       SELECT f.*, max(f.ord) FILTER (WHERE f.status = 'succeeded') OVER (PARTITION BY f.job_id) AS last_success
+       FROM finished AS f WHERE f.job_id IS NOT NULL
      ), per_job AS (
        SELECT DISTINCT ON (f.job_id) f.job_id, f.id, f.started_at, f.status, f.error, f.duration_ms, f.finish_now,
+              f.last_success,
               count(*) OVER w AS runs, count(*) FILTER (WHERE f.status = 'failed') OVER w AS failures,
-              max(f.ord) FILTER (WHERE f.status = 'succeeded') OVER w AS last_success
-       FROM finished AS f WHERE f.job_id IS NOT NULL
+              count(*) FILTER (WHERE f.counted AND f.ord > coalesce(f.last_success, -1)) OVER w AS counted_failures,
+              first_value(f.id) OVER (PARTITION BY f.job_id ORDER BY f.counted DESC, f.ord DESC) AS last_failure
+       FROM marked AS f
        WINDOW w AS (PARTITION BY f.job_id)
        ORDER BY f.job_id, f.ord DESC
      ), locked AS MATERIALIZED (
@@ -300,19 +305,13 @@ function finishRunsSql(n: SqlNames): string {
        ORDER BY j.id
        FOR UPDATE
      ), decided AS (
-       SELECT p.*, l.name, l.tenant_id, l.paused_note, c.counted_failures, c.last_failure,
-              CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
-                   ELSE c.counted_failures END AS locked_streak,
-              coalesce(l.enabled AND c.counted_failures > 0
-                AND (CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + c.counted_failures
-                          ELSE c.counted_failures END) >= (l.auto_pause ->> 'afterFailures')::int, false) AS pause
+       SELECT p.*, l.name, l.tenant_id, l.paused_note,
+              CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + p.counted_failures
+                   ELSE p.counted_failures END AS locked_streak,
+              coalesce(l.enabled AND p.counted_failures > 0
+                AND (CASE WHEN p.last_success IS NULL THEN l.consecutive_failures + p.counted_failures
+                          ELSE p.counted_failures END) >= (l.auto_pause ->> 'afterFailures')::int, false) AS pause
        FROM per_job AS p LEFT JOIN locked AS l ON l.id = p.job_id
-       CROSS JOIN LATERAL (
-         SELECT count(*) AS counted_failures,
-                (array_agg(f.id ORDER BY f.ord DESC))[1] AS last_failure
-         FROM finished AS f
-         WHERE f.job_id = p.job_id AND f.counted AND f.ord > coalesce(p.last_success, -1)
-       ) AS c
      ), bookkeeping AS (
        UPDATE ${n.jobs} AS j
        SET last_run_at = d.started_at, last_run_id = d.id::text, last_status = d.status,
