@@ -534,7 +534,7 @@ export interface Scheduler {
   preview(input: PreviewInput): Promise<PreviewResult>;
   /** One run (trigger `backfill`) per slot of the job in `[from, to)` that has no run yet. */
   backfill(input: BackfillInput): Promise<BackfillResult>;
-  /** Loop, store, lag and stuck runs, for liveness probes; never rejects. */
+  /** Loop, store, lag and stuck runs, for liveness probes; a failing store is reported, not thrown (bad options are a `ValidationError`). */
   health(options?: HealthOptions): Promise<HealthReport>;
   /** What this instance counted (runs, durations, lag, missed and skipped slots, recoveries) and the queue depth, as Prometheus text. */
   prometheusMetrics(): Promise<string>;

@@ -11,6 +11,7 @@ import { TriggerLimiter } from './rate-limit.js';
 import { assertJsonRequest, assertSameOrigin, isChange } from './request-guard.js';
 import { adminRoutes } from './routes/admin.js';
 import { jobRoutes } from './routes/jobs.js';
+import { operationRoutes } from './routes/operations.js';
 import { runRoutes } from './routes/runs.js';
 import { triggerRoutes } from './routes/trigger.js';
 import { Reply, type RouteDef, RouteTable } from './routing.js';
@@ -115,6 +116,7 @@ export function createCronApi<Req>(
     ...triggerRoutes(scheduler, limiter, clock),
     ...runRoutes(scheduler),
     ...adminRoutes(scheduler),
+    ...operationRoutes(scheduler),
     ...eventRoutes(hub),
   ];
   routes.push(openApiRoute(() => routes));

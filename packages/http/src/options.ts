@@ -15,7 +15,11 @@ export type CronAction =
   | 'events:read'
   | 'scheduler:admin'
   | 'dashboard:view'
-  | 'openapi:read';
+  | 'openapi:read'
+  | 'audit:read'
+  | 'jobs:backfill'
+  | 'health:read'
+  | 'metrics:read';
 
 /** Every action, in the order the docs list them. */
 export const CRON_ACTIONS: readonly CronAction[] = [
@@ -32,6 +36,10 @@ export const CRON_ACTIONS: readonly CronAction[] = [
   'scheduler:admin',
   'dashboard:view',
   'openapi:read',
+  'audit:read',
+  'jobs:backfill',
+  'health:read',
+  'metrics:read',
 ];
 
 /**

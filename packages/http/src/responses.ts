@@ -144,3 +144,43 @@ export const statsResponse = z.object({
     }),
   ),
 });
+
+/** One audit entry as answered. */
+export const auditEntryResponse = z.object({
+  id: z.string(),
+  at: date,
+  actor: z.string().nullable(),
+  action: z.enum(['created', 'updated', 'paused', 'resumed', 'deleted', 'seeded', 'triggered']),
+  job: z.string().nullable(),
+  tenantId: z.string().nullable(),
+  before: json.nullable(),
+  after: json.nullable(),
+  note: z.string().nullable(),
+});
+
+/** A page of `GET /audit`. */
+export const auditPageResponse = z.object({
+  items: z.array(auditEntryResponse),
+  nextCursor: z.string().nullable(),
+});
+
+/** Answer of `POST /jobs/preview`. */
+export const previewResponse = z.object({ next: z.array(date), description: z.string() });
+
+/** Answer of `POST /jobs/:name/backfill`. */
+export const backfillResponse = z.object({ created: z.array(runResponse), skipped: z.number().int() });
+
+/** Answer of `GET /health` (200 when `ok`, 503 otherwise). */
+export const healthResponse = z.object({
+  ok: z.boolean(),
+  checkedAt: date,
+  loop: z.object({
+    started: z.boolean(),
+    alive: z.boolean(),
+    lastTickAt: date.nullable(),
+    maxTickAgeMs: z.number(),
+  }),
+  store: z.object({ reachable: z.boolean(), latencyMs: z.number(), error: z.string().nullable() }),
+  oldestDueLagMs: z.number().nullable(),
+  stuckRuns: z.number().int().nullable(),
+});

@@ -204,3 +204,36 @@ export const statsQuery = z.strictObject({
   days: qInt(1, 366).optional(),
   since: isoDate.optional(),
 });
+
+/** Query of `GET /audit`. */
+export const auditQuery = z.strictObject({
+  tenantId: tenantQuery.optional(),
+  job: nameSchema.optional(),
+  since: isoDate.optional(),
+  limit: qInt(1, 500).optional(),
+  cursor: cursor.optional(),
+});
+
+/** Body of `POST /jobs/preview`. */
+export const previewBody = z.strictObject({
+  schedule: z.string().min(1, 'must not be empty').max(200),
+  timezone: z.string().min(1).max(64).meta({ description: 'IANA time zone, e.g. Europe/Paris' }).optional(),
+  count: z.number().int().min(1).max(100).optional(),
+  from: isoDate.optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$/, 'is not a locale such as "en" or "fr"')
+    .optional(),
+});
+
+/** Body of `POST /jobs/:name/backfill`. */
+export const backfillBody = z.strictObject({
+  from: isoDate,
+  to: isoDate,
+  limit: z.number().int().min(1).max(1000).optional(),
+});
+
+/** Query of `GET /health`. */
+export const healthQuery = z.strictObject({
+  maxLag: z.string().max(32).optional().meta({ description: "duration such as '5m': not ok past this lag" }),
+});

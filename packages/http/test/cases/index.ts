@@ -2,6 +2,7 @@ import { authorizationSuite, tenantSuite } from './access.js';
 import { eventSuite } from './events.js';
 import { jobSuite } from './jobs.js';
 import { malformedSuite } from './malformed.js';
+import { operationsSuite } from './operations.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
 import { runSuite } from './runs.js';
 import type { Suite } from './table.js';
@@ -20,4 +21,5 @@ export const ALL_SUITES: readonly Suite[] = [
   malformedSuite,
   pageSuite,
   openApiSuite,
+  operationsSuite,
 ];

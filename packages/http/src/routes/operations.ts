@@ -1,0 +1,93 @@
+import { PROMETHEUS_CONTENT_TYPE, type Scheduler } from '@cronkeeper/core';
+import { auditPageResponse, backfillResponse, healthResponse, previewResponse } from '../responses.js';
+import { defineRoute, Reply, type RouteDef } from '../routing.js';
+import { auditQuery, backfillBody, healthQuery, nameParams, previewBody, scopeQuery } from '../schemas.js';
+import { jobForWrite, requireOperator, runScope } from '../scope.js';
+
+/** The audit trail, schedule preview, backfill, health and metrics. */
+export function operationRoutes(scheduler: Scheduler): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/audit',
+      response: auditPageResponse,
+      action: 'audit:read',
+      tag: 'operations',
+      summary:
+        'Who created, changed, paused, deleted or triggered what, newest first (a tenant sees its own)',
+      query: auditQuery,
+      handle: ({ query, tenant }) =>
+        scheduler.audit.list({
+          ...runScope(tenant, query.tenantId),
+          ...(query.job === undefined ? {} : { job: query.job }),
+          ...(query.since === undefined ? {} : { since: query.since }),
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs/preview',
+      response: previewResponse,
+      action: 'jobs:read',
+      tag: 'jobs',
+      summary: 'The next instants of a schedule and its description, without saving anything',
+      body: previewBody,
+      handle: ({ body }) => scheduler.preview(body),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/jobs/:name/backfill',
+      response: backfillResponse,
+      action: 'jobs:backfill',
+      tag: 'jobs',
+      summary:
+        'One run per past slot of the job in [from, to) that has none yet (at most `limit`, 100 by default)',
+      params: nameParams,
+      query: scopeQuery,
+      body: backfillBody,
+      handle: async ({ params, query, body, tenant, actor }) => {
+        const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        return scheduler.backfill({
+          job: job.name,
+          tenantId: job.tenantId,
+          from: body.from,
+          to: body.to,
+          triggeredBy: actor,
+          ...(body.limit === undefined ? {} : { limit: body.limit }),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/health',
+      response: healthResponse,
+      action: 'health:read',
+      tag: 'operations',
+      summary:
+        'Loop alive, store reachable, oldest due lag, stuck runs; 503 when not ok (for liveness probes)',
+      query: healthQuery,
+      handle: async ({ query }) => {
+        const report = await scheduler.health(query.maxLag === undefined ? {} : { maxLag: query.maxLag });
+        return new Reply(report.ok ? 200 : 503, report);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      action: 'metrics:read',
+      tag: 'operations',
+      summary:
+        'Runs, durations, fire lag, missed and skipped slots, recoveries and queue depth as Prometheus text',
+      raw: { contentType: PROMETHEUS_CONTENT_TYPE },
+      handle: async ({ tenant }) => {
+        // Every tenant's job names are labels: operators only.
+        requireOperator(tenant, 'the metrics');
+        return new Response(await scheduler.prometheusMetrics(), {
+          status: 200,
+          headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+        });
+      },
+    }),
+  ];
+}
