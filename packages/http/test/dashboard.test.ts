@@ -45,13 +45,22 @@ describe('dashboardPage()', () => {
       return script.slice(start, script.indexOf('\n  },', start));
     };
     for (const key of keys) {
-      if (key === undefined || key.startsWith('st_') || key.startsWith('tr_')) continue;
+      if (key === undefined || key.startsWith('st_') || key.startsWith('tr_') || key.startsWith('ac_'))
+        continue;
       expect(block('en'), key).toMatch(new RegExp(`\\b${key}:`));
       expect(block('fr'), key).toMatch(new RegExp(`\\b${key}:`));
     }
     for (const status of ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped', 'idle']) {
       expect(block('en')).toContain(`st_${status}:`);
       expect(block('fr')).toContain(`st_${status}:`);
+    }
+    for (const trigger of ['schedule', 'manual', 'once', 'retry', 'backfill']) {
+      expect(block('en')).toContain(`tr_${trigger}:`);
+      expect(block('fr')).toContain(`tr_${trigger}:`);
+    }
+    for (const action of ['created', 'updated', 'paused', 'resumed', 'deleted', 'seeded', 'triggered']) {
+      expect(block('en')).toContain(`ac_${action}:`);
+      expect(block('fr')).toContain(`ac_${action}:`);
     }
   });
 });

@@ -134,4 +134,7 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); bor
   .kpi-value { font-size: 1.3rem; }
   .field.inline { flex-direction: column; align-items: stretch; }
 }
+.schedule-preview { margin: -0.25rem 0 0.75rem; min-height: 2.6em; overflow-wrap: anywhere; }
+.change-list { margin: 0; padding-left: 1.25rem; max-height: 60vh; overflow: auto; }
+.change-list li { margin-bottom: 0.6rem; overflow-wrap: anywhere; }
 `;

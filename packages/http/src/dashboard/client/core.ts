@@ -60,6 +60,11 @@ const STRINGS = {
     task: 'Tasks', logs: 'Logs', noLogs: 'No log lines.', result: 'Result', attempt: 'Attempt',
     started: 'Started', finished: 'Finished', created: 'Created', runAt: 'Runs at',
     total: '{n} runs', day: 'Day',
+    tr_backfill: 'Backfill', autoPaused: 'Auto-paused', changes: 'History of changes',
+    dlgChanges: 'History of changes: {name}', noChanges: 'No changes recorded.', system: 'system',
+    ac_created: 'Created', ac_updated: 'Changed', ac_paused: 'Paused', ac_resumed: 'Resumed',
+    ac_deleted: 'Deleted', ac_seeded: 'Seeded', ac_triggered: 'Run now',
+    previewNext: 'Next: {list}', previewNone: 'This schedule never fires again.', previewChecking: 'Checking…',
   },
   fr: {
     title: 'Tâches planifiées', loading: 'Chargement…', skip: 'Aller au contenu', refresh: 'Actualiser', language: 'Langue',
@@ -105,6 +110,11 @@ const STRINGS = {
     pauseHint: 'Une tâche en pause ne se déclenche plus ; « Exécuter » reste possible.',
     task: 'Étapes', logs: 'Journal', noLogs: 'Aucune ligne.', result: 'Résultat', attempt: 'Essai',
     started: 'Début', finished: 'Fin', created: 'Créée', runAt: 'Prévue à', total: '{n} exécutions', day: 'Jour',
+    tr_backfill: 'Rattrapage', autoPaused: 'Pause automatique', changes: 'Historique des modifications',
+    dlgChanges: 'Historique des modifications : {name}', noChanges: 'Aucune modification enregistrée.', system: 'système',
+    ac_created: 'Créée', ac_updated: 'Modifiée', ac_paused: 'Mise en pause', ac_resumed: 'Reprise',
+    ac_deleted: 'Supprimée', ac_seeded: 'Installée', ac_triggered: 'Exécutée',
+    previewNext: 'Prochaines : {list}', previewNone: 'Cette planification ne se déclenche plus.', previewChecking: 'Vérification…',
   },
 };
 

@@ -100,7 +100,14 @@ function jobRow(job) {
       'colEnabled',
       job.enabled
         ? t('yes')
-        : h('div', null, h('span', { class: 'badge s-paused' }, t('paused')), job.pausedNote ? h('div', { class: 'muted small' }, job.pausedNote) : null),
+        : h(
+            'div',
+            null,
+            isAutoPaused(job)
+              ? h('span', { class: 'badge s-failed', 'data-auto-paused': 'true' }, t('autoPaused'))
+              : h('span', { class: 'badge s-paused' }, t('paused')),
+            job.pausedNote ? h('div', { class: 'muted small' }, job.pausedNote) : null,
+          ),
     ),
     cell('colLastRun', fmtDate(last && last.at)),
     cell(
@@ -131,6 +138,10 @@ function jobRow(job) {
           'aria-label': t('schedule') + ' ' + job.name,
         }),
         actionButton(key + ':edit', t('edit'), () => openEdit(job), { 'aria-label': t('edit') + ' ' + job.name }),
+        actionButton(key + ':changes', t('changes'), () => openChanges(job), {
+          'data-action': 'changes',
+          'aria-label': t('changes') + ' ' + job.name,
+        }),
         job.enabled
           ? actionButton(key + ':pause', t('pause'), () => openPause(job), { 'aria-label': t('pause') + ' ' + job.name })
           : actionButton(key + ':resume', t('resume'), () => resumeJob(job), { 'aria-label': t('resume') + ' ' + job.name }),
@@ -261,12 +272,14 @@ function timezoneList() {
 
 function openEdit(job) {
   timezoneList();
+  const preview = h('div', { class: 'schedule-preview small', 'data-preview': 'true', 'aria-live': 'polite' });
   const fields = [
     field(t('scheduleField'), h('input', { name: 'schedule', value: job.schedule, required: true, autocomplete: 'off' }), job.describe),
+    preview,
     field(t('timezoneField'), h('input', { name: 'timezone', value: job.timezone, list: 'tz-list', autocomplete: 'off' })),
     field(t('descriptionField'), h('textarea', { name: 'description', rows: 2, text: job.description || '' })),
   ];
-  openDialog(t('dlgEdit', { name: job.name }), fields, t('save'), async (form) => {
+  const form = openDialog(t('dlgEdit', { name: job.name }), fields, t('save'), async (form) => {
     const patch = {};
     const schedule = form.elements.schedule.value.trim();
     const timezone = form.elements.timezone.value.trim();
@@ -281,6 +294,96 @@ function openEdit(job) {
     scheduleRefresh(0);
     return null;
   });
+  watchSchedulePreview(form, preview);
+}
+
+/**
+ * The next instants of the schedule being typed, asked of the server (POST jobs/preview) a moment
+ * after the last keystroke. Answers that arrive after a newer question are dropped.
+ */
+function watchSchedulePreview(form, preview) {
+  let timer = null;
+  let asked = 0;
+  const show = async () => {
+    const question = ++asked;
+    const schedule = form.elements.schedule.value.trim();
+    const timezone = form.elements.timezone.value.trim();
+    if (!schedule) {
+      preview.replaceChildren();
+      return;
+    }
+    const body = { schedule, count: 3, locale: lang };
+    if (timezone) body.timezone = timezone;
+    const result = await api('POST', 'jobs/preview', body);
+    if (question !== asked) return;
+    if (!result.ok) {
+      preview.className = 'schedule-preview small error';
+      preview.textContent = errorText(result);
+      return;
+    }
+    preview.className = 'schedule-preview small';
+    const list = result.data.next.map((instant) => fmtDate(instant)).join(' · ');
+    preview.replaceChildren(
+      h('div', { class: 'describe' }, result.data.description),
+      h('div', { class: 'muted' }, list ? t('previewNext', { list }) : t('previewNone')),
+    );
+  };
+  const onInput = () => {
+    clearTimeout(timer);
+    preview.className = 'schedule-preview small muted';
+    preview.textContent = t('previewChecking');
+    timer = setTimeout(show, 250);
+  };
+  form.elements.schedule.addEventListener('input', onInput);
+  form.elements.timezone.addEventListener('input', onInput);
+  void show();
+}
+
+/** A pause made by autoPause (its note is the one the store writes). */
+function isAutoPaused(job) {
+  return !job.enabled && typeof job.pausedNote === 'string' && job.pausedNote.indexOf('paused automatically after ') === 0;
+}
+
+function changeText(entry) {
+  const fields = Object.keys(Object.assign({}, entry.before || {}, entry.after || {}));
+  if (entry.action === 'triggered' || entry.action === 'created' || entry.action === 'seeded' || entry.action === 'deleted') return '';
+  const shown = (value) => (value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
+  return fields
+    .map((name) => name + ': ' + shown(entry.before && entry.before[name]) + ' → ' + shown(entry.after && entry.after[name]))
+    .join('; ');
+}
+
+/** The job's audit trail (GET audit), newest first, in a dialog. */
+async function openChanges(job) {
+  const list = h('div', { class: 'changes', 'data-changes': 'true' }, t('loading'));
+  openDialog(t('dlgChanges', { name: job.name }), [list], null, async () => null);
+  const result = await api('GET', 'audit?job=' + encodeURIComponent(job.name) + '&tenantId=' + encodeURIComponent(job.tenantId || '') + '&limit=50');
+  if (!result.ok) {
+    list.replaceChildren(h('p', { class: 'error' }, errorText(result, job.name)));
+    return;
+  }
+  const entries = itemsOf(result.data);
+  if (entries.length === 0) {
+    list.replaceChildren(h('p', { class: 'muted' }, t('noChanges')));
+    return;
+  }
+  list.replaceChildren(
+    h(
+      'ol',
+      { class: 'change-list' },
+      ...entries.map((entry) =>
+        h(
+          'li',
+          { 'data-action': entry.action },
+          h('strong', null, t('ac_' + entry.action)),
+          ' ',
+          h('span', { class: 'muted small' }, fmtDate(entry.at) + ' · ' + (entry.actor || t('system'))),
+          changeText(entry) ? h('div', { class: 'small' }, changeText(entry)) : null,
+          entry.note ? h('div', { class: 'small muted' }, entry.note) : null,
+        ),
+      ),
+    ),
+  );
 }
 
 function openPause(job) {
