@@ -49,13 +49,18 @@ export function maintenanceExecutors(
       },
     }),
     [PRUNE_EXECUTOR]: defineExecutor({
-      description: 'Deletes finished runs older than the retention (default 30 days); pending runs are kept',
+      description:
+        'Deletes finished runs and audit entries older than the retention (default 30 days); pending runs are kept',
       params,
       estimatedDuration: '1s',
       run: async (ctx) => {
         const result = await target.prune(ctx.params);
-        ctx.log.info(`${result.deleted} finished run(s) pruned`);
-        return { deleted: result.deleted, threshold: result.threshold.toISOString() };
+        ctx.log.info(`${result.deleted} finished run(s) and ${result.auditDeleted} audit entr(ies) pruned`);
+        return {
+          deleted: result.deleted,
+          auditDeleted: result.auditDeleted,
+          threshold: result.threshold.toISOString(),
+        };
       },
     }),
   };

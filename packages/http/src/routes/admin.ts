@@ -55,7 +55,8 @@ export function adminRoutes(scheduler: Scheduler): RouteDef[] {
       path: '/maintenance/prune',
       action: 'scheduler:admin',
       tag: 'maintenance',
-      summary: 'Delete finished runs older than the threshold (pending runs are never pruned)',
+      summary:
+        'Delete finished runs and audit entries older than the threshold (pending runs are never pruned)',
       body: olderThanBody,
       handle: ({ body, tenant }) =>
         scheduler.prune({
