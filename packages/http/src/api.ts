@@ -104,7 +104,7 @@ export function createCronApi<Req>(
   const events = options.events ?? {};
   const hub = new EventHub(scheduler, {
     heartbeatMs: Math.max(10, toMs(events.heartbeat ?? '15s', 'events.heartbeat')),
-    maxBuffered: toBytes(events.maxBuffered ?? '1mb'),
+    maxBuffered: toBytes(events.maxBuffered ?? '4mb'),
     maxStreams: events.maxStreams ?? 1000,
     maxStreamsPerCaller: events.maxStreamsPerCaller ?? 10,
   });

@@ -23,14 +23,14 @@ function openSocket(port: number): Promise<Socket> {
   });
 }
 
-function requestHead(target: string, port: number, headers: Record<string, string>): string {
-  const lines = [`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`];
+function requestHead(target: string, port: number, headers: Record<string, string>, method = 'GET'): string {
+  const lines = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`;
 }
 
 /** A whole HTTP/1.1 answer read off a socket, as a `Response`. */
-function parseAnswer(raw: Buffer): Response {
+function parseAnswer(raw: Buffer, method: string): Response {
   const split = raw.indexOf('\r\n\r\n');
   const head = raw.subarray(0, split).toString('latin1').split('\r\n');
   let body: Buffer = raw.subarray(split + 4);
@@ -51,7 +51,8 @@ function parseAnswer(raw: Buffer): Response {
     }
     body = Buffer.concat(parts);
   }
-  return new Response([204, 304].includes(status) ? null : new Uint8Array(body), { status, headers });
+  const bodyless = method === 'HEAD' || [204, 304].includes(status);
+  return new Response(bodyless ? null : new Uint8Array(body), { status, headers });
 }
 
 /** The Express adapter mounted at `/api/cron` in an Express 5 app, called over real HTTP. */
@@ -68,16 +69,16 @@ export const expressTarget = defineTarget('express', async (options, shared) => 
   });
   const { port } = server.address() as { port: number };
   const base = `http://127.0.0.1:${port}${EXPRESS_MOUNT}`;
-  return makeHarness('express', parts, {
+  return makeHarness('express', `http://127.0.0.1:${port}`, parts, {
     send: (path, init) => fetch(`${base}${path}`, { ...init, redirect: 'manual' }),
-    async sendRaw(target, headers) {
+    async sendRaw(target, headers, method = 'GET') {
       const socket = await openSocket(port);
       const chunks: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       const ended = new Promise((resolve) => socket.once('close', resolve));
-      socket.write(requestHead(target, port, headers));
+      socket.write(requestHead(target, port, headers, method));
       await ended;
-      return parseAnswer(Buffer.concat(chunks));
+      return parseAnswer(Buffer.concat(chunks), method);
     },
     async stall(path, headers) {
       const socket = await openSocket(port);

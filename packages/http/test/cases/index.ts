@@ -4,6 +4,7 @@ import { jobSuite } from './jobs.js';
 import { malformedSuite } from './malformed.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
 import { runSuite } from './runs.js';
+import { csrfSuite, headerSuite } from './security.js';
 import type { Suite } from './table.js';
 import { triggerSuite } from './trigger.js';
 
@@ -20,4 +21,6 @@ export const ALL_SUITES: readonly Suite[] = [
   malformedSuite,
   pageSuite,
   openApiSuite,
+  csrfSuite,
+  headerSuite,
 ];
