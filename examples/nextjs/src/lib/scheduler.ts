@@ -43,8 +43,10 @@ function createAppScheduler(): Scheduler {
 // scheduler per process so every route sees the same store.
 const holder = globalThis as typeof globalThis & { __cronkeeperScheduler?: Scheduler };
 
+holder.__cronkeeperScheduler ??= createAppScheduler();
+
 /** The process-wide scheduler. */
-export const scheduler: Scheduler = (holder.__cronkeeperScheduler ??= createAppScheduler());
+export const scheduler: Scheduler = holder.__cronkeeperScheduler;
 
 let seeded: Promise<unknown> | null = null;
 
