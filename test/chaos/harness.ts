@@ -42,6 +42,14 @@ export class Cluster {
   readonly recoveredBy = new Map<string, string>();
   readonly logs: Array<{ instanceId: string; level: string; message: string; at: number }> = [];
   readonly stopTimes: number[] = [];
+  /** Every execution a process began: run id, job, slot (schedule runs), true epoch ms. */
+  readonly starts: Array<{
+    instanceId: string;
+    runId: string;
+    job: string | null;
+    scheduledFor: number | null;
+    at: number;
+  }> = [];
   /** Processes that exited without being told to: a crash of the scheduler or its store. */
   readonly crashes: string[] = [];
   /** Starts still under way (restarts run beside the workload). */
@@ -103,6 +111,10 @@ export class Cluster {
         else if (message.type === 'log')
           this.logs.push({ instanceId, level: message.level, message: message.message, at: Date.now() });
         else if (message.type === 'stopped') this.stopTimes.push(message.stopMs);
+        else if (message.type === 'started') {
+          const { runId, job, scheduledFor, at } = message;
+          this.starts.push({ instanceId, runId, job, scheduledFor, at });
+        }
       });
     });
   }

@@ -49,7 +49,7 @@ const EDGE_MS = 2_000;
 const IN_FLIGHT_MS = 250;
 
 export interface FaultRecord {
-  type: 'kill' | 'connections' | 'pause' | 'stop';
+  type: 'kill' | 'connections' | 'pause' | 'stop' | 'failover' | 'kill-primary';
   /** Epoch ms the fault began and ended (a kill ends when it begins). */
   at: number;
   endedAt: number;

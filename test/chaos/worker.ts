@@ -12,6 +12,7 @@ import { openStore, type StoreKind } from './stores.js';
 export type WorkerMessage =
   | { type: 'ready'; instanceId: string }
   | { type: 'recovered'; runId: string; at: number }
+  | { type: 'started'; runId: string; job: string | null; scheduledFor: number | null; at: number }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
   | { type: 'stopped'; stopMs: number };
 
@@ -62,6 +63,19 @@ const scheduler = createScheduler({
 scheduler.on('run:failed', ({ run, origin }) => {
   if (origin === instanceId && run.error?.code === 'stale')
     send({ type: 'recovered', runId: run.id, at: Date.now() });
+});
+
+// Every execution this process begins, so the harness can count executions per slot even when the
+// store lost the record of one (a Redis failover drops writes its replica had not received yet).
+scheduler.on('run:started', ({ run, origin }) => {
+  if (origin !== instanceId) return;
+  send({
+    type: 'started',
+    runId: run.id,
+    job: run.jobName,
+    scheduledFor: run.trigger === 'schedule' ? (run.scheduledFor?.getTime() ?? null) : null,
+    at: Date.now(),
+  });
 });
 
 process.on('message', (message: HarnessMessage) => {

@@ -16,6 +16,8 @@ export const RESUBSCRIBED_ORIGIN = 'cronkeeper:redis-resubscribed';
 /**
  * Store events over Redis pub/sub: `PUBLISH` on the user's client, `SUBSCRIBE` on one connection
  * this store opens with `duplicate()` when the first listener arrives and closes with the last.
+ * On Redis Cluster a `PUBLISH` reaches the subscribers of every node, so the subscriber may sit
+ * on any node.
  * ioredis re-subscribes after a reconnect (`autoResubscribe`, forced on); the `ready` handler
  * subscribes again as well (a repeated `SUBSCRIBE` is a no-op), so the channel comes back even if
  * the client's own resubscription is off or fails, then hands listeners a `wake`.
@@ -86,7 +88,11 @@ export class RedisEvents {
 
   async #connect(): Promise<RedisSubscriberLike> {
     const generation = this.#generation;
-    const subscriber = this.client.duplicate({ autoResubscribe: true });
+    // A Cluster's duplicate takes (startup nodes, options); its subscriber connection moves to
+    // another node by itself when its node fails, and subscribes there again.
+    const subscriber = this.client.isCluster
+      ? this.client.duplicate([], {})
+      : this.client.duplicate({ autoResubscribe: true });
     subscriber.on('message', (channel, message) => {
       if (channel === this.channel) this.#deliver(message);
     });
