@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { findPgbouncer } from './topologies/pgbouncer.js';
 
 // Runs once before any test file: finds out which optional services this machine has, prints ONE
 // line naming the suites that will be skipped, and hands the answers to the test files through the
@@ -25,13 +26,6 @@ function answers(url: string, defaultPort: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.connect(Number(port || defaultPort), hostname, () => done(true));
   });
-}
-
-/** The pgbouncer binary: on PATH, or where Debian installs it (/usr/sbin may not be on PATH). */
-function findPgbouncer(): string | null {
-  for (const candidate of ['pgbouncer', '/usr/sbin/pgbouncer', '/usr/local/bin/pgbouncer'])
-    if (spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status === 0) return candidate;
-  return null;
 }
 
 async function available(variable: string, url: string, defaultPort: number): Promise<boolean> {

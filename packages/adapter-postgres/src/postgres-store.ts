@@ -87,7 +87,7 @@ export class PgStore implements PostgresStore {
       : {
           db: this.#options.pool,
           sql: this.#options.preparedStatements
-            ? preparedRunner(this.#options.pool)
+            ? preparedRunner(this.#options.pool, this.#options.onError ?? defaultOnError)
             : plainRunner(this.#options.pool),
           n: this.#names,
           ...(this.#options.notify ? { announceChannel: this.#names.channel } : {}),
@@ -95,8 +95,9 @@ export class PgStore implements PostgresStore {
     this.#events =
       !bound && this.#options.notify
         ? new PgNotifications(
-            this.#options.pool,
+            this.#options.listenPool ?? this.#options.pool,
             this.#names.channel,
+            (events) => notifyAll(this.#target.sql, this.#names.channel, events),
             this.#options.onError ?? defaultOnError,
           )
         : null;
