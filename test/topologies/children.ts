@@ -38,6 +38,8 @@ function hookExit(): void {
 export interface TrackedChild {
   child: ChildProcess;
   output(): string;
+  /** Whether the process is gone (exited, killed, or never started). */
+  ended(): boolean;
   /** Resolves when the process has exited (at once if it already has). */
   exited(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   alive.add(child);
   let output = '';
+  let ended = false;
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
@@ -55,22 +58,24 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
   child.stderr?.on('data', keep);
   const exit = new Promise<void>((resolve) => {
     child.once('exit', () => {
+      ended = true;
       alive.delete(child);
       resolve();
     });
-    // A binary that is missing never starts: report it through `output` and `exited`.
+    // A binary that is missing never starts: report it through `output`, `ended` and `exited`.
     child.once('error', (error) => {
-      output += `\n${error.message}`;
+      ended = true;
+      output += `\n${command}: ${error.message}`;
       alive.delete(child);
       resolve();
     });
   });
-  return { child, output: () => output, exited: () => exit };
+  return { child, output: () => output, ended: () => ended, exited: () => exit };
 }
 
 /** SIGKILL `tracked` (if still running) and wait until it is gone. */
 export async function killTracked(tracked: TrackedChild): Promise<void> {
-  if (tracked.child.exitCode === null && tracked.child.signalCode === null) tracked.child.kill('SIGKILL');
+  if (!tracked.ended()) tracked.child.kill('SIGKILL');
   await tracked.exited();
 }
 
@@ -92,7 +97,13 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Poll `check` every `everyMs` until it is true; throws naming `what` after `timeoutMs`. */
+/** Thrown by a `waitFor` check when waiting longer cannot help (the process died). */
+export class WaitAborted extends Error {}
+
+/**
+ * Poll `check` every `everyMs` until it is true; throws naming `what` after `timeoutMs`. Errors of
+ * the check count as "not yet", except `WaitAborted`, which ends the wait at once.
+ */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
@@ -105,6 +116,7 @@ export async function waitFor(
     try {
       if (await check()) return;
     } catch (error) {
+      if (error instanceof WaitAborted) throw error;
       last = error;
     }
     if (Date.now() > deadline)

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, killTracked, spawnTracked, type TrackedChild, waitFor } from './children.js';
+import { freePort, killTracked, spawnTracked, type TrackedChild, WaitAborted, waitFor } from './children.js';
 
 /**
  * A PgBouncer of the test's own in front of the test PostgreSQL: a private `pgbouncer` process on a
@@ -104,8 +104,7 @@ export class PrivatePgbouncer {
       await waitFor(
         `pgbouncer (${options.mode} mode) on port ${port}`,
         async () => {
-          if (child.child.exitCode !== null || child.child.signalCode !== null)
-            throw new Error(`pgbouncer exited:\n${child.output()}`);
+          if (child.ended()) throw new WaitAborted(`pgbouncer exited:\n${child.output()}`);
           return accepts(port);
         },
         10_000,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, type ClusterOptions, Redis } from 'ioredis';
-import { freePort, killTracked, spawnTracked, type TrackedChild, waitFor } from './children.js';
+import { freePort, killTracked, spawnTracked, type TrackedChild, WaitAborted, waitFor } from './children.js';
 
 const run = promisify(execFile);
 
@@ -48,7 +48,7 @@ export interface ClusterNode {
 }
 
 function isRunning(node: ClusterNode): boolean {
-  return node.process.child.exitCode === null && node.process.child.signalCode === null;
+  return !node.process.ended();
 }
 
 export class PrivateRedisCluster {
@@ -131,8 +131,7 @@ export class PrivateRedisCluster {
     await waitFor(
       `redis-server on port ${port} to accept connections`,
       () => {
-        if (child.child.exitCode !== null || child.child.signalCode !== null)
-          throw new Error(`redis-server exited:\n${child.output()}`);
+        if (child.ended()) throw new WaitAborted(`redis-server exited:\n${child.output()}`);
         return child.output().includes('Ready to accept connections');
       },
       10_000,
