@@ -32,6 +32,11 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
   jobs: [
     { key: { tenantId: 1, name: 1 }, name: 'job_name_unique', unique: true },
     { key: { nextRunAt: 1, _id: 1 }, name: 'job_due', partialFilterExpression: { enabled: true } },
+    {
+      key: { 'firing.since': 1 },
+      name: 'job_firing',
+      partialFilterExpression: { firing: { $exists: true } },
+    },
   ],
   runs: [
     {
@@ -64,6 +69,7 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
       name: 'run_settlement',
       partialFilterExpression: { settlement: { $exists: true } },
     },
+    { key: { 'staged.since': 1 }, name: 'run_staged', partialFilterExpression: { status: 'staged' } },
   ],
   rateLimits: [{ key: { expiresAt: 1 }, name: 'rate_limit_ttl', expireAfterSeconds: 0 }],
   events: [{ key: { at: 1 }, name: 'event_ttl', expireAfterSeconds: EVENT_TTL_SECONDS }],

@@ -38,6 +38,7 @@ import {
 } from './documents.js';
 import { isDuplicateKey } from './driver.js';
 import { type EventDocument, MongoEvents } from './events.js';
+import { fireSlot, repairFirings } from './firing.js';
 import { changeStreamsSupported, collectionNames, describeDeployment, ensureIndexes } from './indexes.js';
 import { type MongoDbLike, type MongoStoreOptions, parseMongoStoreOptions } from './options.js';
 import {
@@ -46,6 +47,7 @@ import {
   dedupeKeyFilter,
   endPendingUpdate,
   type Finish,
+  NOT_STAGED,
   TERMINAL_STATUSES,
   tenantFilter,
 } from './queries.js';
@@ -151,21 +153,7 @@ export class MongoStore implements Store {
 
   // Each job's firing is its own sequence of single-document steps, so they may overlap.
   fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
-    return Promise.all(inputs.map((input) => this.#fireSlot(input)));
-  }
-
-  async #fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
-    const slot = { _id: input.jobId, nextRunAt: input.expectedNextRunAt };
-    // Without a transaction the runs cannot wait for the compare-and-set; this check keeps a caller
-    // whose read is already stale from creating anything, and dedupe keys make the rest idempotent.
-    if ((await this.#jobs.countDocuments(slot, { limit: 1 })) === 0) return { advanced: false, created: [] };
-    const created: Run[] = [];
-    for (const run of input.runs) {
-      const doc = encodeNewRun(run, randomUUID());
-      if (await this.#insertRun(doc)) created.push(decodeRun(doc));
-    }
-    const advanced = await this.#jobs.updateOne(slot, { $set: { nextRunAt: input.nextRunAt } });
-    return { advanced: advanced.matchedCount === 1, created };
+    return Promise.all(inputs.map((input) => fireSlot(this.#runs, this.#jobs, input)));
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -204,7 +192,7 @@ export class MongoStore implements Store {
   }
 
   claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
-    return claimDueRuns(this.#runs, input);
+    return claimDueRuns(this.#runs, this.#jobs, input);
   }
 
   async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
@@ -253,8 +241,9 @@ export class MongoStore implements Store {
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
-    // Recovery runs on every tick: the place to finish settlements a crashed instance left behind.
-    await repairSettlements(this.#runs, this.#jobs, REPAIR_BATCH);
+    // Recovery runs on every instance: the place to finish what a crashed instance left behind.
+    await repairSettlements(this.#runs, this.#jobs, REPAIR_BATCH, query.now);
+    await repairFirings(this.#runs, this.#jobs);
     if (query.limit <= 0) return [];
     const docs = await this.#runs
       .find({ status: 'running', leaseUntil: { $lt: query.now } })
@@ -282,18 +271,8 @@ export class MongoStore implements Store {
       AFTER,
     );
     if (requested) return decodeRun(requested);
-    const doc = await this.#runs.findOne({ _id: input.runId });
+    const doc = await this.#runs.findOne({ _id: input.runId, status: NOT_STAGED });
     return doc ? decodeRun(doc) : null;
-  }
-
-  async #insertRun(doc: RunDocument): Promise<boolean> {
-    try {
-      await this.#runs.insertOne(doc);
-      return true;
-    } catch (error) {
-      if (doc.dedupeKey !== null && isDuplicateKey(error)) return false;
-      throw error;
-    }
   }
 
   // ---- admin ----
@@ -361,7 +340,7 @@ export class MongoStore implements Store {
   }
 
   async getRun(id: string): Promise<Run | null> {
-    const doc = await this.#runs.findOne({ _id: id });
+    const doc = await this.#runs.findOne({ _id: id, status: NOT_STAGED });
     return doc ? decodeRun(doc) : null;
   }
 

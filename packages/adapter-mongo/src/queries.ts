@@ -23,6 +23,12 @@ import {
  * can be read (and unit-tested) on its own.
  */
 
+/**
+ * The condition every read of runs by something other than their status carries: staged runs
+ * (see firing.ts) are not runs until released.
+ */
+export const NOT_STAGED = { $ne: 'staged' } as const;
+
 /** Statuses a run never leaves. */
 export const TERMINAL_STATUSES: RunStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
 /** Statuses that count as a finished run on dashboards (skipped slots never ran). */
@@ -32,9 +38,6 @@ export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'failed', 'cancelled
 export const CLAIM_ORDER = { priority: 1, runAt: 1, createdAt: 1, _id: 1 } as const;
 /** History order: newest first. */
 export const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
-
-/** How many run ids a job remembers as already counted in its bookkeeping. */
-export const COUNTED_RUN_IDS = 50;
 
 /** The error of a run skipped by the overlap policy. */
 export const OVERLAP_ERROR: RunError = {
@@ -136,7 +139,8 @@ export function finishPipeline(finish: Finish): Document[] {
 
 /**
  * The job's bookkeeping for a finished run, applied at most once: the filter skips a job that
- * already lists the run among the ids it counted, so a repair after a crash cannot count it twice.
+ * already lists the run among the ids it counted, and the id stays listed until the run's
+ * settlement is removed (see settlement.ts), so a repair after a crash cannot count it twice.
  */
 export function bookkeepingUpdate(run: RunDocument): { filter: Document; update: Document } {
   const failed = run.status === 'failed';
@@ -153,7 +157,7 @@ export function bookkeepingUpdate(run: RunDocument): { filter: Document; update:
     update: {
       $set: set,
       $inc: { runCount: 1, errorCount: failed ? 1 : 0 },
-      $push: { countedRunIds: { $each: [run._id], $slice: -COUNTED_RUN_IDS } },
+      $addToSet: { countedRunIds: run._id },
     },
   };
 }
@@ -166,7 +170,7 @@ export function runListQuery(filter: RunFilter): {
 } {
   const and: Document[] = [];
   if (filter.tenantIds !== undefined) and.push(tenantFilter(filter.tenantIds));
-  if (filter.statuses !== undefined) and.push({ status: { $in: [...filter.statuses] } });
+  and.push({ status: filter.statuses === undefined ? NOT_STAGED : { $in: [...filter.statuses] } });
   if (filter.jobId !== undefined) and.push({ jobId: filter.jobId });
   if (filter.executor !== undefined) and.push({ executor: filter.executor });
   if (filter.triggers !== undefined) and.push({ trigger: { $in: [...filter.triggers] } });
@@ -212,7 +216,7 @@ export function countActivePipeline(tenantIds: TenantIds | undefined): Document[
 export function executorSummaryPipeline(tenantIds: TenantIds | undefined): Document[] {
   const finished = { $in: ['$status', FINISHED_STATUSES] };
   return [
-    { $match: tenantFilter(tenantIds) },
+    { $match: { status: NOT_STAGED, ...tenantFilter(tenantIds) } },
     {
       $group: {
         _id: '$executor',

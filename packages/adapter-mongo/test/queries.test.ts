@@ -122,7 +122,9 @@ describe('bookkeepingUpdate', () => {
   it('counts a run once: the filter skips a job that already counted it', () => {
     const { filter, update } = bookkeepingUpdate(finished('failed'));
     expect(filter).toEqual({ _id: 'job-1', countedRunIds: { $ne: 'run-1' } });
-    expect(update.$push).toEqual({ countedRunIds: { $each: ['run-1'], $slice: -50 } });
+    // Kept until the run's settlement is removed (then pulled): no window a late repair can miss.
+    expect(update.$addToSet).toEqual({ countedRunIds: 'run-1' });
+    expect(update).not.toHaveProperty('$push');
     expect(update.$inc).toEqual({ runCount: 1, errorCount: 1 });
     expect(update.$set).toEqual({
       lastRunAt: T0,
@@ -167,13 +169,17 @@ describe('runListQuery', () => {
       sort: { createdAt: -1, _id: -1 },
       limit: 11,
     });
-    expect(runListQuery({ limit: 5 }).filter).toEqual({});
+    // Staged runs (a firing not yet decided) are never listed.
+    expect(runListQuery({ limit: 5 }).filter).toEqual({ $and: [{ status: { $ne: 'staged' } }] });
   });
 
   it('continues strictly after the cursor position, ties on createdAt broken by id', () => {
     const cursor = encodeRunCursor({ createdAt: T0.getTime(), id: 'run-9' });
     expect(runListQuery({ limit: 10, cursor }).filter).toEqual({
-      $and: [{ $or: [{ createdAt: { $lt: T0 } }, { createdAt: T0, _id: { $lt: 'run-9' } }] }],
+      $and: [
+        { status: { $ne: 'staged' } },
+        { $or: [{ createdAt: { $lt: T0 } }, { createdAt: T0, _id: { $lt: 'run-9' } }] },
+      ],
     });
   });
 
@@ -205,7 +211,7 @@ describe('report pipelines', () => {
 
   it('summarise executors counting succeeded, failed and cancelled runs as finished, not skipped ones', () => {
     const [match, group] = executorSummaryPipeline(undefined);
-    expect(match).toEqual({ $match: {} });
+    expect(match).toEqual({ $match: { status: { $ne: 'staged' } } });
     const finished = { $in: ['$status', ['succeeded', 'failed', 'cancelled']] };
     expect(group?.$group).toMatchObject({
       _id: '$executor',
