@@ -245,7 +245,7 @@ describe.skipIf(!redisServerAvailable)('redis store after a crash with AOF and a
     expect(recordedTwice).toEqual([]);
     // Re-run: every slot whose first execution began after the fsync (its firing or claim was
     // not on disk), once more; no slot begun before it.
-    const firstAt = (slot: string) => (executed.get(slot)?.[0] as Execution).at;
+    const firstAt = (slot: string) => (executed.get(slot) ?? [])[0]?.at ?? Number.NaN;
     const begunAfter = [...executed.keys()].filter(
       (slot) => firstAt(slot) > copyTo && firstAt(slot) < outcome.killedAt,
     );
