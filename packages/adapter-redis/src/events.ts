@@ -29,20 +29,28 @@ export class RedisEvents {
   /** Bumped by `close()`, so a connection still opening when it ran never becomes the current one. */
   #generation = 0;
 
+  /**
+   * `publishInOrder` publishes messages from one node, in order; given for a Redis Cluster client,
+   * whose plain PUBLISH goes to any node (see `lua/events.ts`).
+   */
   constructor(
     private readonly client: RedisClientLike,
     private readonly channel: string,
     private readonly onError: (error: Error) => void,
+    private readonly publishInOrder?: (channel: string, messages: string[]) => Promise<unknown>,
   ) {}
 
-  /** One PUBLISH per `EVENTS_PER_MESSAGE` events: a command for Redis and a message to parse. */
+  /** One message per `EVENTS_PER_MESSAGE` events: a command for Redis and a message to parse. */
   async publish(events: readonly StoreEvent[]): Promise<void> {
+    const messages: string[] = [];
     for (let at = 0; at < events.length; at += EVENTS_PER_MESSAGE)
-      await this.client.call(
-        'publish',
-        this.channel,
-        encodeStoreEvents(events.slice(at, at + EVENTS_PER_MESSAGE)),
-      );
+      messages.push(encodeStoreEvents(events.slice(at, at + EVENTS_PER_MESSAGE)));
+    if (messages.length === 0) return;
+    if (this.publishInOrder) {
+      await this.publishInOrder(this.channel, messages);
+      return;
+    }
+    for (const message of messages) await this.client.call('publish', this.channel, message);
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

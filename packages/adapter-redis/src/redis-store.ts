@@ -74,7 +74,14 @@ export class RedisStore implements Store {
     this.keys = new KeyLayout(parsed.prefix);
     this.#ctx = new RedisContext(parsed.redis, this.keys);
     this.#jobs = new JobRecords(this.#ctx);
-    this.#events = new RedisEvents(parsed.redis, this.keys.channel, parsed.onError ?? defaultOnError);
+    this.#events = new RedisEvents(
+      parsed.redis,
+      this.keys.channel,
+      parsed.onError ?? defaultOnError,
+      parsed.redis.isCluster
+        ? (channel, messages) => this.#ctx.run(SCRIPTS.publishEvents, [channel, ...messages])
+        : undefined,
+    );
   }
 
   async init(): Promise<void> {

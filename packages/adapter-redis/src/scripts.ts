@@ -16,6 +16,7 @@ import {
   FIRE_SLOTS,
   RENEW_LEASE,
 } from './lua/claim-path.js';
+import { PUBLISH_EVENTS } from './lua/events.js';
 import { PRELUDE, replaySafe } from './lua/prelude.js';
 
 /** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
@@ -46,6 +47,7 @@ export const SCRIPTS = {
   failStaleRuns: new LuaScript('failStaleRuns', FAIL_STALE_RUNS),
   pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
   hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
+  publishEvents: new LuaScript('publishEvents', PUBLISH_EVENTS),
 } as const;
 
 function isNoScript(error: unknown): boolean {

@@ -118,6 +118,32 @@ describe.skipIf(!clusterAvailable)('redis store on Redis Cluster (3 primaries, 3
       await store.close();
     });
 
+    it("delivers one instance's events in the order it published them, to subscribers on any node", async () => {
+      const own = `{ck-order-${randomUUID().slice(0, 8)}}`;
+      const stores = [0, 1, 2].map(() => redisStore({ redis: client(), prefix: own }));
+      const received = stores.map(() => [] as StoreEvent[]);
+      const unsubscribes = await Promise.all(
+        stores.map((store, index) =>
+          (store.subscribe as NonNullable<Store['subscribe']>)((event) => received[index]?.push(event)),
+        ),
+      );
+      const sent: StoreEvent[] = Array.from({ length: 60 }, (_, index) => ({
+        type: 'wake',
+        origin: `n${index}`,
+      }));
+      const publisher = stores[0] as Store;
+      // One publish per event: a plain PUBLISH of a cluster client goes to any node.
+      for (const event of sent) await (publisher.publish as NonNullable<Store['publish']>)([event]);
+      await waitFor(
+        'every event on every instance',
+        () => received.every((list) => list.length >= sent.length),
+        5_000,
+      );
+      for (const list of received) expect(list).toEqual(sent);
+      for (const unsubscribe of unsubscribes) await unsubscribe();
+      for (const store of stores) await store.close();
+    });
+
     it('delivers wake-ups between instances whose subscribers sit on any node', async () => {
       const own = `{ck-events-${randomUUID().slice(0, 8)}}`;
       const stores = [0, 1, 2].map(() => redisStore({ redis: client(), prefix: own }));
