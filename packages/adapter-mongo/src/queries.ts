@@ -260,6 +260,39 @@ export function rateLimitPipeline(input: {
   ];
 }
 
+/**
+ * Take back one hit at `now` (a hit counted by a multi-key consume whose later key was full):
+ * removes a single occurrence, since another caller may have hit the same key in the same ms.
+ */
+export function unhitPipeline(now: Date): Document[] {
+  const at = now.getTime();
+  const hits = { $ifNull: ['$hits', []] };
+  return [
+    {
+      $set: {
+        hits: {
+          $let: {
+            vars: { drop: { $indexOfArray: [hits, at] } },
+            in: {
+              $map: {
+                input: {
+                  $filter: {
+                    input: { $range: [0, { $size: hits }] },
+                    as: 'index',
+                    cond: { $ne: ['$$index', '$$drop'] },
+                  },
+                },
+                as: 'index',
+                in: { $arrayElemAt: [hits, '$$index'] },
+              },
+            },
+          },
+        },
+      },
+    },
+  ];
+}
+
 /** Wait until a denied hit could pass: until the hit `limit` places from the newest leaves the window. */
 export function retryAfterMs(hits: readonly number[], limit: number, windowMs: number, now: Date): number {
   const sorted = [...hits].sort((a, b) => a - b);

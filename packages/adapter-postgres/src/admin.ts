@@ -168,8 +168,17 @@ export async function listRuns({ db, n }: Target, filter: RunFilter): Promise<Ru
  */
 export async function failStaleRuns(
   { db, n }: Target,
-  input: { startedBefore: Date; now: Date; error: RunError },
+  input: { startedBefore: Date; now: Date; error: RunError; tenantIds?: TenantIds },
 ): Promise<Run[]> {
+  const stale = new Conditions([
+    input.startedBefore,
+    input.now,
+    JSON.stringify(input.error),
+    input.error.message,
+  ])
+    .add(`r.status = 'running'`)
+    .add('r.started_at < $1')
+    .tenants(input.tenantIds, 'r.tenant_id');
   const found = await rows(
     db,
     `WITH failed AS (
@@ -178,7 +187,7 @@ export async function failStaleRuns(
            duration_ms = CASE WHEN r.started_at IS NULL THEN NULL
              ELSE greatest(0, round(extract(epoch FROM ($2::timestamptz - r.started_at)) * 1000))::bigint END,
            error = $3::jsonb, lease_until = NULL
-       WHERE r.status = 'running' AND r.started_at < $1
+       ${stale.where()}
        RETURNING r.*
      ), latest AS (
        SELECT DISTINCT ON (job_id) job_id, id, started_at, duration_ms, count(*) OVER (PARTITION BY job_id) AS failures
@@ -193,7 +202,7 @@ export async function failStaleRuns(
        RETURNING j.id
      )
      SELECT * FROM failed ORDER BY started_at, id`,
-    [input.startedBefore, input.now, JSON.stringify(input.error), input.error.message],
+    stale.values,
   );
   return found.map(decodeRun);
 }

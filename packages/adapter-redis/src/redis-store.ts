@@ -13,6 +13,8 @@ import type {
   JobPatch,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   Run,
   RunCountRow,
@@ -31,7 +33,7 @@ import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
 import { JobRecords } from './job-records.js';
 import { KeyLayout, tenantToken } from './keys.js';
-import { failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
+import { consumeRateLimits, failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
 import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
 import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
@@ -280,7 +282,12 @@ export class RedisStore implements Store {
     return listRunsPage(this.#client, this.keys, filter);
   }
 
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     return failStaleRuns(this.#ctx, input);
   }
 
@@ -319,5 +326,9 @@ export class RedisStore implements Store {
     retryAfterMs: number;
   }> {
     return hitRateLimit(this.#ctx, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return consumeRateLimits(this.#ctx, input);
   }
 }

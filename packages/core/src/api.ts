@@ -348,8 +348,11 @@ export interface Scheduler {
   cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;
   /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */
   runDue(options?: { limit?: number }): Promise<RunDueResult>;
-  /** Seed 001: running runs started before the threshold become failed. @default olderThan the `staleAfter` option */
-  cleanupStale(options?: { olderThan?: Duration }): Promise<CleanupStaleResult>;
+  /**
+   * Seed 001: running runs started before the threshold become failed; with `tenantId`, only that
+   * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
+   */
+  cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
   /** Remove finished runs older than the threshold; pending runs are never pruned. */
   prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
   /** KPIs and the per-day timeline. @default days 7 */

@@ -79,6 +79,18 @@ export class ExecutorRegistry {
     parse(executor.params.partial(), { ...executor.defaults, ...params }, path);
   }
 
+  /**
+   * Throws `ValidationError` at `path` when a tenant (`tenantId` not null) names a built-in
+   * maintenance executor: those act on the whole scheduler, so only global jobs and runs use them.
+   */
+  assertTenantMayUse(name: string, tenantId: string | null, path: string): void {
+    if (tenantId !== null && this.#entries.get(name)?.builtIn)
+      throw ValidationError.field(
+        path,
+        `executor "${name}" is a built-in maintenance executor; only global jobs and runs (no tenantId) may use it`,
+      );
+  }
+
   /** Throws `ValidationError` at `path` unless `name` is registered. */
   assertRegistered(name: string, path: string): void {
     if (!this.#entries.has(name)) {

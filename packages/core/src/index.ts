@@ -65,6 +65,8 @@ export type {
   JobPatch,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   RunCountRow,
   RunFilter,

@@ -45,6 +45,20 @@ export class Jobs implements JobsApi {
     });
   }
 
+  /** A tenant's job may not name a built-in maintenance executor, in `executor` or any task. */
+  #assertTenantExecutors(
+    input: { executor?: string | undefined; tasks?: ParsedJob['tasks'] },
+    tenantId: string | null,
+  ): void {
+    if (input.executor !== undefined)
+      this.ctx.registry.assertTenantMayUse(input.executor, tenantId, 'executor');
+    input.tasks?.forEach((task, index) => {
+      const [name, path] =
+        typeof task === 'string' ? [task, `tasks.${index}`] : [task.executor, `tasks.${index}.executor`];
+      this.ctx.registry.assertTenantMayUse(name, tenantId, path);
+    });
+  }
+
   /** Definition fields of a validated input; `undefined` where the input is silent. */
   #definition(input: ParsedPatch): JobPatch {
     const fields: JobPatch = {};
@@ -122,6 +136,7 @@ export class Jobs implements JobsApi {
 
   async create(input: JobInput): Promise<Job> {
     const parsed = parse(jobInputSchema, input);
+    this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
     const now = this.ctx.clock.now();
     const definition = this.#definition(parsed);
     const base = {
@@ -202,10 +217,13 @@ export class Jobs implements JobsApi {
   async update(name: string, patch: JobUpdate, scope: TenantScope = {}): Promise<Job> {
     const parsed = parse(jobUpdateSchema, patch);
     const definition = this.#definition(parsed);
-    return this.#apply(name, scope, 'updated', () => ({
-      ...definition,
-      ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
-    }));
+    return this.#apply(name, scope, 'updated', (current) => {
+      this.#assertTenantExecutors(parsed, current.tenantId);
+      return {
+        ...definition,
+        ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
+      };
+    });
   }
 
   pause(
@@ -231,10 +249,15 @@ export class Jobs implements JobsApi {
   }
 
   /** Read, patch, recompute `nextRunAt` when timing changed, compare-and-set; retried on races. */
-  async #apply(name: string, scope: TenantScope, change: JobChange, patchOf: () => JobPatch): Promise<Job> {
+  async #apply(
+    name: string,
+    scope: TenantScope,
+    change: JobChange,
+    patchOf: (current: Job) => JobPatch,
+  ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const current = await this.get(name, scope);
-      const patch = patchOf();
+      const patch = patchOf(current);
       const next = { ...current, ...patch };
       const timingChanged = (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
         (key) => key in patch && String(patch[key]) !== String(current[key]),
@@ -298,6 +321,7 @@ export class Jobs implements JobsApi {
           enabled: false,
         });
         this.#tasks(parsed);
+        this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
       } catch (error) {
         if (error instanceof ValidationError) {
           throw new ValidationError(

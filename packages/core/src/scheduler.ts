@@ -214,7 +214,10 @@ class CronScheduler implements Scheduler {
     await this.#ensureReady();
     const tenantId = input.tenantId ?? null;
     const job = input.job === undefined ? null : await this.jobs.get(input.job, { tenantId });
-    if (!job) this.#registry.assertRegistered(input.executor as string, 'executor');
+    if (!job) {
+      this.#registry.assertRegistered(input.executor as string, 'executor');
+      this.#registry.assertTenantMayUse(input.executor as string, tenantId, 'executor');
+    }
     const params = (input.params ?? {}) as Run['params'];
     const tasks = job
       ? job.tasks.filter((task) => task.enabled)
@@ -368,7 +371,9 @@ class CronScheduler implements Scheduler {
     return result;
   }
 
-  async cleanupStale(options: { olderThan?: Duration } = {}): Promise<CleanupStaleResult> {
+  async cleanupStale(
+    options: { olderThan?: Duration; tenantId?: string | null } = {},
+  ): Promise<CleanupStaleResult> {
     const olderThanMs =
       options.olderThan === undefined ? this.#staleAfterMs : toMs(options.olderThan, 'olderThan');
     await this.#ensureReady();
@@ -378,6 +383,7 @@ class CronScheduler implements Scheduler {
       this.store.failStaleRuns({
         startedBefore: threshold,
         now,
+        ...(options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] }),
         error: {
           code: 'stale',
           message: `Run marked as failed - exceeded ${formatAge(olderThanMs)} timeout`,

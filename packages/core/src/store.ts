@@ -352,10 +352,16 @@ export interface AdminStore {
   /** Runs matching the filter, newest first, one page at a time. */
   listRuns(filter: RunFilter): Promise<RunPage>;
   /**
-   * Seed 001's sweep: every running run with `startedAt < startedBefore` becomes `failed` with
-   * `error`, `finishedAt = now`, updating its job's bookkeeping. Returns the runs changed.
+   * Seed 001's sweep: every running run with `startedAt < startedBefore` (optionally only some
+   * tenants') becomes `failed` with `error`, `finishedAt = now`, updating its job's bookkeeping.
+   * Returns the runs changed.
    */
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]>;
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]>;
   /**
    * Delete terminal runs with `finishedAt < finishedBefore` (optionally only some tenants'):
    * never a pending or running run. Returns how many were deleted.
@@ -378,4 +384,32 @@ export interface AdminStore {
     allowed: boolean;
     retryAfterMs: number;
   }>;
+  /**
+   * Count one hit against several sliding windows at once, all or nothing, atomically across
+   * instances. When every key has fewer than its `limit` hits in `(now - windowMs, now]`, the hit
+   * is counted on every key. Otherwise nothing is counted on any key: `deniedKey` is the first key,
+   * in input order, that had no room, and `retryAfterMs` the wait until one of its hits leaves its
+   * window. Keys are opaque and distinct within a call; none given is allowed.
+   */
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict>;
+}
+
+/** One window of {@link AdminStore.consumeRateLimits}. */
+export interface RateLimitSpec {
+  /** Opaque key; callers encode their parts unambiguously. */
+  key: string;
+  /** Hits allowed in the window; 0 or less allows none. */
+  limit: number;
+  /** Window length in ms. */
+  windowMs: number;
+}
+
+/** What {@link AdminStore.consumeRateLimits} decided. */
+export interface RateLimitVerdict {
+  /** True when the hit was counted on every key. */
+  allowed: boolean;
+  /** 0 when allowed; else the wait until `deniedKey` has room. */
+  retryAfterMs: number;
+  /** The first key (in input order) without room; null when allowed. */
+  deniedKey: string | null;
 }

@@ -10,7 +10,9 @@ import { leasesContract } from './leases.js';
 import { lifecycleContract } from './lifecycle.js';
 import { maintenanceContract } from './maintenance.js';
 import { rateLimitContract } from './rate-limit.js';
+import { atomicRateLimitContract } from './rate-limits-atomic.js';
 import { recoveryContract } from './recovery.js';
+import { tenantMaintenanceContract } from './tenant-maintenance.js';
 
 /**
  * The Store contract: registers the whole suite under `describe('Store contract: <name>')`.
@@ -41,6 +43,8 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     historyContract(fixture);
     maintenanceContract(fixture);
     rateLimitContract(fixture);
+    atomicRateLimitContract(fixture);
+    tenantMaintenanceContract(fixture);
     eventsContract(fixture);
   });
 }
