@@ -1,4 +1,5 @@
 import type { SchedulerContext } from './context.js';
+import { DURATION_LIMITS } from './duration.js';
 import { ValidationError } from './errors.js';
 import { executeRun, type RunAbort, type RunControls } from './execution.js';
 import { planFiring } from './planning.js';
@@ -128,7 +129,10 @@ export class Engine {
         executor: null,
         tenantId: job.tenantId,
         trigger: 'schedule',
-        runAt: new Date(slot.getTime() + Math.floor(this.options.random() * job.jitterMs)),
+        // Capped again here: a job stored before jitter had a limit must still get a valid runAt.
+        runAt: new Date(
+          slot.getTime() + Math.floor(this.options.random() * Math.min(job.jitterMs, DURATION_LIMITS.jitter)),
+        ),
         now,
         params: {},
         triggeredBy: null,

@@ -3,6 +3,7 @@ import { ValidationError } from './errors.js';
 import type { ExecutorContext } from './executor.js';
 import { buildRetry } from './run-factory.js';
 import type { NewRun } from './store.js';
+import { setLongTimeout } from './timers.js';
 import type {
   Job,
   JsonObject,
@@ -178,10 +179,10 @@ export async function executeRun(
     },
     Math.max(10, Math.floor(ctx.leaseMs / 3)),
   );
-  const runTimeout =
+  const cancelRunTimeout =
     run.timeoutMs === null
       ? undefined
-      : setTimeout(
+      : setLongTimeout(
           () => abort(new RunAbort('timeout', `timed out after ${run.timeoutMs} ms`)),
           run.timeoutMs,
         );
@@ -201,7 +202,7 @@ export async function executeRun(
       }
       task.status = 'running';
       task.startedAt = clock.now();
-      let taskTimer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTaskTimeout: (() => void) | undefined;
       const executor = ctx.registry.get(task.executor);
       const taskTimeoutMs = run.timeoutMs === null ? (executor?.timeoutMs ?? null) : null;
       const taskController = new AbortController();
@@ -215,7 +216,7 @@ export async function executeRun(
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
         if (taskTimeoutMs !== null) {
           const ms = taskTimeoutMs;
-          taskTimer = setTimeout(
+          cancelTaskTimeout = setLongTimeout(
             () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
             ms,
           );
@@ -265,13 +266,13 @@ export async function executeRun(
         task.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
         task.error = failure;
       } finally {
-        clearTimeout(taskTimer);
+        cancelTaskTimeout?.();
         task.finishedAt = clock.now();
       }
     }
   } finally {
     clearInterval(heartbeat);
-    clearTimeout(runTimeout);
+    cancelRunTimeout?.();
     options.onControls(null);
   }
   if (droppedLines > 0)

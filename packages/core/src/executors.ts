@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Duration, toMs } from './duration.js';
+import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
 import { nameSchema, parse, retrySchema } from './validation.js';
@@ -10,8 +10,8 @@ import { nameSchema, parse, retrySchema } from './validation.js';
  */
 export function defineExecutor<P>(definition: ExecutorDefinition<P>): Executor<P> {
   if (typeof definition?.run !== 'function') throw ValidationError.field('run', 'must be a function');
-  const optional = (value: Duration | undefined, field: string) =>
-    value === undefined ? null : toMs(value, field);
+  const optional = (value: Duration | undefined, field: keyof typeof DURATION_LIMITS) =>
+    value === undefined ? null : toMs(value, field, DURATION_LIMITS[field]);
   if (definition.retry !== undefined) parse(retrySchema, definition.retry, 'retry');
   return {
     description: definition.description ?? null,

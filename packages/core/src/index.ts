@@ -27,7 +27,7 @@ export type {
 } from './api.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export { decodeRunCursor, encodeRunCursor, type RunCursor } from './cursor.js';
-export { type Duration, toMs } from './duration.js';
+export { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 export {
   ConflictError,
   CronkeeperError,

@@ -70,17 +70,38 @@ function dayOf(instant: Date): string {
   return instant.toISOString().slice(0, 10);
 }
 
+/** The longest timeline `stats` builds: one entry per day, like the `days` cap. */
+const MAX_TIMELINE_DAYS = 366;
+
+/**
+ * `since` as a date whose day lies within the last {@link MAX_TIMELINE_DAYS} days: an older one
+ * would make the timeline (one entry per day) hold centuries, blocking the process to build it.
+ */
+function sinceOf(value: unknown, now: Date): Date {
+  const valid = value instanceof Date || (typeof value === 'string' && value.length <= 64);
+  const since = valid ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(since.getTime()))
+    throw ValidationError.field('since', 'is not a valid date (use an ISO 8601 string)');
+  const today = Date.parse(dayOf(now));
+  const earliest = today - (MAX_TIMELINE_DAYS - 1) * DAY;
+  if (since.getTime() < earliest || since.getTime() >= today + DAY)
+    throw ValidationError.field(
+      'since',
+      `must be a day from ${dayOf(new Date(earliest))} to today (the timeline holds at most ${MAX_TIMELINE_DAYS} days)`,
+    );
+  return since;
+}
+
 /** KPIs and the per-day timeline (days in UTC). */
 export async function computeStats(
   ctx: SchedulerContext,
   options: { since?: Date | string; tenantId?: string | null; days?: number } = {},
 ): Promise<SchedulerStats> {
   const days = options.days ?? 7;
-  if (!Number.isInteger(days) || days < 1 || days > 366)
-    throw ValidationError.field('days', 'must be a whole number from 1 to 366');
+  if (!Number.isInteger(days) || days < 1 || days > MAX_TIMELINE_DAYS)
+    throw ValidationError.field('days', `must be a whole number from 1 to ${MAX_TIMELINE_DAYS}`);
   const now = ctx.clock.now();
-  const since = options.since === undefined ? null : new Date(options.since);
-  if (since && Number.isNaN(since.getTime())) throw ValidationError.field('since', 'is not a valid date');
+  const since = options.since === undefined ? null : sinceOf(options.since, now);
   const tenantIds = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
   const scope = tenantIds ? { tenantIds } : {};
   const until = new Date(now.getTime() + 1);

@@ -16,7 +16,7 @@ import type {
 } from './api.js';
 import { systemClock } from './clock.js';
 import { eventForStatus, type RunEventName, type SchedulerContext } from './context.js';
-import { type Duration, toMs } from './duration.js';
+import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { Engine } from './engine.js';
 import { ConflictError, NotFoundError, StoreError, storeCall, ValidationError } from './errors.js';
 import { RunAbort, resolveParams } from './execution.js';
@@ -172,7 +172,7 @@ class CronScheduler implements Scheduler {
   }
 
   async stop(options: { grace?: Duration } = {}): Promise<void> {
-    const graceMs = toMs(options.grace ?? '30s', 'grace');
+    const graceMs = toMs(options.grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
     await this.#loop.stop();
     const running = [...this.#engine.active.values()].map((entry) => entry.done);
@@ -375,7 +375,9 @@ class CronScheduler implements Scheduler {
     options: { olderThan?: Duration; tenantId?: string | null } = {},
   ): Promise<CleanupStaleResult> {
     const olderThanMs =
-      options.olderThan === undefined ? this.#staleAfterMs : toMs(options.olderThan, 'olderThan');
+      options.olderThan === undefined
+        ? this.#staleAfterMs
+        : toMs(options.olderThan, 'olderThan', DURATION_LIMITS.staleAfter);
     await this.#ensureReady();
     const now = this.#ctx.clock.now();
     const threshold = new Date(now.getTime() - olderThanMs);
@@ -403,7 +405,9 @@ class CronScheduler implements Scheduler {
 
   async prune(options: { olderThan?: Duration; tenantId?: string | null } = {}): Promise<PruneResult> {
     const olderThanMs =
-      options.olderThan === undefined ? this.#retentionMs : toMs(options.olderThan, 'olderThan');
+      options.olderThan === undefined
+        ? this.#retentionMs
+        : toMs(options.olderThan, 'olderThan', DURATION_LIMITS.retention);
     await this.#ensureReady();
     const threshold = new Date(this.#ctx.clock.now().getTime() - olderThanMs);
     const deleted = await storeCall('pruneRuns', () =>

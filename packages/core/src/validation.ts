@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TriggerTarget } from './api.js';
+import { DURATION_LIMITS, formatDuration, msOf } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
@@ -11,11 +12,18 @@ import type { JsonObject } from './types.js';
 
 const DURATION_STRING = /^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)$/;
 
-/** A duration: non-negative ms, or `'30s'`-style text. */
-export const durationSchema = z.union([
-  z.number().finite().nonnegative(),
-  z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
-]);
+/** A duration of at most `maxMs`: non-negative ms, or `'30s'`-style text. */
+export function durationUpTo(maxMs: number) {
+  return z
+    .union([
+      z.number().finite().nonnegative(),
+      z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
+    ])
+    .refine((value) => !(msOf(value) > maxMs), `must be at most ${formatDuration(maxMs)}`);
+}
+
+/** A duration: non-negative ms, or `'30s'`-style text, up to {@link DURATION_LIMITS}`.any`. */
+export const durationSchema = durationUpTo(DURATION_LIMITS.any);
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
@@ -61,8 +69,8 @@ export const retrySchema = z.strictObject({
   backoff: z
     .strictObject({
       type: z.enum(['fixed', 'exponential']),
-      delay: durationSchema,
-      max: durationSchema.nullable().optional(),
+      delay: durationUpTo(DURATION_LIMITS.retryDelay),
+      max: durationUpTo(DURATION_LIMITS.retryDelay).nullable().optional(),
     })
     .optional(),
 });
@@ -89,10 +97,10 @@ const jobFields = {
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
-  misfireGrace: durationSchema.nullable().optional(),
-  timeout: durationSchema.nullable().optional(),
+  misfireGrace: durationUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
+  timeout: durationUpTo(DURATION_LIMITS.timeout).nullable().optional(),
   retry: retrySchema.nullable().optional(),
-  jitter: durationSchema.optional(),
+  jitter: durationUpTo(DURATION_LIMITS.jitter).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   activeFrom: dateSchema.nullable().optional(),
   activeUntil: dateSchema.nullable().optional(),
@@ -178,10 +186,10 @@ export const runListSchema = z.strictObject({
 export const schedulerOptionsSchema = z.object({
   timezone: timezoneSchema.optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
-  pollInterval: durationSchema.optional(),
-  lease: durationSchema.optional(),
-  retention: durationSchema.optional(),
-  staleAfter: durationSchema.optional(),
+  pollInterval: durationUpTo(DURATION_LIMITS.pollInterval).optional(),
+  lease: durationUpTo(DURATION_LIMITS.lease).optional(),
+  retention: durationUpTo(DURATION_LIMITS.retention).optional(),
+  staleAfter: durationUpTo(DURATION_LIMITS.staleAfter).optional(),
   instanceId: z.string().min(1).max(200).optional(),
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
