@@ -71,7 +71,10 @@ export interface TenantScope {
 export interface JobListFilter {
   /** Only this tenant's jobs (null: only global ones); absent: every tenant. */
   tenantId?: string | null;
-  /** With `tenantId`, include global jobs too (how tenants see the list). @default false */
+  /**
+   * With `tenantId`, include global jobs too (how tenants see the list); those come without their
+   * params, metadata and run outcomes (last run, last error, counts). @default false
+   */
   includeGlobal?: boolean;
   enabled?: boolean;
 }
@@ -298,8 +301,12 @@ export interface SchedulerOptions {
 /** Job administration. */
 export interface JobsApi {
   create(input: JobInput): Promise<Job>;
-  /** Rejects with `NotFoundError` when there is no such job in the tenant. */
-  get(name: string, scope?: TenantScope): Promise<Job>;
+  /**
+   * Rejects with `NotFoundError` when there is no such job in the tenant. With `includeGlobal`, a
+   * tenant falls back to the global job of that name, seen as a tenant may see it (no params,
+   * metadata or run outcomes).
+   */
+  get(name: string, scope?: TenantScope & { includeGlobal?: boolean }): Promise<Job>;
   list(filter?: JobListFilter): Promise<Job[]>;
   /** Recomputes `nextRunAt` when the schedule, zone or active window changes. */
   update(name: string, patch: JobUpdate, scope?: TenantScope): Promise<Job>;

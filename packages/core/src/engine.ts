@@ -190,7 +190,8 @@ export class Engine {
       result: null,
       error: {
         code: 'stale',
-        message: `worker ${run.workerId} stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
+        // No instance id here: tenants read this message, and the run's workerId keeps it for operators.
+        message: `the instance running it stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
       },
       followUp,
     });

@@ -76,7 +76,8 @@ export function resolveParams(
   if (!executor)
     throw new RunFailure(
       'unknown_executor',
-      `executor "${executorName}" is not registered on instance ${ctx.instanceId}`,
+      // The run's workerId names the instance for operators; the message reaches tenants too.
+      `executor "${executorName}" is not registered on the instance that ran this run; register it on every instance`,
     );
   const merged = { ...executor.defaults, ...taskParams, ...runParams };
   return executor.params ? parse(executor.params, merged, path) : merged;

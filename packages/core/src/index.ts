@@ -97,3 +97,4 @@ export {
   type RunTrigger,
   TERMINAL_STATUSES,
 } from './types.js';
+export { jobAsSeenBy, runAsSeenBy } from './views.js';

@@ -8,6 +8,7 @@ import { parseSchedule } from './schedule.js';
 import type { JobChange, JobPatch, NewJob, TenantIds } from './store.js';
 import type { Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
+import { jobAsSeenBy } from './views.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
 type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
@@ -198,20 +199,24 @@ export class Jobs implements JobsApi {
     return job;
   }
 
-  async get(name: string, scope: TenantScope = {}): Promise<Job> {
+  async get(name: string, scope: TenantScope & { includeGlobal?: boolean } = {}): Promise<Job> {
     parse(nameSchema, name, 'name');
-    const { tenantId } = parseScope(scope);
-    const job = await storeCall('findJobByName', () => this.ctx.store.findJobByName(tenantId ?? null, name));
+    const { tenantId = null, includeGlobal } = parseScope(scope);
+    const find = (owner: string | null) =>
+      storeCall('findJobByName', () => this.ctx.store.findJobByName(owner, name));
+    const job = (await find(tenantId)) ?? (includeGlobal && tenantId !== null ? await find(null) : null);
     if (!job) throw new NotFoundError('job', name);
-    return job;
+    return jobAsSeenBy(job, tenantId);
   }
 
-  list(filter: JobListFilter = {}): Promise<Job[]> {
+  async list(filter: JobListFilter = {}): Promise<Job[]> {
     const query: { tenantIds?: TenantIds; enabled?: boolean } = {};
     const tenantIds = tenantIdsOf(filter);
     if (tenantIds) query.tenantIds = tenantIds;
     if (filter.enabled !== undefined) query.enabled = filter.enabled;
-    return storeCall('listJobs', () => this.ctx.store.listJobs(query));
+    const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs(query));
+    const viewer = filter.tenantId ?? null;
+    return viewer === null ? jobs : jobs.map((job) => jobAsSeenBy(job, viewer));
   }
 
   async update(name: string, patch: JobUpdate, scope: TenantScope = {}): Promise<Job> {
@@ -256,7 +261,8 @@ export class Jobs implements JobsApi {
     patchOf: (current: Job) => JobPatch,
   ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const current = await this.get(name, scope);
+      // Only the scope's own job: a change never falls back to a global job of that name.
+      const current = await this.get(name, { tenantId: parseScope(scope).tenantId ?? null });
       const patch = patchOf(current);
       const next = { ...current, ...patch };
       const timingChanged = (['schedule', 'timezone', 'activeFrom', 'activeUntil', 'enabled'] as const).some(
@@ -282,7 +288,7 @@ export class Jobs implements JobsApi {
   }
 
   async delete(name: string, scope: TenantScope = {}): Promise<void> {
-    const job = await this.get(name, scope);
+    const job = await this.get(name, { tenantId: parseScope(scope).tenantId ?? null });
     const deleted = await storeCall('deleteJob', () =>
       this.ctx.store.deleteJob({ id: job.id, now: this.ctx.clock.now() }),
     );

@@ -14,6 +14,7 @@ import { scheduleOf } from './planning.js';
 import type { RunFilter } from './store.js';
 import type { Job, Run } from './types.js';
 import { parse, parseScope, runListSchema } from './validation.js';
+import { jobAsSeenBy } from './views.js';
 
 const DAY = 86_400_000;
 
@@ -102,7 +103,9 @@ export async function computeStats(
     throw ValidationError.field('days', `must be a whole number from 1 to ${MAX_TIMELINE_DAYS}`);
   const now = ctx.clock.now();
   const since = options.since === undefined ? null : sinceOf(options.since, now);
-  const tenantIds = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
+  // A tenant's figures are its own runs and jobs: global runs (maintenance, other tenants' work)
+  // are not counted, and the next run is the next of its own jobs.
+  const tenantIds = tenantIdsOf({ tenantId: options.tenantId });
   const scope = tenantIds ? { tenantIds } : {};
   const until = new Date(now.getTime() + 1);
   const firstDay = since ?? new Date(Date.parse(dayOf(now)) - (days - 1) * DAY);
@@ -156,14 +159,20 @@ export async function computeDashboard(
   ctx: SchedulerContext,
   options: { tenantId?: string | null; locale?: string } = {},
 ): Promise<Dashboard> {
-  const tenantIds = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
-  const scope = tenantIds ? { tenantIds } : {};
+  // A tenant sees its jobs and the global ones (as a tenant may see them: no run outcomes), and
+  // figures from its own runs only.
+  const viewer = options.tenantId ?? null;
+  const listed = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
+  const own = tenantIdsOf({ tenantId: options.tenantId });
   const store = ctx.store;
-  const [jobs, running, executorRows] = await Promise.all([
-    storeCall('listJobs', () => store.listJobs(scope)),
-    storeCall('listRuns', () => store.listRuns({ ...scope, statuses: ['running'], limit: 500 })),
-    storeCall('executorSummaries', () => store.executorSummaries(scope)),
+  const [stored, running, executorRows] = await Promise.all([
+    storeCall('listJobs', () => store.listJobs(listed ? { tenantIds: listed } : {})),
+    storeCall('listRuns', () =>
+      store.listRuns({ ...(own ? { tenantIds: own } : {}), statuses: ['running'], limit: 500 }),
+    ),
+    storeCall('executorSummaries', () => store.executorSummaries(own ? { tenantIds: own } : {})),
   ]);
+  const jobs = stored.map((job) => jobAsSeenBy(job, viewer));
   const runningJobs = new Set(running.items.map((run) => run.jobId));
   const describe = (job: Job) => {
     try {
