@@ -295,8 +295,13 @@ export class MemoryStore implements Store {
     return countRunsByDay(this.#runs.all(), query);
   }
 
-  async countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#runs.all(), query.tenantIds);
+  async countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    if (query.concurrencyKey === undefined) return countActiveRuns(this.#runs.all(), query.tenantIds);
+    const runs = this.#runs.queue.activeOfKey(query.concurrencyKey);
+    return countActiveRuns(runs, query.tenantIds);
   }
 
   async executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {

@@ -413,8 +413,11 @@ export class MongoStore implements Store {
     return countRunsByDay(this.#runs, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#runs, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#runs, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {

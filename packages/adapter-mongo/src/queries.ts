@@ -201,9 +201,10 @@ export function countRunsPipeline(query: { tenantIds?: TenantIds; from: Date; to
 }
 
 /** Pending and running runs, counted per status. */
-export function countActivePipeline(tenantIds: TenantIds | undefined): Document[] {
+export function countActivePipeline(tenantIds: TenantIds | undefined, concurrencyKey?: string): Document[] {
+  const key = concurrencyKey === undefined ? {} : { concurrencyKey };
   return [
-    { $match: { status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
+    { $match: { ...key, status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
     { $group: { _id: '$status', count: { $sum: 1 } } },
   ];
 }

@@ -222,7 +222,10 @@ export class PgStore implements PostgresStore {
     return reports.countRuns(this.#target, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
     return reports.countActive(this.#target, query);
   }
 

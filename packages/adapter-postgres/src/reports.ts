@@ -36,9 +36,10 @@ export async function countRuns(
 
 export async function countActive(
   { db, n }: Target,
-  query: { tenantIds?: TenantIds },
+  query: { tenantIds?: TenantIds; concurrencyKey?: string },
 ): Promise<{ pending: number; running: number }> {
   const where = new Conditions().add(`status IN ('pending', 'running')`).tenants(query.tenantIds);
+  if (query.concurrencyKey !== undefined) where.add(`concurrency_key = ${where.param(query.concurrencyKey)}`);
   const [row] = await rows(
     db,
     `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,

@@ -299,8 +299,11 @@ export class RedisStore implements Store {
     return countRunsByDay(this.#client, this.keys, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#client, this.keys, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#client, this.keys, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {

@@ -136,6 +136,18 @@ export interface ScheduleInput {
   params?: JsonObject;
   createdBy?: string | null;
   tenantId?: string | null;
+  /**
+   * Called once the input is valid, the target found and the one-off caps checked, just before
+   * the run is created; a throw aborts it. The HTTP router counts near-term one-offs against the
+   * manual-trigger limits here.
+   */
+  beforeCreate?: (target: ScheduleTarget) => void | Promise<void>;
+}
+
+/** What {@link ScheduleInput.beforeCreate} is told about the one-off about to be created. */
+export interface ScheduleTarget extends TriggerTarget {
+  /** When it will run. */
+  at: Date;
 }
 
 /** Result of `scheduler.runDue`. */
@@ -296,6 +308,13 @@ export interface SchedulerOptions {
   maintenanceJobs?: boolean;
   /** Log lines kept per run. @default 200 */
   maxLogLines?: number;
+  /**
+   * Caps on the pending runs one-offs may pile up: `schedule()` is refused with `ConflictError`
+   * when the job (or the executor, for a run of an executor alone) already has `perJob` pending
+   * runs, or the one-off's tenant `perTenant` (global one-offs are capped per job only). `false`
+   * lifts a cap. @default { perJob: 100, perTenant: 1000 }
+   */
+  oneOffLimits?: { perJob?: number | false; perTenant?: number | false };
 }
 
 /** Job administration. */
@@ -349,7 +368,7 @@ export interface Scheduler {
   runs: RunsApi;
   /** Run now: a pending run due now. `ConflictError` if the job is running (unless `force`). */
   trigger(input: TriggerInput): Promise<Run>;
-  /** One-off at a future instant. */
+  /** One-off at a future instant. `ConflictError` when over the `oneOffLimits` caps. */
   schedule(input: ScheduleInput): Promise<Run>;
   /** Cancel a pending run, or ask a running one to stop. `ConflictError` if it already ended. */
   cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;

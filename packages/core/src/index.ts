@@ -20,6 +20,7 @@ export type {
   SchedulerEvents,
   SchedulerOptions,
   SchedulerStats,
+  ScheduleTarget,
   TenantScope,
   TimelineDay,
   TriggerInput,

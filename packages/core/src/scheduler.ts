@@ -27,6 +27,7 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
 import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
@@ -83,6 +84,7 @@ class CronScheduler implements Scheduler {
   #started = false;
   readonly #configuredJobs: JobInput[];
   readonly #outbox: Outbox;
+  readonly #oneOffs: OneOffGate;
 
   constructor(options: SchedulerOptions) {
     if (typeof options !== 'object' || options === null)
@@ -99,6 +101,7 @@ class CronScheduler implements Scheduler {
       instanceId: options.instanceId,
       maintenanceJobs: options.maintenanceJobs,
       maxLogLines: options.maxLogLines,
+      oneOffLimits: options.oneOffLimits,
     });
     if (typeof clock?.now !== 'function')
       throw ValidationError.field('clock', 'must have a now(): Date method');
@@ -144,6 +147,11 @@ class CronScheduler implements Scheduler {
       defaultJobs: () => [...defaultJobs, ...(withMaintenance ? MAINTENANCE_JOBS : [])],
     });
     this.runs = new Runs(ctx);
+    const caps = settings.oneOffLimits ?? {};
+    this.#oneOffs = new OneOffGate(ctx, {
+      perJob: caps.perJob === false ? null : (caps.perJob ?? DEFAULT_ONE_OFF_CAPS.perJob),
+      perTenant: caps.perTenant === false ? null : (caps.perTenant ?? DEFAULT_ONE_OFF_CAPS.perTenant),
+    });
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
@@ -295,9 +303,18 @@ class CronScheduler implements Scheduler {
       dedupeKey: null,
       timeoutMs: target.job?.timeoutMs ?? null,
     });
-    const result = await storeCall('createRun', () =>
-      this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
-    );
+    const label = `${parsed.job === undefined ? 'executor' : 'job'} "${parsed.job ?? parsed.executor}"`;
+    const result = await this.#oneOffs.admit(run, label, async () => {
+      await parsed.beforeCreate?.({
+        job: target.job,
+        executor: parsed.executor ?? null,
+        tenantId: target.tenantId,
+        at: parsed.at,
+      });
+      return storeCall('createRun', () =>
+        this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
+      );
+    });
     this.#emitCreated(result.run);
     return result.run;
   }

@@ -369,8 +369,11 @@ export interface AdminStore {
   pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number>;
   /** Terminal runs with `from <= finishedAt < to`, counted per UTC day and status. */
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]>;
-  /** How many runs are pending and running now. */
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }>;
+  /** How many runs are pending and running now (optionally only those of one `concurrencyKey`). */
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }>;
   /** Per-executor figures, one row per executor that has runs. */
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]>;
   /** The earliest `nextRunAt` among enabled jobs (in these tenants), or null. */

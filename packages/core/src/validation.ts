@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TriggerTarget } from './api.js';
+import type { ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
@@ -162,7 +162,16 @@ export const triggerInputSchema = z
 
 /** Input of `schedule`. */
 export const scheduleInputSchema = z
-  .strictObject({ ...targetFields, at: dateSchema, createdBy: z.string().max(200).nullable().optional() })
+  .strictObject({
+    ...targetFields,
+    at: dateSchema,
+    createdBy: z.string().max(200).nullable().optional(),
+    beforeCreate: z
+      .custom<(target: ScheduleTarget) => void | Promise<void>>((value) => typeof value === 'function', {
+        message: 'must be a function',
+      })
+      .optional(),
+  })
   .superRefine(oneTarget);
 
 const runStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
@@ -193,6 +202,12 @@ export const schedulerOptionsSchema = z.object({
   instanceId: z.string().min(1).max(200).optional(),
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
+  oneOffLimits: z
+    .strictObject({
+      perJob: z.union([z.number().int().min(1).max(1_000_000), z.literal(false)]).optional(),
+      perTenant: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
+    })
+    .optional(),
 });
 
 const scopeSchema = z.object({

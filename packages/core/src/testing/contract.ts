@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { activeCountsContract } from './active-counts.js';
 import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
@@ -45,6 +46,7 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     rateLimitContract(fixture);
     atomicRateLimitContract(fixture);
     tenantMaintenanceContract(fixture);
+    activeCountsContract(fixture);
     eventsContract(fixture);
   });
 }
