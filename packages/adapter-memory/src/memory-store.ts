@@ -299,8 +299,11 @@ export class MemoryStore implements Store {
     tenantIds?: TenantIds;
     concurrencyKey?: string;
   }): Promise<{ pending: number; running: number }> {
-    if (query.concurrencyKey === undefined) return countActiveRuns(this.#runs.all(), query.tenantIds);
-    const runs = this.#runs.queue.activeOfKey(query.concurrencyKey);
+    // Only the active runs are looked at, not the history.
+    const runs =
+      query.concurrencyKey === undefined
+        ? this.#runs.queue.active()
+        : this.#runs.queue.activeOfKey(query.concurrencyKey);
     return countActiveRuns(runs, query.tenantIds);
   }
 
