@@ -113,7 +113,7 @@ export function createCronApi<Req>(
     ...(options.dashboard ? pageRoutes() : []),
     ...jobRoutes(scheduler),
     ...triggerRoutes(scheduler, limiter, clock),
-    ...runRoutes(scheduler),
+    ...runRoutes(scheduler, limiter, clock),
     ...adminRoutes(scheduler),
     ...eventRoutes(hub),
   ];

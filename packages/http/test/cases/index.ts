@@ -1,5 +1,6 @@
 import { authorizationSuite, tenantSuite } from './access.js';
 import { eventSuite } from './events.js';
+import { hardeningSuite } from './hardening.js';
 import { jobSuite } from './jobs.js';
 import { malformedSuite } from './malformed.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
@@ -23,4 +24,5 @@ export const ALL_SUITES: readonly Suite[] = [
   openApiSuite,
   csrfSuite,
   headerSuite,
+  hardeningSuite,
 ];
