@@ -381,13 +381,20 @@ export interface Scheduler {
   cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
   /** Remove finished runs older than the threshold; pending runs are never pruned. */
   prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
-  /** KPIs and the per-day timeline. @default days 7 */
+  /**
+   * KPIs and the per-day timeline; with `tenantId`, from that tenant's own runs and jobs only.
+   * `since` must fall within the last 366 days, like `days`. @default days 7
+   */
   stats(options?: {
     since?: Date | string;
     tenantId?: string | null;
     days?: number;
   }): Promise<SchedulerStats>;
-  /** Per-job and per-executor view; `locale` (`en`, `fr`, …) for the schedules in words. */
+  /**
+   * Per-job and per-executor view; `locale` (`en`, `fr`, …) for the schedules in words. With
+   * `tenantId`: that tenant's jobs and the global ones (without their run outcomes), and figures
+   * from the tenant's own runs only.
+   */
   dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
   /** Re-read jobs and wake every instance (seed 000's reload). */
   reload(): Promise<void>;
