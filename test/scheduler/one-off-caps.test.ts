@@ -21,19 +21,22 @@ const refusal = (promise: Promise<unknown>) =>
   );
 
 describe('caps on pending one-offs', () => {
-  it('refuses a one-off once its job has perJob pending runs, until one leaves; other jobs are free', async () => {
+  it("refuses a tenant's one-off once its job has perJob pending runs, until one leaves; other jobs are free", async () => {
     const { scheduler, later } = await setup({ perJob: 3 });
+    const acme = { tenantId: 'acme' };
     const made = [];
-    for (let i = 1; i <= 3; i++) made.push(await scheduler.schedule({ job: 'report', at: later(i) }));
-    const error = await refusal(scheduler.schedule({ job: 'report', at: later(9) }));
+    for (let i = 1; i <= 3; i++)
+      made.push(await scheduler.schedule({ job: 'report', ...acme, at: later(i) }));
+    const error = await refusal(scheduler.schedule({ job: 'report', ...acme, at: later(9) }));
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as Error).message).toMatch(/job "report" already has 3 pending runs/);
     expect((error as Error).message).toMatch(/oneOffLimits\.perJob/);
-    await scheduler.schedule({ job: 'export', at: later(1) });
-    await scheduler.schedule({ job: 'report', tenantId: 'acme', at: later(1) });
+    await scheduler.schedule({ job: 'export', ...acme, at: later(1) });
+    await scheduler.schedule({ job: 'report', tenantId: 'globex', at: later(1) });
     await scheduler.cancel(made[0]?.id as string);
-    await scheduler.schedule({ job: 'report', at: later(9) });
-    expect((await scheduler.runs.list({ job: 'report', status: 'pending' })).items).toHaveLength(3);
+    await scheduler.schedule({ job: 'report', ...acme, at: later(9) });
+    const pending = await scheduler.runs.list({ job: 'report', ...acme, status: 'pending' });
+    expect(pending.items).toHaveLength(3);
   });
 
   it('lets exactly perJob through when many one-offs for one job arrive at once', async () => {
@@ -59,10 +62,17 @@ describe('caps on pending one-offs', () => {
     const error = await refusal(scheduler.schedule({ job: 'export', tenantId: 'acme', at: later(2) }));
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as Error).message).toMatch(/tenant "acme" already has 4 pending runs/);
-    // Other tenants, and global one-offs (capped per job only), are not held back by acme's.
+    // Other tenants are not held back by acme's.
     for (let i = 0; i < 4; i++)
       await scheduler.schedule({ job: 'report', tenantId: 'globex', at: later(i + 1) });
-    for (let i = 0; i < 6; i++) await scheduler.schedule({ job: 'report', at: later(i + 1) });
+  });
+
+  it("leaves the host's global one-offs uncapped: a batch of them is the host's own doing", async () => {
+    const { scheduler, later } = await setup({ perJob: 2, perTenant: 2 });
+    for (let i = 0; i < 150; i++) await scheduler.schedule({ job: 'report', at: later(i + 1) });
+    for (let i = 0; i < 150; i++) await scheduler.schedule({ executor: 'echo', at: later(i + 1) });
+    const pending = await scheduler.runs.list({ tenantId: null, status: 'pending', limit: 500 });
+    expect(pending.items).toHaveLength(300);
   });
 
   it('caps one-offs of an executor alone per executor and tenant', async () => {

@@ -309,10 +309,10 @@ export interface SchedulerOptions {
   /** Log lines kept per run. @default 200 */
   maxLogLines?: number;
   /**
-   * Caps on the pending runs one-offs may pile up: `schedule()` is refused with `ConflictError`
-   * when the job (or the executor, for a run of an executor alone) already has `perJob` pending
-   * runs, or the one-off's tenant `perTenant` (global one-offs are capped per job only). `false`
-   * lifts a cap. @default { perJob: 100, perTenant: 1000 }
+   * Caps on the pending runs a tenant's one-offs may pile up: `schedule()` for a tenant is refused
+   * with `ConflictError` when the job (or the executor, for a run of an executor alone) already has
+   * `perJob` pending runs, or the tenant `perTenant`. Global one-offs (no tenant) are the host's
+   * own and are not capped. `false` lifts a cap. @default { perJob: 100, perTenant: 1000 }
    */
   oneOffLimits?: { perJob?: number | false; perTenant?: number | false };
 }
@@ -368,7 +368,7 @@ export interface Scheduler {
   runs: RunsApi;
   /** Run now: a pending run due now. `ConflictError` if the job is running (unless `force`). */
   trigger(input: TriggerInput): Promise<Run>;
-  /** One-off at a future instant. `ConflictError` when over the `oneOffLimits` caps. */
+  /** One-off at a future instant. `ConflictError` when a tenant is over the `oneOffLimits` caps. */
   schedule(input: ScheduleInput): Promise<Run>;
   /** Cancel a pending run, or ask a running one to stop. `ConflictError` if it already ended. */
   cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;

@@ -2,11 +2,11 @@ import type { SchedulerContext } from './context.js';
 import { ConflictError, storeCall } from './errors.js';
 import type { NewRun } from './store.js';
 
-/** The most pending runs one-offs may pile up; null lifts a cap. */
+/** The most pending runs a tenant's one-offs may pile up; null lifts a cap. */
 export interface OneOffCaps {
   /** Pending runs of the one-off's job (or of its executor, for a run of an executor alone). */
   perJob: number | null;
-  /** Pending runs of the one-off's tenant; global one-offs are bounded per job only. */
+  /** Pending runs of the one-off's tenant. */
   perTenant: number | null;
 }
 
@@ -14,11 +14,12 @@ export interface OneOffCaps {
 export const DEFAULT_ONE_OFF_CAPS: Readonly<OneOffCaps> = { perJob: 100, perTenant: 1000 };
 
 /**
- * Admits one-offs under the caps. A one-off runs later, so no "already running" check bounds how
- * many a caller may queue; these caps do. The count and the creation are serialised per tenant in
- * this instance, so concurrent requests cannot all pass one count; instances sharing a store each
- * keep their own order, so a race across instances can exceed a cap by the requests in flight on
- * the others at that moment.
+ * Admits tenants' one-offs under the caps. A one-off runs later, so no "already running" check
+ * bounds how many a tenant may queue; these caps do. Global one-offs are the host's own (a batch of
+ * reminders, a backlog it enqueues on purpose) and are not capped. The count and the creation are
+ * serialised per tenant in this instance, so concurrent requests cannot all pass one count;
+ * instances sharing a store each keep their own order, so a race across instances can exceed a
+ * cap by the requests in flight on the others at that moment.
  */
 export class OneOffGate {
   readonly #lanes = new Map<string, Promise<void>>();
@@ -30,6 +31,7 @@ export class OneOffGate {
 
   /** Check `run` against the caps, then `create` it, after the tenant's earlier one-offs. */
   admit<T>(run: NewRun, label: string, create: () => Promise<T>): Promise<T> {
+    if (run.tenantId === null || (this.caps.perJob === null && this.caps.perTenant === null)) return create();
     const lane = JSON.stringify(run.tenantId);
     const previous = this.#lanes.get(lane) ?? Promise.resolve();
     const turn = previous.then(() => this.#check(run, label)).then(create);
@@ -51,7 +53,7 @@ export class OneOffGate {
       perJob === null
         ? null
         : storeCall('countActive', () => store.countActive({ concurrencyKey: run.concurrencyKey })),
-      perTenant === null || run.tenantId === null
+      perTenant === null
         ? null
         : storeCall('countActive', () => store.countActive({ tenantIds: [run.tenantId] })),
     ]);
