@@ -1,4 +1,11 @@
-import { type Job, NotFoundError, type Run, runAsSeenBy, type Scheduler } from '@cronkeeper/core';
+import {
+  type Job,
+  jobAsSeenBy,
+  NotFoundError,
+  type Run,
+  runAsSeenBy,
+  type Scheduler,
+} from '@cronkeeper/core';
 import { HttpError } from './errors.js';
 
 /**
@@ -56,7 +63,8 @@ export async function jobForRead(
 ): Promise<Job> {
   const tenantId = workingTenant(tenant, requested);
   // A confined tenant falls back to the global job, which core hands over as a tenant may see it.
-  return scheduler.jobs.get(name, { tenantId, includeGlobal: tenant !== null });
+  const job = await scheduler.jobs.get(name, { tenantId, includeGlobal: tenant !== null });
+  return tenant === null ? job : jobAsSeenBy(job, tenant);
 }
 
 /** The job a change addresses; a confined tenant naming a global job is refused (403), not told 404. */

@@ -1,4 +1,4 @@
-import { type JobInput, type JobUpdate, NotFoundError, type Scheduler } from '@cronkeeper/core';
+import { type JobInput, type JobUpdate, jobAsSeenBy, NotFoundError, type Scheduler } from '@cronkeeper/core';
 import { z } from 'zod';
 import { jobResponse } from '../responses.js';
 import { defineRoute, Reply, type RouteDef } from '../routing.js';
@@ -26,11 +26,14 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       tag: 'jobs',
       summary: 'List jobs (a tenant sees its own and the global ones)',
       query: jobsQuery,
-      handle: ({ query, tenant }) =>
-        scheduler.jobs.list({
+      handle: async ({ query, tenant }) => {
+        const jobs = await scheduler.jobs.list({
           ...listScope(tenant, query.tenantId, { globalVisible: true, includeGlobal: query.includeGlobal }),
           ...(query.enabled === undefined ? {} : { enabled: query.enabled }),
-        }),
+        });
+        // Whatever scope it picked (`?tenantId=` alone lists the global jobs), a tenant sees them as a tenant.
+        return tenant === null ? jobs : jobs.map((job) => jobAsSeenBy(job, tenant));
+      },
     }),
     defineRoute({
       method: 'post',

@@ -143,7 +143,17 @@ export const hardeningSuite: Suite = {
       options: { rateLimits: false },
       async run(h) {
         await mixedFixture(h);
-        const reads = ['/jobs', '/jobs/backup', '/dashboard', '/stats', '/runs', '/executors', '/scheduled'];
+        const reads = [
+          '/jobs',
+          '/jobs?tenantId=',
+          '/jobs?includeGlobal=true',
+          '/jobs/backup',
+          '/dashboard',
+          '/stats',
+          '/runs',
+          '/executors',
+          '/scheduled',
+        ];
         for (const path of reads) {
           const answer = await h.call('GET', path, { tenant: 'acme', role: 'viewer' });
           expect(answer.status, path).toBe(200);
