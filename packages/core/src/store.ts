@@ -4,7 +4,7 @@ import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus,
  * The Store is the only thing a storage adapter implements. It speaks records, not schedules:
  * core computes slots, next times and retry delays; the store makes each lifecycle step atomic.
  *
- * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/testing`):
+ * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/contract`):
  * 1. A slot fires once: runs with the same `dedupeKey` are never created twice.
  * 2. A run is claimed once: `pending` → `running` happens for at most one worker.
  * 3. Exclusive runs stay exclusive: among runs sharing a `concurrencyKey` whose `overlap` is not

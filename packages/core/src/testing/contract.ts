@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
+import { fidelityContract } from './fidelity.js';
 import { firingContract } from './firing.js';
 import { type StoreHarness, useFixture } from './harness.js';
 import { historyContract } from './history.js';
@@ -42,5 +43,6 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     maintenanceContract(fixture);
     rateLimitContract(fixture);
     eventsContract(fixture);
+    fidelityContract(fixture);
   });
 }
