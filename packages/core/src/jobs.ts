@@ -122,6 +122,7 @@ export class Jobs implements JobsApi {
 
   async create(input: JobInput): Promise<Job> {
     const parsed = parse(jobInputSchema, input);
+    await this.ctx.ready();
     const now = this.ctx.clock.now();
     const definition = this.#definition(parsed);
     const base = {
@@ -186,16 +187,18 @@ export class Jobs implements JobsApi {
   async get(name: string, scope: TenantScope = {}): Promise<Job> {
     parse(nameSchema, name, 'name');
     const { tenantId } = parseScope(scope);
+    await this.ctx.ready();
     const job = await storeCall('findJobByName', () => this.ctx.store.findJobByName(tenantId ?? null, name));
     if (!job) throw new NotFoundError('job', name);
     return job;
   }
 
-  list(filter: JobListFilter = {}): Promise<Job[]> {
+  async list(filter: JobListFilter = {}): Promise<Job[]> {
     const query: { tenantIds?: TenantIds; enabled?: boolean } = {};
     const tenantIds = tenantIdsOf(filter);
     if (tenantIds) query.tenantIds = tenantIds;
     if (filter.enabled !== undefined) query.enabled = filter.enabled;
+    await this.ctx.ready();
     return storeCall('listJobs', () => this.ctx.store.listJobs(query));
   }
 
@@ -311,6 +314,7 @@ export class Jobs implements JobsApi {
       }
     });
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
+    await this.ctx.ready();
     for (const input of list) {
       const scope = { tenantId: input.tenantId ?? null };
       const existing = await storeCall('findJobByName', () =>

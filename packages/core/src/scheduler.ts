@@ -123,6 +123,7 @@ class CronScheduler implements Scheduler {
       instanceId: this.instanceId,
       leaseMs,
       maxLogLines: settings.maxLogLines ?? 200,
+      ready: () => this.#ensureReady(),
       finishRun: (input) => finishes.finish(input),
       publish: (event) => this.#publish(event),
       emitRun: (name, run) => this.#emitRun(name, run),
@@ -149,7 +150,10 @@ class CronScheduler implements Scheduler {
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
   }
 
-  /** Initialise the store once, lazily, so `jobs.create` or `runDue` work before `start()`. */
+  /**
+   * Initialise the store once, lazily, so every call (`jobs.*`, `runs.*`, `runDue`…) works before
+   * `start()`. Concurrent first calls share one `init()`; a failed one is tried again by the next call.
+   */
   #ensureReady(): Promise<void> {
     this.#ready ??= storeCall('init', () => this.store.init()).catch((error) => {
       this.#ready = null;
