@@ -193,10 +193,15 @@ export async function executeRun(
     for (const [index, task] of tasks.entries()) {
       if (task.status === 'skipped' && task.error === null) continue;
       if (failure) {
-        Object.assign(task, {
-          status: 'skipped',
-          error: { code: 'previous_failed', message: 'an earlier task failed' },
-        });
+        Object.assign(
+          task,
+          failure.code === 'cancelled'
+            ? {
+                status: 'cancelled',
+                error: { code: 'cancelled', message: 'the run was cancelled before this task started' },
+              }
+            : { status: 'skipped', error: { code: 'previous_failed', message: 'an earlier task failed' } },
+        );
         continue;
       }
       task.status = 'running';

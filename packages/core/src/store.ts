@@ -11,7 +11,9 @@ import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus,
  *    `allow`, at most one is `running` at any time, across every instance.
  * 4. Finishing is fenced: only the lease holder finishes a run; once recovered, the old worker's
  *    finish is refused.
- * 5. Nothing is lost: pruning never removes `pending` or `running` runs.
+ * 5. Nothing is lost: pruning never removes `pending` or `running` runs. A run that ends (finished,
+ *    cancelled, skipped, recovered, swept) leaves no task `pending` or `running`: each such task
+ *    takes the run's status, unless `finishRuns` was given the final tasks.
  * 6. Cost follows the due work: due jobs and claimable runs are found through an index on time.
  *
  * Every time-dependent method takes `now` from core, so one injectable clock drives everything and

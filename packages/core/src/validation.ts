@@ -28,8 +28,36 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   ]),
 );
 
-/** A JSON object (params, metadata). */
-export const jsonObjectSchema = z.record(z.string().max(200), jsonValue) as unknown as z.ZodType<JsonObject>;
+const jsonRecord = z.record(z.string().max(200), jsonValue);
+
+/** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value))
+    Object.defineProperty(copy, key, {
+      value: copyJson(field),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return copy;
+}
+
+/**
+ * A JSON object (params, metadata). Validated by shape, then copied from the input rather than
+ * taken from zod's output, which drops a `__proto__` key: what a user stores comes back whole.
+ */
+export const jsonObjectSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const result = jsonRecord.safeParse(value);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
 /** A name: job, executor or tenant. */
 export const nameSchema = z

@@ -12,6 +12,7 @@ import { lifecycleContract } from './lifecycle.js';
 import { maintenanceContract } from './maintenance.js';
 import { rateLimitContract } from './rate-limit.js';
 import { recoveryContract } from './recovery.js';
+import { terminalTasksContract } from './terminal-tasks.js';
 
 /**
  * The Store contract: registers the whole suite under `describe('Store contract: <name>')`.
@@ -44,5 +45,6 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     rateLimitContract(fixture);
     eventsContract(fixture);
     fidelityContract(fixture);
+    terminalTasksContract(fixture);
   });
 }

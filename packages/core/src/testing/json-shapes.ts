@@ -43,6 +43,10 @@ export const JSON_SHAPES: readonly (readonly [label: string, value: JsonValue])[
     'object with keys databases treat specially',
     { 'dotted.key': 1, $where: 'x', '': 0, 'ключ 🔑': true, 'quote"key': null, 'back\\slash': [] },
   ],
+  [
+    'object with a __proto__ key',
+    JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":1}}'),
+  ],
   ['accents and CJK', 'é ü ß 日本語 中文 العربية'],
   ['astral characters', '𝄞 😀 🀄 𠜎'],
   ['emoji sequences', '👩‍👩‍👧‍👦 🇫🇷 👍🏽 e\u0301'],
