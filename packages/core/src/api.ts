@@ -15,8 +15,8 @@ export interface Logger {
 /** A task as written in a job input: an executor name, or the executor with its options. */
 export type JobTaskInput = string | { executor: string; enabled?: boolean; params?: JsonObject };
 
-/** Input of `scheduler.jobs.create` (and of `jobs.seed`). */
-export interface JobInput {
+/** Input of `scheduler.jobs.create` (and of `jobs.seed`); a job as read is accepted too. */
+export interface JobInput extends JobReadOnlyFields {
   /** Unique per tenant. */
   name: string;
   /** Owning tenant; null or absent for a global job. */
@@ -56,10 +56,44 @@ export interface JobInput {
   metadata?: JsonObject;
   /** Who created it (audit). */
   createdBy?: string | null;
+  /** {@link JobInput.misfireGrace} in milliseconds, as a job is read back; give one of the two. */
+  misfireGraceMs?: number | null;
+  /** {@link JobInput.timeout} in milliseconds, as a job is read back; give one of the two. */
+  timeoutMs?: number | null;
+  /** {@link JobInput.jitter} in milliseconds, as a job is read back; give one of the two. */
+  jitterMs?: number;
 }
 
-/** Changes accepted by `scheduler.jobs.update`; the tenant cannot change. */
-export type JobUpdate = Partial<Omit<JobInput, 'tenantId' | 'createdBy'>> & { updatedBy?: string | null };
+/**
+ * The fields a job is read back with that no write changes. A write accepts them, so that a job
+ * read with `jobs.get` (or over HTTP, dates as ISO strings) can be written back as it is: they are
+ * ignored, except `version` and `id` on an update (see {@link JobsApi.update}).
+ */
+export interface JobReadOnlyFields {
+  /** The job's id; checked on an update that gives `version`. */
+  id?: string;
+  /** The version read; an update that gives it is refused (`ConflictError`) if the job moved on. */
+  version?: number;
+  nextRunAt?: Date | string | null;
+  lastRunAt?: Date | string | null;
+  lastRunId?: string | null;
+  lastStatus?: RunStatus | null;
+  lastError?: string | null;
+  lastDurationMs?: number | null;
+  runCount?: number;
+  errorCount?: number;
+  createdAt?: Date | string;
+  updatedAt?: Date | string;
+  /** Who last changed it; on an update, written as given (the one making this change). */
+  updatedBy?: string | null;
+}
+
+/**
+ * Changes accepted by `scheduler.jobs.update`: any definition field, or a whole job as read. The
+ * tenant cannot change (`tenantId` is accepted when it is the job's own); `name` renames.
+ */
+export type JobUpdate = Partial<Omit<JobInput, 'tenantId'>> &
+  JobReadOnlyFields & { tenantId?: string | null };
 
 /** Which tenant a call is scoped to. */
 export interface TenantScope {
@@ -301,7 +335,13 @@ export interface JobsApi {
   /** Rejects with `NotFoundError` when there is no such job in the tenant. */
   get(name: string, scope?: TenantScope): Promise<Job>;
   list(filter?: JobListFilter): Promise<Job[]>;
-  /** Recomputes `nextRunAt` when the schedule, zone or active window changes. */
+  /**
+   * Change the fields given (a whole job as read is accepted: read-only fields are ignored).
+   * Recomputes `nextRunAt` when the schedule, zone or active window changes. With `version`, the
+   * update applies only to that version of the job (and, with `id`, to that job): if it changed
+   * since it was read, or changes meanwhile, it rejects with `ConflictError` and changes nothing.
+   * Without `version`, concurrent updates are retried and the last one wins.
+   */
   update(name: string, patch: JobUpdate, scope?: TenantScope): Promise<Job>;
   /** Deletes the job and cancels its pending runs; running runs finish. */
   delete(name: string, scope?: TenantScope): Promise<void>;

@@ -4,6 +4,7 @@ export type {
   JobEvent,
   JobInput,
   JobListFilter,
+  JobReadOnlyFields,
   JobsApi,
   JobTaskInput,
   JobUpdate,

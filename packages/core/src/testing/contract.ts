@@ -6,6 +6,7 @@ import { fidelityContract } from './fidelity.js';
 import { firingContract } from './firing.js';
 import { type StoreHarness, useFixture } from './harness.js';
 import { historyContract } from './history.js';
+import { jobWritesContract } from './job-writes.js';
 import { jobsContract } from './jobs.js';
 import { leasesContract } from './leases.js';
 import { lifecycleContract } from './lifecycle.js';
@@ -46,5 +47,6 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     eventsContract(fixture);
     fidelityContract(fixture);
     terminalTasksContract(fixture);
+    jobWritesContract(fixture);
   });
 }
