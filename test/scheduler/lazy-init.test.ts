@@ -49,7 +49,7 @@ function neverStarted() {
   return { scheduler, state };
 }
 
-const job = { name: 'nightly', schedule: '0 2 * * *', executor: 'echo' };
+const job = { name: 'nightly', schedule: '0 2 * * *', executor: 'echo' } as const;
 
 /** Every public call that reaches the store, as a first call on a scheduler that was never started. */
 const CALLS: Record<string, (scheduler: Scheduler) => Promise<unknown>> = {

@@ -1,4 +1,4 @@
-import { defineExecutor, type JobInput } from '@cronkeeper/core';
+import { defineExecutor, type TypedJobInput } from '@cronkeeper/core';
 import { z } from 'zod';
 
 /** Where reminders go; the app passes its mailer, tests pass an array. */
@@ -24,11 +24,11 @@ export function reminderExecutors(outbox: Outbox) {
   };
 }
 
-/** The reminder job: every morning at 09:00 Paris time. */
-export const REMINDER_JOB: JobInput = {
+/** The reminder job: every morning at 09:00 Paris time; its executor and params are type-checked. */
+export const REMINDER_JOB = {
   name: 'overdue-reminders',
   schedule: '0 9 * * *',
   timezone: 'Europe/Paris',
   executor: 'invoices.remind',
   params: { days: 30, customers: ['ada@example.com', 'alan@example.com'] },
-};
+} satisfies TypedJobInput<ReturnType<typeof reminderExecutors>>;

@@ -27,7 +27,7 @@ function onFreshSchema() {
   return { scheduler, inits: () => inits };
 }
 
-const job = { name: 'nightly', schedule: '0 2 * * *', executor: 'echo' };
+const job = { name: 'nightly', schedule: '0 2 * * *', executor: 'echo' } as const;
 const FIRST_CALLS: Record<string, (scheduler: Scheduler) => Promise<unknown>> = {
   'jobs.create': (s) => s.jobs.create(job),
   'jobs.get': (s) => s.jobs.get('nightly'),

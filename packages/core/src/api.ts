@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Duration } from './duration.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
 import type { JobChange, Store } from './store.js';
+import type { ExecutorMap, JobInputFor } from './typed-api.js';
 import type { Job, JsonObject, MisfirePolicy, OverlapPolicy, Run, RunStatus, RunTrigger } from './types.js';
 
 /** A pino-compatible logger: `(obj, msg)` or `(msg)` at each level. */
@@ -297,12 +298,15 @@ export interface SchedulerEvents {
   'scheduler:error': (event: SchedulerErrorEvent) => void;
 }
 
-/** Options of `createScheduler`. */
-export interface SchedulerOptions {
+/** Options of `createScheduler`; `E` is the executors given, by name. */
+export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   /** Where jobs and runs live. */
   store: Store;
-  /** Executors to register, by name. @default {} */
-  executors?: Record<string, Executor | ExecutorDefinition>;
+  /**
+   * Executors to register, by name. Given as an object literal, their names and params types are
+   * checked by the compiler in `jobs.create`, `trigger` and `schedule` (see `TypedScheduler`). @default {}
+   */
+  executors?: E & ExecutorMap;
   /** Default IANA zone of jobs. @default 'UTC' */
   timezone?: string;
   /** Runs executed at once by this instance. @default 10 */
@@ -322,7 +326,7 @@ export interface SchedulerOptions {
   /** This instance's id, recorded as `workerId`. @default host-pid-random */
   instanceId?: string;
   /** Job definitions seeded (never overwritten) by `start()`, and by `jobs.seed()` with no argument. @default [] */
-  jobs?: JobInput[];
+  jobs?: JobInputFor<E>[];
   /** `jobs.seed()` with no argument also installs the maintenance jobs (stale sweep 02:00 UTC, prune 03:00 UTC). @default true */
   maintenanceJobs?: boolean;
   /** Log lines kept per run. @default 200 */
@@ -375,7 +379,7 @@ export interface Scheduler {
   /** Stop claiming; let running runs end within `grace`, then abort them. @default grace '30s' */
   stop(options?: { grace?: Duration }): Promise<void>;
   /** Add an executor to the registry. Rejects a name already registered. */
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void;
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>): void;
   /** The registry. */
   executors(): ExecutorInfo[];
   jobs: JobsApi;

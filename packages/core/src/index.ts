@@ -77,6 +77,20 @@ export type {
   TenantIds,
 } from './store.js';
 export { FROZEN_JOB_FIELDS } from './store.js';
+export type {
+  ExecutorMap,
+  ExecutorName,
+  ExecutorParams,
+  JobInputFor,
+  SchedulerFor,
+  TypedJobInput,
+  TypedJobsApi,
+  TypedJobTaskInput,
+  TypedJobUpdate,
+  TypedScheduleInput,
+  TypedScheduler,
+  TypedTriggerInput,
+} from './typed-api.js';
 export {
   isTerminal,
   type Job,

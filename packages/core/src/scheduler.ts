@@ -32,6 +32,7 @@ import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { Store, StoreEvent } from './store.js';
+import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
   parse,
@@ -200,8 +201,9 @@ class CronScheduler implements Scheduler {
     this.#unsubscribe = null;
   }
 
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void {
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>): this {
     this.#registry.register(name, executor);
+    return this;
   }
 
   executors(): ExecutorInfo[] {
@@ -520,8 +522,13 @@ function formatAge(ms: number): string {
 /**
  * Create a scheduler on a store. Nothing async happens here: call `start()` to run the loop, or
  * `runDue()` from a heartbeat (serverless). Options are validated now; a bad one throws
- * `ValidationError` naming it.
+ * `ValidationError` naming it. Given `executors`, the result is a {@link TypedScheduler}: executor
+ * names and params are checked at compile time; assign it to a `Scheduler` to drop the typing.
  */
-export function createScheduler(options: SchedulerOptions): Scheduler {
-  return new CronScheduler(options);
+export function createScheduler<const E extends ExecutorMap = Record<never, never>>(
+  options: SchedulerOptions<E>,
+): SchedulerFor<E> {
+  // One implementation serves both faces: typing `E` only narrows what callers may pass, so the
+  // options are the untyped ones at run time and the scheduler is the same object either way.
+  return new CronScheduler(options as unknown as SchedulerOptions) as Scheduler as SchedulerFor<E>;
 }
