@@ -1,5 +1,6 @@
 import { authorizationSuite, tenantSuite } from './access.js';
 import { eventSuite } from './events.js';
+import { jobWriteSuite } from './job-writes.js';
 import { jobSuite } from './jobs.js';
 import { malformedSuite } from './malformed.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
@@ -13,6 +14,7 @@ export { type Case, runSuites, type Suite } from './table.js';
 /** Every suite of the HTTP API; each adapter's test file runs all of them. */
 export const ALL_SUITES: readonly Suite[] = [
   jobSuite,
+  jobWriteSuite,
   runSuite,
   triggerSuite,
   authorizationSuite,
