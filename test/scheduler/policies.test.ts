@@ -143,16 +143,55 @@ describe('cron slots in fake time', () => {
     expect((await scheduler.jobs.get('j')).nextRunAt).toBeNull();
   });
 
-  it('spreads slot starts with jitter without moving scheduledFor', async () => {
-    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+  it('delays each slot by random() × jitter, drawn from the injected source, without moving scheduledFor', async () => {
+    const delays: Record<string, number> = {};
+    for (const draw of [0, 0.5, 0.99999]) {
+      const { scheduler, clock } = fakeTimeScheduler(
+        '2026-03-01T00:00:00Z',
+        { a: noop },
+        { random: () => draw },
+      );
+      await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a', jitter: '30s' });
+      clock.advance('1h');
+      await scheduler.runDue();
+      const [run] = (await scheduler.runs.list({ job: 'j' })).items;
+      expect(run?.scheduledFor?.toISOString()).toBe('2026-03-01T01:00:00.000Z');
+      delays[draw] = (run?.runAt.getTime() ?? 0) - Date.parse('2026-03-01T01:00:00Z');
+    }
+    expect(delays).toEqual({ 0: 0, 0.5: 15_000, 0.99999: 29_999 });
+  });
+
+  it('draws a delay per slot: misfire all catches up three slots, each with its own jittered start', async () => {
+    // Draws cycle through three values: the three slots, drawn one after another, get one each.
+    const draws = [0.1, 0.5, 0.9];
+    let next = 0;
+    const random = () => draws[next++ % draws.length] as number;
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { random });
+    await scheduler.jobs.create({
+      name: 'j',
+      schedule: 'hourly',
+      executor: 'a',
+      jitter: '10m',
+      misfire: 'all',
+    });
+    clock.advance('3h');
+    await scheduler.runDue();
+    const runs = (await scheduler.runs.list({ job: 'j' })).items.sort(
+      (a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0),
+    );
+    const offsets = runs.map((run) => run.runAt.getTime() - (run.scheduledFor?.getTime() ?? 0));
+    expect(offsets.sort((a, b) => a - b)).toEqual([60_000, 300_000, 540_000]);
+  });
+
+  it('rejects a random source that is not a function, and a draw outside [0, 1)', async () => {
+    expect(() => fakeTimeScheduler(undefined, { a: noop }, { random: 0.5 as never })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', path: 'random' }),
+    );
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { random: () => 1 });
     await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a', jitter: '30s' });
     clock.advance('1h');
-    await scheduler.runDue();
-    const [run] = (await scheduler.runs.list({ job: 'j' })).items;
-    expect(run?.scheduledFor?.toISOString()).toBe('2026-03-01T01:00:00.000Z');
-    const delay = (run?.runAt.getTime() ?? 0) - Date.parse('2026-03-01T01:00:00Z');
-    expect(delay).toBeGreaterThanOrEqual(0);
-    expect(delay).toBeLessThan(30_000);
+    await expect(scheduler.runDue()).rejects.toThrow(/random/);
+    expect((await scheduler.runs.list({ job: 'j' })).items).toEqual([]);
   });
 });
 

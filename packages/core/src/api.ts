@@ -323,6 +323,12 @@ export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   logger?: Logger | false;
   /** Source of time. @default the system clock */
   clock?: Clock;
+  /**
+   * Source of randomness, a number in [0, 1) per call: draws each slot's `jitter` delay (the
+   * delay is `random() × jitter`) and where this instance starts walking a burst of due jobs.
+   * Pass a fixed sequence in tests to pin jittered start times. @default Math.random
+   */
+  random?: () => number;
   /** This instance's id, recorded as `workerId`. @default host-pid-random */
   instanceId?: string;
   /** Job definitions seeded (never overwritten) by `start()`, and by `jobs.seed()` with no argument. @default [] */

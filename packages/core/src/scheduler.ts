@@ -103,6 +103,9 @@ class CronScheduler implements Scheduler {
     });
     if (typeof clock?.now !== 'function')
       throw ValidationError.field('clock', 'must have a now(): Date method');
+    const random = options.random ?? Math.random;
+    if (typeof random !== 'function')
+      throw ValidationError.field('random', 'must be a function returning a number in [0, 1)');
     this.store = store;
     this.#configuredJobs = defaultJobs;
     this.instanceId = settings.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -137,7 +140,7 @@ class CronScheduler implements Scheduler {
     );
     this.#engine = new Engine(ctx, {
       abortGraceMs: ABORT_GRACE_MS,
-      random: Math.random,
+      random: checkedRandom(random),
       onRunSettled: () => this.#loop.wake(),
     });
     this.#loop = new Loop(ctx, this.#engine, { pollMs, concurrency });
@@ -510,6 +513,17 @@ class CronScheduler implements Scheduler {
     this.#ctx.logger.error({ operation, err: wrapped }, `${operation} failed: ${wrapped.message}`);
     this.#events.emit('scheduler:error', { error: wrapped, operation });
   }
+}
+
+/** `random`, refusing a draw outside [0, 1): a bad source would otherwise move slots silently. */
+function checkedRandom(random: () => number): () => number {
+  if (random === Math.random) return random;
+  return () => {
+    const value = random();
+    if (typeof value !== 'number' || !(value >= 0 && value < 1))
+      throw ValidationError.field('random', `returned ${String(value)}; it must return a number in [0, 1)`);
+    return value;
+  };
 }
 
 function formatAge(ms: number): string {
