@@ -352,6 +352,7 @@ class CronScheduler implements Scheduler {
     let processed = 0;
     while (processed < limit) {
       const batch = Math.min(limit - processed, 50);
+      const heldSince = performance.now();
       const { claimed, skipped } = await storeCall('claimRuns', () =>
         this.store.claimRuns({
           workerId: this.instanceId,
@@ -364,7 +365,7 @@ class CronScheduler implements Scheduler {
       result.summary.skipped += skipped.length;
       processed += skipped.length;
       if (claimed.length === 0) break;
-      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run)));
+      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run, heldSince)));
       processed += claimed.length;
       for (const run of finished) {
         if (run?.status === 'succeeded') result.executed.push(run);
