@@ -2,7 +2,14 @@ import { ConflictError, createScheduler, type Store } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 import { chaosExecutors } from './executors.js';
 import { busiestWorker, killConnections, sleep } from './faults.js';
-import { type FaultRecord, LONG, runScenario, type ScenarioResult, settings } from './scenario.js';
+import {
+  type FaultRecord,
+  FIRE_LAG_MS,
+  LONG,
+  runScenario,
+  type ScenarioResult,
+  settings,
+} from './scenario.js';
 import { privateServerUnavailable, startPrivateServer } from './servers.js';
 import type { StoreKind } from './stores.js';
 import { LONG_TARGET } from './workload.js';
@@ -38,6 +45,11 @@ function expectInvariants(result: ScenarioResult): void {
   expect(report.slotsExpected).toBeGreaterThan(cronJobs);
   expect(report.retries).toBeGreaterThan(0);
   expect(report.exclusiveHandOvers).toBeGreaterThan(cronJobs);
+}
+
+/** With every clock right and the store reachable, every slot fired within the lag the pause edge allows. */
+function expectSlotsOnTime(result: ScenarioResult): void {
+  expect(result.worstSlotLagMs, 'latest slot firing (ms after its due time)').toBeLessThan(FIRE_LAG_MS);
 }
 
 /** Repeat `inject` from `firstAt` ms into the workload until the settle margin (once unless long). */
@@ -78,6 +90,7 @@ export function chaosSuite(kind: StoreKind, available: boolean): void {
         expect(result.report.byTrigger.manual).toBeGreaterThan(0);
         expect(result.report.byTrigger.once).toBeGreaterThan(0);
         expect(result.report.staleRecoveries).toBe(0);
+        expectSlotsOnTime(result);
       },
       timeout(settings.baselineMs),
     );
@@ -104,6 +117,7 @@ export function chaosSuite(kind: StoreKind, available: boolean): void {
         expectInvariants(result);
         expect(result.killRecoveries.length, 'the killed process held running runs').toBeGreaterThan(0);
         expect(Math.max(...result.killRecoveries)).toBeLessThan(KILL_RECOVERY_BOUND_MS);
+        expectSlotsOnTime(result);
       },
       timeout(settings.faultMs),
     );
@@ -254,6 +268,7 @@ export function chaosSuite(kind: StoreKind, available: boolean): void {
         });
         expectInvariants(result);
         expect(result.report.staleRecoveries).toBe(0);
+        expectSlotsOnTime(result);
         for (const fault of result.faults) {
           const own = result.history.runs.filter((run) => run.workerId === fault.instanceId);
           expect(own.filter((run) => run.error?.code === 'shutdown').length).toBeGreaterThan(0);
