@@ -11,6 +11,8 @@ import { jobsContract } from './jobs.js';
 import { leasesContract } from './leases.js';
 import { lifecycleContract } from './lifecycle.js';
 import { maintenanceContract } from './maintenance.js';
+import { racesContract } from './races.js';
+import { firingRacesContract } from './races-firing.js';
 import { rateLimitContract } from './rate-limit.js';
 import { recoveryContract } from './recovery.js';
 import { terminalTasksContract } from './terminal-tasks.js';
@@ -48,5 +50,7 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     fidelityContract(fixture);
     terminalTasksContract(fixture);
     jobWritesContract(fixture);
+    racesContract(fixture);
+    firingRacesContract(fixture);
   });
 }
