@@ -346,7 +346,10 @@ export interface AdminStore {
    * Rejects with `ConflictError` when a rename collides with another job of the same tenant.
    */
   updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null>;
-  /** Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist. */
+  /**
+   * Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist.
+   * A run of a slot fired while the delete ran is cancelled too: no pending run of a deleted job remains.
+   */
   deleteJob(input: { id: string; now: Date }): Promise<boolean>;
 
   /** The run with this id, or null. */
