@@ -256,11 +256,13 @@ export class Engine {
   }
 
   /**
-   * Claim up to `limit` runs for this instance; emits `run:skipped` for overlap skips. `heldSince`
-   * is the monotonic reading taken with `now`, which {@link execute} needs.
+   * Claim up to `limit` runs for this instance, with the clock read now; emits `run:skipped` for
+   * overlap skips. `heldSince` is a monotonic reading taken just before that clock reading, which
+   * {@link execute} needs.
    */
-  async claim(now: Date, limit: number): Promise<{ claimed: Run[]; heldSince: number }> {
+  async claim(limit: number): Promise<{ claimed: Run[]; heldSince: number }> {
     const heldSince = performance.now();
+    const now = this.ctx.clock.now();
     if (limit <= 0) return { claimed: [], heldSince };
     const { claimed, skipped } = await this.ctx.store.claimRuns({
       workerId: this.ctx.instanceId,

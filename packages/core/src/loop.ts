@@ -3,9 +3,9 @@ import type { Engine } from './engine.js';
 
 /**
  * The background loop of a started scheduler. Each tick: fire due slots, recover lapsed leases
- * (every half lease, and when a watched lease may be taken over), claim what this instance has room for, and sleep until the store's next due
- * instant — capped by `pollMs`, and cut short by `wake()` (a local trigger, a finished run, or a
- * store notification from another instance).
+ * (every half lease, and when a watched lease may be taken over), claim what this instance has
+ * room for, and sleep until the store's next due instant — capped by `pollMs`, and cut short by
+ * `wake()` (a local trigger, a finished run, or a store notification from another instance).
  */
 export class Loop {
   #running = false;
@@ -85,11 +85,10 @@ export class Loop {
         this.#claimAgain = false;
         const room = this.options.concurrency - this.engine.active.size;
         if (!this.#running || room <= 0) return;
-        // Read the clock now, not at the tick's start: firing and recovery may have taken a while,
-        // and claiming with an older reading would record a start before the run it waited for had
-        // ended, and shorten the lease by the same amount.
-        const claimedAt = this.ctx.clock.now();
-        const { claimed, heldSince } = await this.engine.claim(claimedAt, room);
+        // The engine reads the clock now, not at the tick's start: firing and recovery may have
+        // taken a while, and claiming with an older reading would record a start before the run it
+        // waited for had ended, and shorten the lease by the same amount.
+        const { claimed, heldSince } = await this.engine.claim(room);
         for (const run of claimed) void this.engine.execute(run, heldSince);
       } while (this.#claimAgain);
     })().finally(() => {
