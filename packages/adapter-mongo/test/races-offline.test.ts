@@ -116,11 +116,18 @@ describe('fireSlots when the job is deleted while its slot fires', () => {
         asked.push('runs.insertOne');
         stored.set(doc._id, doc);
       },
-      updateMany: async (filter: Document, update: Document) => {
+      updateMany: async (filter: Document, update: Document | Document[]) => {
         asked.push(`runs.updateMany ${JSON.stringify(filter.status)}`);
+        // The cancel is an update pipeline; its literal fields are all this test reads back.
+        const stage = (Array.isArray(update) ? update[0] : update) as { $set: Record<string, unknown> };
+        const set = Object.fromEntries(
+          Object.entries(stage.$set).flatMap(([key, value]) =>
+            value && typeof value === 'object' && '$literal' in value ? [[key, value.$literal]] : [],
+          ),
+        );
         for (const id of filter._id.$in as string[]) {
           const doc = stored.get(id);
-          if (doc?.status === 'pending') stored.set(id, { ...doc, ...update.$set });
+          if (doc?.status === 'pending') stored.set(id, { ...doc, ...set } as RunDocument);
         }
       },
       findOne: async (filter: Document) => stored.get(filter._id as string) ?? null,
