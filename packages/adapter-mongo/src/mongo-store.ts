@@ -167,7 +167,22 @@ export class MongoStore implements Store {
       if (await this.#insertRun(doc)) created.push(decodeRun(doc));
     }
     const advanced = await this.#jobs.updateOne(slot, { $set: { nextRunAt: input.nextRunAt } });
-    return { advanced: advanced.matchedCount === 1, created };
+    if (advanced.matchedCount === 1 || created.length === 0)
+      return { advanced: advanced.matchedCount === 1, created };
+    // Deleted between the check and the inserts: the delete cancelled the job's pending runs before
+    // these existed. Cancel them as it would have (a claimer that took one in that instant runs it).
+    if ((await this.#jobs.countDocuments({ _id: input.jobId }, { limit: 1 })) > 0)
+      return { advanced: false, created };
+    const ids = created.map((run) => run.id);
+    await this.#runs.updateMany(
+      { _id: { $in: ids }, status: 'pending' },
+      endPendingUpdate('cancelled', input.now, {
+        code: 'job_deleted',
+        message: 'the job was deleted while its slot fired',
+      }),
+    );
+    const final = await Promise.all(ids.map((id) => this.#runs.findOne({ _id: id })));
+    return { advanced: false, created: final.filter((doc) => doc !== null).map(decodeRun) };
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {

@@ -82,12 +82,39 @@ export function claimUpdate(workerId: string, now: Date, leaseMs: number): Docum
   };
 }
 
-/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
-export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document {
+/**
+ * The stored tasks with each one still pending or running given `status`: a run that ends leaves
+ * no task unfinished (a cancelled one-off shows its task cancelled, not pending).
+ */
+export function endedTasks(status: RunStatus): Document {
   return {
-    $set: { status, finishedAt: now, error: { code: error.code, message: error.message } },
-    $unset: { activeKey: '' },
+    $map: {
+      input: '$tasks',
+      as: 'task',
+      in: {
+        $cond: [
+          { $in: ['$$task.status', ['pending', 'running']] },
+          { $mergeObjects: ['$$task', { status: literal(status) }] },
+          '$$task',
+        ],
+      },
+    },
   };
+}
+
+/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
+export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document[] {
+  return [
+    {
+      $set: {
+        status: literal(status),
+        finishedAt: literal(now),
+        error: literal({ code: error.code, message: error.message }),
+        tasks: endedTasks(status),
+      },
+    },
+    { $unset: 'activeKey' },
+  ];
 }
 
 /** What a finishing write sets. */
@@ -129,7 +156,7 @@ export function finishPipeline(finish: Finish): Document[] {
     leaseUntil: literal(null),
     settlement: literal(settlement),
   };
-  if (finish.tasks !== undefined) set.tasks = literal(encodeRunTasks(finish.tasks));
+  set.tasks = finish.tasks === undefined ? endedTasks(finish.status) : literal(encodeRunTasks(finish.tasks));
   if (finish.logs !== undefined) set.logs = literal(copyLogs(finish.logs));
   return [{ $set: set }, { $unset: 'activeKey' }];
 }

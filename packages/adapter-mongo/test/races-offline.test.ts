@@ -93,3 +93,68 @@ describe('createRun with rejectIfActive when another caller wins the gate', () =
     expect(asked[2]).toEqual({ method: 'findOne', filter: { activeKey: { $eq: 'job:m', $exists: true } } });
   });
 });
+
+describe('fireSlots when the job is deleted while its slot fires', () => {
+  it('cancels the runs it created once it finds the job gone, and reports them as they are stored', async () => {
+    // The firing read the job (count 1), then the delete ran (cancelling the runs it could see),
+    // then the firing inserted its run and lost the compare-and-set: the job is gone (count 0).
+    const asked: string[] = [];
+    const stored = new Map<string, RunDocument>();
+    const counts = [1, 0];
+    const jobs = {
+      countDocuments: async (filter: Document) => {
+        asked.push(`jobs.countDocuments ${JSON.stringify(filter)}`);
+        return counts.shift();
+      },
+      updateOne: async () => {
+        asked.push('jobs.updateOne');
+        return { matchedCount: 0 };
+      },
+    };
+    const runs = {
+      insertOne: async (doc: RunDocument) => {
+        asked.push('runs.insertOne');
+        stored.set(doc._id, doc);
+      },
+      updateMany: async (filter: Document, update: Document | Document[]) => {
+        asked.push(`runs.updateMany ${JSON.stringify(filter.status)}`);
+        // The cancel is an update pipeline; its literal fields are all this test reads back.
+        const stage = (Array.isArray(update) ? update[0] : update) as { $set: Record<string, unknown> };
+        const set = Object.fromEntries(
+          Object.entries(stage.$set).flatMap(([key, value]) =>
+            value && typeof value === 'object' && '$literal' in value ? [[key, value.$literal]] : [],
+          ),
+        );
+        for (const id of filter._id.$in as string[]) {
+          const doc = stored.get(id);
+          if (doc?.status === 'pending') stored.set(id, { ...doc, ...set } as RunDocument);
+        }
+      },
+      findOne: async (filter: Document) => stored.get(filter._id as string) ?? null,
+    };
+    const db = {
+      collection: (name: string) => (name.endsWith('jobs') ? jobs : runs),
+      command: async () => ({}),
+    } as unknown as MongoDbLike;
+    const [result] = await mongoStore({ db }).fireSlots([
+      {
+        jobId: 'job-1',
+        expectedNextRunAt: T0,
+        nextRunAt: new Date(T0.getTime() + 60_000),
+        runs: [newRun({ jobId: 'job-1', trigger: 'schedule', scheduledFor: T0, dedupeKey: 'slot:job-1:T0' })],
+        now: T0,
+      },
+    ]);
+    expect(result?.advanced).toBe(false);
+    expect(result?.created).toHaveLength(1);
+    expect(result?.created[0]).toMatchObject({ status: 'cancelled', error: { code: 'job_deleted' } });
+    expect([...stored.values()].map((doc) => doc.status)).toEqual(['cancelled']);
+    expect(asked).toEqual([
+      'jobs.countDocuments {"_id":"job-1","nextRunAt":"2026-01-01T00:00:00.000Z"}',
+      'runs.insertOne',
+      'jobs.updateOne',
+      'jobs.countDocuments {"_id":"job-1"}',
+      'runs.updateMany "pending"',
+    ]);
+  });
+});

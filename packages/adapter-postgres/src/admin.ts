@@ -106,21 +106,21 @@ export async function updateJob(
 /** Deletes the job and cancels its pending runs in one statement. */
 export async function deleteJob({ db, n }: Target, input: { id: string; now: Date }): Promise<boolean> {
   if (!isUuid(input.id)) return false;
-  const [row] = await rows(
+  // Two statements, in this order. The delete waits for a firing of the job in flight (it holds the
+  // job's row) to commit; the cancel then reads the runs afresh and sees the run that firing made.
+  // In one statement both would read the runs as they were before that firing committed, leaving
+  // its run pending for a job that no longer exists. A firing that comes after finds no job.
+  const [gone] = await rows(db, `DELETE FROM ${n.jobs} WHERE id = $1 RETURNING name`, [input.id]);
+  if (!gone) return false;
+  await rows(
     db,
-    `WITH gone AS (
-       DELETE FROM ${n.jobs} WHERE id = $1 RETURNING id, name
-     ), cancelled AS (
-       UPDATE ${n.runs} AS r
-       SET status = 'cancelled', finished_at = $2,
-           error = jsonb_build_object('code', 'job_deleted', 'message', 'job "' || g.name || '" was deleted')
-       FROM gone AS g WHERE r.job_id = g.id AND r.status = 'pending'
-       RETURNING r.id
-     )
-     SELECT count(*)::int AS deleted FROM gone`,
-    [input.id, input.now],
+    `UPDATE ${n.runs}
+     SET status = 'cancelled', finished_at = $2,
+         error = jsonb_build_object('code', 'job_deleted', 'message', $3::text)
+     WHERE job_id = $1 AND status = 'pending'`,
+    [input.id, input.now, `job "${String(gone.name)}" was deleted`],
   );
-  return Number(row?.deleted ?? 0) > 0;
+  return true;
 }
 
 export async function getRun({ sql, n }: Target, id: string): Promise<Run | null> {

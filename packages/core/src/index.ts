@@ -4,6 +4,7 @@ export type {
   JobEvent,
   JobInput,
   JobListFilter,
+  JobReadOnlyFields,
   JobsApi,
   JobTaskInput,
   JobUpdate,
@@ -79,6 +80,20 @@ export type {
   TenantIds,
 } from './store.js';
 export { FROZEN_JOB_FIELDS } from './store.js';
+export type {
+  ExecutorMap,
+  ExecutorName,
+  ExecutorParams,
+  JobInputFor,
+  SchedulerFor,
+  TypedJobInput,
+  TypedJobsApi,
+  TypedJobTaskInput,
+  TypedJobUpdate,
+  TypedScheduleInput,
+  TypedScheduler,
+  TypedTriggerInput,
+} from './typed-api.js';
 export {
   isTerminal,
   type Job,

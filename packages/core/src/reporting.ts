@@ -26,6 +26,7 @@ export class Runs implements RunsApi {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200)
       throw ValidationError.field('id', 'must be a run id');
     const scope = parseScope(options);
+    await this.ctx.ready();
     const run = await storeCall('getRun', () => this.ctx.store.getRun(id));
     const visible =
       run &&
@@ -47,6 +48,7 @@ export class Runs implements RunsApi {
     if (parsed.since !== undefined) query.since = parsed.since;
     if (parsed.until !== undefined) query.until = parsed.until;
     if (parsed.cursor) query.cursor = parsed.cursor;
+    await this.ctx.ready();
     if (parsed.job !== undefined) {
       const job = await this.#findJob(parsed.job, parsed.tenantId, parsed.includeGlobal === true);
       if (!job) return { items: [], nextCursor: null };

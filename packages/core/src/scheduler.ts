@@ -33,6 +33,7 @@ import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { Store, StoreEvent } from './store.js';
+import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
   parse,
@@ -105,6 +106,9 @@ class CronScheduler implements Scheduler {
     });
     if (typeof clock?.now !== 'function')
       throw ValidationError.field('clock', 'must have a now(): Date method');
+    const random = options.random ?? Math.random;
+    if (typeof random !== 'function')
+      throw ValidationError.field('random', 'must be a function returning a number in [0, 1)');
     this.store = store;
     this.#configuredJobs = defaultJobs;
     this.instanceId = settings.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -126,6 +130,7 @@ class CronScheduler implements Scheduler {
       instanceId: this.instanceId,
       leaseMs,
       maxLogLines: settings.maxLogLines ?? 200,
+      ready: () => this.#ensureReady(),
       finishRun: (input) => finishes.finish(input),
       publish: (event) => this.#publish(event),
       emitRun: (name, run) => this.#emitRun(name, run),
@@ -138,7 +143,7 @@ class CronScheduler implements Scheduler {
     );
     this.#engine = new Engine(ctx, {
       abortGraceMs: ABORT_GRACE_MS,
-      random: Math.random,
+      random: checkedRandom(random),
       onRunSettled: () => this.#loop.wake(),
     });
     this.#loop = new Loop(ctx, this.#engine, { pollMs, concurrency });
@@ -157,7 +162,10 @@ class CronScheduler implements Scheduler {
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
   }
 
-  /** Initialise the store once, lazily, so `jobs.create` or `runDue` work before `start()`. */
+  /**
+   * Initialise the store once, lazily, so every call (`jobs.*`, `runs.*`, `runDue`…) works before
+   * `start()`. Concurrent first calls share one `init()`; a failed one is tried again by the next call.
+   */
   #ensureReady(): Promise<void> {
     this.#ready ??= storeCall('init', () => this.store.init()).catch((error) => {
       this.#ready = null;
@@ -204,8 +212,9 @@ class CronScheduler implements Scheduler {
     this.#unsubscribe = null;
   }
 
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void {
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>): this {
     this.#registry.register(name, executor);
+    return this;
   }
 
   executors(): ExecutorInfo[] {
@@ -363,6 +372,7 @@ class CronScheduler implements Scheduler {
     let processed = 0;
     while (processed < limit) {
       const batch = Math.min(limit - processed, 50);
+      const heldSince = performance.now();
       const { claimed, skipped } = await storeCall('claimRuns', () =>
         this.store.claimRuns({
           workerId: this.instanceId,
@@ -375,7 +385,7 @@ class CronScheduler implements Scheduler {
       result.summary.skipped += skipped.length;
       processed += skipped.length;
       if (claimed.length === 0) break;
-      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run)));
+      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run, heldSince)));
       processed += claimed.length;
       for (const run of finished) {
         if (run?.status === 'succeeded') result.executed.push(run);
@@ -533,6 +543,17 @@ class CronScheduler implements Scheduler {
   }
 }
 
+/** `random`, refusing a draw outside [0, 1): a bad source would otherwise move slots silently. */
+function checkedRandom(random: () => number): () => number {
+  if (random === Math.random) return random;
+  return () => {
+    const value = random();
+    if (typeof value !== 'number' || !(value >= 0 && value < 1))
+      throw ValidationError.field('random', `returned ${String(value)}; it must return a number in [0, 1)`);
+    return value;
+  };
+}
+
 function formatAge(ms: number): string {
   const days = ms / 86_400_000;
   if (Number.isInteger(days)) return `${days} day${days === 1 ? '' : 's'}`;
@@ -543,8 +564,13 @@ function formatAge(ms: number): string {
 /**
  * Create a scheduler on a store. Nothing async happens here: call `start()` to run the loop, or
  * `runDue()` from a heartbeat (serverless). Options are validated now; a bad one throws
- * `ValidationError` naming it.
+ * `ValidationError` naming it. Given `executors`, the result is a {@link TypedScheduler}: executor
+ * names and params are checked at compile time; assign it to a `Scheduler` to drop the typing.
  */
-export function createScheduler(options: SchedulerOptions): Scheduler {
-  return new CronScheduler(options);
+export function createScheduler<const E extends ExecutorMap = Record<never, never>>(
+  options: SchedulerOptions<E>,
+): SchedulerFor<E> {
+  // One implementation serves both faces: typing `E` only narrows what callers may pass, so the
+  // options are the untyped ones at run time and the scheduler is the same object either way.
+  return new CronScheduler(options as unknown as SchedulerOptions) as Scheduler as SchedulerFor<E>;
 }

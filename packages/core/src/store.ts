@@ -4,14 +4,16 @@ import type { Job, JsonValue, Run, RunError, RunLogLine, RunProgress, RunStatus,
  * The Store is the only thing a storage adapter implements. It speaks records, not schedules:
  * core computes slots, next times and retry delays; the store makes each lifecycle step atomic.
  *
- * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/testing`):
+ * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/contract`):
  * 1. A slot fires once: runs with the same `dedupeKey` are never created twice.
  * 2. A run is claimed once: `pending` → `running` happens for at most one worker.
  * 3. Exclusive runs stay exclusive: among runs sharing a `concurrencyKey` whose `overlap` is not
  *    `allow`, at most one is `running` at any time, across every instance.
  * 4. Finishing is fenced: only the lease holder finishes a run; once recovered, the old worker's
  *    finish is refused.
- * 5. Nothing is lost: pruning never removes `pending` or `running` runs.
+ * 5. Nothing is lost: pruning never removes `pending` or `running` runs. A run that ends (finished,
+ *    cancelled, skipped, recovered, swept) leaves no task `pending` or `running`: each such task
+ *    takes the run's status, unless `finishRuns` was given the final tasks.
  * 6. Cost follows the due work: due jobs and claimable runs are found through an index on time.
  *
  * Every time-dependent method takes `now` from core, so one injectable clock drives everything and
@@ -344,7 +346,10 @@ export interface AdminStore {
    * Rejects with `ConflictError` when a rename collides with another job of the same tenant.
    */
   updateJob(input: { id: string; expectedVersion: number; patch: JobPatch; now: Date }): Promise<Job | null>;
-  /** Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist. */
+  /**
+   * Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist.
+   * A run of a slot fired while the delete ran is cancelled too: no pending run of a deleted job remains.
+   */
   deleteJob(input: { id: string; now: Date }): Promise<boolean>;
 
   /** The run with this id, or null. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ScheduleTarget, TriggerTarget } from './api.js';
-import { DURATION_LIMITS, formatDuration, msOf } from './duration.js';
+import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
@@ -36,8 +36,36 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   ]),
 );
 
-/** A JSON object (params, metadata). */
-export const jsonObjectSchema = z.record(z.string().max(200), jsonValue) as unknown as z.ZodType<JsonObject>;
+const jsonRecord = z.record(z.string().max(200), jsonValue);
+
+/** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value))
+    Object.defineProperty(copy, key, {
+      value: copyJson(field),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return copy;
+}
+
+/**
+ * A JSON object (params, metadata). Validated by shape, then copied from the input rather than
+ * taken from zod's output, which drops a `__proto__` key: what a user stores comes back whole.
+ */
+export const jsonObjectSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const result = jsonRecord.safeParse(value);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
 /** A name: job, executor or tenant. */
 export const nameSchema = z
@@ -105,14 +133,79 @@ const jobFields = {
   activeFrom: dateSchema.nullable().optional(),
   activeUntil: dateSchema.nullable().optional(),
   metadata: jsonObjectSchema.optional(),
+  // The names a job is read back with: durations in milliseconds.
+  misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
+  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
+  jitterMs: z.number().finite().nonnegative().optional(),
 };
 
-/** Input of `jobs.create`. */
+const countSchema = z.number().int().nonnegative();
+
+/**
+ * Fields a job is read back with that no write changes: accepted, so that what `jobs.get` returns
+ * can be written back as it is, and otherwise ignored (`version` and `id` guard an update, see
+ * `jobs.update`). Each is still checked by type, so junk is refused.
+ */
+const readOnlyFields = {
+  id: z.string().min(1).max(200).optional(),
+  version: z.number().int().min(1).optional(),
+  nextRunAt: dateSchema.nullable().optional(),
+  lastRunAt: dateSchema.nullable().optional(),
+  lastRunId: z.string().max(200).nullable().optional(),
+  lastStatus: z
+    .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
+    .nullable()
+    .optional(),
+  lastError: z.string().nullable().optional(),
+  lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
+  runCount: countSchema.optional(),
+  errorCount: countSchema.optional(),
+  createdAt: dateSchema.optional(),
+  updatedAt: dateSchema.optional(),
+};
+
+/** A duration given twice (`timeout` and `timeoutMs`) must say the same thing. */
+function sameDurations(
+  job: {
+    timeout?: string | number | null | undefined;
+    timeoutMs?: number | null | undefined;
+    misfireGrace?: string | number | null | undefined;
+    misfireGraceMs?: number | null | undefined;
+    jitter?: string | number | undefined;
+    jitterMs?: number | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const pairs = [
+    ['timeout', job.timeout, job.timeoutMs],
+    ['misfireGrace', job.misfireGrace, job.misfireGraceMs],
+    ['jitter', job.jitter, job.jitterMs],
+  ] as const;
+  for (const [name, text, ms] of pairs) {
+    if (text === undefined || ms === undefined) continue;
+    let same: boolean;
+    try {
+      same = text === null || ms === null ? text === ms : toMs(text, name) === ms;
+    } catch {
+      continue; // a malformed duration is reported on its own field
+    }
+    if (!same)
+      ctx.addIssue({
+        code: 'custom',
+        path: [`${name}Ms`],
+        message: `says ${ms} but \`${name}\` says ${String(text)}; give one of them`,
+      });
+  }
+}
+
+/** Input of `jobs.create`; also accepts a job as read (read-only fields ignored). */
 export const jobInputSchema = z
   .strictObject({
     ...jobFields,
+    ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
     createdBy: z.string().max(200).nullable().optional(),
+    updatedBy: z.string().max(200).nullable().optional(),
   })
   .superRefine((job, ctx) => {
     if (job.executor === undefined && job.tasks === undefined) {
@@ -121,16 +214,24 @@ export const jobInputSchema = z
     if (job.executor !== undefined && job.tasks !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
     }
+    sameDurations(job, ctx);
   });
 
-/** Input of `jobs.update`. */
+/** Input of `jobs.update`; also accepts a job as read (see `jobs.update` for `version`, `id`, `tenantId`). */
 export const jobUpdateSchema = z
-  .strictObject({ ...jobFields, updatedBy: z.string().max(200).nullable().optional() })
+  .strictObject({
+    ...jobFields,
+    ...readOnlyFields,
+    tenantId: tenantIdSchema.optional(),
+    createdBy: z.string().max(200).nullable().optional(),
+    updatedBy: z.string().max(200).nullable().optional(),
+  })
   .partial()
   .superRefine((patch, ctx) => {
     if (patch.executor !== undefined && patch.tasks !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
     }
+    sameDurations(patch, ctx);
   });
 
 const targetFields = {
