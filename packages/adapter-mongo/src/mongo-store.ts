@@ -13,6 +13,8 @@ import {
   type JobFilter,
   type JobPatch,
   type NewJob,
+  type RateLimitSpec,
+  type RateLimitVerdict,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -51,7 +53,7 @@ import {
   TERMINAL_STATUSES,
   tenantFilter,
 } from './queries.js';
-import { hitRateLimit, type RateLimitDocument } from './rate-limits.js';
+import { consumeRateLimits, hitRateLimit, type RateLimitDocument } from './rate-limits.js';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -348,8 +350,17 @@ export class MongoStore implements Store {
     return listRunsPage(this.#runs, filter);
   }
 
-  async failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
-    const stale = { status: 'running' as const, startedAt: { $lt: input.startedBefore } };
+  async failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
+    const stale = {
+      status: 'running' as const,
+      startedAt: { $lt: input.startedBefore },
+      ...tenantFilter(input.tenantIds),
+    };
     const candidates = await this.#runs
       .find(stale, { projection: { _id: 1 } })
       .sort({ startedAt: 1, _id: 1 })
@@ -381,8 +392,11 @@ export class MongoStore implements Store {
     return countRunsByDay(this.#runs, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#runs, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#runs, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
@@ -398,5 +412,9 @@ export class MongoStore implements Store {
     retryAfterMs: number;
   }> {
     return hitRateLimit(this.#limits, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return consumeRateLimits(this.#limits, input);
   }
 }

@@ -85,12 +85,39 @@ export function claimUpdate(workerId: string, now: Date, leaseMs: number): Docum
   };
 }
 
-/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
-export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document {
+/**
+ * The stored tasks with each one still pending or running given `status`: a run that ends leaves
+ * no task unfinished (a cancelled one-off shows its task cancelled, not pending).
+ */
+export function endedTasks(status: RunStatus): Document {
   return {
-    $set: { status, finishedAt: now, error: { code: error.code, message: error.message } },
-    $unset: { activeKey: '' },
+    $map: {
+      input: '$tasks',
+      as: 'task',
+      in: {
+        $cond: [
+          { $in: ['$$task.status', ['pending', 'running']] },
+          { $mergeObjects: ['$$task', { status: literal(status) }] },
+          '$$task',
+        ],
+      },
+    },
   };
+}
+
+/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
+export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document[] {
+  return [
+    {
+      $set: {
+        status: literal(status),
+        finishedAt: literal(now),
+        error: literal({ code: error.code, message: error.message }),
+        tasks: endedTasks(status),
+      },
+    },
+    { $unset: 'activeKey' },
+  ];
 }
 
 /** What a finishing write sets. */
@@ -132,7 +159,7 @@ export function finishPipeline(finish: Finish): Document[] {
     leaseUntil: literal(null),
     settlement: literal(settlement),
   };
-  if (finish.tasks !== undefined) set.tasks = literal(encodeRunTasks(finish.tasks));
+  set.tasks = finish.tasks === undefined ? endedTasks(finish.status) : literal(encodeRunTasks(finish.tasks));
   if (finish.logs !== undefined) set.logs = literal(copyLogs(finish.logs));
   return [{ $set: set }, { $unset: 'activeKey' }];
 }
@@ -205,9 +232,10 @@ export function countRunsPipeline(query: { tenantIds?: TenantIds; from: Date; to
 }
 
 /** Pending and running runs, counted per status. */
-export function countActivePipeline(tenantIds: TenantIds | undefined): Document[] {
+export function countActivePipeline(tenantIds: TenantIds | undefined, concurrencyKey?: string): Document[] {
+  const key = concurrencyKey === undefined ? {} : { concurrencyKey };
   return [
-    { $match: { status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
+    { $match: { ...key, status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
     { $group: { _id: '$status', count: { $sum: 1 } } },
   ];
 }
@@ -259,6 +287,39 @@ export function rateLimitPipeline(input: {
       $set: {
         hits: { $cond: ['$allowed', { $concatArrays: ['$hits', [now]] }, '$hits'] },
         expiresAt: literal(input.expiresAt),
+      },
+    },
+  ];
+}
+
+/**
+ * Take back one hit at `now` (a hit counted by a multi-key consume whose later key was full):
+ * removes a single occurrence, since another caller may have hit the same key in the same ms.
+ */
+export function unhitPipeline(now: Date): Document[] {
+  const at = now.getTime();
+  const hits = { $ifNull: ['$hits', []] };
+  return [
+    {
+      $set: {
+        hits: {
+          $let: {
+            vars: { drop: { $indexOfArray: [hits, at] } },
+            in: {
+              $map: {
+                input: {
+                  $filter: {
+                    input: { $range: [0, { $size: hits }] },
+                    as: 'index',
+                    cond: { $ne: ['$$index', '$$drop'] },
+                  },
+                },
+                as: 'index',
+                in: { $arrayElemAt: [hits, '$$index'] },
+              },
+            },
+          },
+        },
       },
     },
   ];

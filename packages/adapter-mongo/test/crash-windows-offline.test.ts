@@ -203,3 +203,18 @@ describe('fireSlots against a caller held up between its check and its write', (
     expect(await work(store, at(3 * SECOND))).toEqual([fired?.created[0]?.id]);
   });
 });
+
+describe('fireSlots when the job is deleted while its slot fires', () => {
+  it('leaves no run of the deleted job to execute, whichever step the delete lands between', async () => {
+    const job = await store.insertJob(newJob({ nextRunAt: T0 }));
+    // The firing read the job as due; the delete runs after its check, before its runs are written.
+    runs.beforeNext(['insertOne', 'insertMany'], async () => {
+      await other.deleteJob({ id: job.id, now: T0 });
+    });
+    const [fired] = await store.fireSlots([slot(job, T0)]);
+    expect(fired?.advanced).toBe(false);
+    expect(await work(other, at(SECOND))).toEqual([]);
+    expect(await work(store, at(2 * SECOND))).toEqual([]);
+    expect((await store.listRuns({ limit: 10, statuses: ['pending', 'running'] })).items).toEqual([]);
+  });
+});

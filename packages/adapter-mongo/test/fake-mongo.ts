@@ -97,26 +97,48 @@ export function matcher(filter: Document): Predicate {
     });
 }
 
-/** An aggregation expression, as update pipelines use them. */
-function evaluate(expression: unknown, doc: Document): unknown {
+/** An aggregation expression, as update pipelines use them; `$$name` reads a `$map` variable. */
+function evaluate(expression: unknown, doc: Document, vars: Record<string, unknown> = {}): unknown {
+  if (typeof expression === 'string' && expression.startsWith('$$')) {
+    const [name = '', ...path] = expression.slice(2).split('.');
+    const value = vars[name];
+    return path.length === 0 ? value : (get(value as Document, path.join('.')) ?? null);
+  }
   if (typeof expression === 'string' && expression.startsWith('$'))
     return get(doc, expression.slice(1)) ?? null;
   if (!isPlainObject(expression)) return expression;
   const [operator, operand] = Object.entries(expression)[0] ?? [];
-  const args = () => (operand as unknown[]).map((item) => evaluate(item, doc));
+  // An object of fields, each an expression of its own.
+  if (operator !== undefined && !operator.startsWith('$'))
+    return Object.fromEntries(
+      Object.entries(expression).map(([key, value]) => [key, evaluate(value, doc, vars)]),
+    );
+  const args = () => (operand as unknown[]).map((item) => evaluate(item, doc, vars));
   switch (operator) {
     case '$literal':
       return operand;
     case '$cond': {
       const [test, then, otherwise] = operand as unknown[];
-      return evaluate(test, doc) ? evaluate(then, doc) : evaluate(otherwise, doc);
+      return evaluate(test, doc, vars) ? evaluate(then, doc, vars) : evaluate(otherwise, doc, vars);
     }
     case '$eq': {
       const [a, b] = args();
       return equal(a, b);
     }
+    case '$in': {
+      const [item, list] = args();
+      return (list as unknown[]).some((candidate) => equal(candidate, item));
+    }
+    case '$map': {
+      const { input, as, in: body } = operand as { input: unknown; as: string; in: unknown };
+      const list = evaluate(input, doc, vars);
+      if (list === null || list === undefined) return null;
+      return (list as unknown[]).map((item) => evaluate(body, doc, { ...vars, [as]: item }));
+    }
+    case '$mergeObjects':
+      return Object.assign({}, ...(args() as Document[]));
     case '$type': {
-      const value = evaluate(operand, doc);
+      const value = evaluate(operand, doc, vars);
       return value instanceof Date ? 'date' : value === null || value === undefined ? 'null' : typeof value;
     }
     case '$max':

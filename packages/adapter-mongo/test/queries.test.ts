@@ -12,6 +12,7 @@ import {
   countActivePipeline,
   countRunsPipeline,
   dedupeKeyFilter,
+  endedTasks,
   endPendingUpdate,
   executorSummaryPipeline,
   finishPipeline,
@@ -55,14 +56,33 @@ describe('tenant and lifecycle filters', () => {
     expect(activeKeyFilter('job:1')).toEqual({ activeKey: { $eq: 'job:1', $exists: true } });
   });
 
-  it('end a pending run with its error and take it out of the active gate', () => {
-    expect(endPendingUpdate('cancelled', T0, { code: 'cancelled', message: 'cancelled by ops' })).toEqual({
-      $set: {
-        status: 'cancelled',
-        finishedAt: T0,
-        error: { code: 'cancelled', message: 'cancelled by ops' },
+  it('end a pending run with its error, its unfinished tasks ended too, and take it out of the active gate', () => {
+    expect(endPendingUpdate('cancelled', T0, { code: 'cancelled', message: 'cancelled by ops' })).toEqual([
+      {
+        $set: {
+          status: { $literal: 'cancelled' },
+          finishedAt: { $literal: T0 },
+          error: { $literal: { code: 'cancelled', message: 'cancelled by ops' } },
+          tasks: endedTasks('cancelled'),
+        },
       },
-      $unset: { activeKey: '' },
+      { $unset: 'activeKey' },
+    ]);
+  });
+
+  it('end only the tasks still pending or running, keeping every other field of each', () => {
+    expect(endedTasks('skipped')).toEqual({
+      $map: {
+        input: '$tasks',
+        as: 'task',
+        in: {
+          $cond: [
+            { $in: ['$$task.status', ['pending', 'running']] },
+            { $mergeObjects: ['$$task', { status: { $literal: 'skipped' } }] },
+            '$$task',
+          ],
+        },
+      },
     });
   });
 });
@@ -93,10 +113,10 @@ describe('finishPipeline', () => {
     expect(unset).toEqual({ $unset: 'activeKey' });
   });
 
-  it('writes tasks and logs only when given, and carries the follow-up retry in the settlement', () => {
+  it('writes the tasks given, else ends the stored ones; logs only when given; and carries the follow-up retry in the settlement', () => {
     const followUp = encodeNewRun(newRun({ trigger: 'retry', dedupeKey: 'retry:r1' }), 'retry-id');
     const [kept] = finishPipeline({ now: T0, status: 'succeeded', result: null, error: null, followUp });
-    expect(kept?.$set).not.toHaveProperty('tasks');
+    expect(kept?.$set.tasks).toEqual(endedTasks('succeeded'));
     expect(kept?.$set).not.toHaveProperty('logs');
     expect(kept?.$set.settlement.$literal.followUp._id).toBe('retry-id');
     const [given] = finishPipeline({

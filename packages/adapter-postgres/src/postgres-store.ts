@@ -11,6 +11,8 @@ import {
   type JobFilter,
   type JobPatch,
   type NewJob,
+  type RateLimitSpec,
+  type RateLimitVerdict,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -204,7 +206,12 @@ export class PgStore implements PostgresStore {
     return admin.listRuns(this.#target, filter);
   }
 
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     return admin.failStaleRuns(this.#target, input);
   }
 
@@ -216,7 +223,10 @@ export class PgStore implements PostgresStore {
     return reports.countRuns(this.#target, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
     return reports.countActive(this.#target, query);
   }
 
@@ -233,5 +243,9 @@ export class PgStore implements PostgresStore {
     retryAfterMs: number;
   }> {
     return reports.hitRateLimit(this.#target, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return reports.consumeRateLimits(this.#target, input);
   }
 }

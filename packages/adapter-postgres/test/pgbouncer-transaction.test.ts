@@ -1,6 +1,7 @@
 import { postgresStore } from '@cronkeeper/adapter-postgres';
 import type { Store } from '@cronkeeper/core';
-import { newJob, newRun, runStoreContract, T0 } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
+import { newJob, newRun, T0 } from '@cronkeeper/core/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrivatePgbouncer } from '../../../test/topologies/pgbouncer.js';

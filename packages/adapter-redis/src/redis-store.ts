@@ -13,6 +13,8 @@ import type {
   JobPatch,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   Run,
   RunCountRow,
@@ -31,7 +33,7 @@ import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
 import { JobRecords } from './job-records.js';
 import { KeyLayout, tenantToken } from './keys.js';
-import { failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
+import { consumeRateLimits, failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
 import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
 import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
@@ -287,7 +289,12 @@ export class RedisStore implements Store {
     return listRunsPage(this.#client, this.keys, filter);
   }
 
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     return failStaleRuns(this.#ctx, input);
   }
 
@@ -299,8 +306,11 @@ export class RedisStore implements Store {
     return countRunsByDay(this.#client, this.keys, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#client, this.keys, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#client, this.keys, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
@@ -326,5 +336,9 @@ export class RedisStore implements Store {
     retryAfterMs: number;
   }> {
     return hitRateLimit(this.#ctx, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return consumeRateLimits(this.#ctx, input);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import {
+  CONSUME_RATE_LIMITS,
   DELETE_JOB,
   FAIL_STALE_RUNS,
   HIT_RATE_LIMIT,
@@ -48,6 +49,7 @@ export const SCRIPTS = {
   pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
   hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
   publishEvents: new LuaScript('publishEvents', PUBLISH_EVENTS),
+  consumeRateLimits: new LuaScript('consumeRateLimits', CONSUME_RATE_LIMITS),
 } as const;
 
 function isNoScript(error: unknown): boolean {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { redisStore } from '@cronkeeper/adapter-redis';
 import { type Store, type StoreEvent, ValidationError } from '@cronkeeper/core';
-import { at, newJob, newRun, runStoreContract, SECOND, T0 } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
+import { at, newJob, newRun, SECOND, T0 } from '@cronkeeper/core/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/topologies/children.js';

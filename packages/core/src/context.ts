@@ -24,6 +24,8 @@ export interface SchedulerContext {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly maxLogLines: number;
+  /** Initialise the store once (lazily, shared by concurrent first calls); every public call awaits it. */
+  ready(): Promise<void>;
   /** Finish one run through the store, batched with the runs finishing alongside it. */
   finishRun(input: FinishRunInput): Promise<Run | null>;
   /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */

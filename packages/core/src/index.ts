@@ -4,6 +4,7 @@ export type {
   JobEvent,
   JobInput,
   JobListFilter,
+  JobReadOnlyFields,
   JobsApi,
   JobTaskInput,
   JobUpdate,
@@ -20,6 +21,7 @@ export type {
   SchedulerEvents,
   SchedulerOptions,
   SchedulerStats,
+  ScheduleTarget,
   TenantScope,
   TimelineDay,
   TriggerInput,
@@ -27,7 +29,7 @@ export type {
 } from './api.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export { decodeRunCursor, encodeRunCursor, type RunCursor } from './cursor.js';
-export { type Duration, toMs } from './duration.js';
+export { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 export {
   ConflictError,
   CronkeeperError,
@@ -65,6 +67,8 @@ export type {
   JobPatch,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   RunCountRow,
   RunFilter,
@@ -76,6 +80,20 @@ export type {
   TenantIds,
 } from './store.js';
 export { FROZEN_JOB_FIELDS } from './store.js';
+export type {
+  ExecutorMap,
+  ExecutorName,
+  ExecutorParams,
+  JobInputFor,
+  SchedulerFor,
+  TypedJobInput,
+  TypedJobsApi,
+  TypedJobTaskInput,
+  TypedJobUpdate,
+  TypedScheduleInput,
+  TypedScheduler,
+  TypedTriggerInput,
+} from './typed-api.js';
 export {
   isTerminal,
   type Job,
@@ -95,3 +113,4 @@ export {
   type RunTrigger,
   TERMINAL_STATUSES,
 } from './types.js';
+export { jobAsSeenBy, runAsSeenBy } from './views.js';

@@ -113,7 +113,7 @@ export function createCronApi<Req>(
     ...(options.dashboard ? pageRoutes() : []),
     ...jobRoutes(scheduler),
     ...triggerRoutes(scheduler, limiter, clock),
-    ...runRoutes(scheduler),
+    ...runRoutes(scheduler, limiter, clock),
     ...adminRoutes(scheduler),
     ...eventRoutes(hub),
   ];
@@ -160,7 +160,7 @@ export function createCronApi<Req>(
     const result = await route.handle(ctx);
     if (result instanceof Response) return result;
     const reply = result instanceof Reply ? result : new Reply(route.status ?? 200, result);
-    return jsonResponse(reply.status, { data: reply.data });
+    return jsonResponse(reply.status, { data: reply.data }, reply.headers);
   };
 
   return {

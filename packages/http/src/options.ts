@@ -71,7 +71,7 @@ export interface TriggerLimit {
 export interface RateLimitsOption {
   /** Per job (or per executor run alone), per tenant. `false` turns it off. @default { limit: 1, window: '30s' } */
   perJob?: TriggerLimit | false;
-  /** Across every manual trigger of the scheduler. `false` turns it off. @default { limit: 10, window: '1m' } */
+  /** Per tenant, across its manual triggers and near-term one-offs (global runs share one). `false` turns it off. @default { limit: 10, window: '1m' } */
   total?: TriggerLimit | false;
 }
 

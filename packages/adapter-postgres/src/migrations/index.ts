@@ -1,5 +1,6 @@
 import type { SqlNames } from '../names.js';
 import { initSql } from './001-init.js';
+import { terminalTasksSql } from './002-terminal-tasks.js';
 
 /** One schema change: applied once, in version order, and recorded in the migrations table. */
 export interface Migration {
@@ -12,7 +13,10 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones; never edit one that shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: initSql }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: initSql },
+  { version: 2, name: 'terminal-tasks', sql: terminalTasksSql },
+];
 
 /** The version `init()` brings the schema to. */
 export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

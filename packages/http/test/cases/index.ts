@@ -1,5 +1,7 @@
 import { authorizationSuite, tenantSuite } from './access.js';
 import { eventSuite } from './events.js';
+import { hardeningSuite } from './hardening.js';
+import { jobWriteSuite } from './job-writes.js';
 import { jobSuite } from './jobs.js';
 import { malformedSuite } from './malformed.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
@@ -13,6 +15,7 @@ export { type Case, runSuites, type Suite } from './table.js';
 /** Every suite of the HTTP API; each adapter's test file runs all of them. */
 export const ALL_SUITES: readonly Suite[] = [
   jobSuite,
+  jobWriteSuite,
   runSuite,
   triggerSuite,
   authorizationSuite,
@@ -23,4 +26,5 @@ export const ALL_SUITES: readonly Suite[] = [
   openApiSuite,
   csrfSuite,
   headerSuite,
+  hardeningSuite,
 ];
