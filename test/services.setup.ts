@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { findPgbouncer } from './topologies/pgbouncer.js';
 
 // Runs once before any test file: finds out which optional services this machine has, prints ONE
 // line naming the suites that will be skipped, and hands the answers to the test files through the
@@ -40,12 +41,21 @@ export default async function setup(): Promise<void> {
     spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   const browser = process.env.CRONKEEPER_BROWSER === '1' || existsSync('/usr/bin/chromium');
   const mongo = Boolean(process.env.MONGODB_URI);
+  // Production topologies the tests build from private server processes: required (never probed)
+  // when CRONKEEPER_TOPOLOGIES=1, as CI sets it; otherwise they run where the binaries exist.
+  const topologiesRequired = process.env.CRONKEEPER_TOPOLOGIES === '1';
+  const redisCluster =
+    topologiesRequired ||
+    (redisServer && spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status === 0);
+  const pgbouncer = topologiesRequired || (pg && findPgbouncer() !== null);
 
   process.env.CRONKEEPER_SERVICES_PROBED = '1';
   process.env.CRONKEEPER_PG_AVAILABLE = pg ? '1' : '0';
   process.env.CRONKEEPER_REDIS_AVAILABLE = redis ? '1' : '0';
   process.env.CRONKEEPER_REDIS_SERVER_AVAILABLE = redisServer ? '1' : '0';
   process.env.CRONKEEPER_BROWSER_AVAILABLE = browser ? '1' : '0';
+  process.env.CRONKEEPER_REDIS_CLUSTER_AVAILABLE = redisCluster ? '1' : '0';
+  process.env.CRONKEEPER_PGBOUNCER_AVAILABLE = pgbouncer ? '1' : '0';
 
   const skipped = [
     pg ? null : `PostgreSQL (nothing on ${new URL(PG_DEFAULT).host}; set CRONKEEPER_PG_URL)`,
@@ -53,6 +63,12 @@ export default async function setup(): Promise<void> {
     redis && !redisServer ? 'Redis restart tests (no redis-server on PATH)' : null,
     mongo ? null : 'MongoDB (set MONGODB_URI)',
     browser ? null : 'dashboard in Chromium (no /usr/bin/chromium; set CRONKEEPER_BROWSER=1)',
+    redisCluster
+      ? null
+      : 'Redis Cluster (no redis-server and redis-cli on PATH; set CRONKEEPER_TOPOLOGIES=1)',
+    pgbouncer
+      ? null
+      : `PgBouncer (${pg ? 'no pgbouncer binary' : 'no PostgreSQL'}; set CRONKEEPER_TOPOLOGIES=1)`,
   ].filter((entry): entry is string => entry !== null);
   if (skipped.length > 0) console.log(`[cronkeeper] suites skipped: ${skipped.join('; ')}`);
 }

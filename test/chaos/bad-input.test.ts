@@ -28,6 +28,14 @@ import {
   validJob,
   validTarget,
 } from './bad-input-arbitraries.js';
+import {
+  expectCreated,
+  expectJobChange,
+  expectListed,
+  expectRunAnswer,
+  expectRunCreated,
+  expectUpdated,
+} from './bad-input-stored.js';
 
 /**
  * Bad input through the public API, property-based on the memory store: every call either
@@ -59,12 +67,16 @@ async function snapshot(): Promise<string> {
 }
 
 /**
- * Call `action`: a success is fine (it may change the store); a failure must be a typed error
- * with a field path when it is about validation, and must leave the store exactly as it was.
+ * Call `action`: a success must have stored what was asked (`stored` checks it against the
+ * input); a failure must be a typed error with a field path when it is about validation, and must
+ * leave the store exactly as it was.
  */
-async function expectTypedOrOk(action: () => Promise<unknown>): Promise<void> {
+async function expectTypedOrOk<T>(
+  action: () => Promise<T>,
+  stored: (outcome: T) => Promise<void> | void,
+): Promise<void> {
   const before = await snapshot();
-  let outcome: unknown;
+  let outcome: T;
   try {
     outcome = await action();
   } catch (error) {
@@ -81,7 +93,7 @@ async function expectTypedOrOk(action: () => Promise<unknown>): Promise<void> {
     tally.rejected++;
     return;
   }
-  expect(outcome).toBeDefined();
+  await stored(outcome);
   tally.accepted++;
 }
 
@@ -137,7 +149,10 @@ describe('bad input through the public API (memory store)', () => {
     await property(
       corrupt(validJob, { ...jobFields, tenantId, createdBy: maybe(fc.string()) }),
       async (input) => {
-        await expectTypedOrOk(() => scheduler.jobs.create(input as never));
+        await expectTypedOrOk(
+          () => scheduler.jobs.create(input as never),
+          (job) => expectCreated(scheduler, input, job),
+        );
       },
     );
     // Whatever was accepted must be runnable: the loop fires and plans every stored job.
@@ -146,18 +161,46 @@ describe('bad input through the public API (memory store)', () => {
   });
 
   it('jobs.update / pause / resume / delete on known, missing and malformed names', async () => {
-    const scope = maybe(record({ tenantId }));
+    // Mostly the known job in no scope: with every argument drawn wild, nearly every call is refused
+    // and a run could pass without one accepted change to check.
+    const name = fc.oneof({ arbitrary: fc.constant('known'), weight: 2 }, { arbitrary: jobName, weight: 3 });
+    const scope = fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 2 },
+      { arbitrary: maybe(record({ tenantId })), weight: 3 },
+    );
     await property(
-      fc.tuple(jobName, record({ ...jobFields, updatedBy: maybe(fc.string()) }), scope, fc.nat(4)),
+      fc.tuple(name, record({ ...jobFields, updatedBy: maybe(fc.string()) }), scope, fc.nat(4)),
       async ([name, patch, where, which]) => {
-        const call = [
-          () => scheduler.jobs.update(name as string, patch as never, where as never),
-          () => scheduler.jobs.pause(name as string, patch.description as never, where as never),
-          () => scheduler.jobs.resume(name as string, where as never),
-          () => scheduler.jobs.get(name as string, where as never),
-          () => scheduler.jobs.delete(name as string, where as never).then(() => 'deleted'),
-        ][which] as () => Promise<unknown>;
-        await expectTypedOrOk(call);
+        // An accepted delete or rename takes `known` away; bring it back so later calls can hit it.
+        if (!(await store.findJobByName(null, 'known')))
+          await scheduler.jobs.create({ name: 'known', schedule: '0 0 1 1 *', executor: 'ok' });
+        const key = name as string;
+        const tenant = ((where as { tenantId?: string | null } | undefined)?.tenantId ?? null) as
+          | string
+          | null;
+        const readable = typeof key === 'string' && (tenant === null || typeof tenant === 'string');
+        const before = readable ? await store.findJobByName(tenant, key) : null;
+        if (which === 0) {
+          await expectTypedOrOk(
+            () => scheduler.jobs.update(key, patch as never, where as never),
+            (job) => expectUpdated(scheduler, before, patch, job),
+          );
+          return;
+        }
+        const kind = (['pause', 'resume', 'get', 'delete'] as const)[which - 1] as
+          | 'pause'
+          | 'resume'
+          | 'get'
+          | 'delete';
+        const call = {
+          pause: () => scheduler.jobs.pause(key, patch.description as never, where as never),
+          resume: () => scheduler.jobs.resume(key, where as never),
+          get: () => scheduler.jobs.get(key, where as never),
+          delete: () => scheduler.jobs.delete(key, where as never).then(() => 'deleted'),
+        }[kind] as () => Promise<unknown>;
+        await expectTypedOrOk(call, (outcome) =>
+          expectJobChange(scheduler, store, kind, key, tenant, outcome, patch.description),
+        );
       },
     );
     await scheduler.runDue();
@@ -177,8 +220,14 @@ describe('bad input through the public API (memory store)', () => {
       ),
       async ([input, force, by, at, offset, useOffset]) => {
         const when = useOffset ? new Date(Date.now() + offset) : at;
-        await expectTypedOrOk(() => scheduler.trigger({ ...input, force, triggeredBy: by } as never));
-        await expectTypedOrOk(() => scheduler.schedule({ ...input, at: when, createdBy: by } as never));
+        await expectTypedOrOk(
+          () => scheduler.trigger({ ...input, force, triggeredBy: by } as never),
+          (run) => expectRunCreated(store, input, run, { trigger: 'manual', by }),
+        );
+        await expectTypedOrOk(
+          () => scheduler.schedule({ ...input, at: when, createdBy: by } as never),
+          (run) => expectRunCreated(store, input, run, { trigger: 'once', by, at: when }),
+        );
       },
     );
     await scheduler.runDue();
@@ -208,9 +257,18 @@ describe('bad input through the public API (memory store)', () => {
     await property(
       fc.tuple(filter, runId, maybe(record({ by: maybe(fc.string()), tenantId }))),
       async ([query, id, options]) => {
-        await expectTypedOrOk(() => scheduler.runs.list(query as never));
-        await expectTypedOrOk(() => scheduler.runs.get(id as string, options as never));
-        await expectTypedOrOk(() => scheduler.cancel(id as string, options as never));
+        await expectTypedOrOk(
+          () => scheduler.runs.list(query as never),
+          (page) => expectListed(query, page),
+        );
+        await expectTypedOrOk(
+          () => scheduler.runs.get(id as string, options as never),
+          (run) => expectRunAnswer(store, 'get', id as string, run),
+        );
+        await expectTypedOrOk(
+          () => scheduler.cancel(id as string, options as never),
+          (run) => expectRunAnswer(store, 'cancel', id as string, run),
+        );
       },
     );
     await expectLoopHealthy();

@@ -31,8 +31,9 @@ it('a run claimed after a slow tick starts no earlier than the run it waited for
   });
   await scheduler.start();
   const first = await scheduler.trigger({ job: 'exclusive' });
-  // Due while the first run is still running: it waits (overlap queue).
-  const second = await scheduler.schedule({ job: 'exclusive', at: new Date(Date.now() + 50) });
+  // Due while the first run (300 ms) is still running: it waits (overlap queue). 200 ms ahead, so
+  // a loaded machine cannot make the instant past before schedule() checks it is in the future.
+  const second = await scheduler.schedule({ job: 'exclusive', at: new Date(Date.now() + 200) });
   await sleep(150);
   // A tick that starts now, while the first run runs, and whose firing step outlasts that run.
   slow = true;

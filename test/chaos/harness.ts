@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monotonicNow } from './ledger.js';
 import { connectionName, type StoreKind } from './stores.js';
 import type { HarnessMessage, WorkerMessage } from './worker.js';
 
@@ -18,6 +20,8 @@ export interface ClusterOptions {
   /** Server URL; defaults to the suite's shared server of `kind`. */
   url?: string;
   leaseMs: number;
+  /** Directory of the executor ledger: one file per instance. */
+  ledgerDir: string;
   pollMs?: number;
   concurrency?: number;
 }
@@ -30,8 +34,11 @@ export interface WorkerSlot {
   offsetMs: number;
   child: ChildProcess | null;
   exited: Promise<void>;
-  /** Set before the harness kills or stops it; any other exit is a crash. */
-  expectExit: boolean;
+  /**
+   * How the harness ended it: a SIGKILL must end it by that signal, a graceful stop with exit
+   * code 0. Any other exit (or none asked for) is a crash.
+   */
+  expectExit: 'kill' | 'stop' | null;
 }
 
 export class Cluster {
@@ -42,8 +49,18 @@ export class Cluster {
   readonly recoveredBy = new Map<string, string>();
   readonly logs: Array<{ instanceId: string; level: string; message: string; at: number }> = [];
   readonly stopTimes: number[] = [];
-  /** Processes that exited without being told to: a crash of the scheduler or its store. */
+  /** Every execution a process began: run id, job, slot (schedule runs), true epoch ms. */
+  readonly starts: Array<{
+    instanceId: string;
+    runId: string;
+    job: string | null;
+    scheduledFor: number | null;
+    at: number;
+  }> = [];
+  /** Processes that exited without being told to, or failed a graceful stop: a crash. */
   readonly crashes: string[] = [];
+  /** Instance id → `process.hrtime.bigint()` when its process was seen to exit (ledger's clock). */
+  readonly exits = new Map<string, bigint>();
   /** Starts still under way (restarts run beside the workload). */
   #starting: Promise<void>[] = [];
 
@@ -77,13 +94,20 @@ export class Cluster {
         CHAOS_LEASE_MS: String(this.options.leaseMs),
         CHAOS_POLL_MS: String(this.options.pollMs ?? 500),
         CHAOS_CONCURRENCY: String(this.options.concurrency ?? 20),
+        CHAOS_LEDGER: join(this.options.ledgerDir, `${instanceId}.ndjson`),
         ...(this.options.url ? { CHAOS_URL: this.options.url } : {}),
       },
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const slot: WorkerSlot = { index, generation, instanceId, offsetMs, child, exited, expectExit: false };
+    const slot: WorkerSlot = { index, generation, instanceId, offsetMs, child, exited, expectExit: null };
     child.once('exit', (code, signal) => {
-      if (!slot.expectExit) this.crashes.push(`${instanceId} exited (code ${code}, signal ${signal})`);
+      this.exits.set(instanceId, monotonicNow());
+      const asked =
+        (slot.expectExit === 'kill' && signal === 'SIGKILL') || (slot.expectExit === 'stop' && code === 0);
+      if (!asked)
+        this.crashes.push(
+          `${instanceId} exited (code ${code}, signal ${signal})${slot.expectExit ? ` when asked to ${slot.expectExit}` : ''}`,
+        );
     });
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
@@ -103,6 +127,10 @@ export class Cluster {
         else if (message.type === 'log')
           this.logs.push({ instanceId, level: message.level, message: message.message, at: Date.now() });
         else if (message.type === 'stopped') this.stopTimes.push(message.stopMs);
+        else if (message.type === 'started') {
+          const { runId, job, scheduledFor, at } = message;
+          this.starts.push({ instanceId, runId, job, scheduledFor, at });
+        }
       });
     });
   }
@@ -110,7 +138,7 @@ export class Cluster {
   /** SIGKILL the process in `index` (no shutdown, no lease release) and wait until it is gone. */
   async kill(index: number): Promise<void> {
     const slot = this.#slot(index);
-    slot.expectExit = true;
+    slot.expectExit = 'kill';
     slot.child?.kill('SIGKILL');
     await slot.exited;
     slot.child = null;
@@ -127,7 +155,7 @@ export class Cluster {
   async stop(index: number, graceMs: number): Promise<void> {
     const slot = this.#slot(index);
     if (!slot.child) return;
-    slot.expectExit = true;
+    slot.expectExit = 'stop';
     slot.child.send({ type: 'stop', graceMs } satisfies HarnessMessage);
     await slot.exited;
     slot.child = null;

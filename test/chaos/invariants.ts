@@ -1,9 +1,12 @@
 import { isTerminal, type Job, parseSchedule, type Run, type Store } from '@cronkeeper/core';
+import { type Execution, msBetween } from './ledger.js';
 
 /**
- * The reliability invariants, checked from the stored history alone: whatever the processes did,
- * a fresh store instance must show every due slot fired once, exclusive jobs never running twice,
- * every run ended, and every retry linked to the attempt it repeats.
+ * The reliability invariants. From the stored history (read through a fresh store instance): every
+ * due slot fired once, every run ended, every retry linked to the attempt it repeats. From the
+ * executor ledger (what the executors did, on one monotonic clock): no two runs of an exclusive job
+ * ever executed at the same time, no run executed twice, and every run the store calls succeeded
+ * or failed by its executor was executed, once, by the instance that claimed it.
  */
 
 export interface History {
@@ -37,19 +40,19 @@ export interface SlotWindow {
   from: Date;
   /** Slots up to here must exist: the job was still enabled and the workers had time to fire them. */
   mustUntil: Date;
+  /** When the pause was asked for: slots after `mustUntil` and up to here may be unfired. */
+  pauseAskedAt: Date;
   /** No slot after here may exist (the job was paused at this instant; plus any clock skew). */
   mayUntil: Date;
 }
 
-export interface Clocks {
-  /** Instance id → how far its clock ran ahead of true time, ms. */
-  offsets: ReadonlyMap<string, number>;
-  /** Run id → instance that recovered it (wrote its finish time). */
-  recoveredBy: ReadonlyMap<string, string>;
-  /** Longest a store command may take from its timestamp to the store (process and network delays). */
-  inFlightMs: number;
-  /** Epoch-ms spans during which the server was stopped and commands piled up unordered. */
-  stalls: ReadonlyArray<readonly [number, number]>;
+/** What the executor ledger holds, and when the harness saw each process exit. */
+export interface LedgerInput {
+  executions: Execution[];
+  /** Lines the ledger reader could not make sense of. */
+  problems: string[];
+  /** Instance id → `process.hrtime.bigint()` when the harness saw its process exit. */
+  exits: ReadonlyMap<string, bigint>;
 }
 
 export interface InvariantReport {
@@ -62,11 +65,22 @@ export interface InvariantReport {
   slotsMissed: number;
   slotsDoubled: number;
   slotsUnexpected: number;
+  /** Slots that came due before the pause but after the last one fired when it was asked for. */
+  slotsAtPause: number;
   staleRecoveries: number;
   retries: number;
-  /** Exclusive runs whose stored times overlap by a command's delivery time (see checkExclusive). */
-  timestampOverlaps: number;
-  worstTimestampOverlapMs: number;
+  /** Executions in the ledger. */
+  executions: number;
+  /** Executions cut short by their process's end (a SIGKILL) rather than settling. */
+  executionsCut: number;
+  /** Executions of exclusive runs, and hand-overs between two of one job compared. */
+  exclusiveExecutions: number;
+  exclusiveHandOvers: number;
+  /** Pairs of exclusive runs of one job whose executions overlapped in time; must be 0. */
+  exclusiveOverlaps: number;
+  worstExclusiveOverlapMs: number;
+  /** The shortest time from one exclusive run's executor stopping to the next one's starting. */
+  closestHandOverMs: number | null;
 }
 
 const MAX_LISTED = 20;
@@ -117,6 +131,8 @@ function checkSlots(
         add(`${job.name}: slot ${slot.toISOString()} never fired`);
       }
     }
+    for (const slot of slotsBetween(job, window.mustUntil, window.pauseAskedAt))
+      if (!fired.has(slot.getTime())) report.slotsAtPause++;
     for (const [at, times] of fired) {
       report.slotsFired++;
       if (times > 1) {
@@ -134,51 +150,95 @@ function checkSlots(
 }
 
 /**
- * Runs sharing a concurrency key, none of them `allow`, must never have run at once. Stored times
- * are each written by a client just before its command reached the store, and the store applies
- * commands in arrival order: a claim sent a moment before another process's finish may land just
- * after it. So an apparent overlap is explained by delivery, not a double run, only when it is no
- * longer than a command can be in flight (`inFlightMs`) or when both commands were sent while the
- * server was stopped (`stalls`). Anything else is a violation; every apparent overlap is counted.
+ * From the ledger: every execution belongs to a stored run and to the instance that claimed it, no
+ * run executed twice, every run the store says succeeded (or failed by its executor's error) was
+ * executed and settled that way, and the executions of runs sharing a concurrency key, none of them
+ * `allow`, never overlapped. No allowance: the ledger's times are one monotonic clock, read by the
+ * executors themselves, so an overlap of any length is two executors running at once. An execution
+ * cut by a SIGKILL ends when the harness saw its process exit (later than it really ended).
  */
-function checkExclusive(history: History, clocks: Clocks, report: InvariantReport, add: (v: string) => void) {
-  // Timestamps are written with the writer's clock; read them in true time so a skewed instance
-  // neither hides an overlap nor invents one.
-  const trueTime = (date: Date, writer: string | null | undefined) =>
-    date.getTime() - (writer ? (clocks.offsets.get(writer) ?? 0) : 0);
-  const stalled = (ms: number) =>
-    clocks.stalls.some(([from, to]) => ms >= from - clocks.inFlightMs && ms <= to + clocks.inFlightMs);
-  const groups = new Map<string, Array<{ run: Run; start: number; end: number }>>();
+function checkLedger(
+  history: History,
+  ledger: LedgerInput,
+  report: InvariantReport,
+  add: (v: string) => void,
+) {
+  for (const problem of ledger.problems) add(`ledger: ${problem}`);
+  const runs = new Map(history.runs.map((run) => [run.id, run]));
+  const byRun = new Map<string, Execution[]>();
+  for (const execution of ledger.executions)
+    byRun.set(execution.runId, [...(byRun.get(execution.runId) ?? []), execution]);
+  report.executions = ledger.executions.length;
+  for (const [runId, executions] of byRun) {
+    const run = runs.get(runId);
+    if (!run) {
+      add(`ledger: run ${runId} executed on ${executions[0]?.instanceId} is not in the store`);
+      continue;
+    }
+    if (executions.length > 1)
+      add(
+        `${label(run)}: run ${runId} executed ${executions.length} times (${executions.map((e) => e.instanceId).join(', ')})`,
+      );
+    for (const execution of executions)
+      if (execution.instanceId !== run.workerId)
+        add(`${label(run)}: run ${runId} executed on ${execution.instanceId} but claimed by ${run.workerId}`);
+  }
   for (const run of history.runs) {
-    if (run.overlap === 'allow' || !run.startedAt || !run.finishedAt) continue;
-    const finisher = clocks.recoveredBy.get(run.id) ?? run.workerId;
-    const entry = {
-      run,
-      start: trueTime(run.startedAt, run.workerId),
-      end: trueTime(run.finishedAt, finisher),
-    };
+    const executedBy =
+      run.status === 'succeeded' ? 'resolved' : run.error?.code === 'error' ? 'rejected' : null;
+    if (!executedBy) continue;
+    const [execution] = byRun.get(run.id) ?? [];
+    if (!execution) add(`${label(run)}: run ${run.id} is ${run.status} but no executor ran it`);
+    else if (execution.outcome !== executedBy)
+      add(
+        `${label(run)}: run ${run.id} is ${run.status} but its executor ${execution.outcome ?? 'never settled'}`,
+      );
+  }
+
+  const groups = new Map<string, Array<{ execution: Execution; run: Run; end: bigint }>>();
+  for (const execution of ledger.executions) {
+    const run = runs.get(execution.runId);
+    if (!run) continue;
+    let end = execution.stop;
+    if (end === null) {
+      report.executionsCut++;
+      end = ledger.exits.get(execution.instanceId) ?? null;
+      if (end === null) {
+        add(`${label(run)}: run ${run.id} never stopped on ${execution.instanceId}, which never exited`);
+        continue;
+      }
+    }
+    if (run.overlap === 'allow') continue;
+    report.exclusiveExecutions++;
     const group = groups.get(run.concurrencyKey) ?? [];
-    group.push(entry);
+    group.push({ execution, run, end });
     groups.set(run.concurrencyKey, group);
   }
   for (const group of groups.values()) {
-    group.sort((a, b) => a.start - b.start);
+    group.sort((a, b) =>
+      a.execution.start < b.execution.start ? -1 : a.execution.start > b.execution.start ? 1 : 0,
+    );
     let previous: (typeof group)[number] | null = null;
     for (const entry of group) {
-      if (previous && entry.start < previous.end) {
-        const overlap = previous.end - entry.start;
-        report.timestampOverlaps++;
-        report.worstTimestampOverlapMs = Math.max(report.worstTimestampOverlapMs, overlap);
-        const delivery = overlap <= clocks.inFlightMs || (stalled(entry.start) && stalled(previous.end));
-        if (!delivery)
+      if (previous) {
+        report.exclusiveHandOvers++;
+        const gapMs = msBetween(previous.end, entry.execution.start);
+        if (gapMs < 0) {
+          report.exclusiveOverlaps++;
+          report.worstExclusiveOverlapMs = Math.max(report.worstExclusiveOverlapMs, -gapMs);
           add(
-            `${entry.run.jobName ?? entry.run.executor}: run ${entry.run.id} (${entry.run.trigger}, ${entry.run.workerId}) started ${overlap} ms before run ${previous.run.id} (${previous.run.trigger}, ${previous.run.workerId}) ended`,
+            `${label(entry.run)}: run ${entry.run.id} (${entry.run.trigger}, ${entry.execution.instanceId}) started ${(-gapMs).toFixed(1)} ms before run ${previous.run.id} (${previous.run.trigger}, ${previous.execution.instanceId}, now ${previous.run.status}${previous.run.error ? ` ${previous.run.error.code}` : ''}) stopped executing`,
           );
+        } else if (report.closestHandOverMs === null || gapMs < report.closestHandOverMs) {
+          report.closestHandOverMs = gapMs;
+        }
       }
       if (!previous || entry.end > previous.end) previous = entry;
     }
   }
 }
+
+const label = (run: Run) => run.jobName ?? run.executor;
 
 function checkRetries(history: History, report: InvariantReport, add: (v: string) => void) {
   const byId = new Map(history.runs.map((run) => [run.id, run]));
@@ -202,8 +262,12 @@ function checkRetries(history: History, report: InvariantReport, add: (v: string
     if (times > 1) add(`run ${parentId} was retried ${times} times (one retry per failed attempt)`);
 }
 
-/** Check every invariant over `history`; violations are listed (capped), figures counted. */
-export function checkInvariants(history: History, windows: SlotWindow[], clocks: Clocks): InvariantReport {
+/** Check every invariant over `history` and the ledger; violations are listed (capped), figures counted. */
+export function checkInvariants(
+  history: History,
+  windows: SlotWindow[],
+  ledger: LedgerInput,
+): InvariantReport {
   const report: InvariantReport = {
     violations: [],
     runs: history.runs.length,
@@ -214,10 +278,16 @@ export function checkInvariants(history: History, windows: SlotWindow[], clocks:
     slotsMissed: 0,
     slotsDoubled: 0,
     slotsUnexpected: 0,
+    slotsAtPause: 0,
     staleRecoveries: history.runs.filter((run) => run.error?.code === 'stale').length,
     retries: 0,
-    timestampOverlaps: 0,
-    worstTimestampOverlapMs: 0,
+    executions: 0,
+    executionsCut: 0,
+    exclusiveExecutions: 0,
+    exclusiveHandOvers: 0,
+    exclusiveOverlaps: 0,
+    worstExclusiveOverlapMs: 0,
+    closestHandOverMs: null,
   };
   let dropped = 0;
   const add = (violation: string) => {
@@ -227,7 +297,7 @@ export function checkInvariants(history: History, windows: SlotWindow[], clocks:
   for (const run of history.runs)
     if (!isTerminal(run.status)) add(`run ${run.id} (${run.jobName ?? run.executor}) ended ${run.status}`);
   checkSlots(history, windows, report, add);
-  checkExclusive(history, clocks, report, add);
+  checkLedger(history, ledger, report, add);
   checkRetries(history, report, add);
   if (dropped > 0) report.violations.push(`… and ${dropped} more`);
   return report;

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { postgresStore } from '@cronkeeper/adapter-postgres';
 import { redisStore } from '@cronkeeper/adapter-redis';
 import type { Store } from '@cronkeeper/core';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
+import { CLUSTER_CLIENT_OPTIONS } from '../topologies/redis-cluster.js';
 
 /**
  * Store kinds the reliability suite runs on, how to reach them, and how to open a store on one
@@ -34,6 +35,26 @@ export function connectionName(namespace: string, role: string): string {
   return `ck-chaos-${namespace.replace(/[{}]/g, '')}-${role}`;
 }
 
+const CLUSTER_SCHEME = 'redis-cluster://';
+
+/**
+ * A Redis client for `url`: an ioredis Cluster for `redis-cluster://host:port,host:port,…` (a
+ * private cluster's nodes), with the options docs/redis.md recommends; a plain client otherwise.
+ */
+function redisClient(url: string, connectionName?: string): Redis | Cluster {
+  if (url.startsWith(CLUSTER_SCHEME)) {
+    const nodes = url
+      .slice(CLUSTER_SCHEME.length)
+      .split(',')
+      .map((node) => ({ host: node.split(':')[0] as string, port: Number(node.split(':')[1]) }));
+    return new Cluster(nodes, {
+      ...CLUSTER_CLIENT_OPTIONS,
+      redisOptions: { ...CLUSTER_CLIENT_OPTIONS.redisOptions, ...(connectionName ? { connectionName } : {}) },
+    });
+  }
+  return new Redis(url, { maxRetriesPerRequest: null, ...(connectionName ? { connectionName } : {}) });
+}
+
 /** An opened store and how to release what was opened for it. */
 export interface OpenedStore {
   store: Store;
@@ -52,7 +73,7 @@ export async function openStore(
   const url = options.url ?? urlOf(kind);
   const onError = options.onConnectionError ?? (() => {});
   if (kind === 'redis') {
-    const redis = new Redis(url, { connectionName: options.name, maxRetriesPerRequest: null });
+    const redis = redisClient(url, options.name);
     redis.on('error', onError);
     const store = redisStore({ redis, prefix: options.namespace, onError });
     return {
@@ -78,16 +99,22 @@ export async function openStore(
 /** Remove everything stored under `namespace`. */
 export async function dropNamespace(kind: StoreKind, namespace: string, url = urlOf(kind)): Promise<void> {
   if (kind === 'redis') {
-    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    const client = redisClient(url);
     try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      // On a cluster every node holds only its own slots: scan each primary (known once ready).
+      if (client instanceof Cluster && client.status !== 'ready')
+        await new Promise((resolve) => client.once('ready', resolve));
+      const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+      for (const redis of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 1000);
+          if (keys.length > 0) await redis.unlink(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }
     } finally {
-      await redis.quit();
+      await client.quit();
     }
     return;
   }

@@ -1,5 +1,6 @@
 import { createScheduler, type Logger } from '@cronkeeper/core';
 import { chaosExecutors } from './executors.js';
+import { recordingExecutors } from './ledger.js';
 import { openStore, type StoreKind } from './stores.js';
 
 /**
@@ -7,11 +8,13 @@ import { openStore, type StoreKind } from './stores.js';
  * store named by the environment, started until the harness says stop (or kills it). It reports
  * to the harness over the IPC channel only what the stored history cannot tell: that it is ready,
  * which runs it recovered (to know whose clock wrote their finish time), and what it logged.
+ * Its executors append what they did to the executor ledger (see ledger.ts).
  */
 
 export type WorkerMessage =
   | { type: 'ready'; instanceId: string }
   | { type: 'recovered'; runId: string; at: number }
+  | { type: 'started'; runId: string; job: string | null; scheduledFor: number | null; at: number }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
   | { type: 'stopped'; stopMs: number };
 
@@ -54,7 +57,7 @@ const scheduler = createScheduler({
   lease: Number(env.CHAOS_LEASE_MS ?? 3000),
   pollInterval: Number(env.CHAOS_POLL_MS ?? 500),
   concurrency: Number(env.CHAOS_CONCURRENCY ?? 20),
-  executors: chaosExecutors(),
+  executors: recordingExecutors(chaosExecutors(), env.CHAOS_LEDGER as string, instanceId),
   // A process whose clock is off: the harness starts some workers skewed on purpose.
   clock: { now: () => new Date(Date.now() + offsetMs) },
 });
@@ -62,6 +65,19 @@ const scheduler = createScheduler({
 scheduler.on('run:failed', ({ run, origin }) => {
   if (origin === instanceId && run.error?.code === 'stale')
     send({ type: 'recovered', runId: run.id, at: Date.now() });
+});
+
+// Every execution this process begins, so the harness can count executions per slot even when the
+// store lost the record of one (a Redis failover drops writes its replica had not received yet).
+scheduler.on('run:started', ({ run, origin }) => {
+  if (origin !== instanceId) return;
+  send({
+    type: 'started',
+    runId: run.id,
+    job: run.jobName,
+    scheduledFor: run.trigger === 'schedule' ? (run.scheduledFor?.getTime() ?? null) : null,
+    at: Date.now(),
+  });
 });
 
 process.on('message', (message: HarnessMessage) => {

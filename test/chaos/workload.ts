@@ -24,19 +24,28 @@ export function seededRandom(seed: number): () => number {
 }
 
 const OVERLAPS = ['skip', 'queue', 'allow'] as const;
+/** Each exclusive every-second job runs for 200–499 ms (fixed per job). */
+const EXCLUSIVE_MS_MIN = 200;
+const EXCLUSIVE_MS_SPREAD = 300;
 
 /** The cron jobs: `cronJobs` quick ones plus slow and failing ones; every slot must fire (misfire `all`). */
 export function cronJobs(cronJobCount: number): JobInput[] {
   // misfire `all` with a generous limit: slots missed while the database was away are caught up,
   // so "every slot fired" holds through every fault, not only in calm weather.
   const common = { misfire: 'all', catchUpLimit: 1000 } as const;
-  const jobs: JobInput[] = Array.from({ length: cronJobCount }, (_, index) => ({
-    ...common,
-    name: `cron-${String(index).padStart(2, '0')}`,
-    schedule: EVERY_SECOND,
-    executor: 'tick',
-    overlap: OVERLAPS[index % OVERLAPS.length],
-  }));
+  const jobs: JobInput[] = Array.from({ length: cronJobCount }, (_, index) => {
+    const overlap = OVERLAPS[index % OVERLAPS.length];
+    return {
+      ...common,
+      name: `cron-${String(index).padStart(2, '0')}`,
+      schedule: EVERY_SECOND,
+      executor: 'tick',
+      overlap,
+      // Exclusive jobs run for hundreds of ms, so that a second run of one of them started by
+      // mistake would overlap the first in the executor ledger, not slip in between two blips.
+      params: { ms: overlap === 'allow' ? 5 : EXCLUSIVE_MS_MIN + ((index * 37) % EXCLUSIVE_MS_SPREAD) },
+    };
+  });
   jobs.push(
     { ...common, name: 'slow-skip', schedule: EVERY_SECOND, executor: 'slow', params: { ms: 1500 } },
     {
@@ -53,10 +62,22 @@ export function cronJobs(cronJobCount: number): JobInput[] {
   return jobs;
 }
 
+/** An exclusive job of 6 s runs, triggered by the server-pause fault, retried at once when it fails. */
+export const LONG_TARGET = 'long-target';
+
 /** Jobs the driver triggers by hand. */
 const TARGET_JOBS: JobInput[] = [
   { name: 'manual-target', schedule: YEARLY, executor: 'slow', params: { ms: 400 }, overlap: 'queue' },
-  { name: 'oneoff-target', schedule: YEARLY, executor: 'tick', overlap: 'skip' },
+  { name: 'oneoff-target', schedule: YEARLY, executor: 'tick', params: { ms: 250 }, overlap: 'skip' },
+  // Outlasts a server pause: its worker must give it up before the retry may start elsewhere.
+  {
+    name: LONG_TARGET,
+    schedule: YEARLY,
+    executor: 'slow',
+    params: { ms: 6_000 },
+    overlap: 'queue',
+    retry: { limit: 1, backoff: { type: 'fixed', delay: 0 } },
+  },
 ];
 
 export interface WorkloadCounts {
@@ -67,8 +88,16 @@ export interface WorkloadCounts {
   cancelConflicts: number;
 }
 
+interface JobWindow {
+  from: Date;
+  /** The job's `nextRunAt` read just before the pause was asked for: every earlier slot had fired. */
+  nextAtPause?: Date | null;
+  pauseStarted?: Date;
+  pausedAt?: Date;
+}
+
 export class Workload {
-  readonly windows = new Map<string, { from: Date; pauseStarted?: Date; pausedAt?: Date }>();
+  readonly windows = new Map<string, JobWindow>();
   readonly counts: WorkloadCounts = { triggers: 0, conflicts: 0, oneOffs: 0, cancels: 0, cancelConflicts: 0 };
   readonly #random: () => number;
   #cancellable: string[] = [];
@@ -136,6 +165,7 @@ export class Workload {
   async pauseAll(): Promise<void> {
     await Promise.all(
       [...this.windows].map(async ([name, window]) => {
+        window.nextAtPause = (await this.driver.jobs.get(name)).nextRunAt;
         window.pauseStarted = new Date();
         await this.driver.jobs.pause(name, 'chaos run over');
         window.pausedAt = new Date();
@@ -144,17 +174,23 @@ export class Workload {
   }
 
   /**
-   * The slot windows to check. Slots within `edgeMs` before the pause may legitimately be
-   * unfired (they came due while the pause was on its way); no slot after the pause (plus the
-   * largest clock skew of an instance, which may fire a slot early) may exist.
+   * The slot windows to check. Every slot before the job's `nextRunAt` as read just before the
+   * pause had fired (the store creates a slot's run before it advances `nextRunAt`), so it must
+   * exist; so must every slot due more than `fireLagMs` before the pause, however far behind the
+   * workers were. Only slots due in the last `fireLagMs` and not yet fired when the pause was read
+   * may be unfired. No slot after the pause (plus the largest clock skew of an instance, which may
+   * fire a slot early) may exist.
    */
-  slotWindows(edgeMs: number, maxSkewAheadMs = 0): SlotWindow[] {
+  slotWindows(fireLagMs: number, maxSkewAheadMs = 0): SlotWindow[] {
     return [...this.windows].map(([jobName, window]) => {
       if (!window.pausedAt || !window.pauseStarted) throw new Error(`job ${jobName} was not paused`);
+      const lagBound = window.pauseStarted.getTime() - fireLagMs;
+      const firedBefore = window.nextAtPause ? window.nextAtPause.getTime() - 1 : lagBound;
       return {
         jobName,
         from: window.from,
-        mustUntil: new Date(window.pauseStarted.getTime() - edgeMs),
+        mustUntil: new Date(Math.max(lagBound, firedBefore)),
+        pauseAskedAt: window.pauseStarted,
         mayUntil: new Date(window.pausedAt.getTime() + maxSkewAheadMs),
       };
     });

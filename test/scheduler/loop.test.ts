@@ -1,13 +1,13 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, type Run } from '@cronkeeper/core';
+import { createScheduler } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the background loop (real time)', () => {
-  it('two instances on one store fire every second-slot exactly once', async () => {
+  it('two instances on one store fire every second-slot exactly once, and the second carries on alone', async () => {
     const store = memoryStore();
-    const started: Run[] = [];
+    const startedOn = new Map<string, string>();
     const make = (instanceId: string) =>
       createScheduler({
         store,
@@ -18,9 +18,13 @@ describe('the background loop (real time)', () => {
       });
     const a = make('a');
     const b = make('b');
-    // Each instance also hears the other's events (origin tells whose): count local starts only.
-    a.on('run:started', ({ run, origin }) => origin === 'a' && started.push(run));
-    b.on('run:started', ({ run, origin }) => origin === 'b' && started.push(run));
+    // Each instance also hears the other's events (origin tells whose): record local starts only.
+    for (const scheduler of [a, b])
+      scheduler.on('run:started', ({ run, origin }) => {
+        if (origin !== scheduler.instanceId) return;
+        expect(startedOn.has(run.id), `run ${run.id} started twice`).toBe(false);
+        startedOn.set(run.id, origin);
+      });
     await a.jobs.create({
       name: 'every-second',
       schedule: '* * * * * *',
@@ -28,14 +32,26 @@ describe('the background loop (real time)', () => {
       overlap: 'allow',
     });
     await Promise.all([a.start(), b.start()]);
-    await sleep(3_200);
-    await Promise.all([a.stop(), b.stop()]);
-    const slots = started.map((run) => run.scheduledFor?.toISOString());
-    expect(slots.length).toBeGreaterThanOrEqual(3);
+    await sleep(2_200);
+    await a.stop();
+    const aStopped = Date.now();
+    await sleep(2_300);
+    await b.stop();
+    const { items } = await b.runs.list({ limit: 100 });
+    const slots = items.map((run) => run.scheduledFor?.getTime() ?? 0).sort((x, y) => x - y);
+    // One run per slot, and no slot missing between the first and the last.
     expect(new Set(slots).size).toBe(slots.length);
-    const { items } = await a.runs.list({ limit: 100 });
-    expect(items.every((run) => run.status === 'succeeded')).toBe(true);
-    expect(new Set(items.map((run) => run.workerId)).size).toBeGreaterThanOrEqual(1);
+    expect(slots.length).toBeGreaterThanOrEqual(4);
+    expect(slots.map((slot) => slot - (slots[0] as number))).toEqual(slots.map((_, index) => index * 1_000));
+    for (const run of items) {
+      expect(run.status).toBe('succeeded');
+      // Executed where it was claimed, by one of the two.
+      expect(startedOn.get(run.id)).toBe(run.workerId);
+    }
+    // Once a stopped, b fired and executed every later slot on its own.
+    const afterStop = items.filter((run) => (run.scheduledFor?.getTime() ?? 0) > aStopped);
+    expect(afterStop.length).toBeGreaterThanOrEqual(2);
+    expect(afterStop.map((run) => run.workerId)).toEqual(afterStop.map(() => 'b'));
   });
 
   it('a trigger on one instance starts on another within milliseconds', async () => {

@@ -220,6 +220,36 @@ describe('backfill', () => {
 });
 
 describe('health', () => {
+  it('initialises the store on a first call, and reports a store that cannot start as unreachable, never rejecting', async () => {
+    const { scheduler, store } = fakeTimeScheduler('2026-03-01T00:00:00Z', {});
+    const init = store.init.bind(store);
+    let attempts = 0;
+    const reads: string[] = [];
+    store.init = async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('relation "cronkeeper_jobs" does not exist');
+      await init();
+    };
+    const findDueJobs = store.findDueJobs.bind(store);
+    store.findDueJobs = async (query) => {
+      reads.push(attempts === 1 ? 'before init' : 'after init');
+      return findDueJobs(query);
+    };
+    const down = await scheduler.health();
+    expect(down).toMatchObject({
+      ok: false,
+      store: { reachable: false, error: expect.stringContaining('cronkeeper_jobs') },
+      oldestDueLagMs: null,
+      stuckRuns: null,
+    });
+    // Nothing was read from a store that never initialised.
+    expect(reads).toEqual([]);
+    const up = await scheduler.health();
+    expect(up).toMatchObject({ ok: true, store: { reachable: true } });
+    expect(attempts).toBe(2);
+    expect(reads).toEqual(['after init']);
+  });
+
   it('is ok before start (heartbeat mode) when the store answers, and reports the lag of the oldest due slot', async () => {
     const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
       report: defineExecutor({ run: async () => null }),
@@ -289,6 +319,12 @@ describe('health', () => {
     expect((await scheduler.health()).stuckRuns).toBe(0);
     clock.advance('11s');
     expect((await scheduler.health()).stuckRuns).toBe(1);
+    // An instance takes a lapsed lease over only once it watched it unrenewed for a whole lease:
+    // the first look starts watching, and the run stays stuck until then.
+    await scheduler.runDue();
+    expect((await scheduler.runs.get(run.id)).status).toBe('running');
+    expect((await scheduler.health()).stuckRuns).toBe(1);
+    clock.advance('10s');
     await scheduler.runDue();
     expect((await scheduler.runs.get(run.id)).status).toBe('failed');
     expect((await scheduler.health()).stuckRuns).toBe(0);

@@ -143,16 +143,55 @@ describe('cron slots in fake time', () => {
     expect((await scheduler.jobs.get('j')).nextRunAt).toBeNull();
   });
 
-  it('spreads slot starts with jitter without moving scheduledFor', async () => {
-    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+  it('delays each slot by random() × jitter, drawn from the injected source, without moving scheduledFor', async () => {
+    const delays: Record<string, number> = {};
+    for (const draw of [0, 0.5, 0.99999]) {
+      const { scheduler, clock } = fakeTimeScheduler(
+        '2026-03-01T00:00:00Z',
+        { a: noop },
+        { random: () => draw },
+      );
+      await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a', jitter: '30s' });
+      clock.advance('1h');
+      await scheduler.runDue();
+      const [run] = (await scheduler.runs.list({ job: 'j' })).items;
+      expect(run?.scheduledFor?.toISOString()).toBe('2026-03-01T01:00:00.000Z');
+      delays[draw] = (run?.runAt.getTime() ?? 0) - Date.parse('2026-03-01T01:00:00Z');
+    }
+    expect(delays).toEqual({ 0: 0, 0.5: 15_000, 0.99999: 29_999 });
+  });
+
+  it('draws a delay per slot: misfire all catches up three slots, each with its own jittered start', async () => {
+    // Draws cycle through three values: the three slots, drawn one after another, get one each.
+    const draws = [0.1, 0.5, 0.9];
+    let next = 0;
+    const random = () => draws[next++ % draws.length] as number;
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { random });
+    await scheduler.jobs.create({
+      name: 'j',
+      schedule: 'hourly',
+      executor: 'a',
+      jitter: '10m',
+      misfire: 'all',
+    });
+    clock.advance('3h');
+    await scheduler.runDue();
+    const runs = (await scheduler.runs.list({ job: 'j' })).items.sort(
+      (a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0),
+    );
+    const offsets = runs.map((run) => run.runAt.getTime() - (run.scheduledFor?.getTime() ?? 0));
+    expect(offsets.sort((a, b) => a - b)).toEqual([60_000, 300_000, 540_000]);
+  });
+
+  it('rejects a random source that is not a function, and a draw outside [0, 1)', async () => {
+    expect(() => fakeTimeScheduler(undefined, { a: noop }, { random: 0.5 as never })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', path: 'random' }),
+    );
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { random: () => 1 });
     await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a', jitter: '30s' });
     clock.advance('1h');
-    await scheduler.runDue();
-    const [run] = (await scheduler.runs.list({ job: 'j' })).items;
-    expect(run?.scheduledFor?.toISOString()).toBe('2026-03-01T01:00:00.000Z');
-    const delay = (run?.runAt.getTime() ?? 0) - Date.parse('2026-03-01T01:00:00Z');
-    expect(delay).toBeGreaterThanOrEqual(0);
-    expect(delay).toBeLessThan(30_000);
+    await expect(scheduler.runDue()).rejects.toThrow(/random/);
+    expect((await scheduler.runs.list({ job: 'j' })).items).toEqual([]);
   });
 });
 
@@ -208,80 +247,7 @@ describe('overlap under a slow executor', () => {
   });
 });
 
-describe('leases and stale runs', () => {
-  it('recovers a run whose worker vanished, within one lease, as failed stale (or retried)', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler(
-      '2026-03-01T00:00:00Z',
-      { a: noop },
-      { lease: '10s' },
-    );
-    await scheduler.jobs.create({
-      name: 'j',
-      schedule: 'daily',
-      executor: 'a',
-      retry: { limit: 1, backoff: { type: 'fixed', delay: '1m' } },
-    });
-    const run = await scheduler.trigger({ job: 'j' });
-    // A worker claims it and dies without heartbeats.
-    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });
-    clock.advance('5s');
-    await scheduler.runDue();
-    expect((await scheduler.runs.get(run.id)).status).toBe('running');
-    clock.advance('6s');
-    await scheduler.runDue();
-    const recovered = await scheduler.runs.get(run.id);
-    expect(recovered).toMatchObject({ status: 'failed', error: { code: 'stale' } });
-    const retry = (await scheduler.runs.list({ trigger: 'retry' })).items[0];
-    expect(retry).toMatchObject({ parentRunId: run.id, attempt: 2 });
-    // The dead worker comes back: its finish is fenced out.
-    expect(
-      (
-        await store.finishRuns([
-          {
-            runId: run.id,
-            fence: { workerId: 'dead-worker' },
-            now: clock.now(),
-            status: 'succeeded',
-            result: null,
-            error: null,
-          },
-        ])
-      )[0] ?? null,
-    ).toBeNull();
-  });
-
-  it('recovers every run of a vanished worker in one pass, finishing them together, each with its retry', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler(
-      '2026-03-01T00:00:00Z',
-      { a: noop },
-      { lease: '10s' },
-    );
-    await scheduler.jobs.create({
-      name: 'j',
-      schedule: 'daily',
-      executor: 'a',
-      retry: { limit: 1, backoff: { type: 'fixed', delay: '1m' } },
-    });
-    const runs = await Promise.all(
-      Array.from({ length: 5 }, () => scheduler.trigger({ job: 'j', force: true })),
-    );
-    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 5, leaseMs: 10_000 });
-    const finishCalls: number[] = [];
-    const finishRuns = store.finishRuns.bind(store);
-    store.finishRuns = (inputs) => {
-      finishCalls.push(inputs.length);
-      return finishRuns(inputs);
-    };
-    clock.advance('11s');
-    await scheduler.runDue();
-    for (const run of runs)
-      expect(await scheduler.runs.get(run.id)).toMatchObject({ status: 'failed', error: { code: 'stale' } });
-    const retries = (await scheduler.runs.list({ trigger: 'retry' })).items;
-    expect(retries.map((retry) => retry.parentRunId).sort()).toEqual(runs.map((run) => run.id).sort());
-    expect(finishCalls[0]).toBe(5);
-    expect((await scheduler.jobs.get('j')).runCount).toBe(5);
-  });
-
+describe('stale runs (seed 001 sweep)', () => {
   it("cleanupStale marks runs running longer than the threshold failed, with seed 001's summary", async () => {
     const { scheduler, clock, store } = fakeTimeScheduler(
       '2026-03-01T00:00:00Z',

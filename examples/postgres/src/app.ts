@@ -34,7 +34,7 @@ export function createApp(instance: string): { scheduler: Scheduler; pool: pg.Po
       nightlyImport: defineExecutor({
         description: 'Imports yesterday’s orders (slow)',
         run: async (ctx) => {
-          await sleep(1_500);
+          await sleep(4_000);
           ctx.log.info('imported');
           return { orders: 128 };
         },

@@ -15,6 +15,8 @@ import type {
   JobPatch,
   NewAuditEntry,
   NewJob,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   Run,
   RunCountRow,
@@ -301,10 +303,16 @@ export class MemoryStore implements Store {
     return listRunsPage(this.#runs.all(), filter);
   }
 
-  async failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  async failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     const stale = [...this.#runs.all()].filter(
       (run) =>
         run.status === 'running' &&
+        inTenants(input.tenantIds, run.tenantId) &&
         run.startedAt !== null &&
         run.startedAt.getTime() < input.startedBefore.getTime(),
     );
@@ -329,8 +337,16 @@ export class MemoryStore implements Store {
     return countRunsByDay(this.#runs.all(), query);
   }
 
-  async countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#runs.all(), query.tenantIds);
+  async countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    // Only the active runs are looked at, not the history.
+    const runs =
+      query.concurrencyKey === undefined
+        ? this.#runs.queue.active()
+        : this.#runs.queue.activeOfKey(query.concurrencyKey);
+    return countActiveRuns(runs, query.tenantIds);
   }
 
   async executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
@@ -349,6 +365,10 @@ export class MemoryStore implements Store {
     retryAfterMs: number;
   }> {
     return this.#limiter.hit(input);
+  }
+
+  async consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return this.#limiter.consume(input.limits, input.now);
   }
 
   /** Job bookkeeping of a run that just finished (called in the same step as the finish). */

@@ -94,6 +94,18 @@ export class RunQueue {
     this.#leases.push(run);
   }
 
+  /** Every pending and running run. */
+  *active(): Iterable<Run> {
+    for (const runs of this.#pendingByKey.values()) yield* runs;
+    for (const runs of this.#runningByKey.values()) yield* runs;
+  }
+
+  /** The pending and running runs of `key`. */
+  *activeOfKey(key: string): Iterable<Run> {
+    yield* this.#pendingByKey.get(key) ?? [];
+    yield* this.#runningByKey.get(key) ?? [];
+  }
+
   /** A run of `key` that makes `createRun({ rejectIfActive })` refuse: running, or pending and due. */
   activeRun(key: string, now: Date): Run | null {
     const running = this.#runningByKey.get(key);

@@ -22,6 +22,12 @@ export interface Settlement {
   logs?: RunLogLine[];
 }
 
+/** A run that ended leaves no task pending or running: each such task takes the run's status. */
+function endTasks(run: Run): void {
+  for (const task of run.tasks)
+    if (task.status === 'pending' || task.status === 'running') task.status = run.status;
+}
+
 /**
  * Every run by id, with the secondary indexes the claim path needs in O(1): by dedupe key, by job,
  * and the {@link RunQueue} of pending and running runs. Optionally caps the finished runs kept.
@@ -96,6 +102,7 @@ export class RunTable {
       },
       skip: (run) => {
         run.status = 'skipped';
+        endTasks(run);
         run.finishedAt = new Date(now);
         run.error = {
           code: 'overlap',
@@ -118,6 +125,7 @@ export class RunTable {
     run.result = copy(settlement.result);
     run.error = copy(settlement.error);
     if (settlement.tasks !== undefined) run.tasks = copy(settlement.tasks);
+    endTasks(run);
     if (settlement.logs !== undefined) run.logs = copy(settlement.logs);
     run.leaseUntil = null;
     this.onSettled(run);
@@ -128,6 +136,7 @@ export class RunTable {
   cancelPending(run: Run, now: Date, error: RunError): void {
     this.queue.removePending(run);
     run.status = 'cancelled';
+    endTasks(run);
     run.finishedAt = new Date(now);
     run.error = error;
     this.#finish(run);

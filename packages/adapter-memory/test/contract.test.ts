@@ -1,6 +1,6 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
 import type { Store } from '@cronkeeper/core';
-import { runStoreContract } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
 import { memoryInternals } from '../src/internals.js';
 
 // One memory store is one database: every instance the suite opens on it is that same store.

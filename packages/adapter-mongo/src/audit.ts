@@ -11,7 +11,7 @@ import {
 import type { Collection, Document } from 'mongodb';
 import type { JobDocument, RunDocument } from './documents.js';
 import { isDuplicateKey } from './driver.js';
-import { tenantFilter } from './queries.js';
+import { NOT_STAGED, tenantFilter } from './queries.js';
 
 /**
  * An audit entry as stored. `before` and `after` are JSON text (their keys come from users).
@@ -147,12 +147,17 @@ export async function repairAudit(
   now: Date,
   limit: number,
 ): Promise<void> {
-  for (const carriers of [jobs, runs] as unknown as Collection<OutboxCarrier>[]) {
-    const stuck = await carriers
-      .find({ auditOutbox: { $exists: true, $ne: [] } }, { projection: { auditOutbox: 1 } })
+  // A staged run is not a run yet (see firing.ts): its entries are copied once it is released.
+  const carriers: [Collection<OutboxCarrier>, Document][] = [
+    [jobs as unknown as Collection<OutboxCarrier>, {}],
+    [runs as unknown as Collection<OutboxCarrier>, { status: NOT_STAGED }],
+  ];
+  for (const [collection, condition] of carriers) {
+    const stuck = await collection
+      .find({ auditOutbox: { $exists: true, $ne: [] }, ...condition }, { projection: { auditOutbox: 1 } })
       .limit(limit)
       .toArray();
-    for (const doc of stuck) await flushOutbox(audit, carriers, doc);
+    for (const doc of stuck) await flushOutbox(audit, collection, doc);
   }
   const pending = await audit
     .find({ pendingJobId: { $exists: true }, at: { $lt: new Date(now.getTime() - PENDING_DELETE_GRACE_MS) } })

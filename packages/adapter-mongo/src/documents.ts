@@ -70,10 +70,25 @@ export interface JobDocument {
   updatedBy: string | null;
   version: number;
   metadata: string;
-  /** Internal: ids of the last runs counted in the bookkeeping, so counting a run twice is a no-op. */
+  /**
+   * Internal: ids of the runs counted in the bookkeeping whose settlement is not removed yet, so a
+   * repair of that settlement, however late, cannot count the run twice. An id leaves once its
+   * run's settlement is gone.
+   */
   countedRunIds: string[];
   /** Internal: audit entries written with this document's last change, until copied (see audit.ts). */
   auditOutbox?: AuditDocument[];
+  /**
+   * Internal: present from the compare-and-set that fired a slot until that caller's staged runs
+   * are released; its token names them (see `firing.ts`).
+   */
+  firing?: FiringDocument;
+}
+
+/** The firing a job is in the middle of: whose staged runs become its slot's runs. */
+export interface FiringDocument {
+  token: string;
+  since: Date;
 }
 
 /** A run task as stored: `params` and `result` as JSON text. */
@@ -99,6 +114,22 @@ export interface SettlementDocument {
   pauseAuditId?: string;
 }
 
+/**
+ * A run inserted by `fireSlots` before the caller knows it fired the slot: invisible to every
+ * read and claim (status `staged`, no dedupe key) until the caller that won the job's
+ * compare-and-set releases it; a caller that lost deletes it.
+ */
+export interface StagedDocument {
+  /** The firing caller's token. */
+  token: string;
+  /** The `nextRunAt` that caller expected: once the job moved past it, that caller lost. */
+  expected: Date;
+  since: Date;
+  /** Status and dedupe key the run takes when released. */
+  status: Run['status'];
+  dedupeKey: string | null;
+}
+
 /** A run as stored in the runs collection. */
 export interface RunDocument {
   _id: string;
@@ -107,7 +138,8 @@ export interface RunDocument {
   executor: string;
   tenantId: string | null;
   trigger: Run['trigger'];
-  status: Run['status'];
+  /** A run's status, or `staged` (internal) while its firing is undecided. */
+  status: Run['status'] | 'staged';
   tasks: RunTaskDocument[];
   scheduledFor: Date | null;
   runAt: Date;
@@ -140,6 +172,8 @@ export interface RunDocument {
   settlement?: SettlementDocument;
   /** Internal: audit entries written with this run's creation, until copied (see audit.ts). */
   auditOutbox?: AuditDocument[];
+  /** Internal: present while the run is staged. */
+  staged?: StagedDocument;
 }
 
 const date = (value: Date | null): Date | null => (value === null ? null : new Date(value.getTime()));
@@ -344,8 +378,9 @@ export function encodeNewRun(run: NewRun, id: string, activeKey?: string): RunDo
   return doc;
 }
 
-/** The run in a stored document (internal fields dropped). */
+/** The run in a stored document (internal fields dropped). Staged documents are not runs yet. */
 export function decodeRun(doc: RunDocument): Run {
+  if (doc.status === 'staged') throw new Error(`run ${doc._id} is staged: it is not a run until released`);
   return {
     id: doc._id,
     jobId: doc.jobId,

@@ -39,6 +39,11 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
       name: 'job_audit_outbox',
       partialFilterExpression: { auditOutbox: { $exists: true } },
     },
+    {
+      key: { 'firing.since': 1 },
+      name: 'job_firing',
+      partialFilterExpression: { firing: { $exists: true } },
+    },
   ],
   runs: [
     {
@@ -76,6 +81,7 @@ export const INDEXES: Record<keyof CollectionNames, IndexDescription[]> = {
       name: 'run_audit_outbox',
       partialFilterExpression: { auditOutbox: { $exists: true } },
     },
+    { key: { 'staged.since': 1 }, name: 'run_staged', partialFilterExpression: { status: 'staged' } },
   ],
   rateLimits: [{ key: { expiresAt: 1 }, name: 'rate_limit_ttl', expireAfterSeconds: 0 }],
   events: [{ key: { at: 1 }, name: 'event_ttl', expireAfterSeconds: EVENT_TTL_SECONDS }],

@@ -17,6 +17,8 @@ import {
   type JobPatch,
   type NewAuditEntry,
   type NewJob,
+  type RateLimitSpec,
+  type RateLimitVerdict,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -52,6 +54,7 @@ import {
 } from './documents.js';
 import { isDuplicateKey } from './driver.js';
 import { type EventDocument, MongoEvents } from './events.js';
+import { fireSlot, repairFirings } from './firing.js';
 import { changeStreamsSupported, collectionNames, describeDeployment, ensureIndexes } from './indexes.js';
 import { type MongoDbLike, type MongoStoreOptions, parseMongoStoreOptions } from './options.js';
 import {
@@ -60,10 +63,11 @@ import {
   dedupeKeyFilter,
   endPendingUpdate,
   type Finish,
+  NOT_STAGED,
   TERMINAL_STATUSES,
   tenantFilter,
 } from './queries.js';
-import { hitRateLimit, type RateLimitDocument } from './rate-limits.js';
+import { consumeRateLimits, hitRateLimit, type RateLimitDocument } from './rate-limits.js';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -169,21 +173,7 @@ export class MongoStore implements Store {
 
   // Each job's firing is its own sequence of single-document steps, so they may overlap.
   fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
-    return Promise.all(inputs.map((input) => this.#fireSlot(input)));
-  }
-
-  async #fireSlot(input: FireSlotInput): Promise<FireSlotResult> {
-    const slot = { _id: input.jobId, nextRunAt: input.expectedNextRunAt };
-    // Without a transaction the runs cannot wait for the compare-and-set; this check keeps a caller
-    // whose read is already stale from creating anything, and dedupe keys make the rest idempotent.
-    if ((await this.#jobs.countDocuments(slot, { limit: 1 })) === 0) return { advanced: false, created: [] };
-    const created: Run[] = [];
-    for (const run of input.runs) {
-      const doc = encodeNewRun(run, randomUUID());
-      if (await this.#insertRun(doc)) created.push(decodeRun(doc));
-    }
-    const advanced = await this.#jobs.updateOne(slot, { $set: { nextRunAt: input.nextRunAt } });
-    return { advanced: advanced.matchedCount === 1, created };
+    return Promise.all(inputs.map((input) => fireSlot(this.#runs, this.#jobs, input)));
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -228,7 +218,7 @@ export class MongoStore implements Store {
   }
 
   claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
-    return claimDueRuns(this.#runs, input);
+    return claimDueRuns(this.#settlement, input);
   }
 
   async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
@@ -279,8 +269,9 @@ export class MongoStore implements Store {
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
-    // Recovery runs on every tick: the place to finish settlements a crashed instance left behind.
-    await repairSettlements(this.#settlement, REPAIR_BATCH);
+    // Recovery runs on every instance: the place to finish what a crashed instance left behind.
+    await repairSettlements(this.#settlement, REPAIR_BATCH, query.now);
+    await repairFirings(this.#runs, this.#jobs);
     await repairAudit(this.#audit, this.#jobs, this.#runs, query.now, REPAIR_BATCH);
     if (query.limit <= 0) return [];
     const docs = await this.#runs
@@ -309,18 +300,8 @@ export class MongoStore implements Store {
       AFTER,
     );
     if (requested) return decodeRun(requested);
-    const doc = await this.#runs.findOne({ _id: input.runId });
+    const doc = await this.#runs.findOne({ _id: input.runId, status: NOT_STAGED });
     return doc ? decodeRun(doc) : null;
-  }
-
-  async #insertRun(doc: RunDocument): Promise<boolean> {
-    try {
-      await this.#runs.insertOne(doc);
-      return true;
-    } catch (error) {
-      if (doc.dedupeKey !== null && isDuplicateKey(error)) return false;
-      throw error;
-    }
   }
 
   // ---- admin ----
@@ -396,7 +377,7 @@ export class MongoStore implements Store {
   }
 
   async getRun(id: string): Promise<Run | null> {
-    const doc = await this.#runs.findOne({ _id: id });
+    const doc = await this.#runs.findOne({ _id: id, status: NOT_STAGED });
     return doc ? decodeRun(doc) : null;
   }
 
@@ -404,8 +385,17 @@ export class MongoStore implements Store {
     return listRunsPage(this.#runs, filter);
   }
 
-  async failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
-    const stale = { status: 'running' as const, startedAt: { $lt: input.startedBefore } };
+  async failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
+    const stale = {
+      status: 'running' as const,
+      startedAt: { $lt: input.startedBefore },
+      ...tenantFilter(input.tenantIds),
+    };
     const candidates = await this.#runs
       .find(stale, { projection: { _id: 1 } })
       .sort({ startedAt: 1, _id: 1 })
@@ -445,8 +435,11 @@ export class MongoStore implements Store {
     return countRunsByDay(this.#runs, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#runs, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#runs, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
@@ -462,5 +455,9 @@ export class MongoStore implements Store {
     retryAfterMs: number;
   }> {
     return hitRateLimit(this.#limits, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return consumeRateLimits(this.#limits, input);
   }
 }

@@ -23,6 +23,12 @@ import {
  * can be read (and unit-tested) on its own.
  */
 
+/**
+ * The condition every read of runs by something other than their status carries: staged runs
+ * (see firing.ts) are not runs until released.
+ */
+export const NOT_STAGED = { $ne: 'staged' } as const;
+
 /** Statuses a run never leaves. */
 export const TERMINAL_STATUSES: RunStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
 /** Statuses that count as a finished run on dashboards (skipped slots never ran). */
@@ -32,9 +38,6 @@ export const FINISHED_STATUSES: RunStatus[] = ['succeeded', 'failed', 'cancelled
 export const CLAIM_ORDER = { priority: 1, runAt: 1, createdAt: 1, _id: 1 } as const;
 /** History order: newest first. */
 export const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
-
-/** How many run ids a job remembers as already counted in its bookkeeping. */
-export const COUNTED_RUN_IDS = 50;
 
 /** The error of a run skipped by the overlap policy. */
 export const OVERLAP_ERROR: RunError = {
@@ -82,12 +85,39 @@ export function claimUpdate(workerId: string, now: Date, leaseMs: number): Docum
   };
 }
 
-/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
-export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document {
+/**
+ * The stored tasks with each one still pending or running given `status`: a run that ends leaves
+ * no task unfinished (a cancelled one-off shows its task cancelled, not pending).
+ */
+export function endedTasks(status: RunStatus): Document {
   return {
-    $set: { status, finishedAt: now, error: { code: error.code, message: error.message } },
-    $unset: { activeKey: '' },
+    $map: {
+      input: '$tasks',
+      as: 'task',
+      in: {
+        $cond: [
+          { $in: ['$$task.status', ['pending', 'running']] },
+          { $mergeObjects: ['$$task', { status: literal(status) }] },
+          '$$task',
+        ],
+      },
+    },
   };
+}
+
+/** Pending → a terminal state without running (cancelled, skipped): leaves the active gate. */
+export function endPendingUpdate(status: 'cancelled' | 'skipped', now: Date, error: RunError): Document[] {
+  return [
+    {
+      $set: {
+        status: literal(status),
+        finishedAt: literal(now),
+        error: literal({ code: error.code, message: error.message }),
+        tasks: endedTasks(status),
+      },
+    },
+    { $unset: 'activeKey' },
+  ];
 }
 
 /** What a finishing write sets. */
@@ -135,7 +165,7 @@ export function finishPipeline(finish: Finish): Document[] {
     leaseUntil: literal(null),
     settlement: literal(settlement),
   };
-  if (finish.tasks !== undefined) set.tasks = literal(encodeRunTasks(finish.tasks));
+  set.tasks = finish.tasks === undefined ? endedTasks(finish.status) : literal(encodeRunTasks(finish.tasks));
   if (finish.logs !== undefined) set.logs = literal(copyLogs(finish.logs));
   return [{ $set: set }, { $unset: 'activeKey' }];
 }
@@ -147,7 +177,8 @@ const PAUSE_NOTE = {
 
 /**
  * The job's bookkeeping for a finished run, applied at most once: the filter skips a job that
- * already lists the run among the ids it counted, so a repair after a crash cannot count it twice.
+ * already lists the run among the ids it counted, and the id stays listed until the run's
+ * settlement is removed (see settlement.ts), so a repair after a crash cannot count it twice.
  * An update pipeline, so that the auto-pause decision reads the count it moves in the same atomic
  * write: a success resets `consecutiveFailures`, a counted (final) failure adds one, and reaching
  * `autoPause.afterFailures` while enabled pauses the job and puts its `paused` audit entry (id
@@ -163,12 +194,8 @@ export function bookkeepingUpdate(run: RunDocument): { filter: Document; update:
     lastDurationMs: literal(numberOrNull(run.durationMs)),
     runCount: { $add: ['$runCount', 1] },
     errorCount: { $add: ['$errorCount', failed ? 1 : 0] },
-    countedRunIds: {
-      $slice: [
-        { $concatArrays: [{ $ifNull: ['$countedRunIds', []] }, [literal(run._id)]] },
-        -COUNTED_RUN_IDS,
-      ],
-    },
+    // The filter leaves out a job that lists the id already: appending cannot repeat it.
+    countedRunIds: { $concatArrays: [{ $ifNull: ['$countedRunIds', []] }, [literal(run._id)]] },
   };
   if (failed) set.lastError = literal(run.error?.message ?? 'failed');
   else if (run.status === 'succeeded') set.lastError = literal(null);
@@ -237,7 +264,7 @@ export function runListQuery(filter: RunFilter): {
 } {
   const and: Document[] = [];
   if (filter.tenantIds !== undefined) and.push(tenantFilter(filter.tenantIds));
-  if (filter.statuses !== undefined) and.push({ status: { $in: [...filter.statuses] } });
+  and.push({ status: filter.statuses === undefined ? NOT_STAGED : { $in: [...filter.statuses] } });
   if (filter.jobId !== undefined) and.push({ jobId: filter.jobId });
   if (filter.executor !== undefined) and.push({ executor: filter.executor });
   if (filter.triggers !== undefined) and.push({ trigger: { $in: [...filter.triggers] } });
@@ -272,9 +299,10 @@ export function countRunsPipeline(query: { tenantIds?: TenantIds; from: Date; to
 }
 
 /** Pending and running runs, counted per status. */
-export function countActivePipeline(tenantIds: TenantIds | undefined): Document[] {
+export function countActivePipeline(tenantIds: TenantIds | undefined, concurrencyKey?: string): Document[] {
+  const key = concurrencyKey === undefined ? {} : { concurrencyKey };
   return [
-    { $match: { status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
+    { $match: { ...key, status: { $in: ['pending', 'running'] }, ...tenantFilter(tenantIds) } },
     { $group: { _id: '$status', count: { $sum: 1 } } },
   ];
 }
@@ -283,7 +311,7 @@ export function countActivePipeline(tenantIds: TenantIds | undefined): Document[
 export function executorSummaryPipeline(tenantIds: TenantIds | undefined): Document[] {
   const finished = { $in: ['$status', FINISHED_STATUSES] };
   return [
-    { $match: tenantFilter(tenantIds) },
+    { $match: { status: NOT_STAGED, ...tenantFilter(tenantIds) } },
     {
       $group: {
         _id: '$executor',
@@ -326,6 +354,39 @@ export function rateLimitPipeline(input: {
       $set: {
         hits: { $cond: ['$allowed', { $concatArrays: ['$hits', [now]] }, '$hits'] },
         expiresAt: literal(input.expiresAt),
+      },
+    },
+  ];
+}
+
+/**
+ * Take back one hit at `now` (a hit counted by a multi-key consume whose later key was full):
+ * removes a single occurrence, since another caller may have hit the same key in the same ms.
+ */
+export function unhitPipeline(now: Date): Document[] {
+  const at = now.getTime();
+  const hits = { $ifNull: ['$hits', []] };
+  return [
+    {
+      $set: {
+        hits: {
+          $let: {
+            vars: { drop: { $indexOfArray: [hits, at] } },
+            in: {
+              $map: {
+                input: {
+                  $filter: {
+                    input: { $range: [0, { $size: hits }] },
+                    as: 'index',
+                    cond: { $ne: ['$$index', '$$drop'] },
+                  },
+                },
+                as: 'index',
+                in: { $arrayElemAt: [hits, '$$index'] },
+              },
+            },
+          },
+        },
       },
     },
   ];

@@ -1,7 +1,8 @@
+import type { RateLimitSpec, RateLimitVerdict } from '@cronkeeper/core';
 import type { Collection } from 'mongodb';
 import { asNumber } from './documents.js';
 import { isDuplicateKey } from './driver.js';
-import { rateLimitPipeline, retryAfterMs } from './queries.js';
+import { rateLimitPipeline, retryAfterMs, unhitPipeline } from './queries.js';
 
 /** A rate-limit key's document: the instants (ms) of the hits in its window. */
 export interface RateLimitDocument {
@@ -39,4 +40,37 @@ export async function hitRateLimit(
       if (!isDuplicateKey(error) || attempt >= ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * Several windows, all counted or none. MongoDB changes one document atomically, not several
+ * (without a replica-set transaction), so the keys are hit in order and, when one is full, the
+ * hits already counted are taken back before answering. The outcome is all or nothing; while
+ * the take-back is in flight a concurrent caller may find a key fuller than it ends up, so a
+ * race can refuse a hit it would have allowed, never allow one over a limit.
+ */
+export async function consumeRateLimits(
+  limits: Collection<RateLimitDocument>,
+  input: { limits: readonly RateLimitSpec[]; now: Date },
+): Promise<RateLimitVerdict> {
+  const counted: string[] = [];
+  for (const spec of input.limits) {
+    let verdict: { allowed: boolean; retryAfterMs: number };
+    try {
+      verdict = await hitRateLimit(limits, { ...spec, now: input.now });
+    } catch (error) {
+      await takeBack(limits, counted, input.now);
+      throw error;
+    }
+    if (!verdict.allowed) {
+      await takeBack(limits, counted, input.now);
+      return { allowed: false, retryAfterMs: verdict.retryAfterMs, deniedKey: spec.key };
+    }
+    counted.push(spec.key);
+  }
+  return { allowed: true, retryAfterMs: 0, deniedKey: null };
+}
+
+async function takeBack(limits: Collection<RateLimitDocument>, keys: string[], now: Date): Promise<void> {
+  await Promise.all(keys.map((key) => limits.updateOne({ _id: key }, unhitPipeline(now))));
 }

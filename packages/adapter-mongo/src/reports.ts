@@ -56,9 +56,10 @@ export async function countRunsByDay(
 export async function countActiveRuns(
   runs: Collection<RunDocument>,
   tenantIds: TenantIds | undefined,
+  concurrencyKey?: string,
 ): Promise<{ pending: number; running: number }> {
   const counts = { pending: 0, running: 0 };
-  for (const row of await runs.aggregate(countActivePipeline(tenantIds)).toArray())
+  for (const row of await runs.aggregate(countActivePipeline(tenantIds, concurrencyKey)).toArray())
     counts[row._id as 'pending' | 'running'] = asNumber(row.count);
   return counts;
 }

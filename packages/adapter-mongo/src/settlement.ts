@@ -11,6 +11,11 @@ import { bookkeepingUpdate, type Finish, finishPipeline } from './queries.js';
  * to do as `settlement`; the job's bookkeeping and the follow-up insert are idempotent, and the
  * `settlement` is removed last. A process that dies in between leaves the `settlement` for
  * {@link repairSettlements} to finish on any instance.
+ *
+ * The bookkeeping is idempotent because the job lists the run's id among those it counted, and
+ * keeps it there until the run's `settlement` is gone: however late a repair comes, and however
+ * many runs of the job finish before it, it finds the id and counts nothing. Only then is the id
+ * taken off the job (a crash just before that leaves it there, harmless).
  */
 export async function finishAndSettle(
   collections: SettlementCollections,
@@ -59,13 +64,29 @@ export async function settle(collections: SettlementCollections, doc: RunDocumen
     }
   }
   await runs.updateOne({ _id: doc._id }, { $unset: { settlement: '' } });
+  if (doc.jobId !== null) await jobs.updateOne({ _id: doc.jobId }, { $pull: { countedRunIds: doc._id } });
   return paused;
 }
 
+/**
+ * How old a settlement must be before another instance finishes it: its own process normally
+ * does so within milliseconds, and repairing it meanwhile would race that process. (A repair that
+ * does race it stays harmless unless that process then stalls between two writes for longer
+ * than the whole settlement takes.)
+ */
+export const REPAIR_AFTER_MS = 10_000;
+
 /** Finish the oldest settlements left behind by processes that died mid-way, at most `limit`. */
-export async function repairSettlements(collections: SettlementCollections, limit: number): Promise<void> {
+export async function repairSettlements(
+  collections: SettlementCollections,
+  limit: number,
+  now: Date,
+): Promise<void> {
   const interrupted = await collections.runs
-    .find({ settlement: { $exists: true } })
+    .find({
+      settlement: { $exists: true },
+      'settlement.since': { $lt: new Date(now.getTime() - REPAIR_AFTER_MS) },
+    })
     .sort({ 'settlement.since': 1 })
     .limit(limit)
     .toArray();

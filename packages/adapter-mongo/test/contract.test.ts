@@ -1,5 +1,5 @@
 import { mongoStore } from '@cronkeeper/adapter-mongo';
-import { runStoreContract } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { connect, dropCollections, MONGODB_URI, uniqueDatabaseName } from './mongo.js';

@@ -1,10 +1,13 @@
+import { JSON_SHAPES } from '@cronkeeper/core/contract';
 import { newJob, newRun, T0 } from '@cronkeeper/core/testing';
+import { BSON, type Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import {
   asNumber,
   decodeJob,
   decodeRun,
   encodeJobPatch,
+  encodeJobTasks,
   encodeNewJob,
   encodeNewRun,
 } from '../src/documents.js';
@@ -121,6 +124,68 @@ describe('run documents', () => {
     expect(Object.keys(run)).not.toContain('exclusive');
     expect(Object.keys(run)).not.toContain('activeKey');
     expect(Object.keys(run)).not.toContain('settlement');
+  });
+});
+
+/** What the server hands back for a document: BSON on the wire both ways. */
+function throughBson<T extends Document>(doc: T): T {
+  return BSON.deserialize(BSON.serialize(doc)) as T;
+}
+
+describe('JSON fidelity of documents', () => {
+  const strings = JSON_SHAPES.filter(
+    (entry): entry is readonly [string, string] => typeof entry[1] === 'string',
+  );
+  const all = Object.fromEntries(JSON_SHAPES.map(([label, value]) => [label, value]));
+
+  it.each(JSON_SHAPES.map(([label, value]) => ({ label, value })))(
+    'a run result, task result and params of $label come back exactly through BSON',
+    ({ label, value }) => {
+      const text = typeof value === 'string' ? value : label;
+      const input = newRun({
+        status: 'failed',
+        params: { value, all },
+        result: value,
+        error: { code: 'error', message: text },
+        triggeredBy: text,
+        tasks: [
+          {
+            executor: 'test.echo',
+            status: 'failed',
+            params: { value },
+            startedAt: T0,
+            finishedAt: T0,
+            result: value,
+            error: { code: 'error', message: text },
+          },
+        ],
+        progress: { percent: 10, note: text },
+        logs: strings.map(([, message]) => ({ at: T0, level: 'info' as const, message })),
+      });
+      expect(decodeRun(throughBson(encodeNewRun(input, 'run-1')))).toEqual({ ...input, id: 'run-1' });
+    },
+  );
+
+  it('job params, task params, metadata and text fields come back exactly through BSON', () => {
+    for (const [label, text] of strings) {
+      const input = newJob({
+        name: label,
+        description: text,
+        pausedNote: text,
+        lastError: text,
+        params: all,
+        metadata: { nested: all, list: JSON_SHAPES.map(([, value]) => value) },
+        tasks: [{ executor: 'test.echo', enabled: true, params: all }],
+      });
+      expect(decodeJob(throughBson(encodeNewJob(input, 'job-1')))).toEqual({
+        ...input,
+        id: 'job-1',
+        version: 1,
+      });
+    }
+    expect(throughBson({ tasks: encodeJobTasks([{ executor: 'x', enabled: true, params: all }]) })).toEqual({
+      tasks: [{ executor: 'x', enabled: true, params: JSON.stringify(all) }],
+    });
   });
 });
 

@@ -106,6 +106,12 @@ export class FakeCollection {
     return { acknowledged: true, insertedId: stored._id };
   }
 
+  /** Ordered, as the store sends them: the first duplicate stops the batch with E11000. */
+  async insertMany(docs: Doc[]) {
+    for (const doc of docs) await this.insertOne(doc);
+    return { acknowledged: true, insertedCount: docs.length };
+  }
+
   #first(filter: Doc, sort?: Record<string, 1 | -1>): Doc | undefined {
     return sortDocs(
       this.docs.filter((doc) => matches(filter, doc)),

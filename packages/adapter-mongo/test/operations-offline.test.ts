@@ -6,6 +6,7 @@ import { autoPauseContract } from '../../core/src/testing/auto-pause.js';
 import { backfillContract } from '../../core/src/testing/backfill.js';
 import { useFixture } from '../../core/src/testing/harness.js';
 import { PENDING_DELETE_GRACE_MS } from '../src/audit.js';
+import { fakeDatabase } from './fake-mongo.js';
 import { fakeMongoDb } from './mingo-db.js';
 
 // The audit trail, auto-pause and backfill parts of the Store contract, run on a database stand-in
@@ -20,6 +21,21 @@ describe('mongo store on a stand-in database', () => {
       current = fakeMongoDb();
     },
     createStore: () => mongoStore({ db: current.db, collectionPrefix: 'ck_' }),
+  });
+  auditContract(fixture);
+  autoPauseContract(fixture);
+  backfillContract(fixture);
+});
+
+// The same groups on the hand-written collections of the crash-window tests (fake-mongo.ts),
+// whose query and pipeline semantics are written independently of mingo's.
+describe('mongo store on the crash-window collections', () => {
+  let database = fakeDatabase();
+  const fixture = useFixture({
+    setup: async () => {
+      database = fakeDatabase();
+    },
+    createStore: () => mongoStore({ db: database.db }),
   });
   auditContract(fixture);
   autoPauseContract(fixture);

@@ -14,6 +14,7 @@ import {
   countActivePipeline,
   countRunsPipeline,
   dedupeKeyFilter,
+  endedTasks,
   endPendingUpdate,
   executorSummaryPipeline,
   finishPipeline,
@@ -57,14 +58,33 @@ describe('tenant and lifecycle filters', () => {
     expect(activeKeyFilter('job:1')).toEqual({ activeKey: { $eq: 'job:1', $exists: true } });
   });
 
-  it('end a pending run with its error and take it out of the active gate', () => {
-    expect(endPendingUpdate('cancelled', T0, { code: 'cancelled', message: 'cancelled by ops' })).toEqual({
-      $set: {
-        status: 'cancelled',
-        finishedAt: T0,
-        error: { code: 'cancelled', message: 'cancelled by ops' },
+  it('end a pending run with its error, its unfinished tasks ended too, and take it out of the active gate', () => {
+    expect(endPendingUpdate('cancelled', T0, { code: 'cancelled', message: 'cancelled by ops' })).toEqual([
+      {
+        $set: {
+          status: { $literal: 'cancelled' },
+          finishedAt: { $literal: T0 },
+          error: { $literal: { code: 'cancelled', message: 'cancelled by ops' } },
+          tasks: endedTasks('cancelled'),
+        },
       },
-      $unset: { activeKey: '' },
+      { $unset: 'activeKey' },
+    ]);
+  });
+
+  it('end only the tasks still pending or running, keeping every other field of each', () => {
+    expect(endedTasks('skipped')).toEqual({
+      $map: {
+        input: '$tasks',
+        as: 'task',
+        in: {
+          $cond: [
+            { $in: ['$$task.status', ['pending', 'running']] },
+            { $mergeObjects: ['$$task', { status: { $literal: 'skipped' } }] },
+            '$$task',
+          ],
+        },
+      },
     });
   });
 });
@@ -95,10 +115,10 @@ describe('finishPipeline', () => {
     expect(unset).toEqual({ $unset: 'activeKey' });
   });
 
-  it('writes tasks and logs only when given, and carries the follow-up retry in the settlement', () => {
+  it('writes the tasks given, else ends the stored ones; logs only when given; and carries the follow-up retry in the settlement', () => {
     const followUp = encodeNewRun(newRun({ trigger: 'retry', dedupeKey: 'retry:r1' }), 'retry-id');
     const [kept] = finishPipeline({ now: T0, status: 'succeeded', result: null, error: null, followUp });
-    expect(kept?.$set).not.toHaveProperty('tasks');
+    expect(kept?.$set.tasks).toEqual(endedTasks('succeeded'));
     expect(kept?.$set).not.toHaveProperty('logs');
     expect(kept?.$set.settlement.$literal.followUp._id).toBe('retry-id');
     const [given] = finishPipeline({
@@ -163,10 +183,11 @@ describe('bookkeepingUpdate', () => {
     expect(cancelled).toMatchObject({ lastError: 'x', consecutiveFailures: 1 });
   });
 
-  it('keeps the last 50 counted run ids', () => {
-    const ids = Array.from({ length: 50 }, (_, index) => `r${index}`);
+  it('keeps every counted run id until its settlement is removed: no window a late repair can miss', () => {
+    const ids = Array.from({ length: 200 }, (_, index) => `r${index}`);
     const after = apply(bookkeepingUpdate(finished('succeeded')).update, job({ countedRunIds: ids }));
-    expect(after.countedRunIds).toEqual([...ids.slice(1), 'run-1']);
+    expect(after.countedRunIds).toEqual([...ids, 'run-1']);
+    expect(new Query({ _id: 'job-1', countedRunIds: { $ne: 'r0' } }).test(after)).toBe(false);
   });
 
   it('a counted failure reaching autoPause pauses the job and puts its entry in the job, in one write', () => {
@@ -235,13 +256,17 @@ describe('runListQuery', () => {
       sort: { createdAt: -1, _id: -1 },
       limit: 11,
     });
-    expect(runListQuery({ limit: 5 }).filter).toEqual({});
+    // Staged runs (a firing not yet decided) are never listed.
+    expect(runListQuery({ limit: 5 }).filter).toEqual({ $and: [{ status: { $ne: 'staged' } }] });
   });
 
   it('continues strictly after the cursor position, ties on createdAt broken by id', () => {
     const cursor = encodeRunCursor({ createdAt: T0.getTime(), id: 'run-9' });
     expect(runListQuery({ limit: 10, cursor }).filter).toEqual({
-      $and: [{ $or: [{ createdAt: { $lt: T0 } }, { createdAt: T0, _id: { $lt: 'run-9' } }] }],
+      $and: [
+        { status: { $ne: 'staged' } },
+        { $or: [{ createdAt: { $lt: T0 } }, { createdAt: T0, _id: { $lt: 'run-9' } }] },
+      ],
     });
   });
 
@@ -273,7 +298,7 @@ describe('report pipelines', () => {
 
   it('summarise executors counting succeeded, failed and cancelled runs as finished, not skipped ones', () => {
     const [match, group] = executorSummaryPipeline(undefined);
-    expect(match).toEqual({ $match: {} });
+    expect(match).toEqual({ $match: { status: { $ne: 'staged' } } });
     const finished = { $in: ['$status', ['succeeded', 'failed', 'cancelled']] };
     expect(group?.$group).toMatchObject({
       _id: '$executor',

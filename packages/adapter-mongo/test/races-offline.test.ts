@@ -2,8 +2,9 @@ import { mongoStore } from '@cronkeeper/adapter-mongo';
 import { newRun, T0 } from '@cronkeeper/core/testing';
 import type { Collection, Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import type { AuditDocument } from '../src/audit.js';
 import { claimDueRuns } from '../src/claims.js';
-import { encodeNewRun, type RunDocument } from '../src/documents.js';
+import { encodeNewRun, type JobDocument, type RunDocument } from '../src/documents.js';
 import type { MongoDbLike } from '../src/options.js';
 
 // How the store reacts to the answers the server gives when it loses a race, replayed without a
@@ -32,8 +33,11 @@ function scripted(answers: Record<string, Answer[]>) {
 
 const pending = (overrides: Parameters<typeof newRun>[0], id: string): RunDocument =>
   encodeNewRun(newRun(overrides), id);
+// These runs have no job, so the claim never needs to look one up (nor to write an audit entry).
+const noJobs = {} as Collection<JobDocument>;
+const noAudit = {} as Collection<AuditDocument>;
 const claim = (runs: Collection<RunDocument>, limit = 1) =>
-  claimDueRuns(runs, { workerId: 'w', now: T0, limit, leaseMs: 60_000 });
+  claimDueRuns({ runs, jobs: noJobs, audit: noAudit }, { workerId: 'w', now: T0, limit, leaseMs: 60_000 });
 
 describe('claimRuns when an exclusive key is busy', () => {
   it('skips a run with overlap skip whose key is running elsewhere, and reports it', async () => {

@@ -119,30 +119,33 @@ export async function updateJob(
   }
 }
 
-/** Deletes the job and cancels its pending runs in one statement. */
+/** Deletes the job (with its audit entry) and then cancels its pending runs. */
 export async function deleteJob(
   { db, n }: Target,
   input: { id: string; now: Date; audit?: NewAuditEntry },
 ): Promise<boolean> {
   if (!isUuid(input.id)) return false;
+  // Two statements, in this order. The delete waits for a firing of the job in flight (it holds the
+  // job's row) to commit; the cancel then reads the runs afresh and sees the run that firing made.
+  // In one statement both would read the runs as they were before that firing committed, leaving
+  // its run pending for a job that no longer exists. A firing that comes after finds no job. The
+  // audit entry commits with the delete itself: recorded if and only if the job is gone.
   const audited = input.audit
-    ? `, audited AS (${insertAuditSql(n, '$3', 'EXISTS (SELECT 1 FROM gone)')})`
-    : '';
-  const [row] = await rows(
+    ? `WITH gone AS (DELETE FROM ${n.jobs} WHERE id = $1 RETURNING name),
+         audited AS (${insertAuditSql(n, '$2', 'EXISTS (SELECT 1 FROM gone)')})
+       SELECT name FROM gone`
+    : `DELETE FROM ${n.jobs} WHERE id = $1 RETURNING name`;
+  const [gone] = await rows(db, audited, input.audit ? [input.id, encodeAudit(input.audit)] : [input.id]);
+  if (!gone) return false;
+  await rows(
     db,
-    `WITH gone AS (
-       DELETE FROM ${n.jobs} WHERE id = $1 RETURNING id, name
-     ), cancelled AS (
-       UPDATE ${n.runs} AS r
-       SET status = 'cancelled', finished_at = $2,
-           error = jsonb_build_object('code', 'job_deleted', 'message', 'job "' || g.name || '" was deleted')
-       FROM gone AS g WHERE r.job_id = g.id AND r.status = 'pending'
-       RETURNING r.id
-     )${audited}
-     SELECT count(*)::int AS deleted FROM gone`,
-    input.audit ? [input.id, input.now, encodeAudit(input.audit)] : [input.id, input.now],
+    `UPDATE ${n.runs}
+     SET status = 'cancelled', finished_at = $2,
+         error = jsonb_build_object('code', 'job_deleted', 'message', $3::text)
+     WHERE job_id = $1 AND status = 'pending'`,
+    [input.id, input.now, `job "${String(gone.name)}" was deleted`],
   );
-  return Number(row?.deleted ?? 0) > 0;
+  return true;
 }
 
 export async function getRun({ sql, n }: Target, id: string): Promise<Run | null> {
@@ -190,8 +193,17 @@ export async function listRuns({ db, n }: Target, filter: RunFilter): Promise<Ru
  */
 export async function failStaleRuns(
   { db, n }: Target,
-  input: { startedBefore: Date; now: Date; error: RunError },
+  input: { startedBefore: Date; now: Date; error: RunError; tenantIds?: TenantIds },
 ): Promise<Run[]> {
+  const stale = new Conditions([
+    input.startedBefore,
+    input.now,
+    JSON.stringify(input.error),
+    input.error.message,
+  ])
+    .add(`r.status = 'running'`)
+    .add('r.started_at < $1')
+    .tenants(input.tenantIds, 'r.tenant_id');
   const found = await rows(
     db,
     `WITH failed AS (
@@ -200,7 +212,7 @@ export async function failStaleRuns(
            duration_ms = CASE WHEN r.started_at IS NULL THEN NULL
              ELSE greatest(0, round(extract(epoch FROM ($2::timestamptz - r.started_at)) * 1000))::bigint END,
            error = $3::jsonb, lease_until = NULL
-       WHERE r.status = 'running' AND r.started_at < $1
+       ${stale.where()}
        RETURNING r.*
      ), latest AS (
        SELECT DISTINCT ON (job_id) job_id, id, started_at, duration_ms, count(*) OVER (PARTITION BY job_id) AS failures
@@ -215,7 +227,7 @@ export async function failStaleRuns(
        RETURNING j.id
      )
      SELECT * FROM failed ORDER BY started_at, id`,
-    [input.startedBefore, input.now, JSON.stringify(input.error), input.error.message],
+    stale.values,
   );
   return found.map(decodeRun);
 }

@@ -89,7 +89,9 @@ export const PATCHABLE_JOB_COLUMNS: ReadonlyMap<string, string> = new Map(
 );
 
 // Rows come either from `SELECT *` (dates as Date, bigint as string) or from `to_jsonb(row)`
-// (dates as ISO strings, numbers as numbers): each decoder accepts both.
+// (dates as ISO strings, numbers as numbers): each decoder accepts both. JSON columns are `jsonb`,
+// which the driver has already parsed in both cases: a string here is a JSON string value (a
+// result of `'pong'` or `'42'`), never JSON text to parse again.
 function decodeValue(value: unknown, kind: Kind): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
@@ -100,7 +102,7 @@ function decodeValue(value: unknown, kind: Kind): unknown {
     case 'bool':
       return value === true || value === 't' || value === 'true';
     case 'json':
-      return typeof value === 'string' ? JSON.parse(value) : value;
+      return value;
     default:
       return String(value);
   }

@@ -30,6 +30,8 @@ export interface SqlNames {
   readonly claimRuns: string;
   /** `"schema"."<prefix>create_run"` (a function). */
   readonly createRun: string;
+  /** `"schema"."<prefix>end_tasks"` (a trigger function). */
+  readonly endTasks: string;
   /** Quoted name of an index or constraint: `"<prefix><suffix>"`. */
   index(suffix: string): string;
   /** The NOTIFY channel of this schema and prefix. */
@@ -58,6 +60,7 @@ export function sqlNames(schema: string, prefix: string): SqlNames {
     migrations: table('migrations'),
     claimRuns: table('claim_runs'),
     createRun: table('create_run'),
+    endTasks: table('end_tasks'),
     index: (suffix) => quoteIdent(`${prefix}${suffix}`),
     channel,
     lockNamespace: `${schema}.${prefix}`,

@@ -47,21 +47,33 @@ export const postgresStoreOptionsSchema = z.strictObject({
    */
   migrate: z.boolean().default(true),
   /**
-   * Whether instances wake each other with LISTEN/NOTIFY (`capabilities.subscribe`). Turn it off
-   * behind a transaction-mode pooler (PgBouncer), where LISTEN does not work; polling remains.
+   * Whether instances wake each other with LISTEN/NOTIFY (`capabilities.subscribe`). Behind a
+   * transaction-mode pooler (PgBouncer), LISTEN hears nothing: the store notices, warns once
+   * through `onError` and polls; pass `listenPool` to keep wake-ups, or `false` to poll without
+   * the check.
    * @default true
    */
   notify: z.boolean().default(true),
   /**
+   * A pool that connects to PostgreSQL directly (not through a transaction-mode pooler), used only
+   * to hold the LISTEN connection: the store checks out one client from it while subscribed, and
+   * never ends it. Everything else, NOTIFY included, goes through `pool`.
+   * @default pool
+   */
+  listenPool: poolSchema.optional(),
+  /**
    * Whether the frequent statements (claiming, firing, finishing, notifying) are sent as named
-   * prepared statements, so each connection parses and plans them once. Turn it off behind a
-   * pooler that cannot keep them, such as PgBouncer in transaction mode before version 1.21.
+   * prepared statements, so each connection parses and plans them once. Behind a pooler that
+   * cannot keep them (PgBouncer in transaction mode before 1.21) the store notices on the first
+   * statement that meets another client's, warns once through `onError` and sends them unnamed;
+   * set `false` to skip that.
    * @default true
    */
   preparedStatements: z.boolean().default(true),
   /**
    * Called with errors of the LISTEN connection (the store reconnects by itself, and the scheduler
-   * keeps polling meanwhile) and with notifications that could not be read.
+   * keeps polling meanwhile), with notifications that could not be read, and with the one-time
+   * warnings that a pooler keeps LISTEN or prepared statements from working.
    * @default writes one line per error with console.warn
    */
   onError: z.custom<(error: Error) => void>(isFunction, { message: 'must be a function' }).optional(),
@@ -90,7 +102,13 @@ export function parseWith<S extends z.ZodObject>(schema: S, value: unknown, call
 
 /** Parsed options of `postgresStore`, or a `ValidationError` naming each offending field. */
 export function parsePostgresStoreOptions(options: unknown): ParsedPostgresStoreOptions {
-  return parseWith(postgresStoreOptionsSchema, options, 'postgresStore');
+  const parsed = parseWith(postgresStoreOptionsSchema, options, 'postgresStore');
+  if (parsed.listenPool && !parsed.notify)
+    throw ValidationError.field(
+      'listenPool',
+      'is only used for LISTEN, which notify: false turns off: drop one of the two options',
+    );
+  return parsed;
 }
 
 /** The options `migrationSql()` takes: where the tables go. */

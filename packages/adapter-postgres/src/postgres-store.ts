@@ -15,6 +15,8 @@ import {
   type JobPatch,
   type NewAuditEntry,
   type NewJob,
+  type RateLimitSpec,
+  type RateLimitVerdict,
   type RenewLeaseInput,
   type Run,
   type RunCountRow,
@@ -92,7 +94,7 @@ export class PgStore implements PostgresStore {
       : {
           db: this.#options.pool,
           sql: this.#options.preparedStatements
-            ? preparedRunner(this.#options.pool)
+            ? preparedRunner(this.#options.pool, this.#options.onError ?? defaultOnError)
             : plainRunner(this.#options.pool),
           n: this.#names,
           ...(this.#options.notify ? { announceChannel: this.#names.channel } : {}),
@@ -100,8 +102,9 @@ export class PgStore implements PostgresStore {
     this.#events =
       !bound && this.#options.notify
         ? new PgNotifications(
-            this.#options.pool,
+            this.#options.listenPool ?? this.#options.pool,
             this.#names.channel,
+            (events) => notifyAll(this.#target.sql, this.#names.channel, events),
             this.#options.onError ?? defaultOnError,
           )
         : null;
@@ -214,7 +217,12 @@ export class PgStore implements PostgresStore {
     return admin.listRuns(this.#target, filter);
   }
 
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     return admin.failStaleRuns(this.#target, input);
   }
 
@@ -234,7 +242,10 @@ export class PgStore implements PostgresStore {
     return reports.countRuns(this.#target, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
     return reports.countActive(this.#target, query);
   }
 
@@ -251,5 +262,9 @@ export class PgStore implements PostgresStore {
     retryAfterMs: number;
   }> {
     return reports.hitRateLimit(this.#target, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return reports.consumeRateLimits(this.#target, input);
   }
 }

@@ -1,4 +1,11 @@
-import type { ExecutorSummary, RunCountRow, RunStatus, TenantIds } from '@cronkeeper/core';
+import type {
+  ExecutorSummary,
+  RateLimitSpec,
+  RateLimitVerdict,
+  RunCountRow,
+  RunStatus,
+  TenantIds,
+} from '@cronkeeper/core';
 import type { Target } from './claim-path.js';
 import { decodeRun } from './codec.js';
 import { Conditions, rows } from './query.js';
@@ -29,9 +36,10 @@ export async function countRuns(
 
 export async function countActive(
   { db, n }: Target,
-  query: { tenantIds?: TenantIds },
+  query: { tenantIds?: TenantIds; concurrencyKey?: string },
 ): Promise<{ pending: number; running: number }> {
   const where = new Conditions().add(`status IN ('pending', 'running')`).tenants(query.tenantIds);
+  if (query.concurrencyKey !== undefined) where.add(`concurrency_key = ${where.param(query.concurrencyKey)}`);
   const [row] = await rows(
     db,
     `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
@@ -118,4 +126,74 @@ export async function hitRateLimit(
   // Enough hits must leave the window for one more to fit: the one `limit` places from the end.
   const blocking = hits[hits.length - input.limit] ?? now;
   return { allowed: false, retryAfterMs: Math.max(0, blocking + input.windowMs - now) };
+}
+
+/**
+ * Several windows in one statement, all counted or none: the keys' rows are locked in key order
+ * (so concurrent callers queue instead of deadlocking), each window is pruned, and the hit is
+ * appended to every row only when each has room. A key seen for the first time gets its row
+ * first, then the statement runs again.
+ */
+export async function consumeRateLimits(
+  { db, n }: Target,
+  input: { limits: readonly RateLimitSpec[]; now: Date },
+): Promise<RateLimitVerdict> {
+  if (input.limits.length === 0) return { allowed: true, retryAfterMs: 0, deniedKey: null };
+  const now = input.now.getTime();
+  const keys = input.limits.map((limit) => limit.key);
+  const values = [
+    keys,
+    input.limits.map((limit) => limit.limit),
+    input.limits.map((limit) => limit.windowMs),
+    now,
+  ];
+  const decide = () =>
+    rows(
+      db,
+      `WITH input AS (
+         SELECT key, lim, win, ord
+         FROM unnest($1::text[], $2::float8[], $3::float8[]) WITH ORDINALITY AS i(key, lim, win, ord)
+       ), locked AS (
+         SELECT r.key, r.hits FROM ${n.rateLimits} AS r WHERE r.key = ANY($1::text[]) ORDER BY r.key FOR UPDATE
+       ), windowed AS (
+         SELECT i.ord, i.key, i.lim, i.win,
+                ARRAY(SELECT h FROM unnest(l.hits) AS h WHERE h > $4::bigint - i.win ORDER BY h) AS kept
+         FROM input AS i JOIN locked AS l ON l.key = i.key
+       ), decision AS (
+         SELECT count(*) = cardinality($1::text[]) AS complete,
+                coalesce(bool_and(cardinality(kept) < lim), true) AS room
+         FROM windowed
+       ), counted AS (
+         UPDATE ${n.rateLimits} AS r
+         SET hits = CASE WHEN d.room THEN w.kept || $4::bigint ELSE w.kept END, allowed = d.room
+         FROM windowed AS w, decision AS d
+         WHERE r.key = w.key AND d.complete
+         RETURNING r.key
+       )
+       SELECT w.ord, w.lim, w.win, w.kept, d.complete, d.room
+       FROM windowed AS w, decision AS d ORDER BY w.ord`,
+      values,
+    );
+  let found = await decide();
+  if (found.length < keys.length) {
+    await db.query(
+      `INSERT INTO ${n.rateLimits} (key, hits, allowed)
+       SELECT k, '{}'::bigint[], false FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING`,
+      [keys],
+    );
+    found = await decide();
+  }
+  if (found[0]?.complete !== true) throw new Error('consumeRateLimits: a rate-limit row is missing');
+  if (found[0]?.room === true) return { allowed: true, retryAfterMs: 0, deniedKey: null };
+  for (const row of found) {
+    const limit = Number(row.lim);
+    const windowMs = Number(row.win);
+    const kept = (row.kept as (string | number)[]).map(Number);
+    if (kept.length < limit) continue;
+    const key = keys[Number(row.ord) - 1] as string;
+    // Enough hits must leave the window for one more to fit: the one `limit` places from the end.
+    const blocking = limit <= 0 ? now : (kept[kept.length - limit] as number);
+    return { allowed: false, retryAfterMs: Math.max(0, blocking + windowMs - now), deniedKey: key };
+  }
+  throw new Error('consumeRateLimits: refused without a full window');
 }

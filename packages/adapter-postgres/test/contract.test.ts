@@ -1,5 +1,5 @@
 import { postgresStore } from '@cronkeeper/adapter-postgres';
-import { runStoreContract } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';

@@ -73,50 +73,99 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     } finally {
       await Promise.all(pools.map((each) => each.end()));
     }
-    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".cronkeeper_migrations`);
+    const { rows } = await pool.query(
+      `SELECT version, name FROM "${schema}".cronkeeper_migrations ORDER BY version`,
+    );
     expect(rows).toEqual([
       { version: 1, name: 'init' },
-      { version: 2, name: 'operations' },
+      { version: 2, name: 'terminal-tasks' },
+      { version: 3, name: 'operations' },
     ]);
   });
 
-  it('init() brings a version-1 schema with data to version 2: jobs keep their fields, backfill runs fit', async () => {
-    const schema = freshSchema('upgrade');
-    const n = sqlNames(schema, 'cronkeeper_');
-    await pool.query(`CREATE SCHEMA "${schema}"`);
-    await pool.query(
-      `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    await pool.query((MIGRATIONS[0] as (typeof MIGRATIONS)[number]).sql(n));
-    await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES (1, 'init')`);
-    const legacy = newJob({ name: 'legacy' });
-    const { autoPause: _autoPause, consecutiveFailures: _count, ...v1Fields } = legacy;
-    await pool.query(
-      `INSERT INTO ${n.jobs} (id, name, schedule, timezone, tasks, overlap, misfire, catch_up_limit, created_at, updated_at)
-       VALUES (gen_random_uuid(), $1, $2, 'UTC', $3::jsonb, 'skip', 'once', 10, now(), now())`,
-      [v1Fields.name, v1Fields.schedule, JSON.stringify(v1Fields.tasks)],
-    );
-    await expect(
-      pool.query(
+  // A database migrated by an earlier release, with data in it, brought to the latest version.
+  it.each([1, 2])(
+    'init() brings a version-%i schema with data to version 3: jobs keep their fields, backfill runs fit, ended runs end their tasks',
+    async (from) => {
+      const schema = freshSchema(`upgrade${from}`);
+      const n = sqlNames(schema, 'cronkeeper_');
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      await pool.query(
+        `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const migration of MIGRATIONS.filter((each) => each.version <= from)) {
+        await pool.query(migration.sql(n));
+        await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
+      }
+      const legacy = newJob({ name: 'legacy' });
+      await pool.query(
+        `INSERT INTO ${n.jobs} (id, name, schedule, timezone, tasks, overlap, misfire, catch_up_limit, created_at, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, 'UTC', $3::jsonb, 'skip', 'once', 10, now(), now())`,
+        [legacy.name, legacy.schedule, JSON.stringify(legacy.tasks)],
+      );
+      const pendingTasks = JSON.stringify([{ executor: 'x', status: 'pending', params: {} }]);
+      const {
+        rows: [oldRun],
+      } = await pool.query(
         `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
-         VALUES (gen_random_uuid(), 'x', 'backfill', 'pending', '[]', now(), now(), 'queue', 'k')`,
-      ),
-    ).rejects.toThrow(/check constraint/);
-    const store = postgresStore({ pool, schema, notify: false });
-    await store.init();
-    expect(await store.findJobByName(null, 'legacy')).toMatchObject({
-      name: 'legacy',
-      autoPause: null,
-      consecutiveFailures: 0,
-    });
-    const created = await store.createRun({
-      run: newRun({ trigger: 'backfill', scheduledFor: T0 }),
-      now: T0,
-      rejectIfActive: false,
-    });
-    expect(created.run.trigger).toBe('backfill');
-    expect((await store.listAudit({ limit: 5 })).items).toEqual([]);
-  });
+         VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now(), now(), 'queue', 'old') RETURNING id`,
+        [pendingTasks],
+      );
+      await expect(
+        pool.query(
+          `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
+           VALUES (gen_random_uuid(), 'x', 'backfill', 'pending', '[]', now(), now(), 'queue', 'k')`,
+        ),
+      ).rejects.toThrow(/check constraint/);
+
+      const store = postgresStore({ pool, schema, notify: false });
+      await store.init();
+      const { rows } = await pool.query(`SELECT version FROM ${n.migrations} ORDER BY version`);
+      expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+      const job = await store.findJobByName(null, 'legacy');
+      expect(job).toMatchObject({
+        name: 'legacy',
+        schedule: legacy.schedule,
+        autoPause: null,
+        consecutiveFailures: 0,
+      });
+      const created = await store.createRun({
+        run: newRun({ trigger: 'backfill', scheduledFor: T0 }),
+        now: T0,
+        rejectIfActive: false,
+      });
+      expect(created.run.trigger).toBe('backfill');
+      expect((await store.listAudit({ limit: 5 })).items).toEqual([]);
+      // Version 2's trigger holds after the upgrade: a run cancelled while pending ends its tasks.
+      const cancelled = await store.cancelRun({ runId: String(oldRun?.id), now: T0, by: 'test' });
+      expect(cancelled?.status).toBe('cancelled');
+      expect(cancelled?.tasks.map((task) => task.status)).toEqual(['cancelled']);
+      // Version 3's audit table takes entries written with a change.
+      const updated = await store.updateJob({
+        id: (job as { id: string }).id,
+        expectedVersion: (job as { version: number }).version,
+        patch: { description: 'upgraded' },
+        now: T0,
+        audit: {
+          at: T0,
+          actor: 'ops',
+          action: 'updated',
+          job: 'legacy',
+          tenantId: null,
+          before: { description: null },
+          after: { description: 'upgraded' },
+          note: null,
+        },
+      });
+      expect(updated?.description).toBe('upgraded');
+      expect((await store.listAudit({ limit: 5 })).items).toMatchObject([
+        { action: 'updated', job: 'legacy', actor: 'ops', after: { description: 'upgraded' } },
+      ]);
+    },
+  );
 
   it('a schema built from migrationSql() works with migrate: false', async () => {
     const schema = freshSchema('manual');

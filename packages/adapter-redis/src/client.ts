@@ -2,17 +2,33 @@
 export type RedisArgument = string | number | Buffer;
 
 /**
- * The Redis client the store uses, typed structurally: an ioredis `Redis` fits, and so does any
- * client with the same `call` / `pipeline` / `duplicate` shape. (An ioredis `Cluster` does not:
- * its `duplicate` takes other arguments, and the adapter is not tested on Redis Cluster.)
+ * The Redis client the store uses, typed structurally: an ioredis `Redis` fits, and so does an
+ * ioredis `Cluster` (see docs/redis.md for the options a cluster needs), or any client with the
+ * same `call` / `pipeline` / `duplicate` shape.
  */
 export interface RedisClientLike {
   /** Send one command and resolve with its raw reply. */
   call(command: string, ...args: RedisArgument[]): Promise<unknown>;
   /** Batch commands in one round trip (not a transaction). */
   pipeline(): RedisPipelineLike;
-  /** A new connection with the same options, used for `SUBSCRIBE`; the store closes it. */
-  duplicate(override?: { autoResubscribe?: boolean }): RedisSubscriberLike;
+  /**
+   * A new connection with the same options, used for `SUBSCRIBE`; the store closes it. Called as
+   * `duplicate({ autoResubscribe: true })` on a client, and as `duplicate([], {})` (same startup
+   * nodes and options) when `isCluster` is true.
+   */
+  duplicate(overrides?: unknown, clusterOverrides?: unknown): RedisSubscriberLike;
+  /** True on an ioredis `Cluster`: the store then checks the prefix and read routing below. */
+  readonly isCluster?: boolean;
+  /** The client's options, read (never changed) for the cluster checks. */
+  readonly options?: RedisClientOptionsLike;
+}
+
+/** The options of an ioredis client or cluster that decide where the store's keys and reads go. */
+export interface RedisClientOptionsLike {
+  /** ioredis prepends it to every key the store sends (scripts build theirs from one of those). */
+  keyPrefix?: string | undefined;
+  /** On a cluster, where read-only commands go: the store needs `'master'`. */
+  scaleReads?: unknown;
 }
 
 /** A batch of commands sent in one round trip. */

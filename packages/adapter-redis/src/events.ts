@@ -16,6 +16,8 @@ export const RESUBSCRIBED_ORIGIN = 'cronkeeper:redis-resubscribed';
 /**
  * Store events over Redis pub/sub: `PUBLISH` on the user's client, `SUBSCRIBE` on one connection
  * this store opens with `duplicate()` when the first listener arrives and closes with the last.
+ * On Redis Cluster a `PUBLISH` reaches the subscribers of every node, so the subscriber may sit
+ * on any node.
  * ioredis re-subscribes after a reconnect (`autoResubscribe`, forced on); the `ready` handler
  * subscribes again as well (a repeated `SUBSCRIBE` is a no-op), so the channel comes back even if
  * the client's own resubscription is off or fails, then hands listeners a `wake`.
@@ -27,20 +29,28 @@ export class RedisEvents {
   /** Bumped by `close()`, so a connection still opening when it ran never becomes the current one. */
   #generation = 0;
 
+  /**
+   * `publishInOrder` publishes messages from one node, in order; given for a Redis Cluster client,
+   * whose plain PUBLISH goes to any node (see `lua/events.ts`).
+   */
   constructor(
     private readonly client: RedisClientLike,
     private readonly channel: string,
     private readonly onError: (error: Error) => void,
+    private readonly publishInOrder?: (channel: string, messages: string[]) => Promise<unknown>,
   ) {}
 
-  /** One PUBLISH per `EVENTS_PER_MESSAGE` events: a command for Redis and a message to parse. */
+  /** One message per `EVENTS_PER_MESSAGE` events: a command for Redis and a message to parse. */
   async publish(events: readonly StoreEvent[]): Promise<void> {
+    const messages: string[] = [];
     for (let at = 0; at < events.length; at += EVENTS_PER_MESSAGE)
-      await this.client.call(
-        'publish',
-        this.channel,
-        encodeStoreEvents(events.slice(at, at + EVENTS_PER_MESSAGE)),
-      );
+      messages.push(encodeStoreEvents(events.slice(at, at + EVENTS_PER_MESSAGE)));
+    if (messages.length === 0) return;
+    if (this.publishInOrder) {
+      await this.publishInOrder(this.channel, messages);
+      return;
+    }
+    for (const message of messages) await this.client.call('publish', this.channel, message);
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
@@ -86,7 +96,11 @@ export class RedisEvents {
 
   async #connect(): Promise<RedisSubscriberLike> {
     const generation = this.#generation;
-    const subscriber = this.client.duplicate({ autoResubscribe: true });
+    // A Cluster's duplicate takes (startup nodes, options); its subscriber connection moves to
+    // another node by itself when its node fails, and subscribes there again.
+    const subscriber = this.client.isCluster
+      ? this.client.duplicate([], {})
+      : this.client.duplicate({ autoResubscribe: true });
     subscriber.on('message', (channel, message) => {
       if (channel === this.channel) this.#deliver(message);
     });

@@ -83,6 +83,14 @@ export class KeyLayout {
   historyOfExecutor(executor: string): string {
     return `${this.root}runs:history:e:${executor}`;
   }
+  /** Sorted set: the pending runs of one concurrency key, by `runAt`. */
+  pendingOfKey(concurrencyKey: string): string {
+    return `${this.root}keys:pending:${concurrencyKey}`;
+  }
+  /** Set: the running runs of one concurrency key. */
+  runningOfKey(concurrencyKey: string): string {
+    return `${this.root}keys:running:${concurrencyKey}`;
+  }
   /** Hash: pending and running counts of one tenant. */
   active(tenant: string): string {
     return `${this.root}stats:active:${tenant}`;

@@ -11,8 +11,8 @@ export interface RedisStoreOptions {
   redis: RedisClientLike;
   /**
    * Prefix of every key (and of the events channel). Give each application (or test) its own.
-   * Keep the braces: they make every key hash to one slot, which the multi-key scripts need on a
-   * clustered or proxied Redis.
+   * Keep the braces: they are a hash tag that makes every key hash to one slot, which the
+   * multi-key scripts need on Redis Cluster (required there) or a proxied Redis.
    * @default '{cronkeeper}'
    */
   prefix?: string;
@@ -56,10 +56,51 @@ export const optionsMatchSchema: Same<RedisStoreOptions, z.input<typeof redisSto
 /** Parsed options. */
 export type ParsedRedisStoreOptions = z.output<typeof redisStoreOptionsSchema>;
 
+/**
+ * The hash tag Redis Cluster hashes a key by when the key starts with `root`, or null when the
+ * tag would depend on the rest of the key: Redis takes the text between the first `{` and the
+ * first `}` after it, if that is not empty, and otherwise the whole key.
+ */
+export function hashTagOf(root: string): string | null {
+  const open = root.indexOf('{');
+  if (open === -1) return null;
+  const close = root.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return null;
+  return root.slice(open + 1, close);
+}
+
+/** What keeps the store from working on a Redis Cluster client, as validation issues. */
+function clusterIssues(options: ParsedRedisStoreOptions): { path: string; message: string }[] {
+  if (options.redis.isCluster !== true) return [];
+  const issues: { path: string; message: string }[] = [];
+  const keyPrefix = options.redis.options?.keyPrefix ?? '';
+  if (hashTagOf(`${keyPrefix}${options.prefix}`) === null)
+    issues.push({
+      path: 'prefix',
+      message:
+        `on Redis Cluster ${keyPrefix ? `the client's keyPrefix "${keyPrefix}" followed by ` : ''}the prefix ` +
+        `"${options.prefix}" must contain a hash tag such as {cronkeeper}, so every key of the store ` +
+        'hashes to one slot (each step is one script over many keys)',
+    });
+  const scaleReads = options.redis.options?.scaleReads;
+  if (scaleReads !== undefined && scaleReads !== 'master')
+    issues.push({
+      path: 'redis',
+      message:
+        "the cluster client reads from replicas (scaleReads is not 'master'): replicas lag behind their " +
+        "primary, so the store could miss a write it just made; give the store a Cluster with scaleReads: 'master'",
+    });
+  return issues;
+}
+
 /** Parsed options, or a `ValidationError` naming each offending field. */
 export function parseRedisStoreOptions(options: unknown): ParsedRedisStoreOptions {
   const result = redisStoreOptionsSchema.safeParse(options ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    const issues = clusterIssues(result.data);
+    if (issues.length > 0) throw new ValidationError(issues);
+    return result.data;
+  }
   throw new ValidationError(
     result.error.issues.map((issue) =>
       issue.code === 'unrecognized_keys'

@@ -17,6 +17,8 @@ import type {
   NewAuditEntry,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   Run,
   RunCountRow,
@@ -36,7 +38,7 @@ import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
 import { JobRecords } from './job-records.js';
 import { KeyLayout, tenantToken } from './keys.js';
-import { failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
+import { consumeRateLimits, failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
 import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
 import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
@@ -79,7 +81,14 @@ export class RedisStore implements Store {
     this.keys = new KeyLayout(parsed.prefix);
     this.#ctx = new RedisContext(parsed.redis, this.keys);
     this.#jobs = new JobRecords(this.#ctx);
-    this.#events = new RedisEvents(parsed.redis, this.keys.channel, parsed.onError ?? defaultOnError);
+    this.#events = new RedisEvents(
+      parsed.redis,
+      this.keys.channel,
+      parsed.onError ?? defaultOnError,
+      parsed.redis.isCluster
+        ? (channel, messages) => this.#ctx.run(SCRIPTS.publishEvents, [channel, ...messages])
+        : undefined,
+    );
   }
 
   async init(): Promise<void> {
@@ -299,7 +308,12 @@ export class RedisStore implements Store {
     return listRunsPage(this.#client, this.keys, filter);
   }
 
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]> {
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]> {
     return failStaleRuns(this.#ctx, input);
   }
 
@@ -319,8 +333,11 @@ export class RedisStore implements Store {
     return countRunsByDay(this.#client, this.keys, query);
   }
 
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }> {
-    return countActiveRuns(this.#client, this.keys, query.tenantIds);
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }> {
+    return countActiveRuns(this.#client, this.keys, query.tenantIds, query.concurrencyKey);
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
@@ -346,5 +363,9 @@ export class RedisStore implements Store {
     retryAfterMs: number;
   }> {
     return hitRateLimit(this.#ctx, input);
+  }
+
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
+    return consumeRateLimits(this.#ctx, input);
   }
 }

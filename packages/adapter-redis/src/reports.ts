@@ -63,7 +63,9 @@ export async function countActiveRuns(
   client: RedisClientLike,
   keys: KeyLayout,
   tenantIds: TenantIds | undefined,
+  concurrencyKey?: string,
 ): Promise<{ pending: number; running: number }> {
+  if (concurrencyKey !== undefined) return countActiveOfKey(client, keys, tenantIds, concurrencyKey);
   const pipeline = client.pipeline();
   if (!tenantIds) {
     pipeline.call('zcard', keys.pendingRuns);
@@ -81,6 +83,38 @@ export async function countActiveRuns(
     running += Number(r ?? 0);
   }
   return { pending, running };
+}
+
+/** The pending and running runs of one concurrency key: set sizes, or each run's tenant when filtered. */
+async function countActiveOfKey(
+  client: RedisClientLike,
+  keys: KeyLayout,
+  tenantIds: TenantIds | undefined,
+  concurrencyKey: string,
+): Promise<{ pending: number; running: number }> {
+  if (!tenantIds) {
+    const pipeline = client.pipeline();
+    pipeline.call('zcard', keys.pendingOfKey(concurrencyKey));
+    pipeline.call('scard', keys.runningOfKey(concurrencyKey));
+    const [pending, running] = await execPipeline(pipeline);
+    return { pending: Number(pending), running: Number(running) };
+  }
+  const listing = client.pipeline();
+  listing.call('zrange', keys.pendingOfKey(concurrencyKey), '0', '-1');
+  listing.call('smembers', keys.runningOfKey(concurrencyKey));
+  const [pendingIds, runningIds] = (await execPipeline(listing)) as [string[], string[]];
+  const ids = [...pendingIds, ...runningIds];
+  if (ids.length === 0) return { pending: 0, running: 0 };
+  const lookup = client.pipeline();
+  for (const id of ids) lookup.call('hmget', keys.run(id), '_tk', 'status');
+  const wanted = new Set(tenantIds.map(tenantToken));
+  const counts = { pending: 0, running: 0 };
+  for (const reply of await execPipeline(lookup)) {
+    const [token, status] = reply as [string | null, string | null];
+    if (token === null || !wanted.has(token)) continue;
+    if (status === 'pending' || status === 'running') counts[status] += 1;
+  }
+  return counts;
 }
 
 interface ExecutorRow {

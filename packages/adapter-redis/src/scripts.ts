@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import {
+  CONSUME_RATE_LIMITS,
   DELETE_JOB,
   FAIL_STALE_RUNS,
   HIT_RATE_LIMIT,
@@ -17,6 +18,7 @@ import {
   FIRE_SLOTS,
   RENEW_LEASE,
 } from './lua/claim-path.js';
+import { PUBLISH_EVENTS } from './lua/events.js';
 import { PRELUDE, replaySafe } from './lua/prelude.js';
 
 /** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
@@ -48,6 +50,8 @@ export const SCRIPTS = {
   pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
   pruneAudit: new LuaScript('pruneAudit', PRUNE_AUDIT),
   hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
+  publishEvents: new LuaScript('publishEvents', PUBLISH_EVENTS),
+  consumeRateLimits: new LuaScript('consumeRateLimits', CONSUME_RATE_LIMITS),
 } as const;
 
 function isNoScript(error: unknown): boolean {

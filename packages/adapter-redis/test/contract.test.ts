@@ -1,5 +1,5 @@
 import { redisStore } from '@cronkeeper/adapter-redis';
-import { runStoreContract } from '@cronkeeper/core/testing';
+import { runStoreContract } from '@cronkeeper/core/contract';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { connect, deleteKeysUnder, redisAvailable, uniquePrefix } from './redis.js';

@@ -30,7 +30,7 @@ function startSchedulers(server: PrivateRedis) {
     client.on('error', (error: Error) => connectionErrors.push(error));
     return client;
   });
-  const schedulers = clients.map((client, index) =>
+  const schedulers: Scheduler[] = clients.map((client, index) =>
     createScheduler({
       store: redisStore({ redis: client, prefix, onError: (error) => connectionErrors.push(error) }),
       instanceId: `instance-${index}`,

@@ -3,6 +3,7 @@ import type { Duration } from './duration.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
 import type { AuditPage, JobChange, Store } from './store.js';
 import type { TelemetryOptions } from './telemetry.js';
+import type { ExecutorMap, JobInputFor } from './typed-api.js';
 import type {
   AutoPausePolicy,
   Job,
@@ -25,8 +26,8 @@ export interface Logger {
 /** A task as written in a job input: an executor name, or the executor with its options. */
 export type JobTaskInput = string | { executor: string; enabled?: boolean; params?: JsonObject };
 
-/** Input of `scheduler.jobs.create` (and of `jobs.seed`). */
-export interface JobInput {
+/** Input of `scheduler.jobs.create` (and of `jobs.seed`); a job as read is accepted too. */
+export interface JobInput extends JobReadOnlyFields {
   /** Unique per tenant. */
   name: string;
   /** Owning tenant; null or absent for a global job. */
@@ -72,10 +73,44 @@ export interface JobInput {
   metadata?: JsonObject;
   /** Who created it (audit). */
   createdBy?: string | null;
+  /** {@link JobInput.misfireGrace} in milliseconds, as a job is read back; give one of the two. */
+  misfireGraceMs?: number | null;
+  /** {@link JobInput.timeout} in milliseconds, as a job is read back; give one of the two. */
+  timeoutMs?: number | null;
+  /** {@link JobInput.jitter} in milliseconds, as a job is read back; give one of the two. */
+  jitterMs?: number;
 }
 
-/** Changes accepted by `scheduler.jobs.update`; the tenant cannot change. */
-export type JobUpdate = Partial<Omit<JobInput, 'tenantId' | 'createdBy'>> & { updatedBy?: string | null };
+/**
+ * The fields a job is read back with that no write changes. A write accepts them, so that a job
+ * read with `jobs.get` (or over HTTP, dates as ISO strings) can be written back as it is: they are
+ * ignored, except `version` and `id` on an update (see {@link JobsApi.update}).
+ */
+export interface JobReadOnlyFields {
+  /** The job's id; checked on an update that gives `version`. */
+  id?: string;
+  /** The version read; an update that gives it is refused (`ConflictError`) if the job moved on. */
+  version?: number;
+  nextRunAt?: Date | string | null;
+  lastRunAt?: Date | string | null;
+  lastRunId?: string | null;
+  lastStatus?: RunStatus | null;
+  lastError?: string | null;
+  lastDurationMs?: number | null;
+  runCount?: number;
+  errorCount?: number;
+  createdAt?: Date | string;
+  updatedAt?: Date | string;
+  /** Who last changed it; on an update, written as given (the one making this change). */
+  updatedBy?: string | null;
+}
+
+/**
+ * Changes accepted by `scheduler.jobs.update`: any definition field, or a whole job as read. The
+ * tenant cannot change (`tenantId` is accepted when it is the job's own); `name` renames.
+ */
+export type JobUpdate = Partial<Omit<JobInput, 'tenantId'>> &
+  JobReadOnlyFields & { tenantId?: string | null };
 
 /** Which tenant a call is scoped to. */
 export interface TenantScope {
@@ -87,7 +122,10 @@ export interface TenantScope {
 export interface JobListFilter {
   /** Only this tenant's jobs (null: only global ones); absent: every tenant. */
   tenantId?: string | null;
-  /** With `tenantId`, include global jobs too (how tenants see the list). @default false */
+  /**
+   * With `tenantId`, include global jobs too (how tenants see the list); those come without their
+   * params, metadata and run outcomes (last run, last error, counts). @default false
+   */
   includeGlobal?: boolean;
   enabled?: boolean;
 }
@@ -149,6 +187,18 @@ export interface ScheduleInput {
   params?: JsonObject;
   createdBy?: string | null;
   tenantId?: string | null;
+  /**
+   * Called once the input is valid, the target found and the one-off caps checked, just before
+   * the run is created; a throw aborts it. The HTTP router counts near-term one-offs against the
+   * manual-trigger limits here.
+   */
+  beforeCreate?: (target: ScheduleTarget) => void | Promise<void>;
+}
+
+/** What {@link ScheduleInput.beforeCreate} is told about the one-off about to be created. */
+export interface ScheduleTarget extends TriggerTarget {
+  /** When it will run. */
+  at: Date;
 }
 
 /** Result of `scheduler.runDue`. */
@@ -191,10 +241,12 @@ export type JobDryRun = Job & {
 export interface AuditListFilter {
   /** Entries recorded under this job name. */
   job?: string;
-  /** Only this tenant's entries (null: only global ones); absent: every tenant. */
+  /**
+   * Only this tenant's entries (null: only global ones); absent: every tenant. A tenant's trail
+   * never includes global jobs' entries: they show the operator's params, metadata and actors,
+   * which tenants do not see (see `jobAsSeenBy`).
+   */
   tenantId?: string | null;
-  /** With `tenantId`, include global entries too. @default false */
-  includeGlobal?: boolean;
   /** Entries recorded at or after this instant. */
   since?: Date | string;
   /** @default 50, at most 500 */
@@ -412,12 +464,15 @@ export interface SchedulerEvents {
   'scheduler:error': (event: SchedulerErrorEvent) => void;
 }
 
-/** Options of `createScheduler`. */
-export interface SchedulerOptions {
+/** Options of `createScheduler`; `E` is the executors given, by name. */
+export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   /** Where jobs and runs live. */
   store: Store;
-  /** Executors to register, by name. @default {} */
-  executors?: Record<string, Executor | ExecutorDefinition>;
+  /**
+   * Executors to register, by name. Given as an object literal, their names and params types are
+   * checked by the compiler in `jobs.create`, `trigger` and `schedule` (see `TypedScheduler`). @default {}
+   */
+  executors?: E & ExecutorMap;
   /** Default IANA zone of jobs. @default 'UTC' */
   timezone?: string;
   /** Runs executed at once by this instance. @default 10 */
@@ -434,14 +489,27 @@ export interface SchedulerOptions {
   logger?: Logger | false;
   /** Source of time. @default the system clock */
   clock?: Clock;
+  /**
+   * Source of randomness, a number in [0, 1) per call: draws each slot's `jitter` delay (the
+   * delay is `random() × jitter`) and where this instance starts walking a burst of due jobs.
+   * Pass a fixed sequence in tests to pin jittered start times. @default Math.random
+   */
+  random?: () => number;
   /** This instance's id, recorded as `workerId`. @default host-pid-random */
   instanceId?: string;
   /** Job definitions seeded (never overwritten) by `start()`, and by `jobs.seed()` with no argument. @default [] */
-  jobs?: JobInput[];
+  jobs?: JobInputFor<E>[];
   /** `jobs.seed()` with no argument also installs the maintenance jobs (stale sweep 02:00 UTC, prune 03:00 UTC). @default true */
   maintenanceJobs?: boolean;
   /** Log lines kept per run. @default 200 */
   maxLogLines?: number;
+  /**
+   * Caps on the pending runs a tenant's one-offs may pile up: `schedule()` for a tenant is refused
+   * with `ConflictError` when the job (or the executor, for a run of an executor alone) already has
+   * `perJob` pending runs, or the tenant `perTenant`. Global one-offs (no tenant) are the host's
+   * own and are not capped. `false` lifts a cap. @default { perJob: 100, perTenant: 1000 }
+   */
+  oneOffLimits?: { perJob?: number | false; perTenant?: number | false };
   /**
    * Metrics and traces through OpenTelemetry: a tracer and/or meter, or `false` for none.
    * @default the global tracer and meter of `@opentelemetry/api` when that optional peer is installed
@@ -452,13 +520,21 @@ export interface SchedulerOptions {
 /** Job administration. */
 export interface JobsApi {
   create(input: JobInput): Promise<Job>;
-  /** Rejects with `NotFoundError` when there is no such job in the tenant. */
-  get(name: string, scope?: TenantScope): Promise<Job>;
+  /**
+   * Rejects with `NotFoundError` when there is no such job in the tenant. With `includeGlobal`, a
+   * tenant falls back to the global job of that name, seen as a tenant may see it (no params,
+   * metadata or run outcomes).
+   */
+  get(name: string, scope?: TenantScope & { includeGlobal?: boolean }): Promise<Job>;
   list(filter?: JobListFilter): Promise<Job[]>;
   /**
-   * Recomputes `nextRunAt` when the schedule, zone or active window changes. With `dryRun: true`,
-   * validates the same way and returns the job as it would be, with its next instants, writing
-   * nothing (and recording no audit entry).
+   * Change the fields given (a whole job as read is accepted: read-only fields are ignored).
+   * Recomputes `nextRunAt` when the schedule, zone or active window changes. With `version`, the
+   * update applies only to that version of the job (and, with `id`, to that job): if it changed
+   * since it was read, or changes meanwhile, it rejects with `ConflictError` and changes nothing.
+   * Without `version`, concurrent updates are retried and the last one wins. With `dryRun: true`,
+   * validates the same way (a stale `version` included) and returns the job as it would be, with
+   * its next instants, writing nothing (and recording no audit entry).
    */
   update(name: string, patch: JobUpdate, options?: TenantScope & { dryRun?: false }): Promise<Job>;
   update(name: string, patch: JobUpdate, options: TenantScope & { dryRun: true }): Promise<JobDryRun>;
@@ -501,7 +577,7 @@ export interface Scheduler {
   /** Stop claiming; let running runs end within `grace`, then abort them. @default grace '30s' */
   stop(options?: { grace?: Duration }): Promise<void>;
   /** Add an executor to the registry. Rejects a name already registered. */
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void;
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>): void;
   /** The registry. */
   executors(): ExecutorInfo[];
   jobs: JobsApi;
@@ -510,23 +586,33 @@ export interface Scheduler {
   audit: AuditApi;
   /** Run now: a pending run due now. `ConflictError` if the job is running (unless `force`). */
   trigger(input: TriggerInput): Promise<Run>;
-  /** One-off at a future instant. */
+  /** One-off at a future instant. `ConflictError` when a tenant is over the `oneOffLimits` caps. */
   schedule(input: ScheduleInput): Promise<Run>;
   /** Cancel a pending run, or ask a running one to stop. `ConflictError` if it already ended. */
   cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;
   /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */
   runDue(options?: { limit?: number }): Promise<RunDueResult>;
-  /** Seed 001: running runs started before the threshold become failed. @default olderThan the `staleAfter` option */
-  cleanupStale(options?: { olderThan?: Duration }): Promise<CleanupStaleResult>;
+  /**
+   * Seed 001: running runs started before the threshold become failed; with `tenantId`, only that
+   * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
+   */
+  cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
   /** Remove finished runs and audit entries older than the threshold; pending and running runs are never pruned. */
   prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
-  /** KPIs and the per-day timeline. @default days 7 */
+  /**
+   * KPIs and the per-day timeline; with `tenantId`, from that tenant's own runs and jobs only.
+   * `since` must fall within the last 366 days, like `days`. @default days 7
+   */
   stats(options?: {
     since?: Date | string;
     tenantId?: string | null;
     days?: number;
   }): Promise<SchedulerStats>;
-  /** Per-job and per-executor view; `locale` (`en`, `fr`, …) for the schedules in words. */
+  /**
+   * Per-job and per-executor view; `locale` (`en`, `fr`, …) for the schedules in words. With
+   * `tenantId`: that tenant's jobs and the global ones (without their run outcomes), and figures
+   * from the tenant's own runs only.
+   */
   dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
   /** Re-read jobs and wake every instance (seed 000's reload). */
   reload(): Promise<void>;

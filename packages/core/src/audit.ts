@@ -1,7 +1,6 @@
 import type { AuditApi, AuditListFilter } from './api.js';
 import type { SchedulerContext } from './context.js';
 import { storeCall } from './errors.js';
-import { tenantIdsOf } from './jobs.js';
 import type { AuditFilter, AuditPage, NewAuditEntry } from './store.js';
 import type { AuditAction, Job, JsonObject, JsonValue } from './types.js';
 import { auditListSchema, parse } from './validation.js';
@@ -96,8 +95,7 @@ export class AuditTrail implements AuditApi {
     const parsed = parse(auditListSchema, filter);
     await this.ready();
     const query: AuditFilter = { limit: parsed.limit ?? 50 };
-    const tenantIds = tenantIdsOf(parsed);
-    if (tenantIds) query.tenantIds = tenantIds;
+    if (parsed.tenantId !== undefined) query.tenantIds = [parsed.tenantId];
     if (parsed.job !== undefined) query.job = parsed.job;
     if (parsed.since !== undefined) query.since = parsed.since;
     if (parsed.cursor) query.cursor = parsed.cursor;

@@ -27,6 +27,8 @@ export interface SchedulerContext {
   readonly maxLogLines: number;
   /** Metrics and traces (Prometheus text always; OpenTelemetry when available). */
   readonly telemetry: Telemetry;
+  /** Initialise the store once (lazily, shared by concurrent first calls); every public call awaits it. */
+  ready(): Promise<void>;
   /**
    * Finish one run through the store, batched with the runs finishing alongside it. When that
    * finish auto-paused the run's job, `job:auto-paused` is emitted before this resolves.

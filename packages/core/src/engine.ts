@@ -1,6 +1,7 @@
 import type { SchedulerContext } from './context.js';
+import { DURATION_LIMITS } from './duration.js';
 import { ValidationError } from './errors.js';
-import { executeRun, type RunAbort, type RunControls } from './execution.js';
+import { executeRun, type LEASE_HOLD_SHARE, type RunAbort, type RunControls } from './execution.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRetry, buildRun } from './run-factory.js';
@@ -10,6 +11,12 @@ import type { Job, Run } from './types.js';
 const DUE_BATCH = 100;
 const RECOVERY_BATCH = 100;
 /**
+ * A lease this instance did not watch go unrenewed (it came up after the lapse, or a serverless
+ * process calls `runDue()` once) is taken over once it lapsed this many leases ago by this
+ * instance's clock: clocks up to about that far apart cannot make it take over a live run.
+ */
+const UNWATCHED_LAPSE_LEASES = 2;
+/**
  * A burst of due jobs is fired in chunks of this many per store call, up to `FIRE_LANES` calls at
  * once, so a full page of due jobs (`DUE_BATCH`) leaves in one wave. One call for the whole burst
  * would start its first run only when its last slot is written; one call per job would make the
@@ -18,6 +25,16 @@ const RECOVERY_BATCH = 100;
  */
 const FIRE_CHUNK = 25;
 const FIRE_LANES = 4;
+
+/** A lease of another instance's run as this instance last read it. */
+interface LeaseSeen {
+  /** The run's `leaseUntil` (ms); a renewal changes it. */
+  leaseUntil: number;
+  /** Clock reading (ms) at which this instance first read that value. */
+  since: number;
+  /** When the run may be taken over if the value has not changed by then. */
+  takeoverAt: number;
+}
 
 /**
  * The scheduler's work, one store step at a time: find due jobs → fire their slots → recover runs
@@ -32,6 +49,10 @@ export class Engine {
    * of reading it again: one round trip per run saved. A copy never serves any other run.
    */
   #dueJobs = new Map<string, Job>();
+  /**
+   * The leases of other instances' running runs as this instance last read them, by run id.
+   */
+  #leasesSeen = new Map<string, LeaseSeen>();
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -129,7 +150,10 @@ export class Engine {
         executor: null,
         tenantId: job.tenantId,
         trigger: 'schedule',
-        runAt: new Date(slot.getTime() + Math.floor(this.options.random() * job.jitterMs)),
+        // Capped again here: a job stored before jitter had a limit must still get a valid runAt.
+        runAt: new Date(
+          slot.getTime() + Math.floor(this.options.random() * Math.min(job.jitterMs, DURATION_LIMITS.jitter)),
+        ),
         now,
         params: {},
         triggeredBy: null,
@@ -146,9 +170,45 @@ export class Engine {
     };
   }
 
-  /** Fail (or retry) running runs whose lease lapsed: their worker died or lost the store. */
+  /**
+   * Fail (or retry) running runs whose worker died or lost the store. A run is taken over when its
+   * lease lapsed by this instance's clock and, on top of that, either this instance has seen the
+   * same lease, unrenewed, for a whole lease of its own clock, or the lease lapsed more than
+   * {@link UNWATCHED_LAPSE_LEASES} leases ago. Its worker gives a run up after
+   * {@link LEASE_HOLD_SHARE} of a lease without a renewal (see `executeRun`), so by the time a run
+   * is taken over here its executor has been aborted, even when this instance's clock runs far
+   * ahead of the worker's: the rule compares a lease with itself over time, never two clocks.
+   * Every running run is read (every lease lapses within one lease), to start watching each lease
+   * as soon as it is written.
+   */
   async recover(now: Date): Promise<Run[]> {
-    const expired = await this.ctx.store.findExpiredLeases({ now, limit: RECOVERY_BATCH });
+    const { leaseMs } = this.ctx;
+    const leases = await this.ctx.store.findExpiredLeases({
+      now: new Date(now.getTime() + leaseMs),
+      limit: RECOVERY_BATCH,
+    });
+    // Read after the answer: a lease written while the query ran is not taken as older than it is.
+    const seenAt = this.ctx.clock.now().getTime();
+    const seen = new Map<string, LeaseSeen>();
+    const lapsed: Run[] = [];
+    for (const run of leases) {
+      const leaseUntil = run.leaseUntil?.getTime() ?? Number.NEGATIVE_INFINITY;
+      if (this.active.has(run.id)) {
+        // Executing here: alive whatever its lease says (in fake time the clock can jump past it
+        // between two heartbeats). Renew it instead of failing it.
+        if (leaseUntil < now.getTime())
+          await this.ctx.store.renewLease({ runId: run.id, workerId: this.ctx.instanceId, now, leaseMs });
+        continue;
+      }
+      const previous = this.#leasesSeen.get(run.id);
+      const since = previous?.leaseUntil === leaseUntil ? previous.since : seenAt;
+      // Lapsed by this clock, and watched unrenewed for a whole lease.
+      const takeoverAt = Math.max(since + leaseMs, leaseUntil + 1);
+      seen.set(run.id, { leaseUntil, since, takeoverAt });
+      if (now.getTime() >= takeoverAt || leaseUntil < now.getTime() - UNWATCHED_LAPSE_LEASES * leaseMs)
+        lapsed.push(run);
+    }
+    this.#leasesSeen = seen;
     // All at once: the finishes then leave together (see FinishBatcher) and each job is read once,
     // so recovering a crashed instance's runs costs a few round trips, not two per run.
     const jobs = new Map<string, Promise<Job | null>>();
@@ -160,22 +220,22 @@ export class Engine {
       }
       return job;
     };
-    const recovered = await Promise.all(expired.map((run) => this.#recoverOne(run, now, jobOf)));
+    const recovered = await Promise.all(lapsed.map((run) => this.#recoverOne(run, now, jobOf)));
     return recovered.filter((run): run is Run => run !== null);
   }
 
+  /**
+   * When (clock ms) the first lease this instance watches may be taken over, so the loop can look
+   * again then rather than up to half a lease later; null when it watches none.
+   */
+  nextTakeoverAt(): number | null {
+    let earliest: number | null = null;
+    for (const { takeoverAt } of this.#leasesSeen.values())
+      if (earliest === null || takeoverAt < earliest) earliest = takeoverAt;
+    return earliest;
+  }
+
   async #recoverOne(run: Run, now: Date, jobOf: (jobId: string) => Promise<Job | null>): Promise<Run | null> {
-    // A run executing here is alive whatever its lease says (in fake time the clock can jump
-    // past it between two heartbeats); renew it instead of failing it.
-    if (this.active.has(run.id)) {
-      await this.ctx.store.renewLease({
-        runId: run.id,
-        workerId: this.ctx.instanceId,
-        now,
-        leaseMs: this.ctx.leaseMs,
-      });
-      return null;
-    }
     const job = run.jobId ? await jobOf(run.jobId) : null;
     const policy = retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry);
     const followUp = policy && run.attempt < run.maxAttempts ? buildRetry(run, policy, now) : null;
@@ -187,7 +247,8 @@ export class Engine {
       result: null,
       error: {
         code: 'stale',
-        message: `worker ${run.workerId} stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
+        // No instance id here: tenants read this message, and the run's workerId keeps it for operators.
+        message: `the instance running it stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
       },
       followUp,
     });
@@ -201,9 +262,15 @@ export class Engine {
     return finished;
   }
 
-  /** Claim up to `limit` runs for this instance; emits `run:skipped` for overlap skips. */
-  async claim(now: Date, limit: number): Promise<Run[]> {
-    if (limit <= 0) return [];
+  /**
+   * Claim up to `limit` runs for this instance, with the clock read now; emits `run:skipped` for
+   * overlap skips. `heldSince` is a monotonic reading taken just before that clock reading, which
+   * {@link execute} needs.
+   */
+  async claim(limit: number): Promise<{ claimed: Run[]; heldSince: number }> {
+    const heldSince = performance.now();
+    const now = this.ctx.clock.now();
+    if (limit <= 0) return { claimed: [], heldSince };
     const { claimed, skipped } = await this.ctx.store.claimRuns({
       workerId: this.ctx.instanceId,
       now,
@@ -217,11 +284,14 @@ export class Engine {
       );
       this.ctx.emitRun('run:skipped', run);
     }
-    return claimed;
+    return { claimed, heldSince };
   }
 
-  /** Execute a claimed run; settles with the finished run (null if this worker lost it). */
-  execute(run: Run): Promise<Run | null> {
+  /**
+   * Execute a claimed run; settles with the finished run (null if this worker lost it).
+   * `heldSince` is `performance.now()` read with the clock reading the claim sent.
+   */
+  execute(run: Run, heldSince: number): Promise<Run | null> {
     const entry: { done: Promise<Run | null>; controls: RunControls | null } = {
       done: Promise.resolve(null),
       controls: null,
@@ -235,6 +305,7 @@ export class Engine {
             job,
             retry: retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry),
             abortGraceMs: this.options.abortGraceMs,
+            heldSince,
             onControls: (controls) => {
               entry.controls = controls;
             },

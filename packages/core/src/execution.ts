@@ -3,6 +3,7 @@ import { ValidationError } from './errors.js';
 import type { ExecutorContext } from './executor.js';
 import { buildRetry } from './run-factory.js';
 import type { NewRun } from './store.js';
+import { setLongTimeout } from './timers.js';
 import type {
   Job,
   JsonObject,
@@ -36,6 +37,16 @@ class RunFailure extends Error {
   }
 }
 
+/**
+ * A worker gives a run up once no claim or renewal of its lease has succeeded for this share of
+ * the lease, counted on this process's monotonic clock from the reading the store based the lease
+ * on: the executor's signal aborts (`lease_lost`) before the lease can lapse for anyone. Recovery
+ * (see `Engine.recover`) waits a whole lease of its own observation before it takes a run over, so
+ * the rest of the lease is the margin for the abort to land, whatever the clocks of the two
+ * instances say.
+ */
+export const LEASE_HOLD_SHARE = 0.9;
+
 // Failures that a retry cannot fix: retrying them only repeats the same error.
 const NOT_RETRIED = new Set(['cancelled', 'invalid_params', 'unknown_executor', 'lease_lost']);
 
@@ -56,6 +67,12 @@ export interface ExecuteOptions {
   retry: RetryPolicy | null;
   /** How long an aborted executor may take to settle before the run is finished without it. */
   abortGraceMs: number;
+  /**
+   * `performance.now()` read with the clock reading the claim sent (the store's lease starts at
+   * that reading): the run is held for {@link LEASE_HOLD_SHARE} of a lease from here until a
+   * renewal succeeds.
+   */
+  heldSince: number;
   /** Receives the run's controls once it starts, and null when it settles. */
   onControls(controls: RunControls | null): void;
 }
@@ -75,7 +92,8 @@ export function resolveParams(
   if (!executor)
     throw new RunFailure(
       'unknown_executor',
-      `executor "${executorName}" is not registered on instance ${ctx.instanceId}`,
+      // The run's workerId names the instance for operators; the message reaches tenants too.
+      `executor "${executorName}" is not registered on the instance that ran this run; register it on every instance`,
     );
   const merged = { ...executor.defaults, ...taskParams, ...runParams };
   return executor.params ? parse(executor.params, merged, path) : merged;
@@ -158,7 +176,29 @@ export async function executeRun(
     logger[level === 'debug' ? 'debug' : level](fields, `${label}: ${message}`);
   };
 
+  // Until when this worker may keep executing without a successful renewal (monotonic ms).
+  const holdMs = Math.floor(ctx.leaseMs * LEASE_HOLD_SHARE);
+  let heldUntil = options.heldSince + holdMs;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  const watchHold = () => {
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(
+      () => {
+        if (performance.now() < heldUntil) return watchHold();
+        abort(
+          new RunAbort(
+            'lease_lost',
+            `no lease renewal succeeded for ${holdMs} ms: stopped before the lease could lapse and the run be recovered`,
+          ),
+        );
+      },
+      Math.max(0, heldUntil - performance.now()),
+    );
+  };
+  watchHold();
+
   const renew = async () => {
+    const sentAt = performance.now();
     const outcome = await store.renewLease({
       runId: run.id,
       workerId: ctx.instanceId,
@@ -167,9 +207,16 @@ export async function executeRun(
       progress,
       logs,
     });
-    if (!outcome.ok)
+    if (!outcome.ok) {
       abort(new RunAbort('lease_lost', 'this worker lost the run (lease lapsed or run recovered)'));
-    else if (outcome.cancelRequested) abort(new RunAbort('cancelled', 'cancelled on request'));
+      return;
+    }
+    // A renewal answered after the hold ran out does not bring the run back: it was given up.
+    if (!controller.signal.aborted && sentAt + holdMs > heldUntil) {
+      heldUntil = sentAt + holdMs;
+      watchHold();
+    }
+    if (outcome.cancelRequested) abort(new RunAbort('cancelled', 'cancelled on request'));
   };
   options.onControls({ abort, renew });
   const heartbeat = setInterval(
@@ -178,10 +225,10 @@ export async function executeRun(
     },
     Math.max(10, Math.floor(ctx.leaseMs / 3)),
   );
-  const runTimeout =
+  const cancelRunTimeout =
     run.timeoutMs === null
       ? undefined
-      : setTimeout(
+      : setLongTimeout(
           () => abort(new RunAbort('timeout', `timed out after ${run.timeoutMs} ms`)),
           run.timeoutMs,
         );
@@ -193,15 +240,20 @@ export async function executeRun(
     for (const [index, task] of tasks.entries()) {
       if (task.status === 'skipped' && task.error === null) continue;
       if (failure) {
-        Object.assign(task, {
-          status: 'skipped',
-          error: { code: 'previous_failed', message: 'an earlier task failed' },
-        });
+        Object.assign(
+          task,
+          failure.code === 'cancelled'
+            ? {
+                status: 'cancelled',
+                error: { code: 'cancelled', message: 'the run was cancelled before this task started' },
+              }
+            : { status: 'skipped', error: { code: 'previous_failed', message: 'an earlier task failed' } },
+        );
         continue;
       }
       task.status = 'running';
       task.startedAt = clock.now();
-      let taskTimer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTaskTimeout: (() => void) | undefined;
       const executor = ctx.registry.get(task.executor);
       const taskTimeoutMs = run.timeoutMs === null ? (executor?.timeoutMs ?? null) : null;
       const taskController = new AbortController();
@@ -215,7 +267,7 @@ export async function executeRun(
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
         if (taskTimeoutMs !== null) {
           const ms = taskTimeoutMs;
-          taskTimer = setTimeout(
+          cancelTaskTimeout = setLongTimeout(
             () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
             ms,
           );
@@ -252,6 +304,9 @@ export async function executeRun(
             progress = { percent: Math.min(100, Math.max(0, Number(percent) || 0)), note: note ?? null };
           },
         };
+        // Aborted before it began (the hold ran out while the claim was slow, a cancel or a
+        // shutdown): the executor is not started at all.
+        if (taskSignal.aborted) throw taskSignal.reason;
         const value = await settleWithin(
           Promise.resolve().then(() => (executor as NonNullable<typeof executor>).run(context)),
           taskSignal,
@@ -265,13 +320,14 @@ export async function executeRun(
         task.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
         task.error = failure;
       } finally {
-        clearTimeout(taskTimer);
+        cancelTaskTimeout?.();
         task.finishedAt = clock.now();
       }
     }
   } finally {
     clearInterval(heartbeat);
-    clearTimeout(runTimeout);
+    cancelRunTimeout?.();
+    clearTimeout(holdTimer);
     options.onControls(null);
   }
   if (droppedLines > 0)

@@ -41,12 +41,16 @@ export interface ExecutorContext<P = JsonObject> {
   progress(percent: number, note?: string): void;
 }
 
-/** A named unit of work registered in code; jobs and runs refer to it by name. */
-export interface Executor<P = JsonObject> {
+/**
+ * A named unit of work registered in code; jobs and runs refer to it by name. `P` is what `run`
+ * receives (the schema's output), `I` what callers give (the schema's input, e.g. with defaults
+ * optional), which typed schedulers check `params` against.
+ */
+export interface Executor<P = JsonObject, I = P> {
   /** Shown in the executor registry and dashboards. */
   description: string | null;
   /** Validates (and may transform) the merged parameters; null accepts any JSON object. */
-  params: z.ZodType<P> | null;
+  params: z.ZodType<P, I> | null;
   /** Default parameters, the lowest layer of the merge. */
   defaults: JsonObject;
   /** Abort the run after this many ms; null for no timeout. */
@@ -59,12 +63,12 @@ export interface Executor<P = JsonObject> {
   run(ctx: ExecutorContext<P>): unknown;
 }
 
-/** Input of {@link defineExecutor}. */
-export interface ExecutorDefinition<P = JsonObject> {
+/** Input of {@link defineExecutor}; `P` and `I` as in {@link Executor}. */
+export interface ExecutorDefinition<P = JsonObject, I = P> {
   /** Shown in the registry. */
   description?: string;
   /** zod schema of the parameters. */
-  params?: z.ZodType<P>;
+  params?: z.ZodType<P, I>;
   /** Default parameters. */
   defaults?: JsonObject;
   /** Per-run timeout. */
@@ -74,7 +78,7 @@ export interface ExecutorDefinition<P = JsonObject> {
   /** Retry policy when the job sets none. */
   retry?: RetryInput;
   /** The work. */
-  run: Executor<P>['run'];
+  run(ctx: ExecutorContext<P>): unknown;
 }
 
 /** A registered executor as listed by `scheduler.executors()`. */

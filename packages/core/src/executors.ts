@@ -1,17 +1,18 @@
 import { z } from 'zod';
-import { type Duration, toMs } from './duration.js';
+import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
+import type { JsonObject } from './types.js';
 import { nameSchema, parse, retrySchema } from './validation.js';
 
 /**
  * Turn a definition (durations as text, optional fields) into an {@link Executor}. Validates it now
  * so a typo in a timeout fails at registration, not at 3 am.
  */
-export function defineExecutor<P>(definition: ExecutorDefinition<P>): Executor<P> {
+export function defineExecutor<P = JsonObject, I = P>(definition: ExecutorDefinition<P, I>): Executor<P, I> {
   if (typeof definition?.run !== 'function') throw ValidationError.field('run', 'must be a function');
-  const optional = (value: Duration | undefined, field: string) =>
-    value === undefined ? null : toMs(value, field);
+  const optional = (value: Duration | undefined, field: keyof typeof DURATION_LIMITS) =>
+    value === undefined ? null : toMs(value, field, DURATION_LIMITS[field]);
   if (definition.retry !== undefined) parse(retrySchema, definition.retry, 'retry');
   return {
     description: definition.description ?? null,
@@ -24,12 +25,12 @@ export function defineExecutor<P>(definition: ExecutorDefinition<P>): Executor<P
   };
 }
 
-function isExecutor<P>(value: Executor<P> | ExecutorDefinition<P>): value is Executor<P> {
+function isExecutor<P, I>(value: Executor<P, I> | ExecutorDefinition<P, I>): value is Executor<P, I> {
   return 'defaults' in value && 'timeoutMs' in value && 'estimatedDurationMs' in value;
 }
 
 interface Entry {
-  executor: Executor<unknown>;
+  executor: Executor<unknown, unknown>;
   builtIn: boolean;
   info: ExecutorInfo;
 }
@@ -38,10 +39,13 @@ interface Entry {
 export class ExecutorRegistry {
   readonly #entries = new Map<string, Entry>();
 
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>, builtIn = false): void {
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>, builtIn = false): void {
     parse(nameSchema, name, 'name');
     if (this.#entries.has(name)) throw new ConflictError(`executor "${name}" is already registered`);
-    const normalized = (isExecutor(executor) ? executor : defineExecutor(executor)) as Executor<unknown>;
+    const normalized = (isExecutor(executor) ? executor : defineExecutor(executor)) as Executor<
+      unknown,
+      unknown
+    >;
     this.#entries.set(name, {
       executor: normalized,
       builtIn,
@@ -56,7 +60,7 @@ export class ExecutorRegistry {
     });
   }
 
-  get(name: string): Executor<unknown> | undefined {
+  get(name: string): Executor<unknown, unknown> | undefined {
     return this.#entries.get(name)?.executor;
   }
 
@@ -77,6 +81,18 @@ export class ExecutorRegistry {
     const executor = this.get(name);
     if (!(executor?.params instanceof z.ZodObject)) return;
     parse(executor.params.partial(), { ...executor.defaults, ...params }, path);
+  }
+
+  /**
+   * Throws `ValidationError` at `path` when a tenant (`tenantId` not null) names a built-in
+   * maintenance executor: those act on the whole scheduler, so only global jobs and runs use them.
+   */
+  assertTenantMayUse(name: string, tenantId: string | null, path: string): void {
+    if (tenantId !== null && this.#entries.get(name)?.builtIn)
+      throw ValidationError.field(
+        path,
+        `executor "${name}" is a built-in maintenance executor; only global jobs and runs (no tenantId) may use it`,
+      );
   }
 
   /** Throws `ValidationError` at `path` unless `name` is registered. */

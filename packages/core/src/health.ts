@@ -27,7 +27,7 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * A liveness report. `ok` is true when the store answered within `timeout`, the loop (when started)
+ * A liveness report. `ok` is true when the store initialised (on the first call) and answered within `timeout`, the loop (when started)
  * completed a tick within 3 poll intervals + 30 s, and, with `maxLag`, nothing is due longer than
  * that. It reads two indexed queries (the most overdue job, the lapsed leases) and never rejects.
  */
@@ -50,10 +50,16 @@ export async function checkHealth(
   let stuckRuns: number | null = null;
   try {
     const [due, expired] = await within(
-      Promise.all([
-        ctx.store.findDueJobs({ now, limit: 1 }),
-        ctx.store.findExpiredLeases({ now, limit: STUCK_LIMIT }),
-      ]),
+      // A store not initialised yet is initialised here, within the same timeout: a probe before
+      // the first call reports "not ready" with the reason rather than a missing table.
+      ctx
+        .ready()
+        .then(() =>
+          Promise.all([
+            ctx.store.findDueJobs({ now, limit: 1 }),
+            ctx.store.findExpiredLeases({ now, limit: STUCK_LIMIT }),
+          ]),
+        ),
       timeoutMs,
     );
     store = { reachable: true, latencyMs: Math.round(performance.now() - started), error: null };

@@ -12,6 +12,7 @@ export type {
   JobEvent,
   JobInput,
   JobListFilter,
+  JobReadOnlyFields,
   JobsApi,
   JobTaskInput,
   JobUpdate,
@@ -30,6 +31,7 @@ export type {
   SchedulerEvents,
   SchedulerOptions,
   SchedulerStats,
+  ScheduleTarget,
   TenantScope,
   TimelineDay,
   TriggerInput,
@@ -44,7 +46,7 @@ export {
   encodeRunCursor,
   type RunCursor,
 } from './cursor.js';
-export { type Duration, toMs } from './duration.js';
+export { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 export {
   ConflictError,
   CronkeeperError,
@@ -87,6 +89,8 @@ export type {
   NewAuditEntry,
   NewJob,
   NewRun,
+  RateLimitSpec,
+  RateLimitVerdict,
   RenewLeaseInput,
   RunCountRow,
   RunFilter,
@@ -99,6 +103,20 @@ export type {
 } from './store.js';
 export { autoPauseAuditEntry, autoPauseNote, FROZEN_JOB_FIELDS } from './store.js';
 export type { MeterLike, SpanLike, TelemetryAttributes, TelemetryOptions, TracerLike } from './telemetry.js';
+export type {
+  ExecutorMap,
+  ExecutorName,
+  ExecutorParams,
+  JobInputFor,
+  SchedulerFor,
+  TypedJobInput,
+  TypedJobsApi,
+  TypedJobTaskInput,
+  TypedJobUpdate,
+  TypedScheduleInput,
+  TypedScheduler,
+  TypedTriggerInput,
+} from './typed-api.js';
 export {
   type AuditAction,
   type AuditEntry,
@@ -122,3 +140,4 @@ export {
   type RunTrigger,
   TERMINAL_STATUSES,
 } from './types.js';
+export { jobAsSeenBy, runAsSeenBy } from './views.js';

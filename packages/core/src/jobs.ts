@@ -1,7 +1,7 @@
 import type { JobDryRun, JobInput, JobListFilter, JobsApi, JobUpdate, TenantScope } from './api.js';
 import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
-import { toMs } from './duration.js';
+import { type Duration, toMs } from './duration.js';
 import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
 import { nextSlot } from './planning.js';
 import { toRetryPolicy } from './retry.js';
@@ -9,6 +9,7 @@ import { parseSchedule } from './schedule.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
 import type { AuditAction, Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
+import { jobAsSeenBy } from './views.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
 type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
@@ -22,6 +23,19 @@ interface AuditNote {
   action: AuditAction;
   actor: string | null | undefined;
   note?: string | null;
+}
+
+/** What an update body carries about the job it was read from; see `Jobs.#checkGuard`. */
+interface UpdateGuard {
+  version?: number | undefined;
+  id?: string | undefined;
+  tenantId?: string | null | undefined;
+}
+
+function staleVersion(name: string, expected: number, actual: number): ConflictError {
+  return new ConflictError(
+    `job "${name}" was changed since version ${expected} was read (it is at version ${actual}); read it again and re-apply the change`,
+  );
 }
 
 /** The tenants a filter covers, as the store wants them. */
@@ -62,6 +76,20 @@ export class Jobs implements JobsApi {
     });
   }
 
+  /** A tenant's job may not name a built-in maintenance executor, in `executor` or any task. */
+  #assertTenantExecutors(
+    input: { executor?: string | undefined; tasks?: ParsedJob['tasks'] },
+    tenantId: string | null,
+  ): void {
+    if (input.executor !== undefined)
+      this.ctx.registry.assertTenantMayUse(input.executor, tenantId, 'executor');
+    input.tasks?.forEach((task, index) => {
+      const [name, path] =
+        typeof task === 'string' ? [task, `tasks.${index}`] : [task.executor, `tasks.${index}.executor`];
+      this.ctx.registry.assertTenantMayUse(name, tenantId, path);
+    });
+  }
+
   /** Definition fields of a validated input; `undefined` where the input is silent. */
   #definition(input: ParsedPatch): JobPatch {
     const fields: JobPatch = {};
@@ -79,22 +107,13 @@ export class Jobs implements JobsApi {
     set('overlap', input.overlap);
     set('misfire', input.misfire);
     set('catchUpLimit', input.catchUpLimit);
-    set(
-      'misfireGraceMs',
-      input.misfireGrace === null
-        ? null
-        : input.misfireGrace === undefined
-          ? undefined
-          : toMs(input.misfireGrace, 'misfireGrace'),
-    );
-    set(
-      'timeoutMs',
-      input.timeout === null
-        ? null
-        : input.timeout === undefined
-          ? undefined
-          : toMs(input.timeout, 'timeout'),
-    );
+    // A duration comes as written (`timeout: '5m'`) or as read back (`timeoutMs: 300000`).
+    const ms = (written: Duration | null | undefined, read: number | null | undefined, field: string) => {
+      const value = written === undefined ? read : written;
+      return value === null ? null : value === undefined ? undefined : toMs(value, field);
+    };
+    set('misfireGraceMs', ms(input.misfireGrace, input.misfireGraceMs, 'misfireGrace'));
+    set('timeoutMs', ms(input.timeout, input.timeoutMs, 'timeout'));
     set(
       'retry',
       input.retry === null ? null : input.retry === undefined ? undefined : toRetryPolicy(input.retry),
@@ -103,7 +122,7 @@ export class Jobs implements JobsApi {
       'autoPause',
       input.autoPause === null ? null : input.autoPause === undefined ? undefined : { ...input.autoPause },
     );
-    set('jitterMs', input.jitter === undefined ? undefined : toMs(input.jitter, 'jitter'));
+    set('jitterMs', ms(input.jitter, input.jitterMs, 'jitter') ?? undefined);
     set('priority', input.priority);
     set('activeFrom', input.activeFrom);
     set('activeUntil', input.activeUntil);
@@ -147,6 +166,8 @@ export class Jobs implements JobsApi {
 
   async #create(input: JobInput, action: 'created' | 'seeded'): Promise<Job> {
     const parsed = parse(jobInputSchema, input);
+    this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
+    await this.ctx.ready();
     const now = this.ctx.clock.now();
     const definition = this.#definition(parsed);
     const base = {
@@ -217,20 +238,26 @@ export class Jobs implements JobsApi {
     return job;
   }
 
-  async get(name: string, scope: TenantScope = {}): Promise<Job> {
+  async get(name: string, scope: TenantScope & { includeGlobal?: boolean } = {}): Promise<Job> {
     parse(nameSchema, name, 'name');
-    const { tenantId } = parseScope(scope);
-    const job = await storeCall('findJobByName', () => this.ctx.store.findJobByName(tenantId ?? null, name));
+    const { tenantId = null, includeGlobal } = parseScope(scope);
+    await this.ctx.ready();
+    const find = (owner: string | null) =>
+      storeCall('findJobByName', () => this.ctx.store.findJobByName(owner, name));
+    const job = (await find(tenantId)) ?? (includeGlobal && tenantId !== null ? await find(null) : null);
     if (!job) throw new NotFoundError('job', name);
-    return job;
+    return jobAsSeenBy(job, tenantId);
   }
 
-  list(filter: JobListFilter = {}): Promise<Job[]> {
+  async list(filter: JobListFilter = {}): Promise<Job[]> {
     const query: { tenantIds?: TenantIds; enabled?: boolean } = {};
     const tenantIds = tenantIdsOf(filter);
     if (tenantIds) query.tenantIds = tenantIds;
     if (filter.enabled !== undefined) query.enabled = filter.enabled;
-    return storeCall('listJobs', () => this.ctx.store.listJobs(query));
+    await this.ctx.ready();
+    const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs(query));
+    const viewer = filter.tenantId ?? null;
+    return viewer === null ? jobs : jobs.map((job) => jobAsSeenBy(job, viewer));
   }
 
   update(name: string, patch: JobUpdate, options?: TenantScope & { dryRun?: false }): Promise<Job>;
@@ -248,17 +275,38 @@ export class Jobs implements JobsApi {
     const scope = parseScope(options);
     const parsed = parse(jobUpdateSchema, patch);
     const definition = this.#definition(parsed);
-    const patchOf = () => ({
-      ...definition,
-      ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
-    });
-    if (scope.dryRun) return this.#dryRun(name, scope, patchOf());
-    return this.#apply(name, scope, 'updated', patchOf, { action: 'updated', actor: parsed.updatedBy });
+    const guard: UpdateGuard = { version: parsed.version, id: parsed.id, tenantId: parsed.tenantId };
+    const patchOf = (current: Job): JobPatch => {
+      this.#assertTenantExecutors(parsed, current.tenantId);
+      return {
+        ...definition,
+        ...(parsed.updatedBy !== undefined ? { updatedBy: parsed.updatedBy } : {}),
+      };
+    };
+    if (scope.dryRun) return this.#dryRun(name, scope, patchOf, guard);
+    return this.#apply(
+      name,
+      scope,
+      'updated',
+      patchOf,
+      { action: 'updated', actor: parsed.updatedBy },
+      guard,
+    );
   }
 
-  /** The job as `patch` would leave it, checked like a real update, and its next instants; nothing is written. */
-  async #dryRun(name: string, scope: TenantScope, patch: JobPatch): Promise<JobDryRun> {
-    const current = await this.get(name, scope);
+  /**
+   * The job as `patch` would leave it, checked like a real update (its version guard included),
+   * and its next instants; nothing is written.
+   */
+  async #dryRun(
+    name: string,
+    scope: TenantScope,
+    patchOf: (current: Job) => JobPatch,
+    guard: UpdateGuard,
+  ): Promise<JobDryRun> {
+    const current = await this.get(name, { tenantId: scope.tenantId ?? null });
+    this.#checkGuard(current, guard);
+    const patch = patchOf(current);
     const now = this.ctx.clock.now();
     const job: Job = { ...current, ...patch, version: current.version + 1, updatedAt: now };
     const settled = this.#settle(job, now);
@@ -268,6 +316,25 @@ export class Jobs implements JobsApi {
     for (let slot = job.nextRunAt; slot && next.length < DRY_RUN_INSTANTS; slot = nextSlot(job, slot))
       next.push(slot);
     return { ...job, next };
+  }
+
+  /**
+   * What an update body says about the job it was read from: `tenantId` must be the job's own;
+   * with `version`, the job must still be that version of that job (same `id`), else
+   * `ConflictError` (someone changed, or deleted and re-created, it since it was read).
+   */
+  #checkGuard(current: Job, guard: UpdateGuard): void {
+    if (guard.tenantId !== undefined && guard.tenantId !== current.tenantId)
+      throw ValidationError.field(
+        'tenantId',
+        `cannot change: job "${current.name}" belongs to ${current.tenantId === null ? 'no tenant (global)' : `tenant "${current.tenantId}"`}`,
+      );
+    if (guard.version === undefined) return;
+    if (guard.id !== undefined && guard.id !== current.id)
+      throw new ConflictError(
+        `job "${current.name}" is not the job this change was read from (id ${guard.id}, now ${current.id}): it was deleted and created again; read it again and re-apply the change`,
+      );
+    if (guard.version !== current.version) throw staleVersion(current.name, guard.version, current.version);
   }
 
   pause(
@@ -306,18 +373,22 @@ export class Jobs implements JobsApi {
 
   /**
    * Read, patch, recompute `nextRunAt` when timing changed, compare-and-set (with the audit entry
-   * of the fields that changed, in the same store step); retried on races.
+   * of the fields that changed, in the same store step); retried on races, except when the caller
+   * named the version it read: then a race is its `ConflictError`.
    */
   async #apply(
     name: string,
     scope: TenantScope,
     change: JobChange,
-    patchOf: () => JobPatch,
+    patchOf: (current: Job) => JobPatch,
     audit: AuditNote,
+    guard: UpdateGuard = {},
   ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const current = await this.get(name, scope);
-      const patch = patchOf();
+      // Only the scope's own job: a change never falls back to a global job of that name.
+      const current = await this.get(name, { tenantId: parseScope(scope).tenantId ?? null });
+      this.#checkGuard(current, guard);
+      const patch = patchOf(current);
       const next = { ...current, ...patch };
       const now = this.ctx.clock.now();
       if (timingChanged(current, patch)) patch.nextRunAt = this.#settle(next, now);
@@ -339,13 +410,18 @@ export class Jobs implements JobsApi {
         this.#changed(change, updated);
         return updated;
       }
+      if (guard.version !== undefined) {
+        const now = await storeCall('getJob', () => this.ctx.store.getJob(current.id));
+        if (!now) throw new NotFoundError('job', name);
+        throw staleVersion(name, guard.version, now.version);
+      }
     }
     throw new ConflictError(`job "${name}" is being changed concurrently; try again`);
   }
 
   async delete(name: string, scope: TenantScope & { by?: string | null } = {}): Promise<void> {
-    const { by } = parseScope(scope);
-    const job = await this.get(name, scope);
+    const { by, tenantId } = parseScope(scope);
+    const job = await this.get(name, { tenantId: tenantId ?? null });
     const now = this.ctx.clock.now();
     const audit = auditEntry(job, { action: 'deleted', actor: by, at: now, before: definitionOf(job) });
     const deleted = await storeCall('deleteJob', () => this.ctx.store.deleteJob({ id: job.id, now, audit }));
@@ -384,6 +460,7 @@ export class Jobs implements JobsApi {
           enabled: false,
         });
         this.#tasks(parsed);
+        this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
       } catch (error) {
         if (error instanceof ValidationError) {
           throw new ValidationError(
@@ -397,6 +474,7 @@ export class Jobs implements JobsApi {
       }
     });
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
+    await this.ctx.ready();
     for (const input of list) {
       const scope = { tenantId: input.tenantId ?? null };
       const existing = await storeCall('findJobByName', () =>
@@ -412,7 +490,8 @@ export class Jobs implements JobsApi {
           result.unchanged.push(input.name);
         }
       } else if (options.overwrite) {
-        const { tenantId: _tenant, createdBy: by, ...patch } = input;
+        // Seeding applies definitions whatever their version, so an export from elsewhere applies too.
+        const { tenantId: _tenant, createdBy: by, version: _version, id: _id, ...patch } = input;
         const parsed = parse(jobUpdateSchema, patch);
         const definition = this.#definition(parsed);
         await this.#apply(input.name, scope, 'updated', () => ({ ...definition }), {

@@ -3,9 +3,9 @@ import type { Engine } from './engine.js';
 
 /**
  * The background loop of a started scheduler. Each tick: fire due slots, recover lapsed leases
- * (every half lease), claim what this instance has room for, and sleep until the store's next due
- * instant — capped by `pollMs`, and cut short by `wake()` (a local trigger, a finished run, or a
- * store notification from another instance).
+ * (every half lease, and when a watched lease may be taken over), claim what this instance has
+ * room for, and sleep until the store's next due instant — capped by `pollMs`, and cut short by
+ * `wake()` (a local trigger, a finished run, or a store notification from another instance).
  */
 export class Loop {
   #running = false;
@@ -92,11 +92,11 @@ export class Loop {
         this.#claimAgain = false;
         const room = this.options.concurrency - this.engine.active.size;
         if (!this.#running || room <= 0) return;
-        // Read the clock now, not at the tick's start: firing and recovery may have taken a while,
-        // and claiming with an older reading would record a start before the run it waited for had
-        // ended, and shorten the lease by the same amount.
-        const claimedAt = this.ctx.clock.now();
-        for (const run of await this.engine.claim(claimedAt, room)) void this.engine.execute(run);
+        // The engine reads the clock now, not at the tick's start: firing and recovery may have
+        // taken a while, and claiming with an older reading would record a start before the run it
+        // waited for had ended, and shorten the lease by the same amount.
+        const { claimed, heldSince } = await this.engine.claim(room);
+        for (const run of claimed) void this.engine.execute(run, heldSince);
       } while (this.#claimAgain);
     })().finally(() => {
       this.#claiming = null;
@@ -119,13 +119,22 @@ export class Loop {
         this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
       });
       let recovered = 0;
-      if (now.getTime() - this.#lastRecovery >= this.ctx.leaseMs / 2) {
+      const takeoverAt = this.engine.nextTakeoverAt();
+      if (
+        now.getTime() - this.#lastRecovery >= this.ctx.leaseMs / 2 ||
+        (takeoverAt !== null && now.getTime() >= takeoverAt)
+      ) {
         this.#lastRecovery = now.getTime();
         recovered = (await this.engine.recover(now)).length;
       }
       if (!claimFirst || fired.length > 0 || recovered > 0 || this.#claiming) await this.#claimNow();
       const wakeAt = await this.ctx.store.nextWakeAt({ now });
-      if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - this.ctx.clock.now().getTime()));
+      const current = this.ctx.clock.now().getTime();
+      if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - current));
+      // A watched lease that may be taken over before the next poll: look again right then. (One
+      // already due was just tried; it is looked at again at the next poll, not in a busy loop.)
+      const nextTakeover = this.engine.nextTakeoverAt();
+      if (nextTakeover !== null && nextTakeover > current) delay = Math.min(delay, nextTakeover - current);
       this.lastTickAt = this.ctx.clock.now();
     } catch (error) {
       this.ctx.reportError('tick', error);

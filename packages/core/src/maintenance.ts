@@ -27,9 +27,22 @@ export const MAINTENANCE_JOBS: readonly JobInput[] = [
   },
 ];
 
+type Scope = { olderThan?: string | number; tenantId?: string | null };
+
 interface MaintenanceTarget {
-  cleanupStale(options: { olderThan?: string | number }): Promise<CleanupStaleResult>;
-  prune(options: { olderThan?: string | number }): Promise<PruneResult>;
+  cleanupStale(options: Scope): Promise<CleanupStaleResult>;
+  prune(options: Scope): Promise<PruneResult>;
+}
+
+/**
+ * What a maintenance run may touch: a global run sweeps every tenant (the operator's job); a run
+ * that belongs to a tenant only that tenant's runs, whoever created its job.
+ */
+function scopeOf(ctx: { params: { olderThan?: string | number }; tenantId: string | null }): Scope {
+  return {
+    ...(ctx.params.olderThan === undefined ? {} : { olderThan: ctx.params.olderThan }),
+    ...(ctx.tenantId === null ? {} : { tenantId: ctx.tenantId }),
+  };
 }
 
 /** The built-in executors, bound to the scheduler they maintain. */
@@ -43,7 +56,7 @@ export function maintenanceExecutors(
       params,
       estimatedDuration: '1s',
       run: async (ctx) => {
-        const summary = await target.cleanupStale(ctx.params);
+        const summary = await target.cleanupStale(scopeOf(ctx));
         ctx.log.info(`${summary.updated} stale run(s) marked failed (${summary.jobs.join(', ') || 'none'})`);
         return { ...summary, threshold: summary.threshold.toISOString() };
       },
@@ -54,7 +67,7 @@ export function maintenanceExecutors(
       params,
       estimatedDuration: '1s',
       run: async (ctx) => {
-        const result = await target.prune(ctx.params);
+        const result = await target.prune(scopeOf(ctx));
         ctx.log.info(`${result.deleted} finished run(s) and ${result.auditDeleted} audit entr(ies) pruned`);
         return {
           deleted: result.deleted,

@@ -14,6 +14,7 @@ import { scheduleOf } from './planning.js';
 import type { RunFilter } from './store.js';
 import type { Job, Run } from './types.js';
 import { parse, parseScope, runListSchema } from './validation.js';
+import { jobAsSeenBy } from './views.js';
 
 const DAY = 86_400_000;
 
@@ -25,6 +26,7 @@ export class Runs implements RunsApi {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200)
       throw ValidationError.field('id', 'must be a run id');
     const scope = parseScope(options);
+    await this.ctx.ready();
     const run = await storeCall('getRun', () => this.ctx.store.getRun(id));
     const visible =
       run &&
@@ -46,6 +48,7 @@ export class Runs implements RunsApi {
     if (parsed.since !== undefined) query.since = parsed.since;
     if (parsed.until !== undefined) query.until = parsed.until;
     if (parsed.cursor) query.cursor = parsed.cursor;
+    await this.ctx.ready();
     if (parsed.job !== undefined) {
       const job = await this.#findJob(parsed.job, parsed.tenantId, parsed.includeGlobal === true);
       if (!job) return { items: [], nextCursor: null };
@@ -70,18 +73,41 @@ function dayOf(instant: Date): string {
   return instant.toISOString().slice(0, 10);
 }
 
+/** The longest timeline `stats` builds: one entry per day, like the `days` cap. */
+const MAX_TIMELINE_DAYS = 366;
+
+/**
+ * `since` as a date whose day lies within the last {@link MAX_TIMELINE_DAYS} days: an older one
+ * would make the timeline (one entry per day) hold centuries, blocking the process to build it.
+ */
+function sinceOf(value: unknown, now: Date): Date {
+  const valid = value instanceof Date || (typeof value === 'string' && value.length <= 64);
+  const since = valid ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(since.getTime()))
+    throw ValidationError.field('since', 'is not a valid date (use an ISO 8601 string)');
+  const today = Date.parse(dayOf(now));
+  const earliest = today - (MAX_TIMELINE_DAYS - 1) * DAY;
+  if (since.getTime() < earliest || since.getTime() >= today + DAY)
+    throw ValidationError.field(
+      'since',
+      `must be a day from ${dayOf(new Date(earliest))} to today (the timeline holds at most ${MAX_TIMELINE_DAYS} days)`,
+    );
+  return since;
+}
+
 /** KPIs and the per-day timeline (days in UTC). */
 export async function computeStats(
   ctx: SchedulerContext,
   options: { since?: Date | string; tenantId?: string | null; days?: number } = {},
 ): Promise<SchedulerStats> {
   const days = options.days ?? 7;
-  if (!Number.isInteger(days) || days < 1 || days > 366)
-    throw ValidationError.field('days', 'must be a whole number from 1 to 366');
+  if (!Number.isInteger(days) || days < 1 || days > MAX_TIMELINE_DAYS)
+    throw ValidationError.field('days', `must be a whole number from 1 to ${MAX_TIMELINE_DAYS}`);
   const now = ctx.clock.now();
-  const since = options.since === undefined ? null : new Date(options.since);
-  if (since && Number.isNaN(since.getTime())) throw ValidationError.field('since', 'is not a valid date');
-  const tenantIds = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
+  const since = options.since === undefined ? null : sinceOf(options.since, now);
+  // A tenant's figures are its own runs and jobs: global runs (maintenance, other tenants' work)
+  // are not counted, and the next run is the next of its own jobs.
+  const tenantIds = tenantIdsOf({ tenantId: options.tenantId });
   const scope = tenantIds ? { tenantIds } : {};
   const until = new Date(now.getTime() + 1);
   const firstDay = since ?? new Date(Date.parse(dayOf(now)) - (days - 1) * DAY);
@@ -135,14 +161,20 @@ export async function computeDashboard(
   ctx: SchedulerContext,
   options: { tenantId?: string | null; locale?: string } = {},
 ): Promise<Dashboard> {
-  const tenantIds = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
-  const scope = tenantIds ? { tenantIds } : {};
+  // A tenant sees its jobs and the global ones (as a tenant may see them: no run outcomes), and
+  // figures from its own runs only.
+  const viewer = options.tenantId ?? null;
+  const listed = tenantIdsOf({ tenantId: options.tenantId, includeGlobal: true });
+  const own = tenantIdsOf({ tenantId: options.tenantId });
   const store = ctx.store;
-  const [jobs, running, executorRows] = await Promise.all([
-    storeCall('listJobs', () => store.listJobs(scope)),
-    storeCall('listRuns', () => store.listRuns({ ...scope, statuses: ['running'], limit: 500 })),
-    storeCall('executorSummaries', () => store.executorSummaries(scope)),
+  const [stored, running, executorRows] = await Promise.all([
+    storeCall('listJobs', () => store.listJobs(listed ? { tenantIds: listed } : {})),
+    storeCall('listRuns', () =>
+      store.listRuns({ ...(own ? { tenantIds: own } : {}), statuses: ['running'], limit: 500 }),
+    ),
+    storeCall('executorSummaries', () => store.executorSummaries(own ? { tenantIds: own } : {})),
   ]);
+  const jobs = stored.map((job) => jobAsSeenBy(job, viewer));
   const runningJobs = new Set(running.items.map((run) => run.jobId));
   const describe = (job: Job) => {
     try {

@@ -1,4 +1,4 @@
-import { toMs } from './duration.js';
+import { DURATION_LIMITS, toMs } from './duration.js';
 import type { RetryInput } from './executor.js';
 import type { ExecutorRegistry } from './executors.js';
 import type { Job, RetryPolicy } from './types.js';
@@ -10,9 +10,11 @@ export function toRetryPolicy(input: RetryInput, field = 'retry'): RetryPolicy {
     limit: input.limit,
     backoff: {
       type: backoff.type,
-      delay: toMs(backoff.delay, `${field}.backoff.delay`),
+      delay: toMs(backoff.delay, `${field}.backoff.delay`, DURATION_LIMITS.retryDelay),
       max:
-        backoff.max === undefined || backoff.max === null ? null : toMs(backoff.max, `${field}.backoff.max`),
+        backoff.max === undefined || backoff.max === null
+          ? null
+          : toMs(backoff.max, `${field}.backoff.max`, DURATION_LIMITS.retryDelay),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { DURATION_LIMITS } from './duration.js';
 import type { NewRun } from './store.js';
 import type { Job, JsonObject, OverlapPolicy, RetryPolicy, Run, RunTask, RunTrigger } from './types.js';
 
@@ -87,11 +88,14 @@ export function buildRun(spec: RunSpec): NewRun {
   };
 }
 
-/** Wait before attempt `attempt + 1`, per the policy. */
+/**
+ * Wait before attempt `attempt + 1`, per the policy. Never more than the longest retry delay: an
+ * uncapped exponential backoff doubles past any date after a few dozen attempts.
+ */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  if (policy.backoff.type === 'fixed') return policy.backoff.delay;
-  const delay = policy.backoff.delay * 2 ** (attempt - 1);
-  return policy.backoff.max === null ? delay : Math.min(delay, policy.backoff.max);
+  const { type, delay, max } = policy.backoff;
+  if (type === 'fixed') return Math.min(delay, DURATION_LIMITS.retryDelay);
+  return Math.min(delay * 2 ** (attempt - 1), max ?? Number.POSITIVE_INFINITY, DURATION_LIMITS.retryDelay);
 }
 
 /** The retry of a failed run: same work, next attempt, later `runAt`, deduplicated per parent. */

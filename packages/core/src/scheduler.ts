@@ -23,7 +23,7 @@ import type {
 import { AuditTrail, auditEntry } from './audit.js';
 import { systemClock } from './clock.js';
 import { eventForStatus, type RunEventName, type SchedulerContext } from './context.js';
-import { type Duration, toMs } from './duration.js';
+import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { Engine } from './engine.js';
 import { ConflictError, NotFoundError, StoreError, storeCall, ValidationError } from './errors.js';
 import { RunAbort, resolveParams } from './execution.js';
@@ -35,6 +35,7 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
 import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
@@ -42,6 +43,7 @@ import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { FinishedRun, FinishRunInput, Store, StoreEvent } from './store.js';
 import { Telemetry } from './telemetry.js';
+import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
   parse,
@@ -96,6 +98,7 @@ class CronScheduler implements Scheduler {
   #started = false;
   readonly #configuredJobs: JobInput[];
   readonly #outbox: Outbox;
+  readonly #oneOffs: OneOffGate;
 
   constructor(options: SchedulerOptions) {
     if (typeof options !== 'object' || options === null)
@@ -112,9 +115,13 @@ class CronScheduler implements Scheduler {
       instanceId: options.instanceId,
       maintenanceJobs: options.maintenanceJobs,
       maxLogLines: options.maxLogLines,
+      oneOffLimits: options.oneOffLimits,
     });
     if (typeof clock?.now !== 'function')
       throw ValidationError.field('clock', 'must have a now(): Date method');
+    const random = options.random ?? Math.random;
+    if (typeof random !== 'function')
+      throw ValidationError.field('random', 'must be a function returning a number in [0, 1)');
     this.store = store;
     this.#configuredJobs = defaultJobs;
     this.instanceId = settings.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -142,6 +149,7 @@ class CronScheduler implements Scheduler {
       leaseMs,
       maxLogLines: settings.maxLogLines ?? 200,
       telemetry,
+      ready: () => this.#ensureReady(),
       finishRun: (input) => this.#finishRun(finishes, input),
       publish: (event) => this.#publish(event),
       emitRun: (name, run) => this.#emitRun(name, run),
@@ -154,7 +162,7 @@ class CronScheduler implements Scheduler {
     );
     this.#engine = new Engine(ctx, {
       abortGraceMs: ABORT_GRACE_MS,
-      random: Math.random,
+      random: checkedRandom(random),
       onRunSettled: () => this.#loop.wake(),
     });
     this.#loop = new Loop(ctx, this.#engine, { pollMs, concurrency });
@@ -164,12 +172,20 @@ class CronScheduler implements Scheduler {
     });
     this.runs = new Runs(ctx);
     this.audit = new AuditTrail(ctx, () => this.#ensureReady());
+    const caps = settings.oneOffLimits ?? {};
+    this.#oneOffs = new OneOffGate(ctx, {
+      perJob: caps.perJob === false ? null : (caps.perJob ?? DEFAULT_ONE_OFF_CAPS.perJob),
+      perTenant: caps.perTenant === false ? null : (caps.perTenant ?? DEFAULT_ONE_OFF_CAPS.perTenant),
+    });
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
   }
 
-  /** Initialise the store once, lazily, so `jobs.create` or `runDue` work before `start()`. */
+  /**
+   * Initialise the store once, lazily, so every call (`jobs.*`, `runs.*`, `runDue`…) works before
+   * `start()`. Concurrent first calls share one `init()`; a failed one is tried again by the next call.
+   */
   #ensureReady(): Promise<void> {
     this.#ready ??= Promise.all([
       storeCall('init', () => this.store.init()),
@@ -243,7 +259,7 @@ class CronScheduler implements Scheduler {
   }
 
   async stop(options: { grace?: Duration } = {}): Promise<void> {
-    const graceMs = toMs(options.grace ?? '30s', 'grace');
+    const graceMs = toMs(options.grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
     await this.#loop.stop();
     const running = [...this.#engine.active.values()].map((entry) => entry.done);
@@ -267,8 +283,9 @@ class CronScheduler implements Scheduler {
     this.#unsubscribe = null;
   }
 
-  register<P>(name: string, executor: Executor<P> | ExecutorDefinition<P>): void {
+  register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>): this {
     this.#registry.register(name, executor);
+    return this;
   }
 
   executors(): ExecutorInfo[] {
@@ -285,7 +302,10 @@ class CronScheduler implements Scheduler {
     await this.#ensureReady();
     const tenantId = input.tenantId ?? null;
     const job = input.job === undefined ? null : await this.jobs.get(input.job, { tenantId });
-    if (!job) this.#registry.assertRegistered(input.executor as string, 'executor');
+    if (!job) {
+      this.#registry.assertRegistered(input.executor as string, 'executor');
+      this.#registry.assertTenantMayUse(input.executor as string, tenantId, 'executor');
+    }
     const params = (input.params ?? {}) as Run['params'];
     const tasks = job
       ? job.tasks.filter((task) => task.enabled)
@@ -379,9 +399,18 @@ class CronScheduler implements Scheduler {
       dedupeKey: null,
       timeoutMs: target.job?.timeoutMs ?? null,
     });
-    const result = await storeCall('createRun', () =>
-      this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
-    );
+    const label = `${parsed.job === undefined ? 'executor' : 'job'} "${parsed.job ?? parsed.executor}"`;
+    const result = await this.#oneOffs.admit(run, label, async () => {
+      await parsed.beforeCreate?.({
+        job: target.job,
+        executor: parsed.executor ?? null,
+        tenantId: target.tenantId,
+        at: parsed.at,
+      });
+      return storeCall('createRun', () =>
+        this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
+      );
+    });
     this.#emitCreated(result.run);
     return result.run;
   }
@@ -430,6 +459,7 @@ class CronScheduler implements Scheduler {
     let processed = 0;
     while (processed < limit) {
       const batch = Math.min(limit - processed, 50);
+      const heldSince = performance.now();
       const { claimed, skipped } = await storeCall('claimRuns', () =>
         this.store.claimRuns({
           workerId: this.instanceId,
@@ -442,7 +472,7 @@ class CronScheduler implements Scheduler {
       result.summary.skipped += skipped.length;
       processed += skipped.length;
       if (claimed.length === 0) break;
-      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run)));
+      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run, heldSince)));
       processed += claimed.length;
       for (const run of finished) {
         if (run?.status === 'succeeded') result.executed.push(run);
@@ -455,9 +485,13 @@ class CronScheduler implements Scheduler {
     return result;
   }
 
-  async cleanupStale(options: { olderThan?: Duration } = {}): Promise<CleanupStaleResult> {
+  async cleanupStale(
+    options: { olderThan?: Duration; tenantId?: string | null } = {},
+  ): Promise<CleanupStaleResult> {
     const olderThanMs =
-      options.olderThan === undefined ? this.#staleAfterMs : toMs(options.olderThan, 'olderThan');
+      options.olderThan === undefined
+        ? this.#staleAfterMs
+        : toMs(options.olderThan, 'olderThan', DURATION_LIMITS.staleAfter);
     await this.#ensureReady();
     const now = this.#ctx.clock.now();
     const threshold = new Date(now.getTime() - olderThanMs);
@@ -465,6 +499,7 @@ class CronScheduler implements Scheduler {
       this.store.failStaleRuns({
         startedBefore: threshold,
         now,
+        ...(options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] }),
         error: {
           code: 'stale',
           message: `Run marked as failed - exceeded ${formatAge(olderThanMs)} timeout`,
@@ -484,7 +519,9 @@ class CronScheduler implements Scheduler {
 
   async prune(options: { olderThan?: Duration; tenantId?: string | null } = {}): Promise<PruneResult> {
     const olderThanMs =
-      options.olderThan === undefined ? this.#retentionMs : toMs(options.olderThan, 'olderThan');
+      options.olderThan === undefined
+        ? this.#retentionMs
+        : toMs(options.olderThan, 'olderThan', DURATION_LIMITS.retention);
     await this.#ensureReady();
     const threshold = new Date(this.#ctx.clock.now().getTime() - olderThanMs);
     const tenants = options.tenantId === undefined ? {} : { tenantIds: [options.tenantId] };
@@ -498,6 +535,7 @@ class CronScheduler implements Scheduler {
   }
 
   async preview(input: PreviewInput): Promise<PreviewResult> {
+    await this.#ensureReady();
     return previewSchedule(input, { timezone: this.#defaultTimezone, now: this.#ctx.clock.now() });
   }
 
@@ -625,6 +663,17 @@ class CronScheduler implements Scheduler {
   }
 }
 
+/** `random`, refusing a draw outside [0, 1): a bad source would otherwise move slots silently. */
+function checkedRandom(random: () => number): () => number {
+  if (random === Math.random) return random;
+  return () => {
+    const value = random();
+    if (typeof value !== 'number' || !(value >= 0 && value < 1))
+      throw ValidationError.field('random', `returned ${String(value)}; it must return a number in [0, 1)`);
+    return value;
+  };
+}
+
 function formatAge(ms: number): string {
   const days = ms / 86_400_000;
   if (Number.isInteger(days)) return `${days} day${days === 1 ? '' : 's'}`;
@@ -635,8 +684,13 @@ function formatAge(ms: number): string {
 /**
  * Create a scheduler on a store. Nothing async happens here: call `start()` to run the loop, or
  * `runDue()` from a heartbeat (serverless). Options are validated now; a bad one throws
- * `ValidationError` naming it.
+ * `ValidationError` naming it. Given `executors`, the result is a {@link TypedScheduler}: executor
+ * names and params are checked at compile time; assign it to a `Scheduler` to drop the typing.
  */
-export function createScheduler(options: SchedulerOptions): Scheduler {
-  return new CronScheduler(options);
+export function createScheduler<const E extends ExecutorMap = Record<never, never>>(
+  options: SchedulerOptions<E>,
+): SchedulerFor<E> {
+  // One implementation serves both faces: typing `E` only narrows what callers may pass, so the
+  // options are the untyped ones at run time and the scheduler is the same object either way.
+  return new CronScheduler(options as unknown as SchedulerOptions) as Scheduler as SchedulerFor<E>;
 }

@@ -14,14 +14,16 @@ import type {
  * The Store is the only thing a storage adapter implements. It speaks records, not schedules:
  * core computes slots, next times and retry delays; the store makes each lifecycle step atomic.
  *
- * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/testing`):
+ * Rules every adapter keeps (checked by `runStoreContract` in `@cronkeeper/core/contract`):
  * 1. A slot fires once: runs with the same `dedupeKey` are never created twice.
  * 2. A run is claimed once: `pending` → `running` happens for at most one worker.
  * 3. Exclusive runs stay exclusive: among runs sharing a `concurrencyKey` whose `overlap` is not
  *    `allow`, at most one is `running` at any time, across every instance.
  * 4. Finishing is fenced: only the lease holder finishes a run; once recovered, the old worker's
  *    finish is refused.
- * 5. Nothing is lost: pruning never removes `pending` or `running` runs.
+ * 5. Nothing is lost: pruning never removes `pending` or `running` runs. A run that ends (finished,
+ *    cancelled, skipped, recovered, swept) leaves no task `pending` or `running`: each such task
+ *    takes the run's status, unless `finishRuns` was given the final tasks.
  * 6. Cost follows the due work: due jobs and claimable runs are found through an index on time.
  *
  * Every time-dependent method takes `now` from core, so one injectable clock drives everything and
@@ -442,6 +444,7 @@ export interface AdminStore {
   }): Promise<Job | null>;
   /**
    * Delete a job and cancel its pending runs (error code `job_deleted`); false if it did not exist.
+   * A run of a slot fired while the delete ran is cancelled too: no pending run of a deleted job remains.
    * With `audit`, the entry is recorded in the same atomic step, only when the job was deleted.
    */
   deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean>;
@@ -451,10 +454,16 @@ export interface AdminStore {
   /** Runs matching the filter, newest first, one page at a time. */
   listRuns(filter: RunFilter): Promise<RunPage>;
   /**
-   * Seed 001's sweep: every running run with `startedAt < startedBefore` becomes `failed` with
-   * `error`, `finishedAt = now`, updating its job's bookkeeping. Returns the runs changed.
+   * Seed 001's sweep: every running run with `startedAt < startedBefore` (optionally only some
+   * tenants') becomes `failed` with `error`, `finishedAt = now`, updating its job's bookkeeping.
+   * Returns the runs changed.
    */
-  failStaleRuns(input: { startedBefore: Date; now: Date; error: RunError }): Promise<Run[]>;
+  failStaleRuns(input: {
+    startedBefore: Date;
+    now: Date;
+    error: RunError;
+    tenantIds?: TenantIds;
+  }): Promise<Run[]>;
   /**
    * Delete terminal runs with `finishedAt < finishedBefore` (optionally only some tenants'):
    * never a pending or running run. Returns how many were deleted.
@@ -466,8 +475,11 @@ export interface AdminStore {
   pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number>;
   /** Terminal runs with `from <= finishedAt < to`, counted per UTC day and status. */
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]>;
-  /** How many runs are pending and running now. */
-  countActive(query: { tenantIds?: TenantIds }): Promise<{ pending: number; running: number }>;
+  /** How many runs are pending and running now (optionally only those of one `concurrencyKey`). */
+  countActive(query: {
+    tenantIds?: TenantIds;
+    concurrencyKey?: string;
+  }): Promise<{ pending: number; running: number }>;
   /** Per-executor figures, one row per executor that has runs. */
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]>;
   /** The earliest `nextRunAt` among enabled jobs (in these tenants), or null. */
@@ -481,4 +493,32 @@ export interface AdminStore {
     allowed: boolean;
     retryAfterMs: number;
   }>;
+  /**
+   * Count one hit against several sliding windows at once, all or nothing, atomically across
+   * instances. When every key has fewer than its `limit` hits in `(now - windowMs, now]`, the hit
+   * is counted on every key. Otherwise nothing is counted on any key: `deniedKey` is the first key,
+   * in input order, that had no room, and `retryAfterMs` the wait until one of its hits leaves its
+   * window. Keys are opaque and distinct within a call; none given is allowed.
+   */
+  consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict>;
+}
+
+/** One window of {@link AdminStore.consumeRateLimits}. */
+export interface RateLimitSpec {
+  /** Opaque key; callers encode their parts unambiguously. */
+  key: string;
+  /** Hits allowed in the window; 0 or less allows none. */
+  limit: number;
+  /** Window length in ms. */
+  windowMs: number;
+}
+
+/** What {@link AdminStore.consumeRateLimits} decided. */
+export interface RateLimitVerdict {
+  /** True when the hit was counted on every key. */
+  allowed: boolean;
+  /** 0 when allowed; else the wait until `deniedKey` has room. */
+  retryAfterMs: number;
+  /** The first key (in input order) without room; null when allowed. */
+  deniedKey: string | null;
 }

@@ -1,10 +1,9 @@
 /**
- * `@cronkeeper/core/testing`: the Store contract suite every adapter runs, the record builders it
- * uses, and a manual clock for testing schedules in fake time. Needs `vitest` (optional peer).
+ * `@cronkeeper/core/testing`: helpers for testing jobs and stores under any test runner (node:test,
+ * jest, mocha, vitest): a manual clock for fake time and record builders. Imports no test runner;
+ * the Store contract suite, which needs vitest, is `@cronkeeper/core/contract`.
  */
 export { type ManualClock, manualClock } from './clock.js';
-export { runStoreContract } from './testing/contract.js';
-export type { StoreHarness } from './testing/harness.js';
 export {
   at,
   DAY,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { TriggerTarget } from './api.js';
+import type { ScheduleTarget, TriggerTarget } from './api.js';
+import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
@@ -11,11 +12,18 @@ import type { JsonObject } from './types.js';
 
 const DURATION_STRING = /^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)$/;
 
-/** A duration: non-negative ms, or `'30s'`-style text. */
-export const durationSchema = z.union([
-  z.number().finite().nonnegative(),
-  z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
-]);
+/** A duration of at most `maxMs`: non-negative ms, or `'30s'`-style text. */
+export function durationUpTo(maxMs: number) {
+  return z
+    .union([
+      z.number().finite().nonnegative(),
+      z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
+    ])
+    .refine((value) => !(msOf(value) > maxMs), `must be at most ${formatDuration(maxMs)}`);
+}
+
+/** A duration: non-negative ms, or `'30s'`-style text, up to {@link DURATION_LIMITS}`.any`. */
+export const durationSchema = durationUpTo(DURATION_LIMITS.any);
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
@@ -28,8 +36,36 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   ]),
 );
 
-/** A JSON object (params, metadata). */
-export const jsonObjectSchema = z.record(z.string().max(200), jsonValue) as unknown as z.ZodType<JsonObject>;
+const jsonRecord = z.record(z.string().max(200), jsonValue);
+
+/** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value))
+    Object.defineProperty(copy, key, {
+      value: copyJson(field),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return copy;
+}
+
+/**
+ * A JSON object (params, metadata). Validated by shape, then copied from the input rather than
+ * taken from zod's output, which drops a `__proto__` key: what a user stores comes back whole.
+ */
+export const jsonObjectSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const result = jsonRecord.safeParse(value);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
 /** A name: job, executor or tenant. */
 export const nameSchema = z
@@ -61,8 +97,8 @@ export const retrySchema = z.strictObject({
   backoff: z
     .strictObject({
       type: z.enum(['fixed', 'exponential']),
-      delay: durationSchema,
-      max: durationSchema.nullable().optional(),
+      delay: durationUpTo(DURATION_LIMITS.retryDelay),
+      max: durationUpTo(DURATION_LIMITS.retryDelay).nullable().optional(),
     })
     .optional(),
 });
@@ -89,26 +125,92 @@ const jobFields = {
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
-  misfireGrace: durationSchema.nullable().optional(),
-  timeout: durationSchema.nullable().optional(),
+  misfireGrace: durationUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
+  timeout: durationUpTo(DURATION_LIMITS.timeout).nullable().optional(),
   retry: retrySchema.nullable().optional(),
   autoPause: z
     .strictObject({ afterFailures: z.number().int().min(1).max(1000) })
     .nullable()
     .optional(),
-  jitter: durationSchema.optional(),
+  jitter: durationUpTo(DURATION_LIMITS.jitter).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   activeFrom: dateSchema.nullable().optional(),
   activeUntil: dateSchema.nullable().optional(),
   metadata: jsonObjectSchema.optional(),
+  // The names a job is read back with: durations in milliseconds.
+  misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
+  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
+  jitterMs: z.number().finite().nonnegative().optional(),
 };
 
-/** Input of `jobs.create`. */
+const countSchema = z.number().int().nonnegative();
+
+/**
+ * Fields a job is read back with that no write changes: accepted, so that what `jobs.get` returns
+ * can be written back as it is, and otherwise ignored (`version` and `id` guard an update, see
+ * `jobs.update`). Each is still checked by type, so junk is refused.
+ */
+const readOnlyFields = {
+  id: z.string().min(1).max(200).optional(),
+  version: z.number().int().min(1).optional(),
+  nextRunAt: dateSchema.nullable().optional(),
+  lastRunAt: dateSchema.nullable().optional(),
+  lastRunId: z.string().max(200).nullable().optional(),
+  lastStatus: z
+    .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
+    .nullable()
+    .optional(),
+  lastError: z.string().nullable().optional(),
+  lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
+  runCount: countSchema.optional(),
+  errorCount: countSchema.optional(),
+  consecutiveFailures: countSchema.optional(),
+  createdAt: dateSchema.optional(),
+  updatedAt: dateSchema.optional(),
+};
+
+/** A duration given twice (`timeout` and `timeoutMs`) must say the same thing. */
+function sameDurations(
+  job: {
+    timeout?: string | number | null | undefined;
+    timeoutMs?: number | null | undefined;
+    misfireGrace?: string | number | null | undefined;
+    misfireGraceMs?: number | null | undefined;
+    jitter?: string | number | undefined;
+    jitterMs?: number | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const pairs = [
+    ['timeout', job.timeout, job.timeoutMs],
+    ['misfireGrace', job.misfireGrace, job.misfireGraceMs],
+    ['jitter', job.jitter, job.jitterMs],
+  ] as const;
+  for (const [name, text, ms] of pairs) {
+    if (text === undefined || ms === undefined) continue;
+    let same: boolean;
+    try {
+      same = text === null || ms === null ? text === ms : toMs(text, name) === ms;
+    } catch {
+      continue; // a malformed duration is reported on its own field
+    }
+    if (!same)
+      ctx.addIssue({
+        code: 'custom',
+        path: [`${name}Ms`],
+        message: `says ${ms} but \`${name}\` says ${String(text)}; give one of them`,
+      });
+  }
+}
+
+/** Input of `jobs.create`; also accepts a job as read (read-only fields ignored). */
 export const jobInputSchema = z
   .strictObject({
     ...jobFields,
+    ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
     createdBy: z.string().max(200).nullable().optional(),
+    updatedBy: z.string().max(200).nullable().optional(),
   })
   .superRefine((job, ctx) => {
     if (job.executor === undefined && job.tasks === undefined) {
@@ -117,16 +219,24 @@ export const jobInputSchema = z
     if (job.executor !== undefined && job.tasks !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
     }
+    sameDurations(job, ctx);
   });
 
-/** Input of `jobs.update`. */
+/** Input of `jobs.update`; also accepts a job as read (see `jobs.update` for `version`, `id`, `tenantId`). */
 export const jobUpdateSchema = z
-  .strictObject({ ...jobFields, updatedBy: z.string().max(200).nullable().optional() })
+  .strictObject({
+    ...jobFields,
+    ...readOnlyFields,
+    tenantId: tenantIdSchema.optional(),
+    createdBy: z.string().max(200).nullable().optional(),
+    updatedBy: z.string().max(200).nullable().optional(),
+  })
   .partial()
   .superRefine((patch, ctx) => {
     if (patch.executor !== undefined && patch.tasks !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'give `executor` or `tasks`, not both' });
     }
+    sameDurations(patch, ctx);
   });
 
 const targetFields = {
@@ -158,7 +268,16 @@ export const triggerInputSchema = z
 
 /** Input of `schedule`. */
 export const scheduleInputSchema = z
-  .strictObject({ ...targetFields, at: dateSchema, createdBy: z.string().max(200).nullable().optional() })
+  .strictObject({
+    ...targetFields,
+    at: dateSchema,
+    createdBy: z.string().max(200).nullable().optional(),
+    beforeCreate: z
+      .custom<(target: ScheduleTarget) => void | Promise<void>>((value) => typeof value === 'function', {
+        message: 'must be a function',
+      })
+      .optional(),
+  })
   .superRefine(oneTarget);
 
 const runStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
@@ -182,13 +301,19 @@ export const runListSchema = z.strictObject({
 export const schedulerOptionsSchema = z.object({
   timezone: timezoneSchema.optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
-  pollInterval: durationSchema.optional(),
-  lease: durationSchema.optional(),
-  retention: durationSchema.optional(),
-  staleAfter: durationSchema.optional(),
+  pollInterval: durationUpTo(DURATION_LIMITS.pollInterval).optional(),
+  lease: durationUpTo(DURATION_LIMITS.lease).optional(),
+  retention: durationUpTo(DURATION_LIMITS.retention).optional(),
+  staleAfter: durationUpTo(DURATION_LIMITS.staleAfter).optional(),
   instanceId: z.string().min(1).max(200).optional(),
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
+  oneOffLimits: z
+    .strictObject({
+      perJob: z.union([z.number().int().min(1).max(1_000_000), z.literal(false)]).optional(),
+      perTenant: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
+    })
+    .optional(),
 });
 
 const scopeSchema = z.object({
@@ -203,7 +328,6 @@ const scopeSchema = z.object({
 export const auditListSchema = z.strictObject({
   job: nameSchema.optional(),
   tenantId: tenantIdSchema.optional(),
-  includeGlobal: z.boolean().optional(),
   since: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
   cursor: z.string().max(500).nullable().optional(),

@@ -105,7 +105,7 @@ export function createCronApi<Req>(
   const events = options.events ?? {};
   const hub = new EventHub(scheduler, {
     heartbeatMs: Math.max(10, toMs(events.heartbeat ?? '15s', 'events.heartbeat')),
-    maxBuffered: toBytes(events.maxBuffered ?? '1mb'),
+    maxBuffered: toBytes(events.maxBuffered ?? '4mb'),
     maxStreams: events.maxStreams ?? 1000,
     maxStreamsPerCaller: events.maxStreamsPerCaller ?? 10,
   });
@@ -114,9 +114,9 @@ export function createCronApi<Req>(
     ...(options.dashboard ? pageRoutes() : []),
     ...jobRoutes(scheduler),
     ...triggerRoutes(scheduler, limiter, clock),
-    ...runRoutes(scheduler),
+    ...runRoutes(scheduler, limiter, clock),
     ...adminRoutes(scheduler),
-    ...operationRoutes(scheduler),
+    ...operationRoutes(scheduler, limiter),
     ...eventRoutes(hub),
   ];
   routes.push(openApiRoute(() => routes));
@@ -162,7 +162,7 @@ export function createCronApi<Req>(
     const result = await route.handle(ctx);
     if (result instanceof Response) return result;
     const reply = result instanceof Reply ? result : new Reply(route.status ?? 200, result);
-    return jsonResponse(reply.status, { data: reply.data });
+    return jsonResponse(reply.status, { data: reply.data }, reply.headers);
   };
 
   return {

@@ -1,4 +1,4 @@
-import type { JobEvent, RunEvent, Scheduler } from '@cronkeeper/core';
+import { type JobEvent, jobAsSeenBy, type RunEvent, runAsSeenBy, type Scheduler } from '@cronkeeper/core';
 import { HttpError } from './errors.js';
 
 const RUN_EVENTS = [
@@ -21,6 +21,8 @@ export interface EventHubLimits {
 
 /** Which scheduler events one stream shows. */
 export interface StreamFilter {
+  /** The confined tenant watching, whose events are shaped as it may see them; null for an operator. */
+  viewer: string | null;
   run(tenantId: string | null): boolean;
   job(tenantId: string | null): boolean;
 }
@@ -141,7 +143,11 @@ export class EventHub {
     for (const [name, listener] of this.#runListeners) this.#scheduler.on(name, listener);
     this.#scheduler.on('job:changed', this.#jobListener);
     const timer = setInterval(() => {
-      this.#broadcast(encoder.encode(`: heartbeat ${new Date().toISOString()}\n\n`), () => true);
+      const beat = encoder.encode(`: heartbeat ${new Date().toISOString()}\n\n`);
+      this.#broadcast(
+        () => beat,
+        () => true,
+      );
     }, this.#limits.heartbeatMs);
     // Node and Bun: an idle stream must not keep the process alive on its own.
     (timer as { unref?: () => void }).unref?.();
@@ -160,34 +166,54 @@ export class EventHub {
     this.#heartbeat = null;
   }
 
-  /** Hand `chunk` to every stream `accepts`; built lazily so an event nobody may see costs nothing. */
-  #broadcast(chunk: Uint8Array | (() => Uint8Array), accepts: (subscriber: Subscriber) => boolean): void {
-    let bytes: Uint8Array | null = typeof chunk === 'function' ? null : chunk;
+  /**
+   * Hand each stream `accepts` its event, built lazily (an event nobody may see costs nothing) and
+   * once per kind of viewer: operators share one frame, each tenant's streams another.
+   */
+  #broadcast(
+    frameFor: (viewer: string | null) => Uint8Array,
+    accepts: (subscriber: Subscriber) => boolean,
+  ): void {
+    const frames = new Map<string | null, Uint8Array>();
     // A copy: pushing may drop a subscriber, which edits the set.
     for (const subscriber of [...this.#subscribers]) {
       if (!accepts(subscriber)) continue;
-      bytes ??= (chunk as () => Uint8Array)();
+      const { viewer } = subscriber.filter;
+      let bytes = frames.get(viewer);
+      if (!bytes) {
+        bytes = frameFor(viewer);
+        frames.set(viewer, bytes);
+      }
       subscriber.push(bytes);
     }
   }
 
+  // A tenant's events leave out `origin` and the run's `workerId` (both name an instance: host and
+  // process), and show global jobs as a tenant may see them.
   #onRun(name: (typeof RUN_EVENTS)[number], event: RunEvent): void {
     this.#broadcast(
-      () => frame(name, { run: event.run, origin: event.origin }),
+      (viewer) =>
+        frame(
+          name,
+          viewer === null
+            ? { run: event.run, origin: event.origin }
+            : { run: runAsSeenBy(event.run, viewer) },
+        ),
       (subscriber) => subscriber.filter.run(event.run.tenantId),
     );
   }
 
   #onJob(event: JobEvent): void {
     this.#broadcast(
-      () =>
-        frame('job:changed', {
-          change: event.change,
-          name: event.name,
-          tenantId: event.tenantId,
-          job: event.job,
-          origin: event.origin,
-        }),
+      (viewer) => {
+        const { change, name, tenantId, job, origin } = event;
+        return frame(
+          'job:changed',
+          viewer === null
+            ? { change, name, tenantId, job, origin }
+            : { change, name, tenantId, job: job && jobAsSeenBy(job, viewer) },
+        );
+      },
       (subscriber) => subscriber.filter.job(event.tenantId),
     );
   }

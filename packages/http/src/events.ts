@@ -35,6 +35,7 @@ export function eventRoutes(hub: EventHub): RouteDef[] {
           return new Response(null, { status: 200, headers: STREAM_HEADERS });
         const stream = hub.open(
           {
+            viewer: tenant,
             run: (tenantId) => only === undefined || tenantId === only,
             job: (tenantId) =>
               only === undefined || (only === null ? tenantId === null : jobVisible(only, tenantId)),

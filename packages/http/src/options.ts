@@ -79,7 +79,7 @@ export interface TriggerLimit {
 export interface RateLimitsOption {
   /** Per job (or per executor run alone), per tenant. `false` turns it off. @default { limit: 1, window: '30s' } */
   perJob?: TriggerLimit | false;
-  /** Across every manual trigger of the scheduler. `false` turns it off. @default { limit: 10, window: '1m' } */
+  /** Per tenant, across its manual triggers and near-term one-offs (global runs share one). `false` turns it off. @default { limit: 10, window: '1m' } */
   total?: TriggerLimit | false;
 }
 
@@ -87,7 +87,7 @@ export interface RateLimitsOption {
 export interface EventsOption {
   /** Interval of the comment lines that keep proxies from closing an idle stream. @default '15s' */
   heartbeat?: Duration;
-  /** Bytes an event stream may hold for a client that does not read; beyond it the stream is closed (the browser reconnects). @default '1mb' */
+  /** Bytes an event stream may hold for a client that does not read; beyond it the stream is closed (the browser reconnects). @default '4mb' */
   maxBuffered?: number | string;
   /** Open event streams in all, per handler; more are answered 429. @default 1000 */
   maxStreams?: number;
@@ -112,7 +112,7 @@ export interface CronApiOptions<Req = Request> {
   dashboard?: boolean;
   /** Largest JSON body accepted; larger ones are answered 413. @default '100kb' */
   bodyLimit?: number | string;
-  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '1mb', maxStreams: 1000, maxStreamsPerCaller: 10 } */
+  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '4mb', maxStreams: 1000, maxStreamsPerCaller: 10 } */
   events?: EventsOption;
   /** Origins (`https://admin.example.com`) besides the API's own that may send changes, for a dashboard served from another origin. @default [] */
   trustedOrigins?: string[];

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { dashboardPage } from './dashboard/index.js';
 import { defineRoute, type RouteDef } from './routing.js';
 
@@ -23,6 +24,9 @@ const COMMON_HEADERS = {
   'referrer-policy': 'same-origin',
   'cache-control': 'no-cache',
 };
+
+// The page and its assets ignore the query string (a login redirect may leave one behind).
+const anyQuery = z.record(z.string(), z.unknown());
 
 const escapeAttribute = (text: string) => text.replace(/[&"'<>]/g, (char) => `&#${char.charCodeAt(0)};`);
 
@@ -54,6 +58,7 @@ export function pageRoutes(): RouteDef[] {
             tag: 'dashboard',
             summary: 'A dashboard asset',
             hidden: true,
+            query: anyQuery,
             raw: { contentType: type },
             handle: async () => new Response(body, { headers: { ...COMMON_HEADERS, 'content-type': type } }),
           }),
@@ -66,6 +71,7 @@ export function pageRoutes(): RouteDef[] {
       tag: 'dashboard',
       summary: 'The dashboard page',
       hidden: true,
+      query: anyQuery,
       raw: { contentType: 'text/html' },
       handle: async ({ request, path }) =>
         new Response(htmlFor(request, path, page.html), {

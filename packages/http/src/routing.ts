@@ -20,11 +20,12 @@ export interface RouteContext<P, Q, B> {
   actor: string | null;
 }
 
-/** A success answer with a status other than 200. */
+/** A success answer with a status other than 200, or headers of its own. */
 export class Reply {
   constructor(
     readonly status: number,
     readonly data: unknown,
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 

@@ -73,24 +73,74 @@ const jobFields = {
   activeFrom: isoDate.nullable().optional(),
   activeUntil: isoDate.nullable().optional(),
   metadata: jsonObject.optional(),
+  // The names a job is read back with: durations in milliseconds (give these or the ones above).
+  misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
+  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
+  jitterMs: z.number().finite().nonnegative().optional(),
 };
 
-/** Body of `POST /jobs` (and each entry of `POST /jobs/seed`). */
+const count = z.number().int().nonnegative();
+
+/**
+ * What `GET /jobs/:name` answers beyond the definition, accepted by every job write so that a job
+ * read can be sent back as it is: ignored (the scheduler keeps them), except `version`, which makes
+ * the change apply only to that version (409 when the job moved on), like `If-Match`.
+ */
+const readBackFields = {
+  id: z.string().max(200).optional(),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'the version read; 409 if the job changed since' }),
+  nextRunAt: isoDate.nullable().optional(),
+  lastRunAt: isoDate.nullable().optional(),
+  lastRunId: z.string().max(200).nullable().optional(),
+  lastStatus: z
+    .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
+    .nullable()
+    .optional(),
+  lastError: z.string().nullable().optional(),
+  lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
+  runCount: count.optional(),
+  errorCount: count.optional(),
+  consecutiveFailures: count.optional(),
+  createdAt: isoDate.optional(),
+  createdBy: z.string().max(200).nullable().optional(),
+  updatedAt: isoDate.optional(),
+  updatedBy: z.string().max(200).nullable().optional(),
+};
+
+/** Body of `POST /jobs` (and each entry of `POST /jobs/seed`); a job as read is accepted too. */
 export const jobCreateBody = z.strictObject({
   name: nameSchema,
   tenantId: nameSchema.nullable().optional(),
   ...jobFields,
+  ...readBackFields,
 });
 
-/** Body of `PATCH /jobs/:name`: any definition field; `name` renames. */
+/** Body of `PATCH /jobs/:name`: any definition field; `name` renames; `tenantId` only as the job's own. */
 export const jobPatchBody = z.strictObject({
   name: nameSchema.optional(),
+  tenantId: nameSchema.nullable().optional(),
   ...jobFields,
   schedule: jobFields.schedule.optional(),
+  ...readBackFields,
 });
 
-/** Body of `PUT /jobs/:name`: creates the job when missing, else changes the fields given. */
-export const jobPutBody = z.strictObject({ ...jobFields, schedule: jobFields.schedule.optional() });
+/**
+ * Body of `PUT /jobs/:name`: creates the job when missing, else changes the fields given. What
+ * `GET /jobs/:name` answered is accepted as it is: `name` when it is the one in the path, `tenantId`
+ * when it is the job's.
+ */
+export const jobPutBody = z.strictObject({
+  name: nameSchema.optional(),
+  tenantId: nameSchema.nullable().optional(),
+  ...jobFields,
+  schedule: jobFields.schedule.optional(),
+  ...readBackFields,
+});
 
 /** Body of `POST /jobs/seed`. */
 export const seedBody = z.strictObject({

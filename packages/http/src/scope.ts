@@ -1,4 +1,11 @@
-import { type Job, NotFoundError, type Scheduler } from '@cronkeeper/core';
+import {
+  type Job,
+  jobAsSeenBy,
+  NotFoundError,
+  type Run,
+  runAsSeenBy,
+  type Scheduler,
+} from '@cronkeeper/core';
 import { HttpError } from './errors.js';
 
 /**
@@ -55,12 +62,9 @@ export async function jobForRead(
   requested: string | null | undefined,
 ): Promise<Job> {
   const tenantId = workingTenant(tenant, requested);
-  try {
-    return await scheduler.jobs.get(name, { tenantId });
-  } catch (error) {
-    if (!(error instanceof NotFoundError) || tenant === null) throw error;
-    return scheduler.jobs.get(name, { tenantId: null });
-  }
+  // A confined tenant falls back to the global job, which core hands over as a tenant may see it.
+  const job = await scheduler.jobs.get(name, { tenantId, includeGlobal: tenant !== null });
+  return tenant === null ? job : jobAsSeenBy(job, tenant);
 }
 
 /** The job a change addresses; a confined tenant naming a global job is refused (403), not told 404. */
@@ -100,4 +104,14 @@ export function requireOperator(tenant: string | null, what: string): void {
       'FORBIDDEN',
       `${what} affects every tenant; only an operator (no tenant) may do it`,
     );
+}
+
+/** A run as the caller may see it: a confined tenant never learns which instance (host, process) ran it. */
+export function runFor(tenant: string | null, run: Run): Run {
+  return runAsSeenBy(run, tenant);
+}
+
+/** A page of runs as the caller may see it (see {@link runFor}). */
+export function runPageFor<P extends { items: Run[] }>(tenant: string | null, page: P): P {
+  return tenant === null ? page : { ...page, items: page.items.map((run) => runAsSeenBy(run, tenant)) };
 }

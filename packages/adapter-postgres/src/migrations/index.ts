@@ -1,6 +1,7 @@
 import type { SqlNames } from '../names.js';
 import { initSql } from './001-init.js';
-import { operationsSql } from './002-operations.js';
+import { terminalTasksSql } from './002-terminal-tasks.js';
+import { operationsSql } from './003-operations.js';
 
 /** One schema change: applied once, in version order, and recorded in the migrations table. */
 export interface Migration {
@@ -15,7 +16,8 @@ export interface Migration {
 /** Every migration, oldest first. Append new ones; never edit one that shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: initSql },
-  { version: 2, name: 'operations', sql: operationsSql },
+  { version: 2, name: 'terminal-tasks', sql: terminalTasksSql },
+  { version: 3, name: 'operations', sql: operationsSql },
 ];
 
 /** The version `init()` brings the schema to. */

@@ -77,17 +77,24 @@ return 1
 `;
 
 /**
- * failStaleRuns, one batch. ARGV: startedBefore, now, error JSON, lastError, batch size.
- * Returns { entries looked at, failed run hashes }.
+ * failStaleRuns, one batch. ARGV: startedBefore, now, error JSON, lastError, batch size, offset
+ * (entries of other tenants passed over by earlier batches), tenant count, tenant tokens (none:
+ * every tenant). Returns { entries looked at, failed run hashes, entries passed over }.
  */
 export const FAIL_STALE_RUNS = `
 local now, error_json, last_error = ARGV[2], ARGV[3], ARGV[4]
-local ids = redis.call('ZRANGEBYSCORE', K.running, '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
-local stale = {}
+local ids = redis.call('ZRANGEBYSCORE', K.running, '-inf', '(' .. ARGV[1], 'LIMIT', tonumber(ARGV[6]), tonumber(ARGV[5]))
+local tenants = nil
+if tonumber(ARGV[7]) > 0 then
+  tenants = {}
+  for j = 1, tonumber(ARGV[7]) do tenants[ARGV[7 + j]] = true end
+end
+local stale, passed = {}, 0
 for _, id in ipairs(ids) do
   local r = read_run(id)
-  if r and r.status == 'running' then table.insert(stale, r)
-  else redis.call('ZREM', K.running, id) end
+  if r == nil or r.status ~= 'running' then redis.call('ZREM', K.running, id)
+  elseif tenants and not tenants[r._tk] then passed = passed + 1
+  else table.insert(stale, r) end
 end
 -- In creation order, so a job's bookkeeping ends on its newest run (its latest slot).
 table.sort(stale, function(a, b) return a._h < b._h end)
@@ -96,7 +103,7 @@ for _, r in ipairs(stale) do
   settle(r.id, r, 'failed', now, '', error_json, nil, nil, last_error)
   table.insert(failed, run_reply(r.id))
 end
-return { #ids, failed }
+return { #ids, failed, passed }
 `;
 
 /**
@@ -189,4 +196,32 @@ for _, source in ipairs(sources) do
   end
 end
 return { looked, deleted }
+`;
+
+/**
+ * consumeRateLimits: several sliding windows checked, then all counted or none. ARGV: now,
+ * member, ttl slack (ms), key count, then per key: key, limit, windowMs.
+ * Returns { allowed (0/1), retryAfterMs, index (1-based) of the first key without room, 0 if none }.
+ */
+export const CONSUME_RATE_LIMITS = `
+local now, member, slack = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local count = tonumber(ARGV[4])
+for i = 1, count do
+  local base = 4 + (i - 1) * 3
+  local key, limit, window = K.rate(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if limit <= 0 then return { 0, window, i } end
+  local hits = redis.call('ZCARD', key)
+  if hits >= limit then
+    local blocking = redis.call('ZRANGE', key, hits - limit, hits - limit, 'WITHSCORES')
+    return { 0, math.max(0, tonumber(blocking[2]) + window - now), i }
+  end
+end
+for i = 1, count do
+  local base = 4 + (i - 1) * 3
+  local key, window = K.rate(ARGV[base + 1]), tonumber(ARGV[base + 3])
+  redis.call('ZADD', key, now, member)
+  redis.call('PEXPIRE', key, math.ceil(window) + slack)
+end
+return { 1, 0, 0 }
 `;

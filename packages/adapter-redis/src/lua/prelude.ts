@@ -258,10 +258,63 @@ local function start_run(id, r, worker, now, lease_until)
   add_running(id, r)
 end
 
+local TOKEN = '["%[%]{}]'
+local STRING_END = '["' .. string.char(92) .. ']'
+
+-- A run that ends leaves no task pending or running: each such task takes the run's status. The
+-- tasks are the JSON text the store wrote; only the value of each task's "status" changes and
+-- every other byte stays as it was (a cjson round trip would turn [] into {} and round numbers).
+local function ended_tasks(json, status)
+  local parts, from, depth, key = {}, 1, 0, nil
+  local i = string.find(json, TOKEN)
+  while i do
+    local c = string.byte(json, i)
+    if c == 34 then
+      local j = i + 1
+      repeat
+        j = string.find(json, STRING_END, j)
+        local escaped = string.byte(json, j) == 92
+        if escaped then j = j + 2 end
+      until not escaped
+      if depth == 2 then
+        if string.byte(json, j + 1) == 58 then
+          key = string.sub(json, i + 1, j - 1)
+        elseif key == 'status' then
+          local value = string.sub(json, i + 1, j - 1)
+          if value == 'pending' or value == 'running' then
+            table.insert(parts, string.sub(json, from, i))
+            table.insert(parts, status)
+            from = j
+          end
+        end
+      end
+      i = j
+    elseif c == 91 or c == 123 then
+      depth = depth + 1
+    else
+      depth = depth - 1
+    end
+    i = string.find(json, TOKEN, i + 1)
+  end
+  table.insert(parts, string.sub(json, from))
+  return table.concat(parts)
+end
+
+-- The run's stored tasks ended with it, or nil when none of them was left pending or running.
+local function stored_tasks_ended(id, status)
+  local stored = redis.call('HGET', K.run(id), 'tasks')
+  if not stored then return nil end
+  local ended = ended_tasks(stored, status)
+  if ended == stored then return nil end
+  return ended
+end
+
 -- A pending run ends without running (cancelled, skipped by the overlap policy, job deleted).
 local function end_pending(id, r, status, now, error_json)
   remove_pending(id, r)
   set_status(id, r, status)
+  local tasks = stored_tasks_ended(id, status)
+  if tasks then redis.call('HSET', K.run(id), 'tasks', tasks) end
   r.finishedAt = now
   redis.call('HSET', K.run(id), 'finishedAt', now, 'error', error_json)
   add_finished(id, r)
@@ -285,6 +338,7 @@ local function settle(id, r, status, now, result_json, error_json, tasks_json, l
     if value == '' then table.insert(cleared, field)
     else table.insert(set, field); table.insert(set, value) end
   end
+  tasks_json = tasks_json or stored_tasks_ended(id, status)
   if tasks_json then table.insert(set, 'tasks'); table.insert(set, tasks_json) end
   if logs_json then table.insert(set, 'logs'); table.insert(set, logs_json) end
   local key = K.run(id)

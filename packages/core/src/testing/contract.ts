@@ -1,19 +1,27 @@
 import { describe } from 'vitest';
+import { activeCountsContract } from './active-counts.js';
 import { auditContract } from './audit.js';
 import { autoPauseContract } from './auto-pause.js';
 import { backfillContract } from './backfill.js';
 import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
+import { fidelityContract } from './fidelity.js';
 import { firingContract } from './firing.js';
 import { type StoreHarness, useFixture } from './harness.js';
 import { historyContract } from './history.js';
+import { jobWritesContract } from './job-writes.js';
 import { jobsContract } from './jobs.js';
 import { leasesContract } from './leases.js';
 import { lifecycleContract } from './lifecycle.js';
 import { maintenanceContract } from './maintenance.js';
+import { racesContract } from './races.js';
+import { firingRacesContract } from './races-firing.js';
 import { rateLimitContract } from './rate-limit.js';
+import { atomicRateLimitContract } from './rate-limits-atomic.js';
 import { recoveryContract } from './recovery.js';
+import { tenantMaintenanceContract } from './tenant-maintenance.js';
+import { terminalTasksContract } from './terminal-tasks.js';
 
 /**
  * The Store contract: registers the whole suite under `describe('Store contract: <name>')`.
@@ -44,7 +52,15 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     historyContract(fixture);
     maintenanceContract(fixture);
     rateLimitContract(fixture);
+    atomicRateLimitContract(fixture);
+    tenantMaintenanceContract(fixture);
+    activeCountsContract(fixture);
     eventsContract(fixture);
+    fidelityContract(fixture);
+    terminalTasksContract(fixture);
+    jobWritesContract(fixture);
+    racesContract(fixture);
+    firingRacesContract(fixture);
     auditContract(fixture);
     autoPauseContract(fixture);
     backfillContract(fixture);

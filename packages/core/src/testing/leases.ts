@@ -173,7 +173,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
       if (inspect) expect(storedValueIncludes(await inspect.run(run.id), 'succeeded')).toBe(true);
     });
 
-    it('keeps the stored tasks and logs when they are omitted', async () => {
+    it('keeps the stored tasks, ended with the run, and logs when they are omitted', async () => {
       const { store } = fixture();
       const run = await startRun(store);
       await store.renewLease({
@@ -186,7 +186,7 @@ export function leasesContract(fixture: () => ContractFixture): void {
       const finished = await finish(store, run, 'failed', at(2 * SECOND), {
         error: { code: 'timeout', message: 'too slow' },
       });
-      expect(finished.tasks).toEqual(run.tasks);
+      expect(finished.tasks).toEqual(run.tasks.map((task) => ({ ...task, status: 'failed' })));
       expect(finished.logs).toEqual([LOG]);
       expect(finished.error).toEqual({ code: 'timeout', message: 'too slow' });
     });

@@ -1,5 +1,7 @@
-import { type JobInput, type JobUpdate, NotFoundError, type Scheduler } from '@cronkeeper/core';
+import { type JobInput, type JobUpdate, jobAsSeenBy, NotFoundError, type Scheduler } from '@cronkeeper/core';
 import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import { etagOf, expectedVersion, requiresExisting } from '../preconditions.js';
 import { jobResponse } from '../responses.js';
 import { defineRoute, Reply, type RouteDef } from '../routing.js';
 import {
@@ -15,6 +17,12 @@ import {
 } from '../schemas.js';
 import { jobForRead, jobForWrite, listScope, requireOperator, workingTenant } from '../scope.js';
 
+function bodyField(path: string, message: string): HttpError {
+  return new HttpError(400, 'VALIDATION', `body.${path}: ${message}`, {
+    issues: [{ in: 'body', path, message }],
+  });
+}
+
 /** Job CRUD, seeding, reload, pause and resume. */
 export function jobRoutes(scheduler: Scheduler): RouteDef[] {
   return [
@@ -26,11 +34,14 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       tag: 'jobs',
       summary: 'List jobs (a tenant sees its own and the global ones)',
       query: jobsQuery,
-      handle: ({ query, tenant }) =>
-        scheduler.jobs.list({
+      handle: async ({ query, tenant }) => {
+        const jobs = await scheduler.jobs.list({
           ...listScope(tenant, query.tenantId, { globalVisible: true, includeGlobal: query.includeGlobal }),
           ...(query.enabled === undefined ? {} : { enabled: query.enabled }),
-        }),
+        });
+        // Whatever scope it picked (`?tenantId=` alone lists the global jobs), a tenant sees them as a tenant.
+        return tenant === null ? jobs : jobs.map((job) => jobAsSeenBy(job, tenant));
+      },
     }),
     defineRoute({
       method: 'post',
@@ -88,7 +99,10 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       summary: 'One job',
       params: nameParams,
       query: scopeQuery,
-      handle: ({ params, query, tenant }) => jobForRead(scheduler, params.name, tenant, query.tenantId),
+      handle: async ({ params, query, tenant }) => {
+        const job = await jobForRead(scheduler, params.name, tenant, query.tenantId);
+        return new Reply(200, job, etagOf(job));
+      },
     }),
     defineRoute({
       method: 'patch',
@@ -96,15 +110,20 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',
-      summary: 'Change some fields of a job (next run recomputed when the timing changes)',
+      summary:
+        'Change some fields of a job (next run recomputed when the timing changes); with If-Match or `version`, 409 if the job changed since it was read',
       params: nameParams,
       query: scopeQuery,
       body: jobPatchBody,
-      handle: async ({ params, query, body, tenant, actor }) => {
+      handle: async ({ request, params, query, body, tenant, actor }) => {
+        const version = expectedVersion(request, body.version);
         const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
-        return scheduler.jobs.update(job.name, { ...body, updatedBy: actor } as JobUpdate, {
-          tenantId: job.tenantId,
-        });
+        const updated = await scheduler.jobs.update(
+          job.name,
+          { ...body, version, updatedBy: actor } as JobUpdate,
+          { tenantId: job.tenantId },
+        );
+        return new Reply(200, updated, etagOf(updated));
       },
     }),
     defineRoute({
@@ -113,28 +132,44 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',
-      summary: 'Create the job if missing (201), else change the fields given (200)',
+      summary:
+        'Create the job if missing (201), else change the fields given (200); accepts the body GET answered; with If-Match or `version`, 409 if the job changed since it was read',
       params: nameParams,
       query: scopeQuery,
       body: jobPutBody,
-      handle: async ({ params, query, body, tenant, actor }) => {
-        const existing = await jobForWrite(scheduler, params.name, tenant, query.tenantId).catch(
+      handle: async ({ request, params, query, body, tenant, actor }) => {
+        if (body.name !== undefined && body.name !== params.name)
+          throw bodyField('name', `must be the job's name in the path ("${params.name}"); rename with PATCH`);
+        if (query.tenantId !== undefined && body.tenantId !== undefined && body.tenantId !== query.tenantId)
+          throw bodyField('tenantId', 'must be the tenant in the query string, or be left out');
+        // A body read from GET names its tenant; it then addresses the job the way ?tenantId= does.
+        const requested = query.tenantId !== undefined ? query.tenantId : body.tenantId;
+        const version = expectedVersion(request, body.version);
+        const existing = await jobForWrite(scheduler, params.name, tenant, requested).catch(
           (error: unknown) => {
             if (error instanceof NotFoundError) return null;
             throw error;
           },
         );
-        if (existing)
-          return scheduler.jobs.update(existing.name, { ...body, updatedBy: actor } as JobUpdate, {
-            tenantId: existing.tenantId,
-          });
+        if (existing) {
+          const updated = await scheduler.jobs.update(
+            existing.name,
+            { ...body, version, updatedBy: actor } as JobUpdate,
+            { tenantId: existing.tenantId },
+          );
+          return new Reply(200, updated, etagOf(updated));
+        }
+        requiresExisting(request, params.name);
+        // A version in the body is of a job read elsewhere (an export applied to a new place).
+        const { version: _version, ...definition } = body;
         const input = {
-          ...body,
+          ...definition,
           name: params.name,
-          tenantId: workingTenant(tenant, query.tenantId),
+          tenantId: workingTenant(tenant, requested),
           createdBy: actor,
         };
-        return new Reply(201, await scheduler.jobs.create(input as JobInput));
+        const created = await scheduler.jobs.create(input as JobInput);
+        return new Reply(201, created, etagOf(created));
       },
     }),
     defineRoute({

@@ -1,11 +1,12 @@
 import { PROMETHEUS_CONTENT_TYPE, type Scheduler } from '@cronkeeper/core';
+import type { TriggerLimiter } from '../rate-limit.js';
 import { auditPageResponse, backfillResponse, healthResponse, previewResponse } from '../responses.js';
 import { defineRoute, Reply, type RouteDef } from '../routing.js';
 import { auditQuery, backfillBody, healthQuery, nameParams, previewBody, scopeQuery } from '../schemas.js';
 import { jobForWrite, requireOperator, runScope } from '../scope.js';
 
 /** The audit trail, schedule preview, backfill, health and metrics. */
-export function operationRoutes(scheduler: Scheduler): RouteDef[] {
+export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): RouteDef[] {
   return [
     defineRoute({
       method: 'get',
@@ -16,14 +17,17 @@ export function operationRoutes(scheduler: Scheduler): RouteDef[] {
       summary:
         'Who created, changed, paused, deleted or triggered what, newest first (a tenant sees its own)',
       query: auditQuery,
-      handle: ({ query, tenant }) =>
-        scheduler.audit.list({
-          ...runScope(tenant, query.tenantId),
+      handle: ({ query, tenant }) => {
+        // A tenant reads its own entries only, never the global jobs' (see the threat model).
+        const { tenantId } = runScope(tenant, query.tenantId);
+        return scheduler.audit.list({
+          ...(tenantId === undefined ? {} : { tenantId }),
           ...(query.job === undefined ? {} : { job: query.job }),
           ...(query.since === undefined ? {} : { since: query.since }),
           ...(query.limit === undefined ? {} : { limit: query.limit }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        }),
+        });
+      },
     }),
     defineRoute({
       method: 'post',
@@ -48,6 +52,9 @@ export function operationRoutes(scheduler: Scheduler): RouteDef[] {
       body: backfillBody,
       handle: async ({ params, query, body, tenant, actor }) => {
         const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
+        // Runs on demand, like a manual trigger: one request counts on the job's window and the
+        // tenant's total, so a tenant cannot queue up slot after slot without bound.
+        await limiter.hit({ job }, job.tenantId);
         return scheduler.backfill({
           job: job.name,
           tenantId: job.tenantId,
@@ -65,9 +72,11 @@ export function operationRoutes(scheduler: Scheduler): RouteDef[] {
       action: 'health:read',
       tag: 'operations',
       summary:
-        'Loop alive, store reachable, oldest due lag, stuck runs; 503 when not ok (for liveness probes)',
+        'Loop alive, store reachable, oldest due lag, stuck runs; 503 when not ok (for liveness probes); operators only',
       query: healthQuery,
-      handle: async ({ query }) => {
+      handle: async ({ query, tenant }) => {
+        // Lag and stuck runs are counted over every tenant's jobs and runs: operators only.
+        requireOperator(tenant, 'the health report');
         const report = await scheduler.health(query.maxLag === undefined ? {} : { maxLag: query.maxLag });
         return new Reply(report.ok ? 200 : 503, report);
       },

@@ -1,15 +1,28 @@
-import { NotFoundError, type Run, type RunListFilter, type Scheduler } from '@cronkeeper/core';
+import {
+  type Clock,
+  NotFoundError,
+  type Run,
+  type RunListFilter,
+  type Scheduler,
+  type ScheduleTarget,
+} from '@cronkeeper/core';
+import type { TriggerLimiter } from '../rate-limit.js';
 import { runPageResponse, runResponse } from '../responses.js';
 import { defineRoute, Reply, type RouteDef } from '../routing.js';
 import { emptyBody, idParams, runsQuery, scheduleBody, scheduledQuery, scopeQuery } from '../schemas.js';
-import { jobForWrite, runScope, workingTenant } from '../scope.js';
+import { jobForWrite, runFor, runPageFor, runScope, workingTenant } from '../scope.js';
 import { visibleExecutor } from './trigger.js';
 
 /** A tenant reads and cancels its own runs only; an operator any run. */
 const ownRuns = (tenant: string | null) => (tenant === null ? {} : { tenantId: tenant });
 
 /** Run history, one-off runs and cancellation. */
-export function runRoutes(scheduler: Scheduler): RouteDef[] {
+export function runRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clock: Clock): RouteDef[] {
+  // A one-off due within a limit's window is a trigger by another name: it counts like one.
+  const countNearTerm = (target: ScheduleTarget) =>
+    limiter.hit(target.job ? { job: target.job } : { executor: target.executor as string }, target.tenantId, {
+      inMs: target.at.getTime() - clock.now().getTime(),
+    });
   return [
     defineRoute({
       method: 'get',
@@ -19,9 +32,12 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
       tag: 'runs',
       summary: 'Run history, newest first, with filters and a cursor',
       query: runsQuery,
-      handle: ({ query, tenant }) => {
+      handle: async ({ query, tenant }) => {
         const { tenantId: _requested, ...filters } = query;
-        return scheduler.runs.list({ ...runScope(tenant, query.tenantId), ...filters } as RunListFilter);
+        return runPageFor(
+          tenant,
+          await scheduler.runs.list({ ...runScope(tenant, query.tenantId), ...filters } as RunListFilter),
+        );
       },
     }),
     defineRoute({
@@ -32,7 +48,8 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
       tag: 'runs',
       summary: 'One run, with its tasks and logs',
       params: idParams,
-      handle: ({ params, tenant }) => scheduler.runs.get(params.id, ownRuns(tenant)),
+      handle: async ({ params, tenant }) =>
+        runFor(tenant, await scheduler.runs.get(params.id, ownRuns(tenant))),
     }),
     defineRoute({
       method: 'post',
@@ -43,7 +60,8 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
       summary: 'Cancel a pending run, or ask a running one to stop (409 if it already ended)',
       params: idParams,
       body: emptyBody,
-      handle: ({ params, tenant, actor }) => scheduler.cancel(params.id, { by: actor, ...ownRuns(tenant) }),
+      handle: async ({ params, tenant, actor }) =>
+        runFor(tenant, await scheduler.cancel(params.id, { by: actor, ...ownRuns(tenant) })),
     }),
     defineRoute({
       method: 'post',
@@ -59,24 +77,24 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
         const base = {
           at: body.at,
           createdBy: actor,
+          beforeCreate: countNearTerm,
           ...(body.params ? { params: body.params as Run['params'] } : {}),
         };
         if (body.job !== undefined && body.executor === undefined) {
           const job = await jobForWrite(scheduler, body.job, tenant, query.tenantId);
-          return new Reply(201, await scheduler.schedule({ ...base, job: job.name, tenantId: job.tenantId }));
+          const run = await scheduler.schedule({ ...base, job: job.name, tenantId: job.tenantId });
+          return new Reply(201, runFor(tenant, run));
         }
         if (body.executor !== undefined && body.job === undefined)
           visibleExecutor(scheduler, body.executor, tenant, { mustExist: false });
         // Neither or both targets: core names the field in its ValidationError.
-        return new Reply(
-          201,
-          await scheduler.schedule({
-            ...base,
-            ...(body.job === undefined ? {} : { job: body.job }),
-            ...(body.executor === undefined ? {} : { executor: body.executor }),
-            tenantId: workingTenant(tenant, query.tenantId),
-          }),
-        );
+        const run = await scheduler.schedule({
+          ...base,
+          ...(body.job === undefined ? {} : { job: body.job }),
+          ...(body.executor === undefined ? {} : { executor: body.executor }),
+          tenantId: workingTenant(tenant, query.tenantId),
+        });
+        return new Reply(201, runFor(tenant, run));
       },
     }),
     defineRoute({
@@ -87,13 +105,14 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
       tag: 'scheduled',
       summary: 'One-off runs (trigger `once`), filtered by status',
       query: scheduledQuery,
-      handle: ({ query, tenant }) => {
+      handle: async ({ query, tenant }) => {
         const { tenantId: _requested, ...filters } = query;
-        return scheduler.runs.list({
+        const page = await scheduler.runs.list({
           ...runScope(tenant, query.tenantId),
           ...filters,
           trigger: 'once',
         } as RunListFilter);
+        return runPageFor(tenant, page);
       },
     }),
     defineRoute({
@@ -107,7 +126,7 @@ export function runRoutes(scheduler: Scheduler): RouteDef[] {
       handle: async ({ params, tenant, actor }) => {
         const run = await scheduler.runs.get(params.id, ownRuns(tenant));
         if (run.trigger !== 'once') throw new NotFoundError('run', params.id);
-        return scheduler.cancel(run.id, { by: actor, ...ownRuns(tenant) });
+        return runFor(tenant, await scheduler.cancel(run.id, { by: actor, ...ownRuns(tenant) }));
       },
     }),
   ];

@@ -4,7 +4,7 @@ import type { TriggerLimiter } from '../rate-limit.js';
 import { runResponse } from '../responses.js';
 import { defineRoute, Reply, type RouteDef } from '../routing.js';
 import { nameParams, scopeQuery, triggerBody } from '../schemas.js';
-import { jobForWrite, workingTenant } from '../scope.js';
+import { jobForWrite, runFor, workingTenant } from '../scope.js';
 
 /**
  * The run in the way of a manual trigger: running, or pending and already due. Looked up before
@@ -85,10 +85,10 @@ export function triggerRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clo
               const active = await activeRun(scheduler, { job: job.name }, job.tenantId, clock.now());
               if (active) throw alreadyRunning(job.name, active);
             }
-            await limiter.hit(`job:${job.tenantId ?? ''}:${job.name}`, `job "${job.name}"`);
+            await limiter.hit({ job }, job.tenantId);
           },
         });
-        return new Reply(202, run);
+        return new Reply(202, runFor(tenant, run));
       },
     }),
     defineRoute({
@@ -116,10 +116,10 @@ export function triggerRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clo
               const active = await activeRun(scheduler, { executor: params.name }, tenantId, clock.now());
               if (active) throw alreadyRunning(params.name, active);
             }
-            await limiter.hit(`executor:${tenantId ?? ''}:${params.name}`, `executor "${params.name}"`);
+            await limiter.hit({ executor: params.name }, tenantId);
           },
         });
-        return new Reply(202, run);
+        return new Reply(202, runFor(tenant, run));
       },
     }),
   ];

@@ -1,8 +1,72 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
 import { manualClock } from '@cronkeeper/core/testing';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
+import type { CaseOptions, Harness, Target } from '../support/harness.js';
 import { syncJob, waitFor } from '../support/harness.js';
 import type { Suite } from './table.js';
+
+/** A promise the test resolves, standing in for a slow session or database lookup. */
+function deferred() {
+  let release = () => {};
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { promise, release };
+}
+
+/**
+ * A client opens `/events` and leaves while `which` callback is still pending; once it settles, the
+ * scheduler must carry no listener of the API's (and so no stream or heartbeat timer either).
+ */
+async function leaveWhilePending(target: Target, which: 'authorize' | 'tenant' | 'actor') {
+  const pending = deferred();
+  let asked = false;
+  const wait = async () => {
+    asked = true;
+    await pending.promise;
+  };
+  const options: CaseOptions = {
+    authorize: async (req, action) => {
+      if (which === 'authorize' && action === 'events:read') await wait();
+      return req.header('x-user') !== undefined;
+    },
+    tenant: async () => {
+      if (which === 'tenant') await wait();
+      return null;
+    },
+    actor: async (req) => {
+      if (which === 'actor') await wait();
+      return req.header('x-user') ?? null;
+    },
+  };
+  const h = await target.start(options);
+  const client = new AbortController();
+  const answered = h
+    .send('/events', { headers: { 'x-user': 'alice' }, signal: client.signal })
+    .catch(() => null);
+  await waitFor(() => asked, `${which} called`);
+  client.abort();
+  // Let the adapter see the client go before the check settles.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  pending.release();
+  await answered;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(h.listeners()).toBe(0);
+}
+
+/** Make `count` big job:changed events (about 60 kB each), or fewer once `stop()` says so. */
+async function flood(h: Harness, count: number, stop: () => boolean): Promise<number> {
+  const blob = 'x'.repeat(60_000);
+  await h.scheduler.jobs.create({ ...syncJob('big'), metadata: { blob, n: 0 } });
+  let sent = 1;
+  while (sent < count && !stop()) {
+    // One event per turn of the event loop, so a client that reads keeps up.
+    await new Promise((resolve) => setImmediate(resolve));
+    await h.scheduler.jobs.update('big', { metadata: { blob, n: sent } });
+    sent++;
+  }
+  return sent;
+}
 
 export const eventSuite: Suite = {
   name: 'GET /events',
@@ -70,5 +134,76 @@ export const eventSuite: Suite = {
         await stream.close();
       },
     },
+    {
+      name: 'drops a client that stops reading once its buffer is full, instead of buffering without bound',
+      options: { events: { maxBuffered: '64kb' } },
+      timeout: 60_000,
+      async run(h) {
+        const stalled = await h.stall('/events', { 'x-user': 'alice' });
+        await waitFor(() => h.listeners() === 7, 'listening');
+        // 1000 events of 60 kB (60 MB) is far more than socket buffers hold; the stream is
+        // dropped once 64 kB wait unread in its own queue.
+        const sent = await flood(h, 1000, () => h.listeners() === 0);
+        expect(sent).toBeLessThan(1000);
+        expect(h.listeners()).toBe(0);
+        const { bytes, ended } = await stalled.drain();
+        expect(ended).not.toBe('timeout');
+        // What reaches the client is what the network held plus at most one full queue.
+        if (h.target === 'fetch') expect(bytes).toBeLessThan(64 * 1024 + 61_000 + 100);
+        console.log(
+          `[${h.target}] stalled client dropped after ${sent} events of 60 kB; it then received ${bytes} bytes`,
+        );
+      },
+    },
+    {
+      name: 'serialises each event once, however many streams receive it',
+      async run(h) {
+        const streams = await Promise.all(
+          ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => h.listen({ 'x-user': user })),
+        );
+        await h.call('POST', '/jobs', { body: syncJob('a') });
+        const stringify = vi.spyOn(JSON, 'stringify');
+        try {
+          const run = await h.scheduler.trigger({ job: 'a' });
+          for (const stream of streams)
+            await stream.until(() => stream.events.some((e) => e.event === 'run:created'));
+          const serialised = stringify.mock.calls.filter(([value]) => {
+            const payload = value as { run?: { id?: string }; origin?: string } | null;
+            return typeof payload === 'object' && payload?.run?.id === run.id && 'origin' in payload;
+          });
+          expect(serialised).toHaveLength(1);
+        } finally {
+          stringify.mockRestore();
+        }
+        for (const stream of streams) await stream.close();
+      },
+    },
+    {
+      name: 'caps open streams per caller and in all (429), and frees a slot when a stream closes',
+      options: { events: { maxStreamsPerCaller: 2, maxStreams: 3 } },
+      async run(h) {
+        const a1 = await h.listen({ 'x-user': 'ann' });
+        const a2 = await h.listen({ 'x-user': 'ann' });
+        const refused = await h.call('GET', '/events', { user: 'ann' });
+        expect(refused.status).toBe(429);
+        expect(refused.json.error.code).toBe('RATE_LIMITED');
+        expect(refused.headers.get('retry-after')).toBeTruthy();
+        const b1 = await h.listen({ 'x-user': 'bob' });
+        expect(b1.response.status).toBe(200);
+        expect((await h.call('GET', '/events', { user: 'carl' })).status).toBe(429);
+        await a1.close();
+        await waitFor(() => h.listeners() === 7, 'still listening for the others');
+        const c1 = await h.listen({ 'x-user': 'carl' });
+        expect(c1.response.status).toBe(200);
+        for (const stream of [a2, b1, c1]) await stream.close();
+        await waitFor(() => h.listeners() === 0, 'listeners removed');
+      },
+    },
+    ...(['authorize', 'tenant', 'actor'] as const).map((which) => ({
+      name: `leaves no listener when the client goes away while ${which} is pending`,
+      async run(_h: Harness, target: Target) {
+        await leaveWhilePending(target, which);
+      },
+    })),
   ],
 };

@@ -155,6 +155,16 @@ export const operationsSuite: Suite = {
       },
     },
     {
+      name: "GET /health is an operator's: a tenant gets 403, since lag and stuck runs count every tenant's",
+      async run(h) {
+        const tenant = await h.call('GET', '/health', { tenant: 'acme' });
+        expect(tenant.status).toBe(403);
+        expect(tenant.json.error.code).toBe('FORBIDDEN');
+        expect(tenant.text).not.toContain('stuckRuns');
+        expect((await h.call('GET', '/health')).status).toBe(200);
+      },
+    },
+    {
       name: 'GET /health with maxLag is 503 once a slot is overdue by more than that',
       async run(h) {
         await h.call('POST', '/jobs', { body: syncJob('hourly', { schedule: '0 * * * *' }) });
@@ -219,6 +229,51 @@ export const operationsSuite: Suite = {
             .properties.ok,
         ).toBeDefined();
         expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)[0]).toMatch(/^text\/plain/);
+      },
+    },
+  ],
+};
+
+/** Backfill under the default rate limits: runs on demand are counted as manual triggers are. */
+export const backfillLimitsSuite: Suite = {
+  name: 'operations: backfill under rate limits',
+  options: { rateLimits: { perJob: { limit: 1, window: '30s' }, total: { limit: 2, window: '1m' } } },
+  cases: [
+    {
+      name: "a backfill counts on the job's window and the tenant's total, like a trigger (429 beyond)",
+      async run(h) {
+        await h.call('POST', '/jobs', { body: syncJob('hourly', { schedule: '0 * * * *' }), tenant: 'acme' });
+        await h.call('POST', '/jobs', { body: syncJob('daily', { schedule: '0 0 * * *' }), tenant: 'acme' });
+        const range = { from: '2026-03-29T06:00:00Z', to: '2026-03-29T08:00:00Z' };
+        const first = await h.call('POST', '/jobs/hourly/backfill', { body: range, tenant: 'acme' });
+        expect(first.status).toBe(200);
+        expect(first.json.data.created).toHaveLength(2);
+        const again = await h.call('POST', '/jobs/hourly/backfill', {
+          body: { from: '2026-03-29T00:00:00Z', to: '2026-03-29T06:00:00Z' },
+          tenant: 'acme',
+        });
+        expect(again.status).toBe(429);
+        expect(again.headers.get('retry-after')).not.toBeNull();
+        // Refused before anything was created.
+        expect(
+          (await h.call('GET', '/runs?trigger=backfill', { tenant: 'acme' })).json.data.items,
+        ).toHaveLength(2);
+        // The tenant's total: a trigger of another job spends the last of it, then a backfill is refused.
+        expect((await h.call('POST', '/jobs/daily/trigger', { body: {}, tenant: 'acme' })).status).toBe(202);
+        h.clock.advance('31s');
+        const overTotal = await h.call('POST', '/jobs/hourly/backfill', {
+          body: { from: '2026-03-29T00:00:00Z', to: '2026-03-29T06:00:00Z' },
+          tenant: 'acme',
+        });
+        expect(overTotal.status).toBe(429);
+        // Another tenant's budget is its own.
+        await h.call('POST', '/jobs', {
+          body: syncJob('hourly', { schedule: '0 * * * *' }),
+          tenant: 'globex',
+        });
+        expect(
+          (await h.call('POST', '/jobs/hourly/backfill', { body: range, tenant: 'globex' })).status,
+        ).toBe(200);
       },
     },
   ],

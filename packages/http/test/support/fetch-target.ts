@@ -30,9 +30,9 @@ export const fetchTarget = defineTarget('fetch', async (options, shared) => {
   });
   const request = (target: string, init: RequestInit) =>
     new Request(/^[a-z]+:/i.test(target) ? target : `${FETCH_ORIGIN}${target}`, init);
-  return makeHarness('fetch', parts, {
+  return makeHarness('fetch', FETCH_ORIGIN, parts, {
     send: (path, init) => handle(request(`${FETCH_MOUNT}${path}`, init)),
-    sendRaw: (target, headers) => handle(request(target, { headers })),
+    sendRaw: (target, headers, method = 'GET') => handle(request(target, { headers, method })),
     async stall(path, headers) {
       const response = await handle(request(`${FETCH_MOUNT}${path}`, { headers }));
       const stalled: StalledStream = {

@@ -68,7 +68,7 @@ export interface Transport {
    * Send a request whose request-target is `target` verbatim (e.g. an absolute-form
    * `http://evil.example/api/cron`), as a hand-written request line would.
    */
-  sendRaw(target: string, headers: Record<string, string>): Promise<Response>;
+  sendRaw(target: string, headers: Record<string, string>, method?: string): Promise<Response>;
   /** Open `path` with a client that never reads (over HTTP: a socket that is never read). */
   stall(path: string, headers: Record<string, string>): Promise<StalledStream>;
   close(): Promise<void>;
@@ -77,6 +77,8 @@ export interface Transport {
 export interface Harness {
   /** `fetch` or `express`. */
   target: string;
+  /** The origin the API is served at, as a same-origin page would send it in `Origin`. */
+  origin: string;
   scheduler: Scheduler;
   store: Store;
   clock: ManualClock;
@@ -253,6 +255,7 @@ function collect(response: Response, controller: AbortController): EventStream {
 /** A harness from a target's transport and the scheduler it serves. */
 export function makeHarness(
   target: string,
+  origin: string,
   parts: ReturnType<typeof testScheduler>,
   transport: Transport,
 ): Harness {
@@ -283,10 +286,11 @@ export function makeHarness(
   };
   return {
     target,
+    origin,
     ...parts,
     call,
     send: (path, init = {}) => transport.send(path, init),
-    sendRaw: (requestTarget, headers) => transport.sendRaw(requestTarget, headers),
+    sendRaw: (requestTarget, headers, method) => transport.sendRaw(requestTarget, headers, method),
     stall: (path, headers) => transport.stall(path, headers),
     async listen(headers = {}, query = '') {
       const controller = new AbortController();

@@ -1,7 +1,7 @@
 import type { SqlNames } from '../names.js';
 
 /**
- * Version 2: the audit trail, auto-pause bookkeeping on jobs, and the `backfill` trigger.
+ * Version 3: the audit trail, auto-pause bookkeeping on jobs, and the `backfill` trigger.
  * Audit entries are numbered by a sequence, so entries recorded at the same instant list in the
  * order they were written; listings walk (at, seq) newest first on an index per filter.
  */
