@@ -334,7 +334,7 @@ export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   retention?: Duration;
   /** Default threshold of `cleanupStale` and the built-in sweep. @default '3d' */
   staleAfter?: Duration;
-  /** Where log lines go; any pino-compatible logger. @default a console logger with [CRON]/[SCHEDULED]/[MANUAL] prefixes */
+  /** Where log lines go; any pino-compatible logger, `consoleLogger({ level: 'warn' })` to drop per-run info lines, or `false`. @default consoleLogger(): console lines with [CRON]/[SCHEDULED]/[MANUAL] prefixes, info and up */
   logger?: Logger | false;
   /** Source of time. @default the system clock */
   clock?: Clock;
