@@ -425,7 +425,7 @@ export interface Scheduler {
   /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */
   runDue(options?: { limit?: number }): Promise<RunDueResult>;
   /**
-   * Seed 001: running runs started before the threshold become failed; with `tenantId`, only that
+   * The stale-run sweep: running runs started before the threshold become failed; with `tenantId`, only that
    * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
    */
   cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
@@ -446,7 +446,7 @@ export interface Scheduler {
    * from the tenant's own runs only.
    */
   dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
-  /** Re-read jobs and wake every instance (seed 000's reload). */
+  /** Re-read jobs and wake every instance (after changes made outside the scheduler). */
   reload(): Promise<void>;
   on<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
   off<E extends keyof SchedulerEvents>(event: E, listener: SchedulerEvents[E]): this;
