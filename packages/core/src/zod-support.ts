@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationError } from './errors.js';
 
 /**
@@ -41,5 +42,19 @@ export function assertSupportedParamsSchema(schema: unknown, path: string, execu
     `${problem}: the params of ${executor} must be a schema of zod ${SUPPORTED_ZOD_RANGE}, the range ` +
       `Cronkeeper supports (zod is a peer dependency). Build it with zod 4's \`z\` ` +
       `(\`import { z } from 'zod'\` with zod 4 installed: npm install zod@^4).`,
+  );
+}
+
+/**
+ * Throws unless the zod this package loaded is zod 4. npm refuses to install Cronkeeper beside
+ * zod 3, but a forced install (`--legacy-peer-deps`) or a package manager that only warns about
+ * peers leaves it on zod 3, where nothing would say why the first validation misbehaves.
+ */
+export function assertZod4Loaded(): void {
+  const probe: unknown = z.object({});
+  if (typeof probe === 'object' && probe !== null && '_zod' in probe) return;
+  throw new Error(
+    `Cronkeeper needs zod ${SUPPORTED_ZOD_RANGE} (a peer dependency), but the zod installed beside it ` +
+      `is an older major (zod 3 schemas have no \`_zod\`). Install zod 4 in your app: npm install zod@^4`,
   );
 }
