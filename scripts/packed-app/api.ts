@@ -20,6 +20,7 @@ import {
   ValidationError,
 } from '@cronkeeper/core';
 import { allowAll, cronRouter } from '@cronkeeper/express';
+import { type CronHandler, createCronHandler } from '@cronkeeper/http';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -115,6 +116,13 @@ export async function app(store: Store): Promise<Scheduler> {
       rateLimits: false,
     }),
   );
+  const handle: CronHandler = createCronHandler(scheduler, {
+    basePath: '/api/cron',
+    authorize: (request, action) =>
+      request.headers.get('authorization') === 'Bearer admin' || action === 'jobs:read',
+  });
+  const response: Response = await handle(new Request('http://localhost/api/cron/jobs'));
+  console.log(response.status);
   await scheduler.stop({ grace: '30s' });
   return scheduler;
 }

@@ -1,6 +1,7 @@
 // Runs the packed packages against real services, in the fresh app that installed them with npm:
 // a job triggered and run to success on PostgreSQL and on Redis (with whichever pg and ioredis
-// versions this pass installed), and the Express router answering with the executors' JSON Schema.
+// versions this pass installed), the Express router answering with the executors' JSON Schema, and
+// the web-standard handler of @cronkeeper/http.
 // A service is required when its variable is set (CI sets both) and skipped with a line otherwise.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import { postgresStore } from '@cronkeeper/adapter-postgres';
 import { redisStore } from '@cronkeeper/adapter-redis';
 import { createScheduler, defineExecutor, type Run, type Store, ValidationError } from '@cronkeeper/core';
 import { allowAll, cronRouter } from '@cronkeeper/express';
+import { createCronHandler } from '@cronkeeper/http';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -106,11 +108,23 @@ async function router(): Promise<void> {
   }
 }
 
+async function handler(): Promise<void> {
+  const scheduler = createScheduler({ store: memoryStore(), executors, logger: false });
+  const handle = createCronHandler(scheduler, { basePath: '/api/cron', authorize: allowAll });
+  const response = await handle(new Request('http://localhost/api/cron/executors'));
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { data: { name: string }[] };
+  assert.ok(body.data.some((executor) => executor.name === 'sendReport'));
+  assert.equal((await handle(new Request('http://localhost/elsewhere'))).status, 404);
+  await scheduler.stop();
+}
+
 const checks: [string, string | undefined, () => Promise<void>][] = [
   ['PostgreSQL', process.env.CRONKEEPER_PG_URL, () => postgres(process.env.CRONKEEPER_PG_URL as string)],
   ['Redis', process.env.CRONKEEPER_REDIS_URL, () => redis(process.env.CRONKEEPER_REDIS_URL as string)],
   ['MongoDB options', 'offline', mongo],
   ['Express router', 'offline', router],
+  ['web-standard handler', 'offline', handler],
 ];
 for (const [name, configured, check] of checks) {
   if (!configured) {
