@@ -212,35 +212,84 @@ async function checkInstalled(app, packages) {
   log('installed tree: no workspace ranges, one zod, npm ls clean, npm install repeatable');
 }
 
-/** Every entry point of every package (its `exports` keys), and a TypeScript file importing each. */
+/** Every entry point of every package (its `exports` keys), with the optional peers its package declares. */
 function entryPoints(packages) {
-  const specifiers = packages.flatMap(({ pkg }) =>
+  return packages.flatMap(({ pkg }) =>
     Object.keys(pkg.exports ?? { '.': null })
       .filter((key) => key !== './package.json')
-      .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`)),
+      .map((key) => ({
+        specifier: key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`,
+        // A package's main entry must load without its optional peers; a subpath may need one.
+        optionalPeers:
+          key === '.'
+            ? []
+            : Object.keys(pkg.peerDependenciesMeta ?? {}).filter(
+                (name) => pkg.peerDependenciesMeta[name]?.optional,
+              ),
+      })),
   );
-  const lines = specifiers.map((specifier, index) => `import * as entry${index} from '${specifier}';`);
-  const list = specifiers.map((_, index) => `entry${index}`).join(', ');
-  return {
-    specifiers,
-    typescript: `// Generated: every entry point of every package.\n${lines.join('\n')}\nexport const entries = [${list}];\n`,
-  };
 }
 
-async function loadEveryEntry(app, specifiers) {
-  const list = JSON.stringify(specifiers);
-  const check = `if (Object.keys(m).length === 0) throw new Error(s + ' exports nothing');`;
-  await run(
-    'node',
-    ['--input-type=module', '-e', `for (const s of ${list}) { const m = await import(s); ${check} }`],
-    { cwd: app },
+// Loads each entry with import() and with require(); prints, per entry, the error or null.
+const LOADER = `
+const results = {};
+for (const s of JSON.parse(process.argv[1])) {
+  for (const [how, load] of [['import', (x) => import(x)], ['require', async (x) => require(x)]]) {
+    try {
+      const m = await load(s);
+      if (Object.keys(m).length === 0) throw new Error(s + ' exports nothing');
+      results[s + ' ' + how] = null;
+    } catch (error) {
+      results[s + ' ' + how] = { code: error.code ?? null, message: String(error.message).split('\\n')[0] };
+    }
+  }
+}
+console.log(JSON.stringify(results));
+`;
+
+/**
+ * Loads every entry point with import and with require. A subpath entry that needs an optional peer
+ * the app did not install (the store contract suite needs vitest) is skipped, said so; any other
+ * failure fails the run. Returns the entries that loaded.
+ */
+async function loadEveryEntry(app, entries) {
+  const wrapped = `(async () => { ${LOADER} })().catch((error) => { console.error(error); process.exit(1); });`;
+  const results = JSON.parse(
+    await run(
+      'node',
+      ['--input-type=commonjs', '-e', wrapped, JSON.stringify(entries.map((entry) => entry.specifier))],
+      {
+        cwd: app,
+      },
+    ),
   );
-  await run(
-    'node',
-    ['--input-type=commonjs', '-e', `for (const s of ${list}) { const m = require(s); ${check} }`],
-    { cwd: app },
-  );
-  log(`loaded ${specifiers.length} entry points with import and with require`);
+  const loaded = [];
+  for (const { specifier, optionalPeers } of entries) {
+    const failures = ['import', 'require'].map((how) => results[`${specifier} ${how}`]).filter(Boolean);
+    if (failures.length === 0) {
+      loaded.push(specifier);
+      continue;
+    }
+    const missingPeer = optionalPeers.find((peer) =>
+      failures.every(
+        (failure) => /MODULE_NOT_FOUND/.test(failure.code ?? '') && failure.message.includes(`'${peer}'`),
+      ),
+    );
+    ensure(
+      missingPeer,
+      `${specifier} does not load: ${failures.map((failure) => failure.message).join('; ')}`,
+    );
+    log(`${specifier} needs the optional peer ${missingPeer}, not installed in this app: skipped`);
+  }
+  log(`loaded ${loaded.length} entry points with import and with require`);
+  return loaded;
+}
+
+/** A TypeScript file importing every entry point that loads, so each one's types are checked. */
+function entriesFile(specifiers) {
+  const lines = specifiers.map((specifier, index) => `import * as entry${index} from '${specifier}';`);
+  const list = specifiers.map((_, index) => `entry${index}`).join(', ');
+  return `// Generated: every entry point of every package.\n${lines.join('\n')}\nexport const entries = [${list}];\n`;
 }
 
 /**
@@ -337,10 +386,9 @@ async function main() {
       )}`,
     );
     for (const file of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, file), join(app, file));
-    const entries = entryPoints(packages);
-    writeFileSync(join(app, 'entries.ts'), entries.typescript);
     await checkInstalled(app, packages);
-    await loadEveryEntry(app, entries.specifiers);
+    const entries = entryPoints(packages);
+    writeFileSync(join(app, 'entries.ts'), entriesFile(await loadEveryEntry(app, entries)));
     await Promise.all([typeCheck(app, { workspace: true }), runFiles(app, readme.file)]);
 
     // 3. The oldest peers the ranges allow.
@@ -356,7 +404,7 @@ async function main() {
       )}`,
     );
     await checkInstalled(app, packages);
-    await loadEveryEntry(app, entries.specifiers);
+    writeFileSync(join(app, 'entries.ts'), entriesFile(await loadEveryEntry(app, entries)));
     await Promise.all([typeCheck(app, { workspace: false }), runFiles(app, readme.file)]);
     passed = true;
   } finally {
