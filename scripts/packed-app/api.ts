@@ -29,7 +29,11 @@ import { z } from 'zod';
 
 const sendReport = defineExecutor({
   description: 'Sends the daily report',
-  params: z.object({ recipients: z.number().int().positive(), subject: z.string().default('Report') }),
+  params: z.object({
+    recipients: z.number().int().positive(),
+    subject: z.string().default('Report'),
+    replyTo: z.string().optional(), // typed `string | undefined`: the tsconfig has exactOptionalPropertyTypes
+  }),
   defaults: { recipients: 3 },
   timeout: '5m',
   retry: { limit: 2, backoff: { type: 'exponential', delay: '30s' } },
@@ -67,6 +71,14 @@ export async function app(store: Store): Promise<Scheduler> {
     logger: consoleLogger({ level: 'warn' }),
     jobs: [{ name: 'daily-report', schedule: '0 8 * * *', executor: 'sendReport' }],
   });
+  // A scheduler typed by its executors is still a Scheduler (what cronRouter and createCronHandler take).
+  const untyped: Scheduler = scheduler;
+  await scheduler.trigger({ executor: 'sendReport', params: { replyTo: 'ops@example.com' } });
+  // @ts-expect-error an executor this scheduler does not have
+  await scheduler.trigger({ executor: 'sendReports' });
+  // @ts-expect-error a param of the wrong type
+  await scheduler.trigger({ executor: 'sendReport', params: { recipients: 'all' } });
+  await untyped.trigger({ executor: 'registered-elsewhere' });
   scheduler.on('run:failed', ({ run }) => {
     const error: { code: string; message: string } | null = run.error;
     console.error(run.jobName, error?.message);
