@@ -1,5 +1,5 @@
 /**
- * Cronkeeper demo on the in-memory store: executors shaped like the seed systems' scripts, jobs
+ * Cronkeeper demo on the in-memory store: executors shaped like a typical app's maintenance scripts, jobs
  * firing every few seconds, a manual "run now", a one-off in 10 s, a failing executor that retries,
  * and a table of every run at the end. Runs ~25 s and exits; `--forever` keeps it going until Ctrl-C.
  */

@@ -52,7 +52,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     });
   });
 
-/** The scheduler of the example: executors shaped like the seed systems' scripts, and their default jobs. */
+/** The scheduler of the example: executors shaped like a typical app's scheduled scripts, and their default jobs. */
 export function createExampleScheduler(): Scheduler {
   return createScheduler({
     store: memoryStore(),

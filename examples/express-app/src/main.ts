@@ -1,5 +1,5 @@
 /**
- * Start the example server: `pnpm start -- --port 3000` (default 3000; `--port 0` picks a free one).
+ * Start the example server: `npm start -- --port 3000` (default 3000; `--port 0` picks a free one).
  * Prints the API and dashboard URLs; Ctrl-C stops it cleanly.
  */
 import { startExampleApp } from './app.js';

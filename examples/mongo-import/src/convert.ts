@@ -1,7 +1,7 @@
 import type { JobInput, OverlapPolicy } from '@cronkeeper/core';
 import { z } from 'zod';
 
-/** A seed-000 `CronConfig` document: a schedule running several scripts, each enabled or not. */
+/** A `CronConfig` document: a schedule running several scripts, each enabled or not. */
 export const cronConfigSchema = z.looseObject({
   _id: z.unknown().optional(),
   name: z.string().trim().min(1),

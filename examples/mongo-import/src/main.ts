@@ -1,7 +1,8 @@
 /**
- * Imports a seed-000-style `CronConfig` collection as Cronkeeper jobs, in the same database:
+ * Imports a `CronConfig` collection (schedules that each run a list of scripts) as Cronkeeper jobs,
+ * in the same database:
  *
- *   MONGODB_URI=mongodb://localhost:27017/app pnpm start [--dry-run] [--overwrite]
+ *   MONGODB_URI=mongodb://localhost:27017/app npm start -- [--dry-run] [--overwrite]
  *
  * MONGODB_URI names the database in its path. CRONCONFIG_COLLECTION (default `cronconfigs`, the
  * collection Mongoose makes for a `CronConfig` model) and IMPORT_TIMEZONE (the zone the old
@@ -14,7 +15,7 @@ import { MongoClient } from 'mongodb';
 import { convertCronConfigs } from './convert.js';
 import { executorsFromScripts, type LegacyScript } from './scripts.js';
 
-// Your application's scripts, under the names its CronConfig documents use (seed 000's here).
+// Your application's scripts, under the names its CronConfig documents use.
 // In a real app, import the script modules themselves; these stand-ins only say they ran.
 const scripts: Record<string, LegacyScript> = Object.fromEntries(
   ['synchroRapelles', 'synchroFacture', 'zendeskTicket'].map((name) => [

@@ -3,7 +3,7 @@ import { convertCronConfig, convertCronConfigs } from '../src/convert.js';
 
 const executors = ['synchroRapelles', 'synchroFacture', 'zendeskTicket'];
 
-// The example document of seed 000, as stored in its CronConfig collection.
+// A typical document of a CronConfig collection, as Mongoose stores it.
 const morningSync = {
   _id: { toString: () => '65f0c0ffee0000000000abcd' },
   name: 'morning-sync-3am',

@@ -3,7 +3,7 @@
  * takes its only slot; then a manual trigger of the `send-report` job on a is picked up by
  * instance b within milliseconds, woken by NOTIFY (both only poll once a minute). Ends by itself.
  *
- *   CRONKEEPER_PG_URL=postgres://… pnpm --filter @cronkeeper/example-postgres start
+ *   CRONKEEPER_PG_URL=postgres://… npm start   (in examples/postgres; see its README)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

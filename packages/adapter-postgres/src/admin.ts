@@ -188,7 +188,7 @@ export async function listRuns({ db, n }: Target, filter: RunFilter): Promise<Ru
 }
 
 /**
- * Seed 001's sweep in one statement: fail the stale runs, then update each affected job once
+ * The stale-run sweep in one statement: fail the stale runs, then update each affected job once
  * (counts added up, the latest-started run as its last run).
  */
 export async function failStaleRuns(

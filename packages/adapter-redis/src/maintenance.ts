@@ -12,7 +12,7 @@ const RATE_LIMIT_SLACK_MS = 60_000;
 
 const ms = (date: Date): string => String(date.getTime());
 
-/** Seed 001's sweep, by `startedAt` on the running index: only running runs are looked at. */
+/** The stale-run sweep, by `startedAt` on the running index: only running runs are looked at. */
 export async function failStaleRuns(
   ctx: RedisContext,
   input: { startedBefore: Date; now: Date; error: RunError; tenantIds?: TenantIds },

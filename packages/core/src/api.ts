@@ -485,7 +485,7 @@ export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   retention?: Duration;
   /** Default threshold of `cleanupStale` and the built-in sweep. @default '3d' */
   staleAfter?: Duration;
-  /** Where log lines go; any pino-compatible logger. @default a console logger with [CRON]/[SCHEDULED]/[MANUAL] prefixes */
+  /** Where log lines go; any pino-compatible logger, `consoleLogger({ level: 'warn' })` to drop per-run info lines, or `false`. @default consoleLogger(): console lines with [CRON]/[SCHEDULED]/[MANUAL] prefixes, info and up */
   logger?: Logger | false;
   /** Source of time. @default the system clock */
   clock?: Clock;
@@ -593,7 +593,7 @@ export interface Scheduler {
   /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */
   runDue(options?: { limit?: number }): Promise<RunDueResult>;
   /**
-   * Seed 001: running runs started before the threshold become failed; with `tenantId`, only that
+   * The stale-run sweep: running runs started before the threshold become failed; with `tenantId`, only that
    * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
    */
   cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
@@ -614,7 +614,7 @@ export interface Scheduler {
    * from the tenant's own runs only.
    */
   dashboard(options?: { tenantId?: string | null; locale?: string }): Promise<Dashboard>;
-  /** Re-read jobs and wake every instance (seed 000's reload). */
+  /** Re-read jobs and wake every instance (after changes made outside the scheduler). */
   reload(): Promise<void>;
   /** The next instants of a schedule and its description; an invalid one is a `ValidationError`. */
   preview(input: PreviewInput): Promise<PreviewResult>;

@@ -4,6 +4,7 @@ import { ConflictError, ValidationError } from './errors.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
 import type { JsonObject } from './types.js';
 import { nameSchema, parse, retrySchema } from './validation.js';
+import { assertSupportedParamsSchema } from './zod-support.js';
 
 /**
  * Turn a definition (durations as text, optional fields) into an {@link Executor}. Validates it now
@@ -11,6 +12,11 @@ import { nameSchema, parse, retrySchema } from './validation.js';
  */
 export function defineExecutor<P = JsonObject, I = P>(definition: ExecutorDefinition<P, I>): Executor<P, I> {
   if (typeof definition?.run !== 'function') throw ValidationError.field('run', 'must be a function');
+  assertSupportedParamsSchema(
+    definition.params,
+    'params',
+    definition.description ? `the executor "${definition.description}"` : 'this executor',
+  );
   const optional = (value: Duration | undefined, field: keyof typeof DURATION_LIMITS) =>
     value === undefined ? null : toMs(value, field, DURATION_LIMITS[field]);
   if (definition.retry !== undefined) parse(retrySchema, definition.retry, 'retry');
@@ -26,7 +32,13 @@ export function defineExecutor<P = JsonObject, I = P>(definition: ExecutorDefini
 }
 
 function isExecutor<P, I>(value: Executor<P, I> | ExecutorDefinition<P, I>): value is Executor<P, I> {
-  return 'defaults' in value && 'timeoutMs' in value && 'estimatedDurationMs' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'defaults' in value &&
+    'timeoutMs' in value &&
+    'estimatedDurationMs' in value
+  );
 }
 
 interface Entry {
@@ -42,6 +54,12 @@ export class ExecutorRegistry {
   register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>, builtIn = false): void {
     parse(nameSchema, name, 'name');
     if (this.#entries.has(name)) throw new ConflictError(`executor "${name}" is already registered`);
+    // Checked here as well as in defineExecutor: here the message can name the executor.
+    assertSupportedParamsSchema(
+      (executor as { params?: unknown } | null)?.params,
+      `executors.${name}.params`,
+      `executor "${name}"`,
+    );
     const normalized = (isExecutor(executor) ? executor : defineExecutor(executor)) as Executor<
       unknown,
       unknown

@@ -65,7 +65,13 @@ export type {
   RetryInput,
 } from './executor.js';
 export { defineExecutor } from './executors.js';
-export { consoleLogger } from './logger.js';
+export {
+  type ConsoleLoggerOptions,
+  type ConsoleOutput,
+  consoleLogger,
+  consoleLoggerOptionsSchema,
+  type LogLevel,
+} from './logger.js';
 export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './maintenance.js';
 export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';

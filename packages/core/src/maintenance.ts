@@ -4,12 +4,12 @@ import type { Executor } from './executor.js';
 import { defineExecutor } from './executors.js';
 import { durationSchema } from './validation.js';
 
-/** Registry name of the built-in stale-run sweep (seed 001). */
+/** Registry name of the built-in stale-run sweep. */
 export const CLEANUP_STALE_EXECUTOR = 'cronkeeper.cleanupStale';
-/** Registry name of the built-in retention job (seed 003). */
+/** Registry name of the built-in retention job. */
 export const PRUNE_EXECUTOR = 'cronkeeper.prune';
 
-/** The two maintenance jobs `jobs.seed()` installs: seed 001's sweep at 02:00 UTC, pruning at 03:00 UTC. */
+/** The two maintenance jobs `jobs.seed()` installs: the stale-run sweep at 02:00 UTC, pruning at 03:00 UTC. */
 export const MAINTENANCE_JOBS: readonly JobInput[] = [
   {
     name: 'daily-cleanup-2am',

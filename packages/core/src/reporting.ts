@@ -156,7 +156,7 @@ function lastRunOf(
   };
 }
 
-/** Per-job and per-executor view, as the seeds' dashboards showed it. */
+/** Per-job and per-executor view, as an admin dashboard shows it. */
 export async function computeDashboard(
   ctx: SchedulerContext,
   options: { tenantId?: string | null; locale?: string } = {},

@@ -52,6 +52,7 @@ import {
   schedulerOptionsSchema,
   triggerInputSchema,
 } from './validation.js';
+import { assertZod4Loaded } from './zod-support.js';
 
 const ABORT_GRACE_MS = 5_000;
 
@@ -690,6 +691,7 @@ function formatAge(ms: number): string {
 export function createScheduler<const E extends ExecutorMap = Record<never, never>>(
   options: SchedulerOptions<E>,
 ): SchedulerFor<E> {
+  assertZod4Loaded();
   // One implementation serves both faces: typing `E` only narrows what callers may pass, so the
   // options are the untyped ones at run time and the scheduler is the same object either way.
   return new CronScheduler(options as unknown as SchedulerOptions) as Scheduler as SchedulerFor<E>;

@@ -454,7 +454,7 @@ export interface AdminStore {
   /** Runs matching the filter, newest first, one page at a time. */
   listRuns(filter: RunFilter): Promise<RunPage>;
   /**
-   * Seed 001's sweep: every running run with `startedAt < startedBefore` (optionally only some
+   * The stale-run sweep: every running run with `startedAt < startedBefore` (optionally only some
    * tenants') becomes `failed` with `error`, `finishedAt = now`, updating its job's bookkeeping.
    * Returns the runs changed.
    */

@@ -19,8 +19,15 @@ import type { Job, JsonObject, JsonValue, Run } from './types.js';
  */
 export type ExecutorMap = Record<
   string,
-  Executor<JsonObject, unknown> | ExecutorDefinition<JsonObject, unknown>
+  Executor<ParamsOutput, unknown> | ExecutorDefinition<ParamsOutput, unknown>
 >;
+
+/**
+ * What a params schema may output: a JSON object whose optional fields may be `undefined`, as
+ * zod's `.optional()` types them (apps compiled with `exactOptionalPropertyTypes` see that
+ * `undefined`; it is dropped when the params are stored as JSON).
+ */
+type ParamsOutput = { [key: string]: JsonValue | undefined };
 
 /** Whether `E` says nothing about names (no executors, or a `Record<string, …>`): then any name goes. */
 type KnowsNoNames<E> = [keyof E] extends [never] ? true : string extends keyof E ? true : false;
@@ -49,7 +56,13 @@ export type ExecutorParams<E, N> = N extends keyof E
     ? JsonObject
     : string extends keyof InputOf<E[N]>
       ? InputOf<E[N]>
-      : { [K in keyof InputOf<E[N]>]?: unknown extends InputOf<E[N]>[K] ? JsonValue : InputOf<E[N]>[K] }
+      : {
+          // Without `undefined`: params travel as JSON, and with exactOptionalPropertyTypes a field
+          // typed `T | undefined` would keep a typed scheduler from being a `Scheduler`.
+          [K in keyof InputOf<E[N]>]?: unknown extends InputOf<E[N]>[K]
+            ? JsonValue
+            : Exclude<InputOf<E[N]>[K], undefined>;
+        }
   : JsonObject;
 
 /** One executor of `E` with its typed params, for each name: the building block of typed inputs. */
@@ -63,24 +76,24 @@ export type TypedJobTaskInput<E> = ExecutorName<E> | EachExecutor<E, { enabled?:
 /** Input of `jobs.create` on a scheduler typed by `E`: `executor` with its params, or `tasks`. */
 export type TypedJobInput<E> = Omit<JobInput, 'executor' | 'tasks' | 'params'> &
   (
-    | EachExecutor<E, { tasks?: undefined }>
-    | { tasks: TypedJobTaskInput<E>[]; executor?: undefined; params?: JsonObject }
+    | EachExecutor<E, { tasks?: never }>
+    | { tasks: TypedJobTaskInput<E>[]; executor?: never; params?: JsonObject }
   );
 
 /** Changes accepted by `jobs.update` on a scheduler typed by `E`. */
 export type TypedJobUpdate<E> = Omit<JobUpdate, 'executor' | 'tasks' | 'params'> &
   (
-    | EachExecutor<E, { tasks?: undefined }>
-    | { tasks?: TypedJobTaskInput<E>[]; executor?: undefined; params?: JsonObject }
+    | EachExecutor<E, { tasks?: never }>
+    | { tasks?: TypedJobTaskInput<E>[]; executor?: never; params?: JsonObject }
   );
 
 /** Input of `trigger` on a scheduler typed by `E`: a job by name, or an executor of `E` with its params. */
 export type TypedTriggerInput<E> = Omit<TriggerInput, 'job' | 'executor' | 'params'> &
-  ({ job: string; executor?: undefined; params?: JsonObject } | EachExecutor<E, { job?: undefined }>);
+  ({ job: string; executor?: never; params?: JsonObject } | EachExecutor<E, { job?: never }>);
 
 /** Input of `schedule` on a scheduler typed by `E`: a job by name, or an executor of `E` with its params. */
 export type TypedScheduleInput<E> = Omit<ScheduleInput, 'job' | 'executor' | 'params'> &
-  ({ job: string; executor?: undefined; params?: JsonObject } | EachExecutor<E, { job?: undefined }>);
+  ({ job: string; executor?: never; params?: JsonObject } | EachExecutor<E, { job?: never }>);
 
 /**
  * Job administration on a scheduler typed by `E`. A whole {@link Job} as read is accepted too by

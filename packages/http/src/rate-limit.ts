@@ -9,7 +9,7 @@ import {
 import { rateLimited } from './errors.js';
 import type { RateLimitsOption, TriggerLimit } from './options.js';
 
-/** Seed 004's limits: one manual run per job every 30 s, ten in all per minute. */
+/** The default limits: one manual run per job every 30 s, ten in all per minute. */
 export const DEFAULT_RATE_LIMITS: Required<RateLimitsOption> = {
   perJob: { limit: 1, window: '30s' },
   total: { limit: 10, window: '1m' },

@@ -43,7 +43,7 @@ export function adminRoutes(scheduler: Scheduler): RouteDef[] {
       response: cleanupResponse,
       action: 'scheduler:admin',
       tag: 'maintenance',
-      summary: 'Mark runs still running after the threshold as failed (seed 001)',
+      summary: 'Mark runs still running after the threshold as failed',
       body: olderThanBody,
       handle: ({ body, tenant }) => {
         requireOperator(tenant, 'the stale-run sweep');

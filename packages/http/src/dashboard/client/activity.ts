@@ -1,5 +1,5 @@
 /**
- * Browser code for what happened (seed 004): the KPI cards, the 7-day timeline coloured by status,
+ * Browser code for what happened: the KPI cards, the 7-day timeline coloured by status,
  * the run history with its filters, and one run's details with its error and logs.
  */
 export const activityScript = String.raw`

@@ -202,7 +202,7 @@ function fmtDuration(ms) {
   return minutes + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
 }
 
-/** The seeds' countdown format: 45s, 15 min, 2h 30min, 3d 5h (3j 5h in French). */
+/** The countdown format: 45s, 15 min, 2h 30min, 3d 5h (3j 5h in French). */
 function fmtCountdown(ms) {
   if (ms <= 0) return lang === 'fr' ? 'maintenant' : 'now';
   const s = Math.ceil(ms / 1000);

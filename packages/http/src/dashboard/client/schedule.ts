@@ -1,5 +1,5 @@
 /**
- * Browser code for one-off runs (seed 003): the schedule dialog with its date picker, shortcuts and
+ * Browser code for one-off runs: the schedule dialog with its date picker, shortcuts and
  * a light check of the JSON parameters against the executors' JSON Schemas, and the list of
  * scheduled runs with countdowns and cancel. The server validates again with the real zod schema;
  * this check only catches typos before the round trip.
