@@ -1,4 +1,4 @@
-import { type AuditEntry, NotFoundError, ValidationError } from '@cronkeeper/core';
+import { type AuditEntry, ConflictError, NotFoundError, ValidationError } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 import { fakeTimeScheduler } from './helpers.js';
 
@@ -138,6 +138,33 @@ describe('audit trail through the scheduler', () => {
     const paused = await scheduler.jobs.update('tuned', { enabled: false }, { dryRun: true });
     expect(paused.next).toEqual([]);
     await expect(scheduler.jobs.update('missing', {}, { dryRun: true })).rejects.toThrow(NotFoundError);
+  });
+
+  it('a dry run checks the version it was read at, as the update would, and a tenant executor rule', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', executors);
+    const read = await scheduler.jobs.create({
+      name: 'tuned',
+      schedule: '0 2 * * *',
+      executor: 'report.build',
+    });
+    await scheduler.jobs.update('tuned', { description: 'changed elsewhere' });
+    // The job moved on since `read`: the real update would be a ConflictError, so is its dry run.
+    await expect(
+      scheduler.jobs.update('tuned', { ...read, schedule: 'hourly' }, { dryRun: true }),
+    ).rejects.toThrow(ConflictError);
+    const current = await scheduler.jobs.get('tuned');
+    const dry = await scheduler.jobs.update('tuned', { ...current, schedule: 'hourly' }, { dryRun: true });
+    expect(dry).toMatchObject({ schedule: 'hourly', version: current.version + 1 });
+    expect(await scheduler.jobs.get('tuned')).toEqual(current);
+    await scheduler.jobs.create({
+      name: 'mine',
+      tenantId: 'acme',
+      schedule: 'daily',
+      executor: 'report.build',
+    });
+    await expect(
+      scheduler.jobs.update('mine', { executor: 'cronkeeper.prune' }, { tenantId: 'acme', dryRun: true }),
+    ).rejects.toMatchObject({ issues: [{ path: 'executor' }] });
   });
 
   it('pages newest first with a cursor, filters by since, and rejects bad filters naming the field', async () => {
