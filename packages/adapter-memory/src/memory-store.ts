@@ -360,13 +360,6 @@ export class MemoryStore implements Store {
     return null;
   }
 
-  async hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
-    allowed: boolean;
-    retryAfterMs: number;
-  }> {
-    return this.#limiter.hit(input);
-  }
-
   async consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
     return this.#limiter.consume(input.limits, input.now);
   }

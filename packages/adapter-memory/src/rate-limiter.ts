@@ -4,28 +4,6 @@ import type { RateLimitVerdict } from '@cronkeeper/core';
 export class RateLimiter {
   readonly #hits = new Map<string, number[]>();
 
-  /** Count a hit at `now` unless `limit` hits already fall in the window `(now - windowMs, now]`. */
-  hit(input: { key: string; limit: number; windowMs: number; now: Date }): {
-    allowed: boolean;
-    retryAfterMs: number;
-  } {
-    const now = input.now.getTime();
-    const windowStart = now - input.windowMs;
-    const hits = (this.#hits.get(input.key) ?? []).filter((hit) => hit > windowStart);
-    if (input.limit <= 0) return { allowed: false, retryAfterMs: input.windowMs };
-    if (hits.length >= input.limit) {
-      this.#keep(input.key, hits);
-      // Enough hits must leave the window for one more to fit: the one `limit` places from the end.
-      const blocking = hits[hits.length - input.limit] as number;
-      return { allowed: false, retryAfterMs: Math.max(0, blocking + input.windowMs - now) };
-    }
-    let index = hits.length;
-    while (index > 0 && (hits[index - 1] as number) > now) index -= 1;
-    hits.splice(index, 0, now);
-    this.#keep(input.key, hits);
-    return { allowed: true, retryAfterMs: 0 };
-  }
-
   /** Count a hit on every key, or on none when one of them is full (the first such is named). */
   consume(limits: readonly { key: string; limit: number; windowMs: number }[], now: Date): RateLimitVerdict {
     const at = now.getTime();
@@ -38,7 +16,14 @@ export class RateLimiter {
         return { allowed: false, retryAfterMs: Math.max(0, blocking + windowMs - at), deniedKey: key };
       }
     }
-    for (const { key, limit, windowMs } of limits) this.hit({ key, limit, windowMs, now });
+    for (const { key } of limits) {
+      const hits = this.#hits.get(key) ?? [];
+      // Keep the instants sorted: a caller's clock may run a little behind another's.
+      let index = hits.length;
+      while (index > 0 && (hits[index - 1] as number) > at) index -= 1;
+      hits.splice(index, 0, at);
+      this.#keep(key, hits);
+    }
     return { allowed: true, retryAfterMs: 0, deniedKey: null };
   }
 

@@ -67,7 +67,7 @@ import {
   TERMINAL_STATUSES,
   tenantFilter,
 } from './queries.js';
-import { consumeRateLimits, hitRateLimit, type RateLimitDocument } from './rate-limits.js';
+import { consumeRateLimits, type RateLimitDocument } from './rate-limits.js';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -448,13 +448,6 @@ export class MongoStore implements Store {
 
   nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null> {
     return earliestJobRunAt(this.#jobs, query.tenantIds);
-  }
-
-  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
-    allowed: boolean;
-    retryAfterMs: number;
-  }> {
-    return hitRateLimit(this.#limits, input);
   }
 
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {

@@ -257,13 +257,6 @@ export class PgStore implements PostgresStore {
     return reports.nextJobRunAt(this.#target, query);
   }
 
-  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
-    allowed: boolean;
-    retryAfterMs: number;
-  }> {
-    return reports.hitRateLimit(this.#target, input);
-  }
-
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
     return reports.consumeRateLimits(this.#target, input);
   }

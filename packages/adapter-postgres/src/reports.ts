@@ -99,36 +99,6 @@ export async function nextJobRunAt(
 }
 
 /**
- * A sliding window kept as the hit instants of one row per key. One upsert decides and records the
- * hit: concurrent callers serialise on the row, each seeing the hits of those before it.
- */
-export async function hitRateLimit(
-  { db, n }: Target,
-  input: { key: string; limit: number; windowMs: number; now: Date },
-): Promise<{ allowed: boolean; retryAfterMs: number }> {
-  if (input.limit <= 0) return { allowed: false, retryAfterMs: input.windowMs };
-  const now = input.now.getTime();
-  const inWindow = (hits: string) =>
-    `(SELECT h FROM unnest(${hits}) AS h WHERE h > $2::bigint - $3::bigint ORDER BY h)`;
-  const [row] = await rows(
-    db,
-    `INSERT INTO ${n.rateLimits} AS r (key, hits, allowed) VALUES ($1, ARRAY[$2::bigint], true)
-     ON CONFLICT (key) DO UPDATE SET
-       allowed = (SELECT count(*) FROM ${inWindow('r.hits')} AS w) < $4,
-       hits = CASE WHEN (SELECT count(*) FROM ${inWindow('r.hits')} AS w) < $4
-                   THEN ARRAY${inWindow('r.hits || $2::bigint')}
-                   ELSE ARRAY${inWindow('r.hits')} END
-     RETURNING allowed, hits`,
-    [input.key, now, input.windowMs, input.limit],
-  );
-  if (row?.allowed === true) return { allowed: true, retryAfterMs: 0 };
-  const hits = ((row?.hits ?? []) as (string | number)[]).map(Number);
-  // Enough hits must leave the window for one more to fit: the one `limit` places from the end.
-  const blocking = hits[hits.length - input.limit] ?? now;
-  return { allowed: false, retryAfterMs: Math.max(0, blocking + input.windowMs - now) };
-}
-
-/**
  * Several windows in one statement, all counted or none: the keys' rows are locked in key order
  * (so concurrent callers queue instead of deadlocking), each window is pruned, and the hit is
  * appended to every row only when each has room. A key seen for the first time gets its row

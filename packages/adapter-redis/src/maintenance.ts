@@ -59,24 +59,6 @@ export async function pruneRuns(
   }
 }
 
-/** A sliding-window hit, counted in one script so the limit holds across instances. */
-export async function hitRateLimit(
-  ctx: RedisContext,
-  input: { key: string; limit: number; windowMs: number; now: Date },
-): Promise<{ allowed: boolean; retryAfterMs: number }> {
-  const now = input.now.getTime();
-  const [allowed, retryAfterMs] = (await ctx.run(SCRIPTS.hitRateLimit, [
-    input.key,
-    String(input.limit),
-    String(input.windowMs),
-    String(now),
-    String(now - input.windowMs),
-    randomUUID(),
-    String(Math.ceil(input.windowMs) + RATE_LIMIT_SLACK_MS),
-  ])) as [number, number];
-  return { allowed: allowed === 1, retryAfterMs: Number(retryAfterMs) };
-}
-
 /** Several sliding-window hits counted all together or not at all, in one script. */
 export async function consumeRateLimits(
   ctx: RedisContext,

@@ -38,7 +38,7 @@ import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
 import { JobRecords } from './job-records.js';
 import { KeyLayout, tenantToken } from './keys.js';
-import { consumeRateLimits, failStaleRuns, hitRateLimit, pruneRuns } from './maintenance.js';
+import { consumeRateLimits, failStaleRuns, pruneRuns } from './maintenance.js';
 import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
 import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
@@ -356,13 +356,6 @@ export class RedisStore implements Store {
       .filter((score): score is string => score !== undefined)
       .map(Number);
     return times.length === 0 ? null : new Date(Math.min(...times));
-  }
-
-  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
-    allowed: boolean;
-    retryAfterMs: number;
-  }> {
-    return hitRateLimit(this.#ctx, input);
   }
 
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {

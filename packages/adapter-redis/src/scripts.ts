@@ -4,7 +4,6 @@ import {
   CONSUME_RATE_LIMITS,
   DELETE_JOB,
   FAIL_STALE_RUNS,
-  HIT_RATE_LIMIT,
   INSERT_JOB,
   PRUNE_AUDIT,
   PRUNE_RUNS,
@@ -49,7 +48,6 @@ export const SCRIPTS = {
   failStaleRuns: new LuaScript('failStaleRuns', FAIL_STALE_RUNS),
   pruneRuns: new LuaScript('pruneRuns', PRUNE_RUNS),
   pruneAudit: new LuaScript('pruneAudit', PRUNE_AUDIT),
-  hitRateLimit: new LuaScript('hitRateLimit', HIT_RATE_LIMIT),
   publishEvents: new LuaScript('publishEvents', PUBLISH_EVENTS),
   consumeRateLimits: new LuaScript('consumeRateLimits', CONSUME_RATE_LIMITS),
 } as const;

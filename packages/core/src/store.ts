@@ -485,15 +485,6 @@ export interface AdminStore {
   /** The earliest `nextRunAt` among enabled jobs (in these tenants), or null. */
   nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null>;
   /**
-   * Count one hit against `key` in a sliding window of `windowMs`, atomically across instances.
-   * When `limit` hits are already in the window, the hit is not counted and `allowed` is false,
-   * with `retryAfterMs` until the oldest hit leaves the window.
-   */
-  hitRateLimit(input: { key: string; limit: number; windowMs: number; now: Date }): Promise<{
-    allowed: boolean;
-    retryAfterMs: number;
-  }>;
-  /**
    * Count one hit against several sliding windows at once, all or nothing, atomically across
    * instances. When every key has fewer than its `limit` hits in `(now - windowMs, now]`, the hit
    * is counted on every key. Otherwise nothing is counted on any key: `deniedKey` is the first key,

@@ -149,25 +149,6 @@ return { looked, deleted }
 `;
 
 /**
- * hitRateLimit: a sliding window of hit instants in a sorted set. ARGV: key, limit, windowMs,
- * now, windowStart (now - windowMs), member, ttlMs. Returns { allowed (0/1), retryAfterMs }.
- */
-export const HIT_RATE_LIMIT = `
-local key = K.rate(ARGV[1])
-local limit, window, now = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[5])
-if limit <= 0 then return { 0, window } end
-local count = redis.call('ZCARD', key)
-if count >= limit then
-  local blocking = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-  return { 0, math.max(0, tonumber(blocking[2]) + window - now) }
-end
-redis.call('ZADD', key, ARGV[4], ARGV[6])
-redis.call('PEXPIRE', key, ARGV[7])
-return { 1, 0 }
-`;
-
-/**
  * pruneAudit, one batch: deletes entries recorded before ARGV[1] (a sortable instant), walking the
  * index of every entry or those of the tenant tokens given. ARGV: before, batch size, tenant
  * count, tenant tokens. Returns { entries looked at, entries deleted }.
