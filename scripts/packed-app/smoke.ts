@@ -10,7 +10,18 @@ import { memoryStore } from '@cronkeeper/adapter-memory';
 import { mongoStore } from '@cronkeeper/adapter-mongo';
 import { postgresStore } from '@cronkeeper/adapter-postgres';
 import { redisStore } from '@cronkeeper/adapter-redis';
-import { createScheduler, defineExecutor, type Run, type Store, ValidationError } from '@cronkeeper/core';
+import {
+  ConflictError,
+  CronkeeperError,
+  createScheduler,
+  defineExecutor,
+  NotFoundError,
+  RateLimitError,
+  type Run,
+  type Store,
+  StoreError,
+  ValidationError,
+} from '@cronkeeper/core';
 import { allowAll, cronRouter } from '@cronkeeper/express';
 import { createCronHandler } from '@cronkeeper/http';
 import express from 'express';
@@ -119,7 +130,29 @@ async function handler(): Promise<void> {
   await scheduler.stop();
 }
 
+/** The built errors print and filter under their documented names, whatever the bundler renamed. */
+async function errorNames(): Promise<void> {
+  const errors: [CronkeeperError, string][] = [
+    [new ValidationError('bad'), 'ValidationError'],
+    [new NotFoundError('job', 'x'), 'NotFoundError'],
+    [new ConflictError('taken'), 'ConflictError'],
+    [new RateLimitError('slow down', 1), 'RateLimitError'],
+    [new StoreError('down'), 'StoreError'],
+    [new CronkeeperError('STORE', 'base'), 'CronkeeperError'],
+  ];
+  for (const [error, name] of errors) {
+    assert.equal(error.name, name);
+    assert.ok(String(error.stack).startsWith(`${name}: `), `${name}'s stack starts with its name`);
+  }
+  const scheduler = createScheduler({ store: memoryStore(), executors, logger: false });
+  await assert.rejects(scheduler.jobs.create({ name: 'x', schedule: 'nope', executor: 'sendReport' }), {
+    name: 'ValidationError',
+  });
+  await scheduler.stop();
+}
+
 const checks: [string, string | undefined, () => Promise<void>][] = [
+  ['error names', 'offline', errorNames],
   ['PostgreSQL', process.env.CRONKEEPER_PG_URL, () => postgres(process.env.CRONKEEPER_PG_URL as string)],
   ['Redis', process.env.CRONKEEPER_REDIS_URL, () => redis(process.env.CRONKEEPER_REDIS_URL as string)],
   ['MongoDB options', 'offline', mongo],

@@ -17,12 +17,15 @@ export class CronkeeperError extends Error {
   constructor(code: CronkeeperErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    // A subclass of the user's keeps its own name; ours spell theirs out (bundlers rename classes).
+    this.name = new.target === CronkeeperError ? 'CronkeeperError' : new.target.name;
   }
 }
 
 /** Input was rejected; nothing was changed. `issues` names each offending field. */
 export class ValidationError extends CronkeeperError {
+  override readonly name = 'ValidationError';
+
   /** Every problem found, each with the path of its field. */
   readonly issues: ValidationIssue[];
 
@@ -49,6 +52,8 @@ function formatIssues(issues: ValidationIssue[]): string {
 
 /** The job, run or executor named does not exist (in the caller's tenant). */
 export class NotFoundError extends CronkeeperError {
+  override readonly name = 'NotFoundError';
+
   /** What kind of thing was looked up: `job`, `run` or `executor`. */
   readonly resource: 'job' | 'run' | 'executor';
 
@@ -60,6 +65,8 @@ export class NotFoundError extends CronkeeperError {
 
 /** The request conflicts with current state: a run is already running, a name is taken, a run already ended. */
 export class ConflictError extends CronkeeperError {
+  override readonly name = 'ConflictError';
+
   /** Id of the run that is in the way, when the conflict is "already running". */
   readonly runningRunId: string | null;
 
@@ -71,6 +78,8 @@ export class ConflictError extends CronkeeperError {
 
 /** Too many manual triggers; try again after `retryAfterMs`. */
 export class RateLimitError extends CronkeeperError {
+  override readonly name = 'RateLimitError';
+
   /** Milliseconds until a new trigger will be accepted. */
   readonly retryAfterMs: number;
 
@@ -82,6 +91,8 @@ export class RateLimitError extends CronkeeperError {
 
 /** The storage backend failed; `cause` holds the driver's error. */
 export class StoreError extends CronkeeperError {
+  override readonly name = 'StoreError';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE', message, options);
   }

@@ -46,6 +46,7 @@ import { Telemetry } from './telemetry.js';
 import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
+  assertKnownSchedulerOptions,
   parse,
   parseScope,
   scheduleInputSchema,
@@ -105,6 +106,7 @@ class CronScheduler implements Scheduler {
     if (typeof options !== 'object' || options === null)
       throw ValidationError.field('', 'createScheduler needs an options object with a `store`');
     assertStore(options.store);
+    assertKnownSchedulerOptions(options);
     const { store, executors = {}, clock = systemClock, logger, jobs: defaultJobs = [] } = options;
     const settings = parse(schedulerOptionsSchema, {
       timezone: options.timezone,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScheduleTarget, TriggerTarget } from './api.js';
+import type { SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
@@ -80,7 +80,10 @@ export const tenantIdSchema = z.string().min(1).max(200).nullable();
 const timezoneSchema = z
   .string()
   .max(64)
-  .refine(isValidTimezone, 'is not an IANA time zone (e.g. "UTC", "Europe/Paris")');
+  .refine(isValidTimezone, {
+    error: (issue) =>
+      `"${String(issue.input).slice(0, 64)}" is not an IANA time zone (e.g. "UTC", "Europe/Paris")`,
+  });
 
 const dateSchema = z.union([z.date(), z.string().max(64)]).transform((value, ctx) => {
   const date = value instanceof Date ? value : new Date(value);
@@ -296,6 +299,37 @@ export const runListSchema = z.strictObject({
   limit: z.number().int().min(1).max(500).optional(),
   cursor: z.string().max(500).nullable().optional(),
 });
+
+/** Every option `createScheduler` reads; typed so that a new option cannot be left out. */
+const SCHEDULER_OPTION_KEYS: Record<keyof SchedulerOptions, true> = {
+  store: true,
+  executors: true,
+  timezone: true,
+  concurrency: true,
+  pollInterval: true,
+  lease: true,
+  retention: true,
+  staleAfter: true,
+  logger: true,
+  clock: true,
+  random: true,
+  instanceId: true,
+  jobs: true,
+  maintenanceJobs: true,
+  maxLogLines: true,
+  oneOffLimits: true,
+  telemetry: true,
+};
+
+/** A misspelled option would otherwise be ignored without a word, leaving the default in force. */
+export function assertKnownSchedulerOptions(options: object): void {
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(SCHEDULER_OPTION_KEYS, key));
+  if (unknown.length === 0) return;
+  const known = Object.keys(SCHEDULER_OPTION_KEYS).join(', ');
+  throw new ValidationError(
+    unknown.map((key) => ({ path: key, message: `is not an option of createScheduler (known: ${known})` })),
+  );
+}
 
 /** Options of `createScheduler` other than objects checked by shape (store, clock, logger). */
 export const schedulerOptionsSchema = z.object({
