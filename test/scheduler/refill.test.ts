@@ -96,4 +96,53 @@ describe('slots freed by finished runs (real time, memory store)', () => {
     }
     expect(most).toBe(3);
   });
+
+  it('stop() waits for the runs a finish in flight claimed for the slots it freed', async () => {
+    const base = memoryStore();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let finishing = false;
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        // Bound to the store: its methods use private fields a proxy cannot reach.
+        if (key !== 'finishAndClaim') return typeof value === 'function' ? value.bind(target) : value;
+        return async (input: Parameters<Store['finishAndClaim']>[0]) => {
+          finishing = true;
+          await held;
+          return target.finishAndClaim(input);
+        };
+      },
+    });
+    const executed: string[] = [];
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      concurrency: 1,
+      pollInterval: '1h',
+      executors: {
+        noop: {
+          run: async (ctx) => {
+            executed.push(ctx.run.id);
+            await sleep(20);
+          },
+        },
+      },
+    });
+    const runs = [
+      await scheduler.trigger({ executor: 'noop', force: true }),
+      await scheduler.trigger({ executor: 'noop', force: true }),
+    ];
+    await scheduler.start();
+    await until(() => finishing);
+    const stopped = scheduler.stop({ grace: '5s' });
+    release();
+    await stopped;
+    // The second run was claimed by the first one's finish: it ran, and ended before stop() did.
+    expect(executed.sort()).toEqual(runs.map((run) => run.id).sort());
+    for (const run of runs) expect((await scheduler.runs.get(run.id)).status).toBe('succeeded');
+  });
 });

@@ -268,20 +268,21 @@ class CronScheduler implements Scheduler {
     const graceMs = toMs(options.grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
     await this.#loop.stop();
-    const running = [...this.#engine.active.values()].map((entry) => entry.done);
+    // Until none is left: a finish still in flight may bring back runs it claimed for the slots it
+    // freed, and they count as running here like the others.
+    const settle = async (abortReason: RunAbort | null) => {
+      while (this.#engine.active.size > 0) {
+        if (abortReason)
+          for (const runId of this.#engine.active.keys()) this.#engine.abort(runId, abortReason);
+        await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
+      }
+    };
     const drained = await Promise.race([
-      Promise.allSettled(running).then(() => true),
+      settle(null).then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
     ]);
-    if (!drained) {
-      for (const runId of this.#engine.active.keys()) {
-        this.#engine.abort(
-          runId,
-          new RunAbort('shutdown', `the scheduler stopped (grace of ${graceMs} ms elapsed)`),
-        );
-      }
-      await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
-    }
+    if (!drained)
+      await settle(new RunAbort('shutdown', `the scheduler stopped (grace of ${graceMs} ms elapsed)`));
     // Events are published a little later than they happen (see Outbox): send the last ones
     // before the host closes the store.
     await this.#outbox.drain();
