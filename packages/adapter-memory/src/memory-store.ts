@@ -6,6 +6,8 @@ import type {
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishAndClaimInput,
+  FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
   FireSlotInput,
@@ -161,6 +163,13 @@ export class MemoryStore implements Store {
 
   async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
     return inputs.map((input) => this.#finishRun(input));
+  }
+
+  /** One synchronous step: the claim sees the finishes (a run queued behind one can start now). */
+  async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
+    const finished = input.finishes.map((finish) => this.#finishRun(finish));
+    const { claimed, skipped } = this.#runs.claim(input.claim);
+    return { finished, claimed: claimed.map(copy), skipped: skipped.map(copy) };
   }
 
   #finishRun(input: FinishRunInput): FinishedRun | null {

@@ -8,6 +8,8 @@ import {
   type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
+  type FinishAndClaimInput,
+  type FinishAndClaimResult,
   type FinishedRun,
   type FinishRunInput,
   type FireSlotInput,
@@ -243,6 +245,13 @@ export class MongoStore implements Store {
     const finished: (FinishedRun | null)[] = [];
     for (const input of inputs) finished.push(await this.#finishRun(input));
     return finished;
+  }
+
+  /** The finishes, then the claim: MongoDB has no multi-document step to put them in, nor needs one. */
+  async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
+    const finished = await this.finishRuns(input.finishes);
+    const { claimed, skipped } = await this.claimRuns(input.claim);
+    return { finished, claimed, skipped };
   }
 
   #finishRun(input: FinishRunInput): Promise<FinishedRun | null> {

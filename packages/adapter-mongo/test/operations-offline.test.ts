@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { auditContract } from '../../core/src/testing/audit.js';
 import { autoPauseContract } from '../../core/src/testing/auto-pause.js';
 import { backfillContract } from '../../core/src/testing/backfill.js';
+import { finishAndClaimContract } from '../../core/src/testing/finish-and-claim.js';
 import { useFixture } from '../../core/src/testing/harness.js';
 import { PENDING_DELETE_GRACE_MS } from '../src/audit.js';
 import { fakeDatabase } from './fake-mongo.js';
 import { fakeMongoDb } from './mingo-db.js';
 
-// The audit trail, auto-pause and backfill parts of the Store contract, run on a database stand-in
+// The audit trail, auto-pause, backfill and finishAndClaim parts of the Store contract, run on a database stand-in
 // (see mingo-db.ts) since no server is needed to check the store's own logic; with MONGODB_URI set,
 // contract.test.ts runs the whole contract on a real server as well.
 
@@ -25,6 +26,7 @@ describe('mongo store on a stand-in database', () => {
   auditContract(fixture);
   autoPauseContract(fixture);
   backfillContract(fixture);
+  finishAndClaimContract(fixture);
 });
 
 // The same groups on the hand-written collections of the crash-window tests (fake-mongo.ts),
@@ -40,6 +42,7 @@ describe('mongo store on the crash-window collections', () => {
   auditContract(fixture);
   autoPauseContract(fixture);
   backfillContract(fixture);
+  finishAndClaimContract(fixture);
 });
 
 class Crash extends Error {}

@@ -3,6 +3,8 @@ import type {
   ClaimResult,
   CreateRunInput,
   CreateRunResult,
+  FinishAndClaimInput,
+  FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
   FireSlotInput,
@@ -231,7 +233,54 @@ export async function finishRuns(
   { sql, n }: Target,
   inputs: FinishRunInput[],
 ): Promise<(FinishedRun | null)[]> {
-  const rowsIn = inputs.flatMap((input, ord) =>
+  const rowsIn = finishRows(inputs);
+  const finished: (FinishedRun | null)[] = inputs.map(() => null);
+  if (rowsIn.length === 0) return finished;
+  const found = await retryDeadlock(() => sql(finishRunsSql(n), [JSON.stringify(rowsIn)]));
+  for (const row of found) finished[Number(row.ord)] = finishedRun(row);
+  return finished;
+}
+
+/**
+ * The finish statement with the claim function called after it, in one statement: the claim's
+ * limit is made to depend on the finished rows, so the finishes are done before the function
+ * runs, and a volatile function sees what its calling statement changed. A run queued behind a
+ * run finished here can therefore be claimed by the same call.
+ */
+export async function finishAndClaim(
+  { sql, n }: Target,
+  input: FinishAndClaimInput,
+): Promise<FinishAndClaimResult> {
+  const { finishes, claim } = input;
+  const rowsIn = finishRows(finishes);
+  const found = await retryDeadlock(() =>
+    sql(
+      `WITH ${finishRunsCtes(n)}, done AS (${finishRunsSelect}),
+       counted AS (SELECT count(*)::int AS n FROM done)
+       SELECT 'finished' AS kind, to_jsonb(d) AS row FROM done AS d
+       UNION ALL
+       SELECT c.outcome, to_jsonb(c.run) FROM counted
+       CROSS JOIN LATERAL ${n.claimRuns}($2, $3, greatest($4::int, 0) + 0 * counted.n, $5) AS c`,
+      [JSON.stringify(rowsIn), claim.workerId, claim.now, claim.limit, claim.leaseMs],
+    ),
+  );
+  const result: FinishAndClaimResult = { finished: finishes.map(() => null), claimed: [], skipped: [] };
+  for (const { kind, row } of found as { kind: string; row: Record<string, unknown> }[]) {
+    if (kind === 'finished') result.finished[Number(row.ord)] = finishedRun(row);
+    else (kind === 'claimed' ? result.claimed : result.skipped).push(decodeRun(row));
+  }
+  return result;
+}
+
+function finishedRun(row: Record<string, unknown>): FinishedRun {
+  const run: FinishedRun = decodeRun(row);
+  if (row.paused_job === true) run.pausedJob = true;
+  return run;
+}
+
+/** finishRuns' input rows (one per well-formed run id, with its input's position as `ord`). */
+function finishRows(inputs: FinishRunInput[]) {
+  return inputs.flatMap((input, ord) =>
     isUuid(input.runId)
       ? [
           {
@@ -249,15 +298,6 @@ export async function finishRuns(
         ]
       : [],
   );
-  const finished: (FinishedRun | null)[] = inputs.map(() => null);
-  if (rowsIn.length === 0) return finished;
-  const found = await retryDeadlock(() => sql(finishRunsSql(n), [JSON.stringify(rowsIn)]));
-  for (const row of found) {
-    const run: FinishedRun = decodeRun(row);
-    if (row.paused_job === true) run.pausedJob = true;
-    finished[Number(row.ord)] = run;
-  }
-  return finished;
 }
 
 /**
@@ -269,9 +309,18 @@ export async function finishRuns(
  * entry, and the failure that paused it comes back with `paused_job`.
  */
 function finishRunsSql(n: SqlNames): string {
+  return `WITH ${finishRunsCtes(n)}\n     ${finishRunsSelect}`;
+}
+
+/** The finished runs, with whether each one's failure paused its job. */
+const finishRunsSelect = `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job
+     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
+
+/** The common table expressions of the finish statement (see {@link finishRunsSql}). */
+function finishRunsCtes(n: SqlNames): string {
   // Failures in a row after this batch, from the job row as the UPDATE locked it.
   const streak = `CASE WHEN d.last_success IS NULL THEN j.consecutive_failures + d.counted_failures ELSE d.counted_failures END`;
-  return `WITH input AS (
+  return `input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
          status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, follow_up jsonb)
      ), finished AS (
@@ -341,9 +390,7 @@ function finishRunsSql(n: SqlNames): string {
        WHERE i.follow_up IS NOT NULL
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id
-     )
-     SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job
-     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
+     )`;
 }
 
 /** The note of an automatic pause (as core's `autoPauseNote`), from an SQL count. */

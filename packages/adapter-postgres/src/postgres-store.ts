@@ -6,6 +6,8 @@ import {
   type CreateRunInput,
   type CreateRunResult,
   type ExecutorSummary,
+  type FinishAndClaimInput,
+  type FinishAndClaimResult,
   type FinishedRun,
   type FinishRunInput,
   type FireSlotInput,
@@ -167,6 +169,10 @@ export class PgStore implements PostgresStore {
 
   finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
     return claimPath.finishRuns(this.#target, inputs);
+  }
+
+  finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
+    return claimPath.finishAndClaim(this.#target, input);
   }
 
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {

@@ -7,6 +7,8 @@ import type {
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishAndClaimInput,
+  FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
   FireSlotInput,
@@ -180,18 +182,8 @@ export class RedisStore implements Store {
 
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     if (input.limit <= 0) return { claimed: [], skipped: [] };
-    const [claimed, skipped] = (await this.#run(SCRIPTS.claimRuns, [
-      input.workerId,
-      ms(input.now),
-      String(input.limit),
-      String(input.now.getTime() + input.leaseMs),
-      SKIP_ERROR,
-      String(PROMOTE_PER_CLAIM),
-    ])) as [unknown[], unknown[]];
-    return {
-      claimed: claimed.map((reply) => decodeRun(reply) as Run),
-      skipped: skipped.map((reply) => decodeRun(reply) as Run),
-    };
+    const reply = (await this.#run(SCRIPTS.claimRuns, claimArgs(input))) as [unknown[], unknown[]];
+    return claimResult(reply);
   }
 
   async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
@@ -208,38 +200,26 @@ export class RedisStore implements Store {
   }
 
   async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
-    // An empty worker id is how the script spells the 'expired' fence: a worker named '' holds no
-    // lease, so its finishes are answered here.
-    const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
-    if (sent.length === 0) return inputs.map(() => null);
-    const args: RedisArgument[] = [String(sent.length)];
-    for (const input of sent) {
-      args.push(
-        input.runId,
-        input.fence === 'expired' ? '' : input.fence.workerId,
-        ms(input.now),
-        input.status,
-        runField.json(input.result),
-        runField.json(input.error),
-        input.tasks === undefined ? 'keep' : 'set',
-        input.tasks === undefined ? '' : runField.tasks(input.tasks),
-        input.logs === undefined ? 'keep' : 'set',
-        input.logs === undefined ? '' : runField.logs(input.logs),
-        input.error?.message ?? 'failed',
-      );
-      if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
-      else args.push('0');
-    }
-    const [reply, paused] = (await this.#run(SCRIPTS.finishRuns, args)) as [unknown[], string[]];
-    const pausedIds = new Set(paused);
-    const finished = new Map(
-      sent.map((input, index) => {
-        const run: FinishedRun | null = decodeRun(reply[index] ?? null);
-        if (run && pausedIds.has(run.id)) run.pausedJob = true;
-        return [input, run];
-      }),
-    );
-    return inputs.map((input) => finished.get(input) ?? null);
+    const finish = finishArgs(inputs);
+    if (finish.sent.length === 0) return inputs.map(() => null);
+    const [reply, paused] = (await this.#run(SCRIPTS.finishRuns, finish.args)) as [unknown[], string[]];
+    return finishResult(inputs, finish.sent, reply, paused);
+  }
+
+  /** One script: the finishRuns body, then the claimRuns body (see lua/claim-path.ts). */
+  async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
+    const finish = finishArgs(input.finishes);
+    // A limit of 0 claims nothing, as claimRuns answers it.
+    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
+    const [reply, paused, claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
+      String(finish.args.length),
+      ...finish.args,
+      ...claim,
+    ])) as [unknown[], string[], unknown[], unknown[]];
+    return {
+      finished: finishResult(input.finishes, finish.sent, reply, paused),
+      ...claimResult([claimed, skipped]),
+    };
   }
 
   async findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
@@ -361,4 +341,68 @@ export class RedisStore implements Store {
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
     return consumeRateLimits(this.#ctx, input);
   }
+}
+
+/** claimRuns' script arguments. */
+function claimArgs(input: ClaimRunsInput): RedisArgument[] {
+  return [
+    input.workerId,
+    ms(input.now),
+    String(input.limit),
+    String(input.now.getTime() + input.leaseMs),
+    SKIP_ERROR,
+    String(PROMOTE_PER_CLAIM),
+  ];
+}
+
+function claimResult([claimed, skipped]: [unknown[], unknown[]]): ClaimResult {
+  return {
+    claimed: claimed.map((reply) => decodeRun(reply) as Run),
+    skipped: skipped.map((reply) => decodeRun(reply) as Run),
+  };
+}
+
+/**
+ * finishRuns' script arguments, for the inputs it is sent. An empty worker id is how the script
+ * spells the 'expired' fence: a worker named '' holds no lease, so its finishes are answered here.
+ */
+function finishArgs(inputs: FinishRunInput[]): { sent: FinishRunInput[]; args: RedisArgument[] } {
+  const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
+  const args: RedisArgument[] = [String(sent.length)];
+  for (const input of sent) {
+    args.push(
+      input.runId,
+      input.fence === 'expired' ? '' : input.fence.workerId,
+      ms(input.now),
+      input.status,
+      runField.json(input.result),
+      runField.json(input.error),
+      input.tasks === undefined ? 'keep' : 'set',
+      input.tasks === undefined ? '' : runField.tasks(input.tasks),
+      input.logs === undefined ? 'keep' : 'set',
+      input.logs === undefined ? '' : runField.logs(input.logs),
+      input.error?.message ?? 'failed',
+    );
+    if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
+    else args.push('0');
+  }
+  return { sent, args };
+}
+
+/** finishRuns' answer, per input (null for inputs not sent or whose fence did not hold). */
+function finishResult(
+  inputs: FinishRunInput[],
+  sent: FinishRunInput[],
+  reply: unknown[],
+  paused: string[],
+): (FinishedRun | null)[] {
+  const pausedIds = new Set(paused);
+  const finished = new Map(
+    sent.map((input, index) => {
+      const run: FinishedRun | null = decodeRun(reply[index] ?? null);
+      if (run && pausedIds.has(run.id)) run.pausedJob = true;
+      return [input, run];
+    }),
+  );
+  return inputs.map((input) => finished.get(input) ?? null);
 }

@@ -34,6 +34,8 @@ export interface SchedulerContext {
    * finish auto-paused the run's job, `job:auto-paused` is emitted before this resolves.
    */
   finishRun(input: FinishRunInput): Promise<Run | null>;
+  /** Look for due work now (a full tick of the loop, if it runs), as after creating a run. */
+  wake(): void;
   /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */
   publish(event: StoreEvent): void;
   /** Emit a run event locally and publish its status change. */

@@ -2,10 +2,11 @@ import type { SchedulerContext } from './context.js';
 import { DURATION_LIMITS } from './duration.js';
 import { ValidationError } from './errors.js';
 import { executeRun, type LEASE_HOLD_SHARE, type RunAbort, type RunControls } from './execution.js';
+import type { ClaimAlong } from './finish-batcher.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRetry, buildRun } from './run-factory.js';
-import type { FireSlotInput } from './store.js';
+import type { ClaimResult, FinishRunInput, FireSlotInput } from './store.js';
 import type { Job, Run } from './types.js';
 
 const DUE_BATCH = 100;
@@ -53,11 +54,64 @@ export class Engine {
    * The leases of other instances' running runs as this instance last read them, by run id.
    */
   #leasesSeen = new Map<string, LeaseSeen>();
+  /** Slots promised to claims in flight: a run they bring back takes one. */
+  #reserved = 0;
+  /** Runs whose finish went out with a claim for their slot: that slot is being refilled already. */
+  #refilled = new Set<string>();
 
   constructor(
     private readonly ctx: SchedulerContext,
-    private readonly options: { abortGraceMs: number; random: () => number; onRunSettled: () => void },
+    private readonly options: {
+      abortGraceMs: number;
+      random: () => number;
+      /** Runs this instance executes at once at most. */
+      concurrency: number;
+      /** Whether finishing runs may claim runs for their slots (the loop runs). */
+      refills: () => boolean;
+      /** A run ended without a claim for its slot: the caller may claim for it. */
+      onRunSettled: () => void;
+    },
   ) {}
+
+  /** Slots free for a claim now: neither executing a run nor promised to a claim in flight. */
+  room(): number {
+    return this.options.concurrency - this.active.size - this.#reserved;
+  }
+
+  /**
+   * The claim to send with a batch of finishes (see `FinishBatcher`): when runs executing here
+   * finish, their slots go to the next due runs in the same store call instead of waiting for a
+   * claim of their own. Null when the batch frees no slot of this instance, or the loop is stopped.
+   */
+  planClaim(batch: readonly FinishRunInput[]): ClaimAlong | null {
+    if (!this.options.refills()) return null;
+    const freed = batch.filter(
+      (input) =>
+        input.fence !== 'expired' &&
+        input.fence.workerId === this.ctx.instanceId &&
+        this.active.has(input.runId) &&
+        !this.#refilled.has(input.runId),
+    );
+    // Those runs still count in `active` until their finish is answered.
+    const limit = this.room() + freed.length;
+    if (freed.length === 0 || limit <= 0) return null;
+    this.#reserved += limit;
+    for (const input of freed) this.#refilled.add(input.runId);
+    const heldSince = performance.now();
+    const now = this.ctx.clock.now();
+    return {
+      input: { workerId: this.ctx.instanceId, now, limit, leaseMs: this.ctx.leaseMs },
+      settle: (result) => {
+        this.#reserved -= limit;
+        if (result) {
+          this.#started(result, heldSince);
+          return;
+        }
+        // The call failed (the finishes report it): the slots are claimed for as the runs settle.
+        for (const input of freed) this.#refilled.delete(input.runId);
+      },
+    };
+  }
 
   /**
    * Fire every due slot; returns the runs created. Losing a race to another instance is normal.
@@ -271,12 +325,29 @@ export class Engine {
     const heldSince = performance.now();
     const now = this.ctx.clock.now();
     if (limit <= 0) return { claimed: [], heldSince };
-    const { claimed, skipped } = await this.ctx.store.claimRuns({
-      workerId: this.ctx.instanceId,
-      now,
-      limit,
-      leaseMs: this.ctx.leaseMs,
-    });
+    this.#reserved += limit;
+    let result: ClaimResult;
+    try {
+      result = await this.ctx.store.claimRuns({
+        workerId: this.ctx.instanceId,
+        now,
+        limit,
+        leaseMs: this.ctx.leaseMs,
+      });
+    } finally {
+      this.#reserved -= limit;
+    }
+    this.#skipped(result.skipped);
+    return { claimed: result.claimed, heldSince };
+  }
+
+  /** Execute the runs a claim sent with finishes brought back. */
+  #started(result: ClaimResult, heldSince: number): void {
+    this.#skipped(result.skipped);
+    for (const run of result.claimed) void this.execute(run, heldSince);
+  }
+
+  #skipped(skipped: readonly Run[]): void {
     for (const run of skipped) {
       this.ctx.logger.info(
         { runId: run.id, trigger: run.trigger, job: run.jobName },
@@ -284,7 +355,6 @@ export class Engine {
       );
       this.ctx.emitRun('run:skipped', run);
     }
-    return { claimed, heldSince };
   }
 
   /**
@@ -317,7 +387,7 @@ export class Engine {
         return null;
       } finally {
         this.active.delete(run.id);
-        this.options.onRunSettled();
+        if (!this.#refilled.delete(run.id)) this.options.onRunSettled();
       }
     })();
     return entry.done;

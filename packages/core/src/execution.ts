@@ -374,6 +374,9 @@ export async function executeRun(
     status === 'succeeded' ? 'run:succeeded' : status === 'failed' ? 'run:failed' : 'run:cancelled',
     finished,
   );
-  if (followUp) ctx.publish({ type: 'wake', origin: ctx.instanceId });
+  if (followUp) {
+    ctx.publish({ type: 'wake', origin: ctx.instanceId });
+    ctx.wake();
+  }
   return finished;
 }

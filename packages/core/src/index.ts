@@ -85,6 +85,8 @@ export type {
   CreateRunInput,
   CreateRunResult,
   ExecutorSummary,
+  FinishAndClaimInput,
+  FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
   FireSlotInput,

@@ -24,7 +24,7 @@ export class Loop {
   constructor(
     private readonly ctx: SchedulerContext,
     private readonly engine: Engine,
-    private readonly options: { pollMs: number; concurrency: number },
+    private readonly options: { pollMs: number },
   ) {}
 
   start(): void {
@@ -56,6 +56,16 @@ export class Loop {
     this.#schedule(0);
   }
 
+  /**
+   * Claim for the slots free now, without the rest of a tick: what a finished run or another
+   * instance's finished run calls for. Finding due jobs and the next wake-up time is the timer's
+   * and `wake()`'s work; a run ending changes neither. Nothing is sent when no slot is free.
+   */
+  refill(): void {
+    if (!this.#running || this.engine.room() <= 0) return;
+    this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
+  }
+
   #clearTimers(): void {
     clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
@@ -80,26 +90,27 @@ export class Loop {
 
   /**
    * Claim what this instance has room for and start executing it. Coalesced: asked while a claim is
-   * in flight, it claims once more afterwards (room may have been filled or freed meanwhile).
+   * in flight, it claims once more afterwards (room may have been filled or freed meanwhile). The
+   * promise is that of the claim in flight only: a tick awaiting it must not wait for the claims
+   * that finished runs elsewhere keep asking for, or it would fire due jobs late.
    */
   #claimNow(): Promise<void> {
     if (this.#claiming) {
       this.#claimAgain = true;
       return this.#claiming;
     }
+    this.#claimAgain = false;
     this.#claiming = (async () => {
-      do {
-        this.#claimAgain = false;
-        const room = this.options.concurrency - this.engine.active.size;
-        if (!this.#running || room <= 0) return;
-        // The engine reads the clock now, not at the tick's start: firing and recovery may have
-        // taken a while, and claiming with an older reading would record a start before the run it
-        // waited for had ended, and shorten the lease by the same amount.
-        const { claimed, heldSince } = await this.engine.claim(room);
-        for (const run of claimed) void this.engine.execute(run, heldSince);
-      } while (this.#claimAgain);
+      const room = this.engine.room();
+      if (!this.#running || room <= 0) return;
+      // The engine reads the clock now, not at the tick's start: firing and recovery may have
+      // taken a while, and claiming with an older reading would record a start before the run it
+      // waited for had ended, and shorten the lease by the same amount.
+      const { claimed, heldSince } = await this.engine.claim(room);
+      for (const run of claimed) void this.engine.execute(run, heldSince);
     })().finally(() => {
       this.#claiming = null;
+      if (this.#claimAgain) this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
     });
     return this.#claiming;
   }

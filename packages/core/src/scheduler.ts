@@ -65,6 +65,7 @@ function assertStore(store: unknown): asserts store is Store {
     'createRun',
     'claimRuns',
     'finishRuns',
+    'finishAndClaim',
     'insertJob',
     'listRuns',
   ];
@@ -136,7 +137,8 @@ class CronScheduler implements Scheduler {
     const concurrency = settings.concurrency ?? 10;
     const withMaintenance = settings.maintenanceJobs ?? true;
 
-    const finishes = new FinishBatcher(store);
+    // Finishes of runs executing here claim the next runs for the slots they free (see Engine).
+    const finishes = new FinishBatcher(store, (batch) => this.#engine.planClaim(batch));
     this.#defaultTimezone = settings.timezone ?? 'UTC';
     this.#pollMs = pollMs;
     const telemetry = new Telemetry(options.telemetry, () =>
@@ -155,6 +157,7 @@ class CronScheduler implements Scheduler {
       ready: () => this.#ensureReady(),
       finishRun: (input) => this.#finishRun(finishes, input),
       publish: (event) => this.#publish(event),
+      wake: () => this.#loop.wake(),
       emitRun: (name, run) => this.#emitRun(name, run),
       reportError: (operation, error) => this.#reportError(operation, error),
     };
@@ -166,9 +169,11 @@ class CronScheduler implements Scheduler {
     this.#engine = new Engine(ctx, {
       abortGraceMs: ABORT_GRACE_MS,
       random: checkedRandom(random),
-      onRunSettled: () => this.#loop.wake(),
+      concurrency,
+      refills: () => this.#loop.running,
+      onRunSettled: () => this.#loop.refill(),
     });
-    this.#loop = new Loop(ctx, this.#engine, { pollMs, concurrency });
+    this.#loop = new Loop(ctx, this.#engine, { pollMs });
     this.jobs = new Jobs(ctx, {
       defaultTimezone: settings.timezone ?? 'UTC',
       defaultJobs: () => [...defaultJobs, ...(withMaintenance ? MAINTENANCE_JOBS : [])],
@@ -265,20 +270,21 @@ class CronScheduler implements Scheduler {
     const graceMs = toMs(options.grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
     await this.#loop.stop();
-    const running = [...this.#engine.active.values()].map((entry) => entry.done);
+    // Until none is left: a finish still in flight may bring back runs it claimed for the slots it
+    // freed, and they count as running here like the others.
+    const settle = async (abortReason: RunAbort | null) => {
+      while (this.#engine.active.size > 0) {
+        if (abortReason)
+          for (const runId of this.#engine.active.keys()) this.#engine.abort(runId, abortReason);
+        await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
+      }
+    };
     const drained = await Promise.race([
-      Promise.allSettled(running).then(() => true),
+      settle(null).then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
     ]);
-    if (!drained) {
-      for (const runId of this.#engine.active.keys()) {
-        this.#engine.abort(
-          runId,
-          new RunAbort('shutdown', `the scheduler stopped (grace of ${graceMs} ms elapsed)`),
-        );
-      }
-      await Promise.allSettled([...this.#engine.active.values()].map((entry) => entry.done));
-    }
+    if (!drained)
+      await settle(new RunAbort('shutdown', `the scheduler stopped (grace of ${graceMs} ms elapsed)`));
     // Events are published a little later than they happen (see Outbox): send the last ones
     // before the host closes the store.
     await this.#outbox.drain();
@@ -635,7 +641,12 @@ class CronScheduler implements Scheduler {
   }
 
   #onStoreEvent(event: StoreEvent): void {
-    if (event.type === 'wake' || (event.type === 'run' && event.status !== 'running')) this.#loop.wake();
+    // A new run may be due at any time, so it calls for a tick (which also finds the next wake-up);
+    // a run that ended elsewhere can only have freed its concurrency key, so it calls for a claim.
+    // Runs ended here claimed for their slots as they finished.
+    if (event.type === 'wake' || (event.type === 'run' && event.status === 'pending')) this.#loop.wake();
+    else if (event.type === 'run' && event.status !== 'running' && event.origin !== this.instanceId)
+      this.#loop.refill();
     if (event.origin === this.instanceId) return;
     if (event.type === 'cancel') {
       this.#engine.renewNow(event.runId);

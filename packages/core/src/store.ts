@@ -234,6 +234,17 @@ export interface SchedulingStore {
    */
   finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]>;
 
+  /**
+   * `finishRuns(finishes)` and then `claimRuns(claim)`, in one round trip where the backend allows:
+   * how a worker hands the slots its runs free to the next due runs without a second call.
+   * Each finish has exactly the semantics of `finishRuns` (fencing, bookkeeping, auto-pause and
+   * its audit entry, follow-ups, terminal tasks) and the claim exactly those of `claimRuns`
+   * (ordering, overlap, disjoint sets across concurrent callers); the claim sees the finishes, so
+   * a run queued behind one that just finished can be claimed by the same call. The two steps need
+   * not be one atomic step: each is atomic on its own, as in separate calls.
+   */
+  finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult>;
+
   /** Running runs whose `leaseUntil < now`, oldest lease first, at most `limit`. */
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]>;
 
@@ -255,6 +266,20 @@ export interface ClaimRunsInput {
   limit: number;
   /** Lease length given to each claimed run. */
   leaseMs: number;
+}
+
+/** Input of {@link SchedulingStore.finishAndClaim}. */
+export interface FinishAndClaimInput {
+  /** Runs to finish, as given to `finishRuns`. */
+  finishes: FinishRunInput[];
+  /** The claim to make once they are finished, as given to `claimRuns`. */
+  claim: ClaimRunsInput;
+}
+
+/** Result of {@link SchedulingStore.finishAndClaim}. */
+export interface FinishAndClaimResult extends ClaimResult {
+  /** What `finishRuns` would return for `finishes`, in input order. */
+  finished: (FinishedRun | null)[];
 }
 
 /** Input of {@link SchedulingStore.renewLease}. */

@@ -190,3 +190,30 @@ elseif r.status == 'running' then
 end
 return run_reply(id)
 `;
+
+/**
+ * finishAndClaim. ARGV: the number N of finishRuns arguments, those N arguments, then claimRuns'
+ * arguments. Runs both bodies, unchanged, one after the other (the claim sees the finishes); each
+ * reads its own arguments as ARGV, which the shared helpers read too, so ARGV is refilled for each.
+ * Returns { finishRuns' two replies, claimRuns' two replies }.
+ */
+export const FINISH_AND_CLAIM = `
+local function finish_runs()
+${FINISH_RUNS}
+end
+local function claim_runs()
+${CLAIM_RUNS}
+end
+local split = tonumber(ARGV[1])
+local all = {}
+for j = 1, #ARGV do all[j] = ARGV[j] end
+local function use_args(from, to)
+  for j = #ARGV, 1, -1 do ARGV[j] = nil end
+  for j = from, to do ARGV[j - from + 1] = all[j] end
+end
+use_args(2, split + 1)
+local finished = finish_runs()
+use_args(split + 2, #all)
+local claimed = claim_runs()
+return { finished[1], finished[2], claimed[1], claimed[2] }
+`;

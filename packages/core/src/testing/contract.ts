@@ -7,6 +7,7 @@ import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
 import { fidelityContract } from './fidelity.js';
+import { finishAndClaimContract } from './finish-and-claim.js';
 import { firingContract } from './firing.js';
 import { type StoreHarness, useFixture } from './harness.js';
 import { historyContract } from './history.js';
@@ -48,6 +49,7 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     createRunContract(fixture);
     claimContract(fixture);
     leasesContract(fixture);
+    finishAndClaimContract(fixture);
     recoveryContract(fixture);
     historyContract(fixture);
     maintenanceContract(fixture);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FinishBatcher } from '../../src/finish-batcher.js';
-import type { FinishRunInput } from '../../src/store.js';
+import type {
+  ClaimResult,
+  FinishAndClaimInput,
+  FinishAndClaimResult,
+  FinishRunInput,
+} from '../../src/store.js';
 import type { Run } from '../../src/types.js';
 
 const finishOf = (runId: string): FinishRunInput => ({
@@ -12,9 +17,12 @@ const finishOf = (runId: string): FinishRunInput => ({
   error: null,
 });
 
-/** A store whose `finishRuns` answers when told to, recording the batches it was sent. */
-function heldStore() {
-  const calls: { ids: string[]; answer: (runs: (Run | null)[] | Error) => void }[] = [];
+/**
+ * A store whose `finishRuns` and `finishAndClaim` answer when told to, recording the batches they
+ * were sent (a `finishAndClaim` call also records its claim's limit, and claims `claimed`).
+ */
+function heldStore(claimed: Run[] = []) {
+  const calls: { ids: string[]; limit?: number; answer: (runs: (Run | null)[] | Error) => void }[] = [];
   const store = {
     finishRuns: (inputs: FinishRunInput[]) =>
       new Promise<(Run | null)[]>((resolve, reject) => {
@@ -23,12 +31,28 @@ function heldStore() {
           answer: (runs) => (runs instanceof Error ? reject(runs) : resolve(runs)),
         });
       }),
+    finishAndClaim: ({ finishes, claim }: FinishAndClaimInput) =>
+      new Promise<FinishAndClaimResult>((resolve, reject) => {
+        calls.push({
+          ids: finishes.map((input) => input.runId),
+          limit: claim.limit,
+          answer: (runs) =>
+            runs instanceof Error ? reject(runs) : resolve({ finished: runs, claimed, skipped: [] }),
+        });
+      }),
   };
   return { store, calls };
 }
 
+const claimOf = (limit: number) => ({
+  workerId: 'w',
+  now: new Date(0),
+  limit,
+  leaseMs: 1_000,
+});
+
 const ran = (id: string) => ({ id }) as Run;
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('FinishBatcher', () => {
   it('sends finishes asked together in one call and gives each caller its own run', async () => {
@@ -71,5 +95,43 @@ describe('FinishBatcher', () => {
     await settle();
     calls[1]?.answer([]);
     await expect(miscounted).rejects.toThrow('finishRuns answered 0 results for 1 runs');
+  });
+
+  it('sends a batch whose slots the planner claims for as one finishAndClaim, starting the claimed runs before the finishes resolve', async () => {
+    const { store, calls } = heldStore([ran('next-1'), ran('next-2')]);
+    const order: string[] = [];
+    const planned: (readonly string[])[] = [];
+    const batcher = new FinishBatcher(store, (batch) => {
+      planned.push(batch.map((input) => input.runId));
+      return {
+        input: claimOf(batch.length),
+        settle: (result: ClaimResult | null) => {
+          order.push(`claimed ${result?.claimed.map((run) => run.id).join(',')}`);
+        },
+      };
+    });
+    const finishes = ['a', 'b'].map((id) =>
+      batcher.finish(finishOf(id)).then((run) => order.push(`finished ${run?.id}`)),
+    );
+    await settle();
+    expect(planned).toEqual([['a', 'b']]);
+    expect(calls.map(({ ids, limit }) => ({ ids, limit }))).toEqual([{ ids: ['a', 'b'], limit: 2 }]);
+    calls[0]?.answer([ran('a'), ran('b')]);
+    await Promise.all(finishes);
+    expect(order).toEqual(['claimed next-1,next-2', 'finished a', 'finished b']);
+  });
+
+  it('tells the planner no claim was made when finishAndClaim fails, and rejects the finishes', async () => {
+    const { store, calls } = heldStore();
+    const settled: (ClaimResult | null)[] = [];
+    const batcher = new FinishBatcher(store, () => ({
+      input: claimOf(1),
+      settle: (result: ClaimResult | null) => settled.push(result),
+    }));
+    const failing = batcher.finish(finishOf('a'));
+    await settle();
+    calls[0]?.answer(new Error('connection reset'));
+    await expect(failing).rejects.toThrow('connection reset');
+    expect(settled).toEqual([null]);
   });
 });
