@@ -9,6 +9,7 @@ function cells(row: Row): string[] {
   return [
     row.workload,
     row.subject,
+    row.settings ?? '',
     row.metric,
     `${fmt(row.value)} ${row.unit}`,
     runs,
@@ -18,7 +19,7 @@ function cells(row: Row): string[] {
   ];
 }
 
-const HEADER = ['', 'subject', 'metric', 'median', 'runs', 'target', '', 'note'];
+const HEADER = ['', 'subject', 'settings', 'metric', 'median', 'runs', 'target', '', 'note'];
 
 /** The rows as an aligned plain-text table for the terminal. */
 export function renderTable(rows: Row[]): string {
