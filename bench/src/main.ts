@@ -39,6 +39,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     reps: { type: 'string' },
+    'w1-reps': { type: 'string' },
     stores: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
     'write-doc': { type: 'boolean', default: false },
@@ -51,6 +52,7 @@ if (values.help) {
   --quick      smaller workloads, one repetition, no minute cron window (under a minute)
   --only       run only these workloads
   --reps       repetitions of each short trial (default 3, quick 1)
+  --w1-reps    repetitions of each W1 trial (default 1: its 12 trials fill most of the budget)
   --stores     only these Cronkeeper stores (memory,postgres,redis)
   --no-peers   skip graphile-worker, pg-boss and BullMQ
   --write-doc  replace the generated section of docs/benchmarks.md with this run's figures`);
@@ -72,6 +74,7 @@ const kinds = available.filter((kind) => !wanted || wanted.includes(kind));
 const ctx: BenchContext = {
   quick: values.quick,
   reps: values.reps ? Number(values.reps) : values.quick ? 1 : 3,
+  w1Reps: values['w1-reps'] ? Number(values['w1-reps']) : 1,
   services,
   kinds,
   peers: !values['no-peers'],
@@ -120,6 +123,7 @@ const report = {
   durationS: Math.round((finished.getTime() - started.getTime()) / 1000),
   mode: values.quick ? 'quick' : 'full',
   reps: ctx.reps,
+  w1Reps: ctx.w1Reps,
   machine,
   stores: kinds,
   notes,

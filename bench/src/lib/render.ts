@@ -40,6 +40,7 @@ interface Report {
   durationS: number;
   mode: string;
   reps: number;
+  w1Reps: number;
   machine: Record<string, string | number>;
   stores: string[];
   notes: string[];
@@ -54,7 +55,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM (load average ${m.loadBefore ?? '?'} before the run)`,
     `- Node ${m.node}, PostgreSQL ${m.postgres}, Redis ${m.redis}`,
-    `- Stores measured: ${report.stores.join(', ')}; ${report.mode} mode, figures are medians of ${report.reps} repetition(s) unless the metric says otherwise`,
+    `- Stores measured: ${report.stores.join(', ')}; ${report.mode} mode, figures are medians of ${report.reps} repetition(s) (W1: ${report.w1Reps}) unless the metric says otherwise`,
     ...report.notes.map((note) => `- ${note}`),
     '',
     ...markdownTable(

@@ -25,6 +25,8 @@ export interface BenchContext {
   quick: boolean;
   /** Repetitions of each short trial; figures are their medians. */
   reps: number;
+  /** Repetitions of each W1 trial (each system at each concurrency). */
+  w1Reps: number;
   services: Services;
   /** The Cronkeeper stores to measure (PostgreSQL only once its store exists). */
   kinds: StoreKind[];

@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import { makeWorkerUtils } from 'graphile-worker';
 import { benchDatabaseUrl, newRedis } from '../lib/env.js';
-import { BULL_PREFIX, GRAPHILE_SCHEMA, QUEUE, silentGraphileLogger } from './worker.js';
+import { peerNamespace, QUEUE, silentGraphileLogger } from './worker.js';
 
 /** Adds jobs `{ i }` to a peer's queue, due now. */
 export interface PeerClient {
@@ -16,11 +16,12 @@ export interface PeerClient {
   close(): Promise<void>;
 }
 
-export async function openPeerClient(peer: 'graphile-worker' | 'bullmq'): Promise<PeerClient> {
+export async function openPeerClient(peer: 'graphile-worker' | 'bullmq', ns = ''): Promise<PeerClient> {
+  const { schema, prefix } = peerNamespace(ns);
   if (peer === 'graphile-worker') {
     const utils = await makeWorkerUtils({
       connectionString: benchDatabaseUrl(),
-      schema: GRAPHILE_SCHEMA,
+      schema,
       logger: silentGraphileLogger,
     });
     return {
@@ -33,7 +34,7 @@ export async function openPeerClient(peer: 'graphile-worker' | 'bullmq'): Promis
     };
   }
   const connection = newRedis();
-  const queue = new Queue(QUEUE, { connection, prefix: BULL_PREFIX });
+  const queue = new Queue(QUEUE, { connection, prefix });
   return {
     add: async (i) => {
       await queue.add(QUEUE, { i }, { jobId: `job-${i}` });
@@ -47,9 +48,9 @@ export async function openPeerClient(peer: 'graphile-worker' | 'bullmq'): Promis
 }
 
 /** One BullMQ job scheduler per name on `pattern`, created from the harness as its docs show. */
-export async function createBullSchedulers(jobs: string[], pattern: string): Promise<void> {
+export async function createBullSchedulers(jobs: string[], pattern: string, ns = ''): Promise<void> {
   const connection = newRedis();
-  const queue = new Queue(QUEUE, { connection, prefix: BULL_PREFIX });
+  const queue = new Queue(QUEUE, { connection, prefix: peerNamespace(ns).prefix });
   try {
     for (const job of jobs) await queue.upsertJobScheduler(job, { pattern }, { name: QUEUE, data: { job } });
   } finally {

@@ -14,9 +14,22 @@ import { preciseNow, sleep } from '../lib/stats.js';
 
 export type PeerName = 'graphile-worker' | 'pg-boss' | 'bullmq';
 
-export const GRAPHILE_SCHEMA = 'bench_graphile_worker';
+const GRAPHILE_SCHEMA = 'bench_graphile_worker';
 const PGBOSS_SCHEMA = 'bench_pgboss';
-export const BULL_PREFIX = 'ckbench-bull';
+const BULL_PREFIX = 'ckbench-bull';
+
+/**
+ * Where a peer keeps its data for one use: workloads that overlap (W3's minute window and W4) pass
+ * their own `ns`, so neither removes nor takes the other's jobs.
+ */
+export function peerNamespace(ns = ''): { schema: string; prefix: string; pgbossSchema: string } {
+  const suffix = ns ? `_${ns}` : '';
+  return {
+    schema: `${GRAPHILE_SCHEMA}${suffix}`,
+    prefix: `${BULL_PREFIX}${ns ? `-${ns}` : ''}`,
+    pgbossSchema: `${PGBOSS_SCHEMA}${suffix}`,
+  };
+}
 export const QUEUE = 'bench';
 /** pg-boss's shortest polling interval, in seconds. */
 export const PGBOSS_POLL_S = 0.5;
@@ -32,11 +45,11 @@ function chunks(n: number): number[][] {
 }
 
 /** Create a peer's tables before its workers start, so two workers never migrate at once. */
-export async function preparePeer(peer: PeerName): Promise<void> {
+export async function preparePeer(peer: PeerName, ns = ''): Promise<void> {
   if (peer === 'graphile-worker') {
     const utils = await makeWorkerUtils({
       connectionString: benchDatabaseUrl(),
-      schema: GRAPHILE_SCHEMA,
+      schema: peerNamespace(ns).schema,
       logger: silentGraphileLogger,
     });
     try {
@@ -87,10 +100,11 @@ export async function seedPeer(peer: PeerName, n: number): Promise<void> {
 }
 
 /** Remove everything a peer stored. */
-export async function cleanupPeer(peer: PeerName): Promise<void> {
-  if (peer === 'graphile-worker') await dropSchema(GRAPHILE_SCHEMA);
-  else if (peer === 'pg-boss') await dropSchema(PGBOSS_SCHEMA);
-  else await deleteRedisKeys(`${BULL_PREFIX}:*`);
+export async function cleanupPeer(peer: PeerName, ns = ''): Promise<void> {
+  const { schema, prefix, pgbossSchema } = peerNamespace(ns);
+  if (peer === 'graphile-worker') await dropSchema(schema);
+  else if (peer === 'pg-boss') await dropSchema(pgbossSchema);
+  else await deleteRedisKeys(`${prefix}:*`);
 }
 
 /** What a peer worker child runs. */
@@ -102,6 +116,8 @@ export interface PeerConfig {
   handler?: 'noop' | 'long';
   /** graphile-worker only: these cron identifiers on `* * * * *` (W3), in its runner's crontab. */
   cronJobs?: string[];
+  /** The data's namespace (`peerNamespace`); absent for W1 and W2, which never overlap. */
+  ns?: string;
 }
 
 /** One handler start: job key (`i` or cron job name), start instant, slot (ms) for cron jobs. */
@@ -121,6 +137,7 @@ function keyOf(data: unknown): string | number {
 }
 
 async function startWorker(config: PeerConfig, onStart: OnStart): Promise<PeerWorker> {
+  const { schema, prefix, pgbossSchema } = peerNamespace(config.ns);
   const long = config.handler === 'long';
   const body = () => (long ? sleep(60_000) : undefined);
   if (config.peer === 'graphile-worker') {
@@ -133,7 +150,7 @@ async function startWorker(config: PeerConfig, onStart: OnStart): Promise<PeerWo
     }));
     const runner: Runner = await runGraphile({
       connectionString: benchDatabaseUrl(),
-      schema: GRAPHILE_SCHEMA,
+      schema,
       noHandleSignals: true,
       logger: silentGraphileLogger,
       ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
@@ -151,7 +168,7 @@ async function startWorker(config: PeerConfig, onStart: OnStart): Promise<PeerWo
   if (config.peer === 'pg-boss') {
     const boss = new PgBoss({
       connectionString: benchDatabaseUrl(),
-      schema: PGBOSS_SCHEMA,
+      schema: pgbossSchema,
       supervise: false,
       schedule: false,
     });
@@ -181,7 +198,7 @@ async function startWorker(config: PeerConfig, onStart: OnStart): Promise<PeerWo
     },
     {
       connection,
-      prefix: BULL_PREFIX,
+      prefix,
       ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
     },
   );

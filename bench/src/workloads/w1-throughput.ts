@@ -191,7 +191,7 @@ export const w1: Workload = {
 
     const trials = new Map<Subject, Trial[]>(subjects.map((subject) => [subject, []]));
     // Repetitions interleave the subjects, so drift in the shared machine's load hits all alike.
-    for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let rep = 0; rep < ctx.w1Reps; rep++) {
       for (const subject of subjects) {
         const trial = await subject.trial();
         const calls = Object.entries(trial.calls ?? {})
