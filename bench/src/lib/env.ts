@@ -20,8 +20,13 @@ export function benchDatabaseUrl(): string {
   return url.toString();
 }
 
-export function newPool(max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: benchDatabaseUrl(), max });
+/** A pool on the benchmark database; `applicationName` lets W6 find its server backends. */
+export function newPool(max = 10, applicationName?: string): pg.Pool {
+  return new pg.Pool({
+    connectionString: benchDatabaseUrl(),
+    max,
+    ...(applicationName ? { application_name: applicationName } : {}),
+  });
 }
 
 export function newRedis(): Redis {

@@ -9,6 +9,7 @@ function cells(row: Row): string[] {
   return [
     row.workload,
     row.subject,
+    row.settings ?? '',
     row.metric,
     `${fmt(row.value)} ${row.unit}`,
     runs,
@@ -18,7 +19,7 @@ function cells(row: Row): string[] {
   ];
 }
 
-const HEADER = ['', 'subject', 'metric', 'median', 'runs', 'target', '', 'note'];
+const HEADER = ['', 'subject', 'settings', 'metric', 'median', 'runs', 'target', '', 'note'];
 
 /** The rows as an aligned plain-text table for the terminal. */
 export function renderTable(rows: Row[]): string {
@@ -39,6 +40,7 @@ interface Report {
   durationS: number;
   mode: string;
   reps: number;
+  w1Reps: number;
   machine: Record<string, string | number>;
   stores: string[];
   notes: string[];
@@ -53,7 +55,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM (load average ${m.loadBefore ?? '?'} before the run)`,
     `- Node ${m.node}, PostgreSQL ${m.postgres}, Redis ${m.redis}`,
-    `- Stores measured: ${report.stores.join(', ')}; ${report.mode} mode, figures are medians of ${report.reps} repetition(s) unless the metric says otherwise`,
+    `- Stores measured: ${report.stores.join(', ')}; ${report.mode} mode, figures are medians of ${report.reps} repetition(s) (W1: ${report.w1Reps}) unless the metric says otherwise`,
     ...report.notes.map((note) => `- ${note}`),
     '',
     ...markdownTable(

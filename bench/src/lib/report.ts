@@ -6,6 +6,8 @@ export interface Row {
   workload: string;
   /** What was measured: `cronkeeper/postgres`, `graphile-worker`, … */
   subject: string;
+  /** The settings the subject ran with (concurrency per process, processes, batch, poll). */
+  settings?: string;
   metric: string;
   /** The median over the repetitions (or the single figure when the workload is one long run). */
   value: number | null;
@@ -23,6 +25,8 @@ export interface BenchContext {
   quick: boolean;
   /** Repetitions of each short trial; figures are their medians. */
   reps: number;
+  /** Repetitions of each W1 trial (each system at each concurrency). */
+  w1Reps: number;
   services: Services;
   /** The Cronkeeper stores to measure (PostgreSQL only once its store exists). */
   kinds: StoreKind[];
@@ -30,10 +34,11 @@ export interface BenchContext {
   peers: boolean;
   log(message: string): void;
   /**
-   * Hand over work that mostly waits (a long cron window, a lease lapsing) to run alongside the
-   * next workloads; the harness collects its rows at the end.
+   * Hand over work that mostly waits (a minute-long cron window, a lease lapsing): the harness
+   * starts all of it together once every workload's own measurements are done (so it never loads
+   * a throughput, latency or CPU figure), and collects its rows at the end.
    */
-  background(work: Promise<Row[]>): void;
+  background(work: () => Promise<Row[]>): void;
 }
 
 /** A workload: its id, a one-line title, and the function that measures it. */

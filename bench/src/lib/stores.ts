@@ -4,6 +4,8 @@ import type { Store } from '@cronkeeper/core';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { deleteRedisKeys, dropSchema, newPool, newRedis } from './env.js';
+import { postgresServerCpu, redisServerCpu, type ServerCpu } from './server-cpu.js';
+import { PG_POOL } from './settings.js';
 
 export type StoreKind = 'memory' | 'postgres' | 'redis';
 export const STORE_KINDS: readonly StoreKind[] = ['memory', 'postgres', 'redis'];
@@ -56,6 +58,8 @@ export interface OpenedStore {
   calls: Counter;
   /** Backend round trips (`roundTrips`) and statements (`statements`): SQL queries, Redis commands. */
   backend: Counter;
+  /** The database server's CPU spent for this store (PostgreSQL backends, redis-server); null in memory. */
+  serverCpu: ServerCpu | null;
   close(): Promise<void>;
 }
 
@@ -126,13 +130,20 @@ function countRedis(redis: Redis, counter: Counter): Redis {
 export async function openStore(
   kind: StoreKind,
   label: string,
-  options: { poolSize?: number } = {},
+  options: { poolSize?: number; applicationName?: string } = {},
 ): Promise<OpenedStore> {
   const calls = new Counter();
   const backend = new Counter();
   const { schema, prefix } = namespaceOf(label);
   if (kind === 'memory') {
-    return { kind, store: countingStore(memoryStore(), calls), calls, backend, close: async () => {} };
+    return {
+      kind,
+      store: countingStore(memoryStore(), calls),
+      calls,
+      backend,
+      serverCpu: null,
+      close: async () => {},
+    };
   }
   if (kind === 'redis') {
     const redis = newRedis();
@@ -143,6 +154,7 @@ export async function openStore(
       store: countingStore(store, calls),
       calls,
       backend,
+      serverCpu: redisServerCpu(redis),
       close: async () => {
         await store.close();
         redis.disconnect();
@@ -151,7 +163,10 @@ export async function openStore(
   }
   const factory = await loadPostgresStore();
   if (!factory) throw new Error('the PostgreSQL store is not available in this checkout');
-  const pool = newPool(options.poolSize ?? 10);
+  const applicationName = options.applicationName ?? `ckbench-${label}`;
+  const pool = newPool(options.poolSize ?? PG_POOL, applicationName);
+  // Its own pool, so that reading the backends' CPU is not counted as the store's work.
+  const probe = newPool(1);
   countPool(pool, backend);
   const store = factory({ pool, schema });
   // Create the schema now, so the first measured call does not pay for it.
@@ -161,9 +176,11 @@ export async function openStore(
     store: countingStore(store, calls),
     calls,
     backend,
+    serverCpu: postgresServerCpu(probe, applicationName),
     close: async () => {
       await store.close();
       await pool.end();
+      await probe.end();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * W1 throughput: N runs due now, two worker processes, a no-op executor. Runs per second from the
- * moment the workers are told to start to the last finish, with duplicates and misses counted
- * from what the executors saw. Peers run the same N jobs in the same invocation.
+ * W1 throughput: N runs due now, two worker processes, a no-op executor, at concurrency 10 and at
+ * 100 per process for every system. Runs per second from the moment the workers are told to start
+ * to the last finish, with duplicates and misses counted from what the executors saw. Peers run
+ * the same N jobs in the same invocation; a ratio is only taken between rows of equal settings.
  */
 
 import type { Scheduler } from '@cronkeeper/core';
@@ -9,12 +10,13 @@ import { type Child, startChildren } from '../lib/children.js';
 import { benchScheduler, Recorder, type StartRecord } from '../lib/instance.js';
 import type { BenchContext, Row, Workload } from '../lib/report.js';
 import { subjectOf } from '../lib/report.js';
+import { cronkeeperSettings, peerSettings } from '../lib/settings.js';
 import { mapLimit, median, preciseNow, sleep } from '../lib/stats.js';
 import { dropNamespace, openStore, type StoreKind } from '../lib/stores.js';
-import { cleanupPeer, type PeerName, seedPeer } from '../peers/worker.js';
+import { cleanupPeer, type PeerConfig, type PeerName, type PeerStart, seedPeer } from '../peers/worker.js';
 
-/** Runs each Cronkeeper worker may execute at once ("high concurrency" for a no-op executor). */
-const WORKER_CONCURRENCY = 100;
+/** Concurrency per worker process, the same for every system: a modest and a high setting. */
+const CONCURRENCIES = [10, 100] as const;
 const WORKERS = 2;
 const LABEL = 'w1';
 interface Trial {
@@ -79,13 +81,13 @@ async function seedRuns(kind: StoreKind, n: number): Promise<Set<string>> {
   }
 }
 
-async function cronkeeperTrial(kind: StoreKind, n: number): Promise<Trial> {
-  if (kind === 'memory') return memoryTrial(n);
+async function cronkeeperTrial(kind: StoreKind, n: number, concurrency: number): Promise<Trial> {
+  if (kind === 'memory') return memoryTrial(n, concurrency);
   await dropNamespace(kind, LABEL);
   const ids = await seedRuns(kind, n);
   const children = await startChildren(
     'instance',
-    Array.from({ length: WORKERS }, () => ({ kind, label: LABEL, concurrency: WORKER_CONCURRENCY })),
+    Array.from({ length: WORKERS }, () => ({ kind, label: LABEL, concurrency })),
   );
   try {
     const { t0, records } = await drive(children, n);
@@ -105,35 +107,33 @@ async function cronkeeperTrial(kind: StoreKind, n: number): Promise<Trial> {
   }
 }
 
-/** The memory store lives in one process: one scheduler there does all the work. */
-async function memoryTrial(n: number): Promise<Trial> {
+/** The memory store lives in one process: WORKERS schedulers there share it. */
+async function memoryTrial(n: number, concurrency: number): Promise<Trial> {
   const opened = await openStore('memory', LABEL);
-  const recorder = new Recorder();
-  const scheduler = benchScheduler(opened, recorder, { concurrency: WORKER_CONCURRENCY });
-  await scheduleRuns(scheduler, n);
+  const recorders = Array.from({ length: WORKERS }, () => new Recorder());
+  const schedulers = recorders.map((recorder) => benchScheduler(opened, recorder, { concurrency }));
+  await scheduleRuns(benchScheduler(opened, new Recorder()), n);
   const t0 = preciseNow();
-  await scheduler.start();
+  await Promise.all(schedulers.map((scheduler) => scheduler.start()));
+  const finished = () => recorders.reduce((sum, recorder) => sum + recorder.finished, 0);
   const deadline = t0 + 60_000;
-  while (recorder.finished < n && preciseNow() < deadline) await sleep(5);
-  const rate = (n / (recorder.lastFinishAt - t0)) * 1000;
-  await scheduler.stop({ grace: '1s' });
-  const { duplicates, misses } = tally(
-    recorder.starts.map(([id]) => id),
-    n,
-  );
-  return { rate, duplicates, misses };
+  while (finished() < n && preciseNow() < deadline) await sleep(5);
+  const end = Math.max(...recorders.map((recorder) => recorder.lastFinishAt));
+  await Promise.all(schedulers.map((scheduler) => scheduler.stop({ grace: '1s' })));
+  const executed = recorders.flatMap((recorder) => recorder.starts.map(([id]) => id));
+  return { rate: (n / (end - t0)) * 1000, ...tally(executed, n) };
 }
 
-async function peerTrial(peer: PeerName, n: number): Promise<Trial> {
+async function peerTrial(peer: PeerName, n: number, concurrency: number): Promise<Trial> {
   await cleanupPeer(peer);
   await seedPeer(peer, n);
   const children = await startChildren(
     'peer',
-    Array.from({ length: WORKERS }, () => ({ peer })),
+    Array.from({ length: WORKERS }, (): PeerConfig => ({ peer, concurrency })),
   );
   try {
     const { t0, records } = await drive(children, n);
-    const executed = records.flatMap((record) => record.executed as number[]);
+    const executed = records.flatMap((record) => (record.starts as PeerStart[]).map(([i]) => i));
     const end = Math.max(...records.map((record) => Number(record.lastFinishAt)));
     return { rate: (n / (end - t0)) * 1000, ...tally(executed, n) };
   } finally {
@@ -142,76 +142,103 @@ async function peerTrial(peer: PeerName, n: number): Promise<Trial> {
   }
 }
 
+interface Subject {
+  name: string;
+  concurrency: number;
+  settings: string;
+  /** Jobs per trial: pg-boss gets fewer, as its polling bounds it far below the others. */
+  n: number;
+  trial: () => Promise<Trial>;
+}
+
+/** The peer each Cronkeeper store is compared with, at the same settings. */
+const PEER_OF: Record<string, string> = {
+  'cronkeeper/postgres': 'graphile-worker',
+  'cronkeeper/redis': 'bullmq',
+};
+
 export const w1: Workload = {
   id: 'W1',
-  title: 'throughput: runs due now, 2 workers, no-op executor',
+  title: `throughput: runs due now, ${WORKERS} workers, no-op executor, concurrency ${CONCURRENCIES.join(' and ')} for every system`,
   async run(ctx: BenchContext): Promise<Row[]> {
     const n = ctx.quick ? 1_000 : 10_000;
-    const subjects: { name: string; trial: () => Promise<Trial>; reps: number; n?: number }[] = [];
-    for (const kind of ctx.kinds)
-      subjects.push({ name: subjectOf(kind), trial: () => cronkeeperTrial(kind, n), reps: ctx.reps });
-    if (ctx.services.postgres && ctx.peers) {
-      subjects.push({
-        name: 'graphile-worker',
-        trial: () => peerTrial('graphile-worker', n),
-        reps: ctx.reps,
-      });
-      // pg-boss is ~5× slower than the rest: one repetition of half the runs in the full run, none
-      // with --quick, keeps each within its budget. It is a reference, not a target.
-      if (!ctx.quick)
-        subjects.push({ name: 'pg-boss', trial: () => peerTrial('pg-boss', n / 2), reps: 1, n: n / 2 });
+    const subjects: Subject[] = [];
+    // --quick measures concurrency 10 only, to stay within its minute.
+    for (const concurrency of ctx.quick ? CONCURRENCIES.slice(0, 1) : CONCURRENCIES) {
+      for (const kind of ctx.kinds)
+        subjects.push({
+          name: subjectOf(kind),
+          concurrency,
+          settings: await cronkeeperSettings(kind, { concurrency, instances: WORKERS }),
+          n,
+          trial: () => cronkeeperTrial(kind, n, concurrency),
+        });
+      const peers: PeerName[] = [];
+      if (ctx.services.postgres && ctx.peers) peers.push('graphile-worker', 'pg-boss');
+      if (ctx.services.redis && ctx.peers) peers.push('bullmq');
+      for (const peer of peers) {
+        // pg-boss drains 2 × batch jobs per 0.5 s poll: enough jobs for about 5 s of it.
+        const jobs = peer === 'pg-boss' ? Math.min(n, 20 * concurrency) : n;
+        subjects.push({
+          name: peer,
+          concurrency,
+          settings: peerSettings(peer, { concurrency, processes: WORKERS }),
+          n: jobs,
+          trial: () => peerTrial(peer, jobs, concurrency),
+        });
+      }
     }
-    if (ctx.services.redis && ctx.peers)
-      subjects.push({ name: 'bullmq', trial: () => peerTrial('bullmq', n), reps: ctx.reps });
 
-    const trials = new Map<string, Trial[]>();
+    const trials = new Map<Subject, Trial[]>(subjects.map((subject) => [subject, []]));
     // Repetitions interleave the subjects, so drift in the shared machine's load hits all alike.
-    for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let rep = 0; rep < ctx.w1Reps; rep++) {
       for (const subject of subjects) {
-        if (rep >= subject.reps) continue;
         const trial = await subject.trial();
         const calls = Object.entries(trial.calls ?? {})
           .map(([name, perRun]) => `${name} ${perRun.toFixed(2)}`)
           .join(', ');
         ctx.log(
-          `W1 ${subject.name} #${rep + 1}: ${Math.round(trial.rate)} runs/s, dup ${trial.duplicates}, miss ${trial.misses}${calls ? `; store calls per run: ${calls}` : ''}`,
+          `W1 ${subject.name} c${subject.concurrency} #${rep + 1}: ${Math.round(trial.rate)} runs/s, dup ${trial.duplicates}, miss ${trial.misses}${calls ? `; store calls per run: ${calls}` : ''}`,
         );
-        trials.set(subject.name, [...(trials.get(subject.name) ?? []), trial]);
+        trials.get(subject)?.push(trial);
       }
     }
 
-    const rateOf = (name: string) => median((trials.get(name) ?? []).map((trial) => trial.rate));
+    const rateOf = (name: string, concurrency: number) => {
+      const peer = subjects.find((subject) => subject.name === name && subject.concurrency === concurrency);
+      return peer ? median((trials.get(peer) ?? []).map((trial) => trial.rate)) : Number.NaN;
+    };
     const rows: Row[] = [];
-    const sizes = new Map(subjects.map((subject) => [subject.name, subject.n ?? n]));
-    for (const [name, list] of trials) {
+    for (const subject of subjects) {
+      const list = trials.get(subject) ?? [];
       const rates = list.map((trial) => trial.rate);
       const value = median(rates);
       const row: Row = {
         workload: 'W1',
-        subject: name,
-        metric: `throughput (${sizes.get(name)} runs)`,
+        subject: subject.name,
+        settings: subject.settings,
+        metric: `throughput, concurrency ${subject.concurrency} (${subject.n} runs)`,
         value,
         unit: 'runs/s',
         runs: rates,
       };
-      const peer =
-        name === 'cronkeeper/postgres' ? 'graphile-worker' : name === 'cronkeeper/redis' ? 'bullmq' : null;
-      if (peer && trials.has(peer)) {
-        const ratio = value / rateOf(peer);
+      const peer = PEER_OF[subject.name];
+      const peerRate = peer ? rateOf(peer, subject.concurrency) : Number.NaN;
+      if (peer && !Number.isNaN(peerRate)) {
+        const ratio = value / peerRate;
         Object.assign(row, {
-          target: `≥ 1.0× ${peer}`,
+          target: `≥ 1.0× ${peer} at concurrency ${subject.concurrency}`,
           met: ratio >= 1,
-          note: `${ratio.toFixed(2)}× ${peer}`,
+          note: `${ratio.toFixed(2)}× ${peer} (same settings, same run)`,
         });
-      } else if (name === 'cronkeeper/memory') {
-        Object.assign(row, { target: '≥ 20 000 runs/s', met: value >= 20_000 });
       }
       rows.push(row);
       const duplicates = list.reduce((sum, trial) => sum + trial.duplicates, 0);
       const misses = list.reduce((sum, trial) => sum + trial.misses, 0);
       rows.push({
         workload: 'W1',
-        subject: name,
+        subject: subject.name,
+        settings: `concurrency ${subject.concurrency}`,
         metric: 'duplicates / misses (all reps)',
         value: duplicates + misses,
         unit: 'runs',
