@@ -1,7 +1,9 @@
 import {
   createScheduler,
   defineExecutor,
+  type FinishAndClaimInput,
   type FinishRunInput,
+  type Run,
   type Scheduler,
   type SchedulerOptions,
   type Store,
@@ -58,20 +60,32 @@ export function benchExecutors(recorder: Recorder): NonNullable<SchedulerOptions
  * finish, which would load the benchmark with work a real host need not do.
  */
 function recordingStore(store: Store, recorder: Recorder): Store {
+  const record = (runs: readonly (Run | null)[]) => {
+    for (const run of runs) {
+      if (run?.status === 'succeeded') {
+        recorder.finished++;
+        recorder.lastFinishAt = preciseNow();
+      } else if (run) recorder.failed++;
+    }
+  };
   return new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
-      if (key !== 'finishRuns' || typeof value !== 'function') return value;
-      return async (inputs: FinishRunInput[]) => {
-        const runs = await (value as Store['finishRuns']).call(target, inputs);
-        for (const run of runs) {
-          if (run?.status === 'succeeded') {
-            recorder.finished++;
-            recorder.lastFinishAt = preciseNow();
-          } else if (run) recorder.failed++;
-        }
-        return runs;
-      };
+      if (typeof value !== 'function') return value;
+      // A run's finish reaches the store through either call: alone, or with the claim of its freed slot.
+      if (key === 'finishRuns')
+        return async (inputs: FinishRunInput[]) => {
+          const runs = await (value as Store['finishRuns']).call(target, inputs);
+          record(runs);
+          return runs;
+        };
+      if (key === 'finishAndClaim')
+        return async (input: FinishAndClaimInput) => {
+          const result = await (value as Store['finishAndClaim']).call(target, input);
+          record(result.finished);
+          return result;
+        };
+      return value;
     },
   });
 }
