@@ -190,3 +190,26 @@ elseif r.status == 'running' then
 end
 return run_reply(id)
 `;
+
+/**
+ * createRuns, for a chunk of plain runs (no active check, no audit; dedupe keys distinct).
+ * ARGV: run count, then per run: id, field count, fields. Returns, per run, { 'c' } when created
+ * or { 'd', hash of the run holding its dedupe key }.
+ */
+export const CREATE_RUNS = `
+local reply = {}
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local id = ARGV[i]
+  local fields
+  fields, i = read_pairs(i + 1)
+  local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
+  if existing then
+    table.insert(reply, { 'd', run_reply(existing) })
+  else
+    create_run(id, fields)
+    table.insert(reply, { 'c' })
+  end
+end
+return reply
+`;
