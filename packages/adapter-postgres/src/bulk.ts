@@ -40,19 +40,18 @@ export function createRuns(target: Target, inputs: CreateRunInput[]): Promise<Cr
 async function writeRuns({ sql, n, wakeChannel }: Target, runs: NewRun[]): Promise<CreateRunResult[]> {
   const ids = runs.map(() => randomUUID());
   const keys = runs.flatMap((run) => (run.dedupeKey === null ? [] : [run.dedupeKey]));
+  // jsonb_populate_recordset builds each row once (a `(record).*` over a function call would call
+  // it once per column).
   const found = await sql(
-    `WITH input AS (
-       SELECT e.ord, jsonb_populate_record(NULL::${n.runs}, e.row) AS r
-       FROM jsonb_to_recordset($1::jsonb) AS e(ord int, row jsonb)
-     ), created AS (
-       INSERT INTO ${n.runs} SELECT (i.r).* FROM input AS i ORDER BY i.ord
+    `WITH created AS (
+       INSERT INTO ${n.runs} SELECT * FROM jsonb_populate_recordset(NULL::${n.runs}, $1::jsonb)
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id
      )
      SELECT c.id::text AS id, NULL::jsonb AS held FROM created AS c
      UNION ALL
      SELECT NULL, to_jsonb(x) FROM ${n.runs} AS x WHERE x.dedupe_key = ANY($2::text[])`,
-    [JSON.stringify(runs.map((run, ord) => ({ ord, row: encodeRunRow(run, ids[ord] as string) }))), keys],
+    [JSON.stringify(runs.map((run, ord) => encodeRunRow(run, ids[ord] as string))), keys],
   );
   const created = new Set<string>();
   const holders = new Map<string, Run>();
@@ -120,30 +119,28 @@ async function writeJobs(
   audits: (NewAuditEntry | undefined)[],
 ): Promise<(Job | null)[]> {
   const ids = jobs.map(() => randomUUID());
-  const rows = jobs.map((job, ord) => ({
-    ord,
-    row: encodeJobRow({ ...job, id: ids[ord] as string, version: 1 }),
-    audit: audits[ord] ? JSON.parse(encodeAudit(audits[ord] as NewAuditEntry)) : null,
-  }));
+  const rows = jobs.map((job, ord) => encodeJobRow({ ...job, id: ids[ord] as string, version: 1 }));
+  const entries = jobs.flatMap((_, ord) => {
+    const entry = audits[ord];
+    return entry ? [{ id: ids[ord], ord, ...JSON.parse(encodeAudit(entry)) }] : [];
+  });
   const found = await sql(
-    `WITH input AS (
-       SELECT e.ord, e.audit, jsonb_populate_record(NULL::${n.jobs}, e.row) AS j
-       FROM jsonb_to_recordset($1::jsonb) AS e(ord int, row jsonb, audit jsonb)
-     ), inserted AS (
-       INSERT INTO ${n.jobs} SELECT (i.j).* FROM input AS i ORDER BY (i.j).tenant_id NULLS FIRST, (i.j).name
+    `WITH inserted AS (
+       INSERT INTO ${n.jobs}
+       SELECT j.* FROM jsonb_populate_recordset(NULL::${n.jobs}, $1::jsonb) AS j
+       ORDER BY j.tenant_id NULLS FIRST, j.name
        ON CONFLICT DO NOTHING
        RETURNING id
      ), audited AS (
        INSERT INTO ${n.audit} (at, actor, action, job, tenant_id, before, after, note)
        SELECT a.at, a.actor, a.action, a.job, a.tenant_id, a.before, a.after, a.note
-       FROM input AS i JOIN inserted AS x ON x.id = (i.j).id
-       CROSS JOIN LATERAL jsonb_to_record(i.audit) AS a(at timestamptz, actor text, action text,
-         job text, tenant_id text, before jsonb, after jsonb, note text)
-       WHERE i.audit IS NOT NULL
-       ORDER BY i.ord
+       FROM jsonb_to_recordset($2::jsonb) AS a(id uuid, ord int, at timestamptz, actor text,
+         action text, job text, tenant_id text, before jsonb, after jsonb, note text)
+       JOIN inserted AS x ON x.id = a.id
+       ORDER BY a.ord
      )
      SELECT id::text AS id FROM inserted`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows), JSON.stringify(entries)],
   );
   const inserted = new Set(found.map((row) => row.id as string));
   return jobs.map((job, ord) => {
