@@ -12,6 +12,7 @@ import type {
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
+  InsertJobsOptions,
   Job,
   JobFilter,
   JobPatch,
@@ -30,7 +31,13 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
-import { autoPauseAuditEntry, autoPauseNote, FROZEN_JOB_FIELDS } from '@cronkeeper/core';
+import {
+  autoPauseAuditEntry,
+  autoPauseNote,
+  createRunsInChunks,
+  FROZEN_JOB_FIELDS,
+  insertJobsInChunks,
+} from '@cronkeeper/core';
 import {
   countActiveRuns,
   countRunsByDay,
@@ -133,6 +140,10 @@ export class MemoryStore implements Store {
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
+    return this.#createRun(input);
+  }
+
+  #createRun(input: CreateRunInput): CreateRunResult {
     const duplicate = input.run.dedupeKey === null ? undefined : this.#runs.byDedupeKey(input.run.dedupeKey);
     if (duplicate) return { created: false, reason: 'duplicate', run: copy(duplicate) };
     if (input.rejectIfActive) {
@@ -142,6 +153,16 @@ export class MemoryStore implements Store {
     const run = this.#runs.add(input.run);
     if (input.audit) this.#audit.append({ ...input.audit, after: { ...input.audit.after, runId: run.id } });
     return { created: true, run: copy(run) };
+  }
+
+  createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]> {
+    // One chunk: the whole batch is written between two awaits.
+    return createRunsInChunks(inputs, {
+      chunkSize: Math.max(1, inputs.length),
+      writeChunk: async (runs) =>
+        runs.map((run) => this.#createRun({ run, now: run.createdAt, rejectIfActive: false })),
+      createRun: (input) => this.createRun(input),
+    });
   }
 
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
@@ -241,6 +262,21 @@ export class MemoryStore implements Store {
     this.#jobs.insert(job);
     if (options.audit) this.#audit.append(options.audit);
     return copy(job);
+  }
+
+  insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
+    return insertJobsInChunks(jobs, options, {
+      chunkSize: Math.max(1, jobs.length),
+      writeChunk: async (chunk, audits) =>
+        chunk.map((input, index) => {
+          if (this.#jobs.byName(input.tenantId, input.name)) return null;
+          const job: Job = { ...copy(input), id: globalThis.crypto.randomUUID(), version: 1 };
+          this.#jobs.insert(job);
+          const audit = audits[index];
+          if (audit) this.#audit.append(audit);
+          return copy(job);
+        }),
+    });
   }
 
   async getJob(id: string): Promise<Job | null> {

@@ -7,6 +7,7 @@ import {
   ConflictError,
   type CreateRunInput,
   type CreateRunResult,
+  createRunsInChunks,
   type ExecutorSummary,
   type FinishAndClaimInput,
   type FinishAndClaimResult,
@@ -14,6 +15,8 @@ import {
   type FinishRunInput,
   type FireSlotInput,
   type FireSlotResult,
+  type InsertJobsOptions,
+  insertJobsInChunks,
   type Job,
   type JobFilter,
   type JobPatch,
@@ -43,6 +46,7 @@ import {
   pruneAudit,
   repairAudit,
 } from './audit.js';
+import * as bulk from './bulk.js';
 import { claimDueRuns } from './claims.js';
 import {
   copyLogs,
@@ -219,6 +223,14 @@ export class MongoStore implements Store {
     throw new Error(`createRun kept colliding on concurrency key "${run.concurrencyKey}"; try again`);
   }
 
+  createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]> {
+    return createRunsInChunks(inputs, {
+      chunkSize: bulk.RUN_CHUNK,
+      writeChunk: (runs) => bulk.writeRuns(this.#runs, runs),
+      createRun: (input) => this.createRun(input),
+    });
+  }
+
   claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     return claimDueRuns(this.#settlement, input);
   }
@@ -326,6 +338,13 @@ export class MongoStore implements Store {
     }
     await flushOutbox(this.#audit, this.#jobs, doc);
     return decodeJob(doc);
+  }
+
+  insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
+    return insertJobsInChunks(jobs, options, {
+      chunkSize: bulk.JOB_CHUNK,
+      writeChunk: (chunk, audits) => bulk.writeJobs(this.#jobs, this.#audit, chunk, audits),
+    });
   }
 
   async getJob(id: string): Promise<Job | null> {

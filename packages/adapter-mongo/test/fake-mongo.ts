@@ -357,12 +357,31 @@ export class FakeCollection {
     return { insertedId: doc._id };
   }
 
-  async insertMany(docs: Document[]): Promise<{ insertedCount: number }> {
+  /**
+   * Ordered by default: the first duplicate stops the batch. With `ordered: false` every document
+   * is tried and the duplicates are reported together, as the server's bulk write error does.
+   */
+  async insertMany(
+    docs: Document[],
+    options: { ordered?: boolean } = {},
+  ): Promise<{ insertedCount: number }> {
     await this.#enterAsync('insertMany');
-    for (const doc of docs) {
-      this.#checkUnique(doc);
+    const writeErrors: { index: number; code: number; errmsg: string }[] = [];
+    for (const [index, doc] of docs.entries()) {
+      try {
+        this.#checkUnique(doc);
+      } catch (error) {
+        if (options.ordered !== false) throw error;
+        writeErrors.push({ index, code: 11000, errmsg: (error as Error).message });
+        continue;
+      }
       this.docs.push(structuredClone(doc));
     }
+    if (writeErrors.length > 0)
+      throw Object.assign(new Error(`E11000 duplicate key error (${writeErrors.length} documents)`), {
+        code: 11000,
+        writeErrors,
+      });
     return { insertedCount: docs.length };
   }
 

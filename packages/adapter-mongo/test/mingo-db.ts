@@ -86,9 +86,10 @@ export class FakeCollection {
       const fields = Object.keys(index.key);
       const key = JSON.stringify(fields.map((field) => candidate[field] ?? null));
       for (const other of this.docs) {
-        if (other === except || (partial && !matches(partial, other))) continue;
-        if (JSON.stringify(fields.map((field) => other[field] ?? null)) === key)
-          throw duplicateKey(String(index.name));
+        // The key first: evaluating the partial filter on every document made bulk inserts quadratic in mingo.
+        if (other === except || JSON.stringify(fields.map((field) => other[field] ?? null)) !== key) continue;
+        if (partial && !matches(partial, other)) continue;
+        throw duplicateKey(String(index.name));
       }
     }
   }
@@ -106,10 +107,26 @@ export class FakeCollection {
     return { acknowledged: true, insertedId: stored._id };
   }
 
-  /** Ordered, as the store sends them: the first duplicate stops the batch with E11000. */
-  async insertMany(docs: Doc[]) {
-    for (const doc of docs) await this.insertOne(doc);
-    return { acknowledged: true, insertedCount: docs.length };
+  /**
+   * Ordered by default: the first duplicate stops the batch with E11000. With `ordered: false`
+   * every document is tried and the duplicates are reported together in `writeErrors`.
+   */
+  async insertMany(docs: Doc[], options: { ordered?: boolean } = {}) {
+    const writeErrors: { index: number; code: number; errmsg: string }[] = [];
+    for (const [index, doc] of docs.entries()) {
+      try {
+        await this.insertOne(doc);
+      } catch (error) {
+        if (options.ordered !== false || (error as { code?: unknown }).code !== 11000) throw error;
+        writeErrors.push({ index, code: 11000, errmsg: (error as Error).message });
+      }
+    }
+    if (writeErrors.length > 0)
+      throw Object.assign(new Error(`E11000 duplicate key error (${writeErrors.length} documents)`), {
+        code: 11000,
+        writeErrors,
+      });
+    return { acknowledged: true, insertedCount: docs.length - writeErrors.length };
   }
 
   #first(filter: Doc, sort?: Record<string, 1 | -1>): Doc | undefined {

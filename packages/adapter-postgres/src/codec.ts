@@ -161,7 +161,12 @@ function encodeRecord<T>(record: Partial<T>, columns: Columns<T>): Record<string
  * database casts every value to its column's type, so one parameter carries a whole row.
  */
 export function encodeJob(job: NewJob & { id: string; version: number }): string {
-  return JSON.stringify(encodeRecord<Job>(job, JOB_COLUMNS));
+  return JSON.stringify(encodeJobRow(job));
+}
+
+/** A job as a JSON row object (see {@link encodeJob}), for statements that carry many. */
+export function encodeJobRow(job: NewJob & { id: string; version: number }): Record<string, unknown> {
+  return encodeRecord<Job>(job, JOB_COLUMNS);
 }
 
 /** A run with its id, as a JSON row (see {@link encodeJob}). */

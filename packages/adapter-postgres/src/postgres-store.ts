@@ -12,6 +12,7 @@ import {
   type FinishRunInput,
   type FireSlotInput,
   type FireSlotResult,
+  type InsertJobsOptions,
   type Job,
   type JobFilter,
   type JobPatch,
@@ -33,6 +34,7 @@ import {
 } from '@cronkeeper/core';
 import * as admin from './admin.js';
 import * as audit from './audit.js';
+import * as bulk from './bulk.js';
 import * as claimPath from './claim-path.js';
 import type { PgQueryable } from './driver.js';
 import { applyMigrations, checkMigrations } from './migrate.js';
@@ -159,6 +161,10 @@ export class PgStore implements PostgresStore {
     return claimPath.createRun(this.#target, input);
   }
 
+  createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]> {
+    return bulk.createRuns(this.#target, inputs);
+  }
+
   claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     return claimPath.claimRuns(this.#target, input);
   }
@@ -187,6 +193,10 @@ export class PgStore implements PostgresStore {
 
   insertJob(job: NewJob, options?: { audit?: NewAuditEntry }): Promise<Job> {
     return admin.insertJob(this.#target, job, options);
+  }
+
+  insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
+    return bulk.insertJobs(this.#target, jobs, options);
   }
 
   getJob(id: string): Promise<Job | null> {

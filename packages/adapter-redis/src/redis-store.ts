@@ -13,6 +13,7 @@ import type {
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
+  InsertJobsOptions,
   Job,
   JobFilter,
   JobPatch,
@@ -32,7 +33,9 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
+import { createRunsInChunks, insertJobsInChunks } from '@cronkeeper/core';
 import { auditArgs, listAudit, pruneAudit } from './audit.js';
+import * as bulk from './bulk.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import { decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
 import { RedisContext } from './context.js';
@@ -180,6 +183,14 @@ export class RedisStore implements Store {
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }
 
+  createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]> {
+    return createRunsInChunks(inputs, {
+      chunkSize: bulk.RUN_CHUNK,
+      writeChunk: (runs) => bulk.writeRuns(this.#ctx, runs),
+      createRun: (input) => this.createRun(input),
+    });
+  }
+
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     if (input.limit <= 0) return { claimed: [], skipped: [] };
     const reply = (await this.#run(SCRIPTS.claimRuns, claimArgs(input))) as [unknown[], unknown[]];
@@ -252,6 +263,13 @@ export class RedisStore implements Store {
 
   insertJob(input: NewJob, options: { audit?: NewAuditEntry } = {}): Promise<Job> {
     return this.#jobs.insert(input, options.audit);
+  }
+
+  insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
+    return insertJobsInChunks(jobs, options, {
+      chunkSize: bulk.JOB_CHUNK,
+      writeChunk: (chunk, audits) => bulk.writeJobs(this.#ctx, chunk, audits),
+    });
   }
 
   getJob(id: string): Promise<Job | null> {

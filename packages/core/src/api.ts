@@ -550,8 +550,11 @@ export interface JobsApi {
   /** Enable it again (and reset its `autoPause` count); `by` and `note` are recorded in the audit trail. */
   resume(name: string, scope?: TenantScope & { by?: string | null; note?: string | null }): Promise<Job>;
   /**
-   * Create the given jobs (default: the scheduler's `jobs` option plus the maintenance jobs).
-   * Existing ones are left alone unless `overwrite`. Idempotent.
+   * Create the given jobs (default: the scheduler's `jobs` option plus the maintenance jobs), up to
+   * 200 000 per call, written in chunks: an import of many jobs is a few round trips. Everything
+   * is validated first, so a bad entry (named as `jobs.3.schedule`) writes nothing. Existing ones
+   * are left alone (`unchanged`) unless `overwrite`. Idempotent, also when instances seed the same
+   * jobs at once: each job is created by exactly one of them.
    */
   seed(
     inputs?: JobInput[],
@@ -588,6 +591,13 @@ export interface Scheduler {
   trigger(input: TriggerInput): Promise<Run>;
   /** One-off at a future instant. `ConflictError` when a tenant is over the `oneOffLimits` caps. */
   schedule(input: ScheduleInput): Promise<Run>;
+  /**
+   * Many one-offs in one call (up to 100 000), written in chunks: the runs, in input order. Each
+   * input is checked as the single form checks it (a `ValidationError` names it, e.g.
+   * `runs.3.at`), the caps count the whole batch, and every `beforeCreate` runs; any refusal
+   * creates none of them.
+   */
+  schedule(inputs: readonly ScheduleInput[]): Promise<Run[]>;
   /** Cancel a pending run, or ask a running one to stop. `ConflictError` if it already ended. */
   cancel(runId: string, options?: { by?: string | null; tenantId?: string | null }): Promise<Run>;
   /** Fire every due slot and execute every due run, waiting for them; heartbeat/serverless mode. */

@@ -37,9 +37,10 @@ function toJson(value: unknown): JsonValue {
 
 /** A job's definition as JSON (dates as ISO strings), for `created`, `seeded` and `deleted` entries. */
 export function definitionOf(job: Pick<Job, (typeof DEFINITION_FIELDS)[number]>): JsonObject {
-  const fields: JsonObject = {};
-  for (const key of DEFINITION_FIELDS) fields[key] = toJson(job[key]);
-  return fields;
+  const fields: Record<string, unknown> = {};
+  for (const key of DEFINITION_FIELDS) fields[key] = job[key] === undefined ? null : job[key];
+  // One round trip for the whole definition (as toJson does per field): an import builds one per job.
+  return JSON.parse(JSON.stringify(fields)) as JsonObject;
 }
 
 /** The definition fields that differ between two versions of a job, before and after. */

@@ -50,6 +50,7 @@ interface Entry {
 /** The executors this scheduler can run, by name. Only code registers executors. */
 export class ExecutorRegistry {
   readonly #entries = new Map<string, Entry>();
+  readonly #partials = new WeakMap<z.ZodObject, z.ZodType>();
 
   register<P, I>(name: string, executor: Executor<P, I> | ExecutorDefinition<P, I>, builtIn = false): void {
     parse(nameSchema, name, 'name');
@@ -98,7 +99,13 @@ export class ExecutorRegistry {
   checkStoredParams(name: string, params: Record<string, unknown>, path: string): void {
     const executor = this.get(name);
     if (!(executor?.params instanceof z.ZodObject)) return;
-    parse(executor.params.partial(), { ...executor.defaults, ...params }, path);
+    let partial = this.#partials.get(executor.params);
+    if (!partial) {
+      // Built once per schema: a seed checks the same executor's params for every job it imports.
+      partial = executor.params.partial();
+      this.#partials.set(executor.params, partial);
+    }
+    parse(partial, { ...executor.defaults, ...params }, path);
   }
 
   /**

@@ -37,6 +37,12 @@ export type {
   TriggerInput,
   TriggerTarget,
 } from './api.js';
+export {
+  createRunsInChunks,
+  insertJobsInChunks,
+  type JobChunkWriter,
+  type RunChunkWriter,
+} from './bulk-writes.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export {
   type AuditCursor,
@@ -91,6 +97,7 @@ export type {
   FinishRunInput,
   FireSlotInput,
   FireSlotResult,
+  InsertJobsOptions,
   JobChange,
   JobFilter,
   JobPatch,

@@ -3,9 +3,8 @@ import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
 import { type Duration, toMs } from './duration.js';
 import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
-import { nextSlot } from './planning.js';
+import { nextSlot, scheduleOf } from './planning.js';
 import { toRetryPolicy } from './retry.js';
-import { parseSchedule } from './schedule.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
 import type { AuditAction, Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
@@ -15,6 +14,8 @@ type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
 type ParsedPatch = ReturnType<typeof jobUpdateSchema.parse>;
 
 const CAS_ATTEMPTS = 8;
+/** Jobs one `seed` call takes: a full import is written in chunks, this bounds one call's memory. */
+const MAX_SEED = 200_000;
 /** Next instants a dry run shows. */
 const DRY_RUN_INSTANTS = 5;
 
@@ -147,7 +148,8 @@ export class Jobs implements JobsApi {
     job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>,
     now: Date = this.ctx.clock.now(),
   ): Date | null {
-    const schedule = parseSchedule(job.schedule, { timezone: job.timezone });
+    // Cached: an import of many jobs repeats a few expressions, and parsing one costs more than the rest.
+    const schedule = scheduleOf(job);
     if (job.activeFrom && job.activeUntil && job.activeUntil.getTime() <= job.activeFrom.getTime()) {
       throw ValidationError.field('activeUntil', 'must be after activeFrom');
     }
@@ -168,7 +170,18 @@ export class Jobs implements JobsApi {
     const parsed = parse(jobInputSchema, input);
     this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
     await this.ctx.ready();
-    const now = this.ctx.clock.now();
+    const { record, audit } = this.#record(parsed, action, this.ctx.clock.now());
+    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit }));
+    this.#changed('created', job);
+    return job;
+  }
+
+  /** The stored form of a validated new job, checked whole, and its audit entry. */
+  #record(
+    parsed: ParsedJob,
+    action: 'created' | 'seeded',
+    now: Date,
+  ): { record: NewJob; audit: NewAuditEntry } {
     const definition = this.#definition(parsed);
     const base = {
       name: parsed.name,
@@ -233,9 +246,7 @@ export class Jobs implements JobsApi {
       at: now,
       after: definitionOf(record),
     });
-    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit }));
-    this.#changed('created', job);
-    return job;
+    return { record, audit };
   }
 
   async get(name: string, scope: TenantScope & { includeGlobal?: boolean } = {}): Promise<Job> {
@@ -447,20 +458,15 @@ export class Jobs implements JobsApi {
   async seed(inputs?: JobInput[], options: { overwrite?: boolean } = {}) {
     const list = inputs ?? this.options.defaultJobs();
     if (!Array.isArray(list)) throw ValidationError.field('jobs', 'must be an array of job definitions');
-    // Validate everything first so a bad entry changes nothing.
-    list.forEach((input, index) => {
+    if (list.length > MAX_SEED)
+      throw ValidationError.field('jobs', `holds ${list.length} jobs; seed at most ${MAX_SEED} per call`);
+    const now = this.ctx.clock.now();
+    // Validate and build everything first so a bad entry changes nothing.
+    const built = list.map((input, index) => {
       try {
         const parsed = parse(jobInputSchema, input);
-        this.#settle({
-          ...parsed,
-          schedule: parsed.schedule,
-          timezone: parsed.timezone ?? this.options.defaultTimezone,
-          activeFrom: parsed.activeFrom ?? null,
-          activeUntil: parsed.activeUntil ?? null,
-          enabled: false,
-        });
-        this.#tasks(parsed);
         this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
+        return this.#record(parsed, 'seeded', now);
       } catch (error) {
         if (error instanceof ValidationError) {
           throw new ValidationError(
@@ -475,33 +481,36 @@ export class Jobs implements JobsApi {
     });
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
     await this.ctx.ready();
-    for (const input of list) {
-      const scope = { tenantId: input.tenantId ?? null };
-      const existing = await storeCall('findJobByName', () =>
-        this.ctx.store.findJobByName(scope.tenantId, input.name),
+    // One write per chunk; a name already taken (here, or by another instance seeding at the same
+    // moment) comes back as null: that is the idempotence seeding promises.
+    const inserted = await storeCall('insertJobs', () =>
+      this.ctx.store.insertJobs(
+        built.map((entry) => entry.record),
+        { audits: built.map((entry) => entry.audit) },
+      ),
+    );
+    const taken: JobInput[] = [];
+    inserted.forEach((job, index) => {
+      const input = list[index] as JobInput;
+      if (job) {
+        result.created.push(job.name);
+        this.#changed('created', job);
+      } else if (options.overwrite) taken.push(input);
+      else result.unchanged.push(input.name);
+    });
+    for (const input of taken) {
+      // Seeding applies definitions whatever their version, so an export from elsewhere applies too.
+      const { tenantId: _tenant, createdBy: by, version: _version, id: _id, ...patch } = input;
+      const parsed = parse(jobUpdateSchema, patch);
+      const definition = this.#definition(parsed);
+      await this.#apply(
+        input.name,
+        { tenantId: input.tenantId ?? null },
+        'updated',
+        () => ({ ...definition }),
+        { action: 'seeded', actor: by },
       );
-      if (!existing) {
-        try {
-          await this.#create(input, 'seeded');
-          result.created.push(input.name);
-        } catch (error) {
-          // Another instance seeded the same job a moment ago: that is the idempotence we want.
-          if (!(error instanceof ConflictError)) throw error;
-          result.unchanged.push(input.name);
-        }
-      } else if (options.overwrite) {
-        // Seeding applies definitions whatever their version, so an export from elsewhere applies too.
-        const { tenantId: _tenant, createdBy: by, version: _version, id: _id, ...patch } = input;
-        const parsed = parse(jobUpdateSchema, patch);
-        const definition = this.#definition(parsed);
-        await this.#apply(input.name, scope, 'updated', () => ({ ...definition }), {
-          action: 'seeded',
-          actor: by,
-        });
-        result.updated.push(input.name);
-      } else {
-        result.unchanged.push(input.name);
-      }
+      result.updated.push(input.name);
     }
     return result;
   }

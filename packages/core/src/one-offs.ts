@@ -31,39 +31,70 @@ export class OneOffGate {
 
   /** Check `run` against the caps, then `create` it, after the tenant's earlier one-offs. */
   admit<T>(run: NewRun, label: string, create: () => Promise<T>): Promise<T> {
-    if (run.tenantId === null || (this.caps.perJob === null && this.caps.perTenant === null)) return create();
-    const lane = JSON.stringify(run.tenantId);
-    const previous = this.#lanes.get(lane) ?? Promise.resolve();
-    const turn = previous.then(() => this.#check(run, label)).then(create);
+    return this.admitMany([run], [label], create);
+  }
+
+  /**
+   * Check a batch against the caps as a whole (each cap with every run of the batch it covers
+   * added), then `create` it, after the earlier one-offs of every tenant in it. All or nothing:
+   * one cap crossed refuses the batch.
+   */
+  admitMany<T>(runs: readonly NewRun[], labels: readonly string[], create: () => Promise<T>): Promise<T> {
+    const capped = runs.some((run) => run.tenantId !== null);
+    if (!capped || (this.caps.perJob === null && this.caps.perTenant === null)) return create();
+    const lanes = [
+      ...new Set(runs.flatMap((run) => (run.tenantId === null ? [] : [JSON.stringify(run.tenantId)]))),
+    ];
+    const previous = Promise.all(lanes.map((lane) => this.#lanes.get(lane) ?? Promise.resolve()));
+    const turn = previous.then(() => this.#check(runs, labels)).then(create);
     const tail = turn.then(
       () => undefined,
       () => undefined,
     );
-    this.#lanes.set(lane, tail);
+    for (const lane of lanes) this.#lanes.set(lane, tail);
     void tail.then(() => {
-      if (this.#lanes.get(lane) === tail) this.#lanes.delete(lane);
+      for (const lane of lanes) if (this.#lanes.get(lane) === tail) this.#lanes.delete(lane);
     });
     return turn;
   }
 
-  async #check(run: NewRun, label: string): Promise<void> {
+  async #check(runs: readonly NewRun[], labels: readonly string[]): Promise<void> {
     const { perJob, perTenant } = this.caps;
     const store = this.ctx.store;
-    const [target, tenant] = await Promise.all([
-      perJob === null
-        ? null
-        : storeCall('countActive', () => store.countActive({ concurrencyKey: run.concurrencyKey })),
+    // What the batch adds per target and per tenant; global one-offs are not capped.
+    const targets = new Map<string, { added: number; label: string }>();
+    const tenants = new Map<string, { added: number; tenantId: string }>();
+    runs.forEach((run, index) => {
+      if (run.tenantId === null) return;
+      const target = targets.get(run.concurrencyKey) ?? { added: 0, label: labels[index] as string };
+      target.added += 1;
+      targets.set(run.concurrencyKey, target);
+      const tenant = tenants.get(run.tenantId) ?? { added: 0, tenantId: run.tenantId };
+      tenant.added += 1;
+      tenants.set(run.tenantId, tenant);
+    });
+    const count = (query: Parameters<typeof store.countActive>[0]) =>
+      storeCall('countActive', () => store.countActive(query));
+    const [targetCounts, tenantCounts] = await Promise.all([
+      perJob === null ? [] : Promise.all([...targets.keys()].map((key) => count({ concurrencyKey: key }))),
       perTenant === null
-        ? null
-        : storeCall('countActive', () => store.countActive({ tenantIds: [run.tenantId] })),
+        ? []
+        : Promise.all([...tenants.keys()].map((tenantId) => count({ tenantIds: [tenantId] }))),
     ]);
-    if (target && perJob !== null && target.pending >= perJob)
-      throw new ConflictError(
-        `${label} already has ${target.pending} pending runs, the most a one-off may join (oneOffLimits.perJob is ${perJob}); cancel some or wait for them to run`,
-      );
-    if (tenant && perTenant !== null && tenant.pending >= perTenant)
-      throw new ConflictError(
-        `tenant "${run.tenantId}" already has ${tenant.pending} pending runs, the most a one-off may join (oneOffLimits.perTenant is ${perTenant}); cancel some or wait for them to run`,
-      );
+    const more = (added: number) => (added > 1 ? `; the ${added} asked for would pass it` : '');
+    [...targets.values()].forEach(({ added, label }, index) => {
+      const pending = targetCounts[index]?.pending ?? 0;
+      if (perJob !== null && pending + added > perJob)
+        throw new ConflictError(
+          `${label} already has ${pending} pending runs, the most a one-off may join (oneOffLimits.perJob is ${perJob})${more(added)}; cancel some or wait for them to run`,
+        );
+    });
+    [...tenants.values()].forEach(({ added, tenantId }, index) => {
+      const pending = tenantCounts[index]?.pending ?? 0;
+      if (perTenant !== null && pending + added > perTenant)
+        throw new ConflictError(
+          `tenant "${tenantId}" already has ${pending} pending runs, the most a one-off may join (oneOffLimits.perTenant is ${perTenant})${more(added)}; cancel some or wait for them to run`,
+        );
+    });
   }
 }

@@ -35,6 +35,7 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
+import { type OneOffBatchDeps, scheduleMany } from './one-off-batch.js';
 import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
 import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
@@ -301,16 +302,28 @@ class CronScheduler implements Scheduler {
     return this.#registry.list();
   }
 
-  /** The job (or executor) a trigger or one-off targets, and the run's base fields. */
-  async #target(input: {
-    job?: string | undefined;
-    executor?: string | undefined;
-    tenantId?: string | null | undefined;
-    params?: Record<string, unknown> | undefined;
-  }) {
+  /**
+   * The job (or executor) a trigger or one-off targets, and the run's base fields. `jobs` shares
+   * the job lookups of a batch, which names the same few jobs many times.
+   */
+  async #target(
+    input: {
+      job?: string | undefined;
+      executor?: string | undefined;
+      tenantId?: string | null | undefined;
+      params?: Record<string, unknown> | undefined;
+    },
+    jobs?: Map<string, Promise<Job>>,
+  ) {
     await this.#ensureReady();
     const tenantId = input.tenantId ?? null;
-    const job = input.job === undefined ? null : await this.jobs.get(input.job, { tenantId });
+    let job: Job | null = null;
+    if (input.job !== undefined) {
+      const key = JSON.stringify([tenantId, input.job]);
+      const lookup = jobs?.get(key) ?? this.jobs.get(input.job, { tenantId });
+      jobs?.set(key, lookup);
+      job = await lookup;
+    }
     if (!job) {
       this.#registry.assertRegistered(input.executor as string, 'executor');
       this.#registry.assertTenantMayUse(input.executor as string, tenantId, 'executor');
@@ -390,7 +403,27 @@ class CronScheduler implements Scheduler {
     return result.run;
   }
 
-  async schedule(input: ScheduleInput): Promise<Run> {
+  schedule(input: ScheduleInput): Promise<Run>;
+  schedule(inputs: readonly ScheduleInput[]): Promise<Run[]>;
+  schedule(input: ScheduleInput | readonly ScheduleInput[]): Promise<Run | Run[]> {
+    if (Array.isArray(input)) return scheduleMany(this.#batchDeps(), input);
+    return this.#scheduleOne(input as ScheduleInput);
+  }
+
+  /** What a batch of one-offs needs of this scheduler (see one-off-batch.ts). */
+  #batchDeps(): OneOffBatchDeps {
+    return {
+      ctx: this.#ctx,
+      gate: this.#oneOffs,
+      target: (input, jobs) => this.#target(input, jobs),
+      created: (runs) => {
+        for (const run of runs) this.#emitRun('run:created', run);
+        if (runs.length > 0) this.#publish({ type: 'wake', origin: this.instanceId });
+      },
+    };
+  }
+
+  async #scheduleOne(input: ScheduleInput): Promise<Run> {
     const parsed = parse(scheduleInputSchema, input);
     const now = this.#ctx.clock.now();
     if (parsed.at.getTime() <= now.getTime())

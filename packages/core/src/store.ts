@@ -188,6 +188,19 @@ export interface SchedulingStore {
   createRun(input: CreateRunInput): Promise<CreateRunResult>;
 
   /**
+   * Create many runs (one-offs in bulk): one result per input, in input order, each what
+   * `createRun` would have answered for it alone. A `dedupeKey` repeated within the call creates
+   * one run; the later inputs get that run back as `duplicate`. `announceAs` is not used: the
+   * caller publishes the batch's events itself.
+   *
+   * Written in chunks, one round trip per chunk where the backend allows (inputs with
+   * `rejectIfActive` or `audit` may go one at a time, as `createRun`). Each run's creation is
+   * atomic on its own; the batch is not: a failure part-way leaves the earlier chunks created, so a
+   * caller wanting all-or-nothing validates everything before calling (as core does).
+   */
+  createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]>;
+
+  /**
    * Claim up to `limit` pending runs with `runAt <= now`, ordered by `priority` (ascending), then
    * `runAt`, then `createdAt`: each becomes `running` with `workerId`, `startedAt = now`,
    * `leaseUntil = now + leaseMs`.
@@ -294,6 +307,12 @@ export interface RenewLeaseInput {
   progress?: RunProgress | null;
   /** Logs to save; omitted to keep the stored ones. */
   logs?: RunLogLine[];
+}
+
+/** Options of {@link AdminStore.insertJobs}. */
+export interface InsertJobsOptions {
+  /** Audit entries by input index (absent or undefined: none for that job). */
+  audits?: readonly (NewAuditEntry | undefined)[];
 }
 
 /** Input of {@link SchedulingStore.createRun}. */
@@ -448,6 +467,19 @@ export interface AdminStore {
    * entry is recorded in the same atomic step (and not at all when the insert is refused).
    */
   insertJob(job: NewJob, options?: { audit?: NewAuditEntry }): Promise<Job>;
+  /**
+   * Insert many jobs (seeding, imports): one result per input, in input order: the job created, or
+   * null when its `(tenantId, name)` was already taken, by a stored job or by an earlier input of
+   * this call; nothing is written for a null (a taken name is reported, never thrown). With
+   * `options.audits`, entry `i` is recorded with job `i` in the same atomic step, only if it is
+   * inserted.
+   *
+   * Concurrency: callers inserting the same name at once (two instances seeding) each get either
+   * the job or null, and exactly one of them gets the job. Written in chunks, one statement or
+   * script per chunk where the backend allows; each job's insert is atomic on its own, the batch
+   * is not.
+   */
+  insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]>;
   /** The job with this id, or null. */
   getJob(id: string): Promise<Job | null>;
   /** The job named `name` in `tenantId` (null = global), or null. */

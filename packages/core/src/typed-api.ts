@@ -141,6 +141,8 @@ export interface TypedScheduler<E> extends Omit<Scheduler, 'jobs' | 'trigger' | 
   trigger(input: TypedTriggerInput<E>): Promise<Run>;
   /** One-off at a future instant; see {@link Scheduler.schedule}. */
   schedule(input: TypedScheduleInput<E>): Promise<Run>;
+  /** Many one-offs in one call, all or nothing; see {@link Scheduler.schedule}. */
+  schedule(inputs: readonly TypedScheduleInput<E>[]): Promise<Run[]>;
   /** Add an executor; returns this scheduler, typed with it too. Rejects a name already registered. */
   register<N extends string, P, I>(
     name: N,

@@ -18,6 +18,33 @@ return 1
 `;
 
 /**
+ * insertJobs, for a chunk of jobs with distinct names. ARGV: job count, then per job what
+ * insertJob takes (id, name key, tenant token, field count, fields, audit entry). Returns, per
+ * job, 1 when inserted or 0 when its name is taken (nothing recorded for it).
+ */
+export const INSERT_JOBS = `
+local reply = {}
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local id, nk, tk = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local fields, next_arg = read_pairs(i + 3)
+  local audit = read_audit(next_arg)
+  i = next_arg + (audit and 5 or 1)
+  if redis.call('HSETNX', K.names, nk, id) == 1 then
+    if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, nil) end
+    redis.call('HSET', K.job(id), unpack(fields))
+    redis.call('SADD', K.jobs, id)
+    redis.call('SADD', K.jobs_t(tk), id)
+    reindex_due(id, tk)
+    table.insert(reply, 1)
+  else
+    table.insert(reply, 0)
+  end
+end
+return reply
+`;
+
+/**
  * updateJob, a compare-and-set on version. ARGV: id, expected version, name key, tenant token,
  * now, set count, fields to set, unset count, fields to delete, audit entry (recorded when applied).
  * Returns { 'ok', job hash }, { 'stale' } or { 'conflict', holder id }.

@@ -217,3 +217,26 @@ use_args(split + 2, #all)
 local claimed = claim_runs()
 return { finished[1], finished[2], claimed[1], claimed[2] }
 `;
+
+/**
+ * createRuns, for a chunk of plain runs (no active check, no audit; dedupe keys distinct).
+ * ARGV: run count, then per run: id, field count, fields. Returns, per run, { 'c' } when created
+ * or { 'd', hash of the run holding its dedupe key }.
+ */
+export const CREATE_RUNS = `
+local reply = {}
+local i = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local id = ARGV[i]
+  local fields
+  fields, i = read_pairs(i + 1)
+  local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
+  if existing then
+    table.insert(reply, { 'd', run_reply(existing) })
+  else
+    create_run(id, fields)
+    table.insert(reply, { 'c' })
+  end
+end
+return reply
+`;

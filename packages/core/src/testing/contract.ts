@@ -3,6 +3,7 @@ import { activeCountsContract } from './active-counts.js';
 import { auditContract } from './audit.js';
 import { autoPauseContract } from './auto-pause.js';
 import { backfillContract } from './backfill.js';
+import { bulkContract } from './bulk.js';
 import { claimContract } from './claim.js';
 import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
@@ -47,6 +48,7 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     jobsContract(fixture);
     firingContract(fixture);
     createRunContract(fixture);
+    bulkContract(fixture);
     claimContract(fixture);
     leasesContract(fixture);
     finishAndClaimContract(fixture);

@@ -15,6 +15,7 @@ import {
   type JsonObject,
   type JsonValue,
   type PreviewResult,
+  type Run,
   type Scheduler,
   type TypedScheduler,
 } from '@cronkeeper/core';
@@ -105,6 +106,23 @@ export async function typedCalls(job: Job) {
   await scheduler.schedule({ executor: 'report', at: '2026-06-01T00:00:00Z' });
   // @ts-expect-error wrongly typed params in schedule
   await scheduler.schedule({ executor: 'report.build', at: '2026-06-01T00:00:00Z', params: { format: 1 } });
+  // The batch form takes the same typed inputs, and answers the runs in input order.
+  expectTypeOf(
+    await scheduler.schedule([
+      { executor: 'report.build', at: '2026-06-01T00:00:00Z', params: { format: 'csv' } },
+      { job: 'welcome', at: new Date('2026-06-01T00:00:00Z'), params: { anything: true } },
+    ]),
+  ).toEqualTypeOf<Run[]>();
+  expectTypeOf(
+    await scheduler.schedule({ executor: 'ping', at: '2026-06-01T00:00:00Z' }),
+  ).toEqualTypeOf<Run>();
+  // @ts-expect-error unknown executor in a batch of one-offs
+  await scheduler.schedule([
+    { executor: 'ping', at: '2026-06-01T00:00:00Z' },
+    { executor: 'pong', at: '2026-06-01T00:00:00Z' },
+  ]);
+  // @ts-expect-error wrongly typed params in a batch of one-offs
+  await scheduler.schedule([{ executor: 'email.send', at: '2026-06-01T00:00:00Z', params: { to: 42 } }]);
   // A dry run takes the same typed change and answers the job as it would be, with its next instants.
   expectTypeOf(
     await scheduler.jobs.update('welcome', { executor: 'ping' }, { dryRun: true }),
