@@ -7,6 +7,7 @@ import { nextSlot } from './planning.js';
 import { toRetryPolicy } from './retry.js';
 import { parseSchedule } from './schedule.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
+import { isTenantCapRefusal, type TenantLimits } from './tenant-limits.js';
 import type { AuditAction, Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
 import { jobAsSeenBy } from './views.js';
@@ -58,7 +59,11 @@ function timingChanged(job: Job, patch: JobPatch): boolean {
 export class Jobs implements JobsApi {
   constructor(
     private readonly ctx: SchedulerContext,
-    private readonly options: { defaultTimezone: string; defaultJobs: () => JobInput[] },
+    private readonly options: {
+      defaultTimezone: string;
+      defaultJobs: () => JobInput[];
+      limits: TenantLimits;
+    },
   ) {}
 
   #tasks(input: { executor?: string | undefined; tasks?: ParsedJob['tasks'] }): JobTask[] | undefined {
@@ -210,6 +215,7 @@ export class Jobs implements JobsApi {
       | 'updatedBy'
     >;
     this.#checkParams(base);
+    this.options.limits.checkDefinition(base, now);
     const record: NewJob = {
       ...base,
       // The same reading as createdAt: a second one could cross a slot and skip it.
@@ -233,7 +239,9 @@ export class Jobs implements JobsApi {
       at: now,
       after: definitionOf(record),
     });
-    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit }));
+    const job = await this.options.limits.admit(record.tenantId, () =>
+      storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit })),
+    );
     this.#changed('created', job);
     return job;
   }
@@ -312,6 +320,7 @@ export class Jobs implements JobsApi {
     const settled = this.#settle(job, now);
     if (timingChanged(current, patch)) job.nextRunAt = settled;
     this.#checkParams(job);
+    this.options.limits.checkDefinition(job, now);
     const next: Date[] = [];
     for (let slot = job.nextRunAt; slot && next.length < DRY_RUN_INSTANTS; slot = nextSlot(job, slot))
       next.push(slot);
@@ -393,6 +402,8 @@ export class Jobs implements JobsApi {
       const now = this.ctx.clock.now();
       if (timingChanged(current, patch)) patch.nextRunAt = this.#settle(next, now);
       if ('tasks' in patch || 'params' in patch) this.#checkParams(next);
+      if ('schedule' in patch || 'timezone' in patch || 'retry' in patch)
+        this.options.limits.checkDefinition(next, now);
       const changed = changedFields(current, next);
       const entry: NewAuditEntry | undefined = changed
         ? auditEntry(next, { ...audit, at: now, ...changed })
@@ -486,7 +497,7 @@ export class Jobs implements JobsApi {
           result.created.push(input.name);
         } catch (error) {
           // Another instance seeded the same job a moment ago: that is the idempotence we want.
-          if (!(error instanceof ConflictError)) throw error;
+          if (!(error instanceof ConflictError) || isTenantCapRefusal(error)) throw error;
           result.unchanged.push(input.name);
         }
       } else if (options.overwrite) {

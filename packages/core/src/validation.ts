@@ -314,6 +314,13 @@ export const schedulerOptionsSchema = z.object({
       perTenant: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
     })
     .optional(),
+  tenantLimits: z
+    .strictObject({
+      maxJobs: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
+      minInterval: z.union([durationUpTo(DURATION_LIMITS.any), z.literal(false)]).optional(),
+      maxRetries: z.union([z.number().int().min(0).max(100), z.literal(false)]).optional(),
+    })
+    .optional(),
 });
 
 const scopeSchema = z.object({

@@ -1,0 +1,103 @@
+import type { SchedulerContext } from './context.js';
+import { formatDuration } from './duration.js';
+import { ConflictError, storeCall, ValidationError } from './errors.js';
+import { parseSchedule } from './schedule.js';
+import type { Job, RetryPolicy } from './types.js';
+
+/** Caps on what a tenant's jobs may ask for; null lifts a cap. */
+export interface TenantCaps {
+  /** Jobs a tenant may own. */
+  maxJobs: number | null;
+  /** Smallest gap, in ms, between two consecutive slots of a tenant job's schedule. */
+  minIntervalMs: number | null;
+  /** Largest `retry.limit` of a tenant job. */
+  maxRetries: number | null;
+}
+
+/** Default caps: far above what a tenant's own schedules need, far below what a flood would store. */
+export const DEFAULT_TENANT_CAPS: Readonly<TenantCaps> = {
+  maxJobs: 1000,
+  minIntervalMs: 60_000,
+  maxRetries: 10,
+};
+
+/** Refusals over `maxJobs`: conflicts that a seed must report, not take for a concurrent seed. */
+const capRefusals = new WeakSet<Error>();
+
+/** Whether `error` is a refusal over `tenantLimits.maxJobs`. */
+export function isTenantCapRefusal(error: unknown): boolean {
+  return error instanceof Error && capRefusals.has(error);
+}
+
+/** Consecutive slots a schedule is checked over for `minIntervalMs`. */
+const INTERVAL_SAMPLES = 100;
+
+/**
+ * Enforces `tenantLimits` on tenants' job writes. Global jobs are the host's own and are not
+ * capped. Creations are counted and made one at a time per tenant in this instance, so concurrent
+ * requests cannot all pass one count; instances sharing a store each keep their own order.
+ */
+export class TenantLimits {
+  readonly #lanes = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly caps: TenantCaps,
+  ) {}
+
+  /** The definition checks: schedule frequency and retry count (400 naming the field). */
+  checkDefinition(
+    job: Pick<Job, 'tenantId' | 'schedule' | 'timezone'> & { retry: RetryPolicy | null },
+    now: Date,
+  ): void {
+    if (job.tenantId === null) return;
+    const { minIntervalMs, maxRetries } = this.caps;
+    if (maxRetries !== null && job.retry && job.retry.limit > maxRetries)
+      throw ValidationError.field(
+        'retry.limit',
+        `must be at most ${maxRetries} for a tenant's job (tenantLimits.maxRetries)`,
+      );
+    if (minIntervalMs === null) return;
+    const schedule = parseSchedule(job.schedule, { timezone: job.timezone });
+    let previous = schedule.next(now);
+    for (let i = 0; previous && i < INTERVAL_SAMPLES; i++) {
+      const next = schedule.next(previous);
+      if (!next) break;
+      if (next.getTime() - previous.getTime() < minIntervalMs)
+        throw ValidationError.field(
+          'schedule',
+          `"${job.schedule}" fires ${formatDuration(next.getTime() - previous.getTime())} apart (at ${previous.toISOString()} and ${next.toISOString()}); a tenant's job may fire at most once every ${formatDuration(minIntervalMs)} (tenantLimits.minIntervalMs)`,
+        );
+      previous = next;
+    }
+  }
+
+  /** Check the tenant's job count, then `create`, after the tenant's earlier creations. */
+  admit<T>(tenantId: string | null, create: () => Promise<T>): Promise<T> {
+    if (tenantId === null || this.caps.maxJobs === null) return create();
+    const max = this.caps.maxJobs;
+    const lane = JSON.stringify(tenantId);
+    const previous = this.#lanes.get(lane) ?? Promise.resolve();
+    const turn = previous
+      .then(async () => {
+        const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs({ tenantIds: [tenantId] }));
+        if (jobs.length >= max) {
+          const error = new ConflictError(
+            `tenant "${tenantId}" already has ${jobs.length} jobs, the most it may own (tenantLimits.maxJobs is ${max}); delete some first`,
+          );
+          capRefusals.add(error);
+          throw error;
+        }
+      })
+      .then(create);
+    const tail = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#lanes.set(lane, tail);
+    void tail.then(() => {
+      if (this.#lanes.get(lane) === tail) this.#lanes.delete(lane);
+    });
+    return turn;
+  }
+}
