@@ -14,7 +14,7 @@ import type {
   RunLogLine,
   RunProgress,
 } from './types.js';
-import { parse } from './validation.js';
+import { isStorableText, parse } from './validation.js';
 
 /** Why a run's signal aborted; becomes the run's error. */
 export class RunAbort extends Error {
@@ -101,20 +101,46 @@ export function resolveParams(
 
 function toJson(value: unknown): JsonValue | null {
   if (value === undefined) return null;
+  let json: JsonValue;
   try {
-    return JSON.parse(JSON.stringify(value)) as JsonValue;
+    json = JSON.parse(JSON.stringify(value)) as JsonValue;
   } catch {
-    return String(value);
+    json = String(value);
   }
+  // A result is data the host reads back: altering it silently would be worse than refusing it.
+  if (!storableJson(json))
+    throw new RunFailure(
+      'invalid_result',
+      'the result contains U+0000 (NUL) or an unpaired surrogate, which cannot be stored; encode binary data (e.g. as base64) before returning it',
+    );
+  return json;
 }
+
+function storableJson(value: JsonValue): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(storableJson);
+  return Object.entries(value).every(([key, field]) => isStorableText(key) && storableJson(field));
+}
+
+/**
+ * Diagnostic text (an error message, a log line) made storable: U+0000 and unpaired surrogates
+ * become U+FFFD, so a run whose executor threw such text still records how it failed.
+ */
+function storableText(text: string): string {
+  return isStorableText(text) ? text : text.replace(UNSTORABLE_CHARS, '\uFFFD');
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this looks for
+const UNSTORABLE_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function errorOf(error: unknown, signal: AbortSignal): RunError {
   if (signal.aborted && signal.reason instanceof RunAbort)
     return { code: signal.reason.code, message: signal.reason.message };
   if (error instanceof RunFailure) return { code: error.code, message: error.message };
   if (error instanceof ValidationError) return { code: 'invalid_params', message: error.message };
-  if (error instanceof Error) return { code: 'error', message: error.message || error.name };
-  return { code: 'error', message: String(error) };
+  if (error instanceof Error) return { code: 'error', message: storableText(error.message || error.name) };
+  return { code: 'error', message: storableText(String(error)) };
 }
 
 /** Settle with `work`, or reject with the abort reason once `signal` aborts and `graceMs` passes. */
@@ -171,7 +197,7 @@ export async function executeRun(
   let progress: RunProgress | null = run.progress;
   const log = (level: RunLogLine['level'], message: string) => {
     if (logs.length < ctx.maxLogLines)
-      logs.push({ at: clock.now(), level, message: String(message).slice(0, 4000) });
+      logs.push({ at: clock.now(), level, message: storableText(String(message).slice(0, 4000)) });
     else droppedLines++;
     logger[level === 'debug' ? 'debug' : level](fields, `${label}: ${message}`);
   };

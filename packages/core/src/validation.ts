@@ -10,6 +10,32 @@ import type { JsonObject } from './types.js';
  * `ValidationError` listing every offending field by path, and nothing is stored before it passes.
  */
 
+/**
+ * Text every store can hold: well-formed Unicode (no unpaired surrogate) without U+0000, which
+ * PostgreSQL refuses in text and JSON, and which no name or note needs.
+ */
+export function isStorableText(value: string): boolean {
+  return !STORABLE_FORBIDDEN.test(value);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this looks for
+const STORABLE_FORBIDDEN = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const UNSTORABLE = 'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
+
+/**
+ * A string schema built by `build`, then checked by {@link isStorableText}. The check comes last
+ * so that string methods (`.max()`) chain before it under every zod major the peer range allows.
+ */
+const text = (build: (schema: z.ZodString) => z.ZodString = (schema) => schema) =>
+  build(z.string()).refine(isStorableText, UNSTORABLE);
+
+/** The earliest and latest instants a date input may name (every store holds them alike). */
+export const DATE_RANGE = {
+  min: new Date('1970-01-01T00:00:00.000Z'),
+  max: new Date('9999-12-31T23:59:59.999Z'),
+} as const;
+
 const DURATION_STRING = /^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)$/;
 
 /** A duration of at most `maxMs`: non-negative ms, or `'30s'`-style text. */
@@ -17,7 +43,7 @@ export function durationUpTo(maxMs: number) {
   return z
     .union([
       z.number().finite().nonnegative(),
-      z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
+      text((s) => s.max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'")),
     ])
     .refine((value) => !(msOf(value) > maxMs), `must be at most ${formatDuration(maxMs)}`);
 }
@@ -27,16 +53,19 @@ export const durationSchema = durationUpTo(DURATION_LIMITS.any);
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
-    z.string(),
+    text(),
     z.number().finite(),
     z.boolean(),
     z.null(),
     z.array(jsonValue),
-    z.record(z.string(), jsonValue),
+    z.record(text(), jsonValue),
   ]),
 );
 
-const jsonRecord = z.record(z.string().max(200), jsonValue);
+const jsonRecord = z.record(
+  text((s) => s.max(200)),
+  jsonValue,
+);
 
 /** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
 function copyJson(value: unknown): unknown {
@@ -68,24 +97,27 @@ export const jsonObjectSchema = z
   .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
 /** A name: job, executor or tenant. */
-export const nameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
+export const nameSchema = text((s) =>
+  s.min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+)
   .refine((value) => value.trim() === value, 'must not start or end with spaces');
 
 /** A tenant id, null for global. */
-export const tenantIdSchema = z.string().min(1).max(200).nullable();
+export const tenantIdSchema = text((s) => s.min(1).max(200)).nullable();
 
-const timezoneSchema = z
-  .string()
-  .max(64)
-  .refine(isValidTimezone, 'is not an IANA time zone (e.g. "UTC", "Europe/Paris")');
+const timezoneSchema = text((s) => s.max(64)).refine(
+  isValidTimezone,
+  'is not an IANA time zone (e.g. "UTC", "Europe/Paris")',
+);
 
-const dateSchema = z.union([z.date(), z.string().max(64)]).transform((value, ctx) => {
+const dateSchema = z.union([z.date(), text((s) => s.max(64))]).transform((value, ctx) => {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'is not a valid date (use an ISO 8601 string)' });
+    return z.NEVER;
+  }
+  if (date < DATE_RANGE.min || date > DATE_RANGE.max) {
+    ctx.addIssue({ code: 'custom', message: 'must be between 1970-01-01 and 9999-12-31 (UTC)' });
     return z.NEVER;
   }
   return date;
@@ -114,14 +146,18 @@ const taskSchema = z.union([
 
 const jobFields = {
   name: nameSchema,
-  description: z.string().max(2000).nullable().optional(),
-  schedule: z.string().min(1, 'must not be empty').max(200),
+  description: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
+  schedule: text((s) => s.min(1, 'must not be empty').max(200)),
   timezone: timezoneSchema.optional(),
   executor: nameSchema.optional(),
   tasks: z.array(taskSchema).min(1, 'needs at least one task').max(50).optional(),
   params: jsonObjectSchema.optional(),
   enabled: z.boolean().optional(),
-  pausedNote: z.string().max(2000).nullable().optional(),
+  pausedNote: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
@@ -151,16 +187,18 @@ const countSchema = z.number().int().nonnegative();
  * `jobs.update`). Each is still checked by type, so junk is refused.
  */
 const readOnlyFields = {
-  id: z.string().min(1).max(200).optional(),
+  id: text((s) => s.min(1).max(200)).optional(),
   version: z.number().int().min(1).optional(),
   nextRunAt: dateSchema.nullable().optional(),
   lastRunAt: dateSchema.nullable().optional(),
-  lastRunId: z.string().max(200).nullable().optional(),
+  lastRunId: text((s) => s.max(200))
+    .nullable()
+    .optional(),
   lastStatus: z
     .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
     .nullable()
     .optional(),
-  lastError: z.string().nullable().optional(),
+  lastError: text().nullable().optional(),
   lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
   runCount: countSchema.optional(),
   errorCount: countSchema.optional(),
@@ -209,8 +247,12 @@ export const jobInputSchema = z
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: z.string().max(200).nullable().optional(),
-    updatedBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
+    updatedBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
   })
   .superRefine((job, ctx) => {
     if (job.executor === undefined && job.tasks === undefined) {
@@ -228,8 +270,12 @@ export const jobUpdateSchema = z
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: z.string().max(200).nullable().optional(),
-    updatedBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
+    updatedBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
   })
   .partial()
   .superRefine((patch, ctx) => {
@@ -256,7 +302,9 @@ function oneTarget(input: { job?: string | undefined; executor?: string | undefi
 export const triggerInputSchema = z
   .strictObject({
     ...targetFields,
-    triggeredBy: z.string().max(200).nullable().optional(),
+    triggeredBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
     force: z.boolean().optional(),
     beforeCreate: z
       .custom<(target: TriggerTarget) => void | Promise<void>>((value) => typeof value === 'function', {
@@ -271,7 +319,9 @@ export const scheduleInputSchema = z
   .strictObject({
     ...targetFields,
     at: dateSchema,
-    createdBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
     beforeCreate: z
       .custom<(target: ScheduleTarget) => void | Promise<void>>((value) => typeof value === 'function', {
         message: 'must be a function',
@@ -294,7 +344,9 @@ export const runListSchema = z.strictObject({
   since: dateSchema.optional(),
   until: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(500).nullable().optional(),
+  cursor: text((s) => s.max(500))
+    .nullable()
+    .optional(),
 });
 
 /** Options of `createScheduler` other than objects checked by shape (store, clock, logger). */
@@ -305,7 +357,7 @@ export const schedulerOptionsSchema = z.object({
   lease: durationUpTo(DURATION_LIMITS.lease).optional(),
   retention: durationUpTo(DURATION_LIMITS.retention).optional(),
   staleAfter: durationUpTo(DURATION_LIMITS.staleAfter).optional(),
-  instanceId: z.string().min(1).max(200).optional(),
+  instanceId: text((s) => s.min(1).max(200)).optional(),
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
   oneOffLimits: z
@@ -326,8 +378,12 @@ export const schedulerOptionsSchema = z.object({
 const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
-  by: z.string().max(200).nullable().optional(),
-  note: z.string().max(2000).nullable().optional(),
+  by: text((s) => s.max(200))
+    .nullable()
+    .optional(),
+  note: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -337,7 +393,9 @@ export const auditListSchema = z.strictObject({
   tenantId: tenantIdSchema.optional(),
   since: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(500).nullable().optional(),
+  cursor: text((s) => s.max(500))
+    .nullable()
+    .optional(),
 });
 
 /** The most instants `preview` computes. */
@@ -345,11 +403,11 @@ export const MAX_PREVIEW_COUNT = 100;
 
 /** Input of `preview`. */
 export const previewInputSchema = z.strictObject({
-  schedule: z.string().min(1, 'must not be empty').max(200),
+  schedule: text((s) => s.min(1, 'must not be empty').max(200)),
   timezone: timezoneSchema.optional(),
   count: z.number().int().min(1).max(MAX_PREVIEW_COUNT).optional(),
   from: dateSchema.optional(),
-  locale: z.string().min(2).max(20).optional(),
+  locale: text((s) => s.min(2).max(20)).optional(),
 });
 
 /** The most slots one `backfill` call creates runs for. */
@@ -362,7 +420,9 @@ export const backfillInputSchema = z.strictObject({
   from: dateSchema,
   to: dateSchema,
   limit: z.number().int().min(1).max(MAX_BACKFILL_SLOTS).optional(),
-  triggeredBy: z.string().max(200).nullable().optional(),
+  triggeredBy: text((s) => s.max(200))
+    .nullable()
+    .optional(),
 });
 
 /** Input of `health`. */
