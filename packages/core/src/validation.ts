@@ -48,6 +48,15 @@ export function durationUpTo(maxMs: number) {
     .refine((value) => !(msOf(value) > maxMs), `must be at most ${formatDuration(maxMs)}`);
 }
 
+/** Milliseconds, at most `maxMs`. */
+function msUpTo(maxMs: number) {
+  return z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(maxMs, `must be at most ${formatDuration(maxMs)}`);
+}
+
 /** A duration: non-negative ms, or `'30s'`-style text, up to {@link DURATION_LIMITS}`.any`. */
 export const durationSchema = durationUpTo(DURATION_LIMITS.any);
 
@@ -174,9 +183,10 @@ const jobFields = {
   activeUntil: dateSchema.nullable().optional(),
   metadata: jsonObjectSchema.optional(),
   // The names a job is read back with: durations in milliseconds.
-  misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
-  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
-  jitterMs: z.number().finite().nonnegative().optional(),
+  // The same limits as written durations: `timeoutMs` is the same setting as `timeout`.
+  misfireGraceMs: msUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
+  timeoutMs: msUpTo(DURATION_LIMITS.timeout).nullable().optional(),
+  jitterMs: msUpTo(DURATION_LIMITS.jitter).optional(),
 };
 
 const countSchema = z.number().int().nonnegative();
