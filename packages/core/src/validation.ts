@@ -21,6 +21,9 @@ export function isStorableText(value: string): boolean {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this looks for
 const STORABLE_FORBIDDEN = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 const UNSTORABLE = 'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
 
 /**
@@ -109,7 +112,11 @@ export const jsonObjectSchema = z
 export const nameSchema = text((s) =>
   s.min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 )
-  .refine((value) => value.trim() === value, 'must not start or end with spaces');
+  .refine((value) => value.trim() === value, 'must not start or end with spaces')
+  // In a URL path `.` and `..` are dot segments: clients and servers resolve them away, so a job
+  // so named could never be addressed (`/jobs/..` is `/`). Control characters break logs and URLs.
+  .refine((value) => value !== '.' && value !== '..', 'must not be "." or ".."')
+  .refine((value) => !CONTROL.test(value), 'must not contain control characters');
 
 /** A tenant id, null for global. */
 export const tenantIdSchema = text((s) => s.min(1).max(200)).nullable();

@@ -61,5 +61,21 @@ export const tenantLimitSuite: Suite = {
         expect(issuePath(forged)).toBe('cursor');
       },
     },
+    {
+      name: 'refuses job names "." and ".." and control characters (400 naming name); a name with a slash is addressed percent-encoded',
+      async run(h) {
+        for (const name of ['.', '..', 'a\nb', 'tab\there']) {
+          const answer = await h.call('POST', '/jobs', { body: syncJob(name) });
+          expect(answer.status, name).toBe(400);
+          expect(issuePath(answer)).toBe('name');
+        }
+        expect((await h.call('POST', '/jobs', { body: syncJob('reports/daily') })).status).toBe(201);
+        const read = await h.call('GET', '/jobs/reports%2Fdaily');
+        expect(read.status).toBe(200);
+        expect(read.json.data.name).toBe('reports/daily');
+        expect((await h.call('POST', '/jobs', { body: syncJob('..a') })).status).toBe(201);
+        expect((await h.call('GET', '/jobs/..a')).status).toBe(200);
+      },
+    },
   ],
 };
