@@ -2,6 +2,7 @@ import type { SchedulerContext } from './context.js';
 import { ValidationError } from './errors.js';
 import type { ExecutorContext } from './executor.js';
 import { buildRetry } from './run-factory.js';
+import { isStorableText, toStorableText } from './storable.js';
 import type { NewRun } from './store.js';
 import { setLongTimeout } from './timers.js';
 import type {
@@ -14,7 +15,7 @@ import type {
   RunLogLine,
   RunProgress,
 } from './types.js';
-import { isStorableText, parse } from './validation.js';
+import { parse } from './validation.js';
 
 /** Why a run's signal aborted; becomes the run's error. */
 export class RunAbort extends Error {
@@ -123,24 +124,13 @@ function storableJson(value: JsonValue): boolean {
   return Object.entries(value).every(([key, field]) => isStorableText(key) && storableJson(field));
 }
 
-/**
- * Diagnostic text (an error message, a log line) made storable: U+0000 and unpaired surrogates
- * become U+FFFD, so a run whose executor threw such text still records how it failed.
- */
-function storableText(text: string): string {
-  return isStorableText(text) ? text : text.replace(UNSTORABLE_CHARS, '\uFFFD');
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this looks for
-const UNSTORABLE_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 function errorOf(error: unknown, signal: AbortSignal): RunError {
   if (signal.aborted && signal.reason instanceof RunAbort)
     return { code: signal.reason.code, message: signal.reason.message };
   if (error instanceof RunFailure) return { code: error.code, message: error.message };
   if (error instanceof ValidationError) return { code: 'invalid_params', message: error.message };
-  if (error instanceof Error) return { code: 'error', message: storableText(error.message || error.name) };
-  return { code: 'error', message: storableText(String(error)) };
+  if (error instanceof Error) return { code: 'error', message: toStorableText(error.message || error.name) };
+  return { code: 'error', message: toStorableText(String(error)) };
 }
 
 /** Settle with `work`, or reject with the abort reason once `signal` aborts and `graceMs` passes. */
@@ -197,7 +187,7 @@ export async function executeRun(
   let progress: RunProgress | null = run.progress;
   const log = (level: RunLogLine['level'], message: string) => {
     if (logs.length < ctx.maxLogLines)
-      logs.push({ at: clock.now(), level, message: storableText(String(message).slice(0, 4000)) });
+      logs.push({ at: clock.now(), level, message: toStorableText(String(message).slice(0, 4000)) });
     else droppedLines++;
     logger[level === 'debug' ? 'debug' : level](fields, `${label}: ${message}`);
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
+import { CONTROL, DATE_RANGE, text } from './storable.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
 
@@ -9,35 +10,6 @@ import type { JsonObject } from './types.js';
  * zod schemas for every input that crosses the public API. Each `parse*` helper throws a
  * `ValidationError` listing every offending field by path, and nothing is stored before it passes.
  */
-
-/**
- * Text every store can hold: well-formed Unicode (no unpaired surrogate) without U+0000, which
- * PostgreSQL refuses in text and JSON, and which no name or note needs.
- */
-export function isStorableText(value: string): boolean {
-  return !STORABLE_FORBIDDEN.test(value);
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this looks for
-const STORABLE_FORBIDDEN = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-const UNSTORABLE = 'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
-
-/**
- * A string schema built by `build`, then checked by {@link isStorableText}. The check comes last
- * so that string methods (`.max()`) chain before it under every zod major the peer range allows.
- */
-const text = (build: (schema: z.ZodString) => z.ZodString = (schema) => schema) =>
-  build(z.string()).refine(isStorableText, UNSTORABLE);
-
-/** The earliest and latest instants a date input may name (every store holds them alike). */
-export const DATE_RANGE = {
-  min: new Date('1970-01-01T00:00:00.000Z'),
-  max: new Date('9999-12-31T23:59:59.999Z'),
-} as const;
 
 const DURATION_STRING = /^\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)$/;
 

@@ -1,3 +1,4 @@
+import { newJob } from '@cronkeeper/core/testing';
 import { expect } from 'vitest';
 import { syncJob } from '../support/harness.js';
 import type { Suite } from './table.js';
@@ -59,6 +60,24 @@ export const tenantLimitSuite: Suite = {
         const forged = await h.call('GET', '/jobs?cursor=bm9wZQ', { tenant: 'acme' });
         expect(forged.status).toBe(400);
         expect(issuePath(forged)).toBe('cursor');
+      },
+    },
+    {
+      name: 'the dashboard lists at most 500 jobs and says how many there are; GET /jobs answers 500 at most by default',
+      async run(h) {
+        for (let i = 0; i < 501; i++)
+          await h.store.insertJob(newJob({ name: `job-${String(i).padStart(3, '0')}`, tenantId: 'acme' }));
+        const dashboard = await h.call('GET', '/dashboard', { tenant: 'acme' });
+        expect(dashboard.status).toBe(200);
+        expect(dashboard.json.data.jobs).toHaveLength(500);
+        expect(dashboard.json.data.jobsTotal).toBe(501);
+        const first = await h.call('GET', '/jobs', { tenant: 'acme' });
+        expect(first.json.data).toHaveLength(500);
+        const next = first.headers.get('x-next-cursor');
+        expect(next).toBeTruthy();
+        const rest = await h.call('GET', `/jobs?cursor=${next}`, { tenant: 'acme' });
+        expect(rest.json.data.map((job: { name: string }) => job.name)).toEqual(['job-500']);
+        expect(rest.headers.get('x-next-cursor')).toBeNull();
       },
     },
     {
