@@ -58,7 +58,16 @@ describe('tenantLimits', () => {
         overwrite: true,
       }),
     );
-    expect((seed as ValidationError).path).toBe('schedule');
+    expect((seed as ValidationError).path).toBe('jobs.0.schedule');
+    // A seed with one entry over the cap creates none of them.
+    const mixed = await refusal(
+      scheduler.jobs.seed([
+        { name: 'fine', ...acme, schedule: 'daily', executor: 'echo' },
+        { name: 'busy', ...acme, schedule: '* * * * *', executor: 'echo' },
+      ]),
+    );
+    expect((mixed as ValidationError).path).toBe('jobs.1.schedule');
+    await expect(scheduler.jobs.get('fine', acme)).rejects.toThrow(/not found/);
     expect((await scheduler.jobs.get('ok', acme)).schedule).toBe('*/5 * * * *');
     // The host's own jobs are not capped.
     await scheduler.jobs.create({ name: 'hot', schedule: '* * * * * *', executor: 'echo' });

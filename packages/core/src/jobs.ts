@@ -472,6 +472,16 @@ export class Jobs implements JobsApi {
         });
         this.#tasks(parsed);
         this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
+        // The tenant caps on the input alone, so a seed over them changes nothing either.
+        this.options.limits.checkDefinition(
+          {
+            tenantId: parsed.tenantId ?? null,
+            schedule: parsed.schedule,
+            timezone: parsed.timezone ?? this.options.defaultTimezone,
+            retry: parsed.retry ? toRetryPolicy(parsed.retry) : null,
+          },
+          this.ctx.clock.now(),
+        );
       } catch (error) {
         if (error instanceof ValidationError) {
           throw new ValidationError(
