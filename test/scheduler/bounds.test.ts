@@ -76,6 +76,23 @@ describe('every duration input has a maximum', () => {
     expect((await scheduler.jobs.get('j')).jitterMs).toBe(DAY);
   });
 
+  it('bounds the millisecond names a job is read back with (timeoutMs, jitterMs, misfireGraceMs) like the written ones', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { echo: { run: () => null } });
+    const job = { name: 'j', schedule: 'daily', executor: 'echo' };
+    await expectBound(() => scheduler.jobs.create({ ...job, timeoutMs: 2 ** 31 * 100 }), 'timeoutMs', '30d');
+    await expectBound(() => scheduler.jobs.create({ ...job, jitterMs: 1e308 }), 'jitterMs', '1d');
+    await expectBound(
+      () => scheduler.jobs.create({ ...job, misfireGraceMs: 367 * DAY }),
+      'misfireGraceMs',
+      '366d',
+    );
+    expect(await scheduler.jobs.list()).toEqual([]);
+    const created = await scheduler.jobs.create({ ...job, timeoutMs: 30 * DAY, jitterMs: DAY });
+    await expectBound(() => scheduler.jobs.update('j', { ...created, jitterMs: 2 * DAY }), 'jitterMs', '1d');
+    await expectBound(() => scheduler.jobs.update('j', { timeoutMs: 31 * DAY }), 'timeoutMs', '30d');
+    expect((await scheduler.jobs.get('j')).timeoutMs).toBe(30 * DAY);
+  });
+
   it('refuses scheduler, executor and maintenance durations past their limit', async () => {
     const store = memoryStore();
     const base = { store, logger: false as const };

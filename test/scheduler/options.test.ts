@@ -57,6 +57,7 @@ describe('createScheduler options', () => {
       maintenanceJobs: false,
       maxLogLines: 10,
       oneOffLimits: { perJob: 5 },
+      tenantLimits: { maxJobs: 50 },
       telemetry: false,
     });
     await scheduler.stop();

@@ -46,6 +46,7 @@ import {
   parsePostgresStoreOptions,
 } from './options.js';
 import { plainRunner, preparedRunner } from './prepared.js';
+import { refusingBadData } from './query.js';
 import * as reports from './reports.js';
 
 function defaultOnError(error: Error): void {
@@ -192,7 +193,7 @@ export class PgStore implements PostgresStore {
   // ---- admin ----
 
   insertJob(job: NewJob, options?: { audit?: NewAuditEntry }): Promise<Job> {
-    return admin.insertJob(this.#target, job, options);
+    return refusingBadData(admin.insertJob(this.#target, job, options));
   }
 
   insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
@@ -200,15 +201,15 @@ export class PgStore implements PostgresStore {
   }
 
   getJob(id: string): Promise<Job | null> {
-    return admin.getJob(this.#target, id);
+    return refusingBadData(admin.getJob(this.#target, id));
   }
 
   findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
-    return admin.findJobByName(this.#target, tenantId, name);
+    return refusingBadData(admin.findJobByName(this.#target, tenantId, name));
   }
 
   listJobs(filter: JobFilter): Promise<Job[]> {
-    return admin.listJobs(this.#target, filter);
+    return refusingBadData(admin.listJobs(this.#target, filter));
   }
 
   updateJob(input: {
@@ -218,19 +219,19 @@ export class PgStore implements PostgresStore {
     now: Date;
     audit?: NewAuditEntry;
   }): Promise<Job | null> {
-    return admin.updateJob(this.#target, input);
+    return refusingBadData(admin.updateJob(this.#target, input));
   }
 
   deleteJob(input: { id: string; now: Date; audit?: NewAuditEntry }): Promise<boolean> {
-    return admin.deleteJob(this.#target, input);
+    return refusingBadData(admin.deleteJob(this.#target, input));
   }
 
   getRun(id: string): Promise<Run | null> {
-    return admin.getRun(this.#target, id);
+    return refusingBadData(admin.getRun(this.#target, id));
   }
 
   listRuns(filter: RunFilter): Promise<RunPage> {
-    return admin.listRuns(this.#target, filter);
+    return refusingBadData(admin.listRuns(this.#target, filter));
   }
 
   failStaleRuns(input: {
@@ -239,41 +240,41 @@ export class PgStore implements PostgresStore {
     error: RunError;
     tenantIds?: TenantIds;
   }): Promise<Run[]> {
-    return admin.failStaleRuns(this.#target, input);
+    return refusingBadData(admin.failStaleRuns(this.#target, input));
   }
 
   pruneRuns(input: { finishedBefore: Date; tenantIds?: TenantIds }): Promise<number> {
-    return admin.pruneRuns(this.#target, input);
+    return refusingBadData(admin.pruneRuns(this.#target, input));
   }
 
   listAudit(filter: AuditFilter): Promise<AuditPage> {
-    return audit.listAudit(this.#target, filter);
+    return refusingBadData(audit.listAudit(this.#target, filter));
   }
 
   pruneAudit(input: { before: Date; tenantIds?: TenantIds }): Promise<number> {
-    return audit.pruneAudit(this.#target, input);
+    return refusingBadData(audit.pruneAudit(this.#target, input));
   }
 
   countRuns(query: { tenantIds?: TenantIds; from: Date; to: Date }): Promise<RunCountRow[]> {
-    return reports.countRuns(this.#target, query);
+    return refusingBadData(reports.countRuns(this.#target, query));
   }
 
   countActive(query: {
     tenantIds?: TenantIds;
     concurrencyKey?: string;
   }): Promise<{ pending: number; running: number }> {
-    return reports.countActive(this.#target, query);
+    return refusingBadData(reports.countActive(this.#target, query));
   }
 
   executorSummaries(query: { tenantIds?: TenantIds }): Promise<ExecutorSummary[]> {
-    return reports.executorSummaries(this.#target, query);
+    return refusingBadData(reports.executorSummaries(this.#target, query));
   }
 
   nextJobRunAt(query: { tenantIds?: TenantIds }): Promise<Date | null> {
-    return reports.nextJobRunAt(this.#target, query);
+    return refusingBadData(reports.nextJobRunAt(this.#target, query));
   }
 
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
-    return reports.consumeRateLimits(this.#target, input);
+    return refusingBadData(reports.consumeRateLimits(this.#target, input));
   }
 }

@@ -1,4 +1,4 @@
-import type { TenantIds } from '@cronkeeper/core';
+import { type TenantIds, ValidationError } from '@cronkeeper/core';
 import type { PgQueryable } from './driver.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,3 +67,23 @@ export const DEADLOCK_DETECTED = '40P01';
 
 /** unique_violation */
 export const UNIQUE_VIOLATION = '23505';
+
+/** SQLSTATE class 22, data exception: a value the database cannot hold (U+0000, a date out of its range). */
+const DATA_EXCEPTION = /^22/;
+
+/**
+ * `operation`, with a data exception answered as the caller's bad input (`ValidationError`) rather
+ * than a store failure: core validates values first, so this is the last line, not the first.
+ */
+export async function refusingBadData<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    const state = sqlState(error);
+    if (state === undefined || !DATA_EXCEPTION.test(state)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ValidationError(`the database cannot store a value given: ${reason} (SQLSTATE ${state})`, {
+      cause: error,
+    });
+  }
+}

@@ -511,6 +511,15 @@ export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
    */
   oneOffLimits?: { perJob?: number | false; perTenant?: number | false };
   /**
+   * Caps on a tenant's jobs (global jobs are the host's own and are not capped), checked on
+   * create, update and seed: `maxJobs` jobs per tenant (over it, `ConflictError`, like the one-off
+   * caps); `minInterval`, the smallest gap between two consecutive slots of a schedule, checked over
+   * its next 100 slots, and `maxRetries`, the largest `retry.limit` (over them, `ValidationError`
+   * naming `schedule` or `retry.limit`). `false` lifts a cap.
+   * @default { maxJobs: 1000, minInterval: '1m', maxRetries: 10 }
+   */
+  tenantLimits?: { maxJobs?: number | false; minInterval?: Duration | false; maxRetries?: number | false };
+  /**
    * Metrics and traces through OpenTelemetry: a tracer and/or meter, or `false` for none.
    * @default the global tracer and meter of `@opentelemetry/api` when that optional peer is installed
    */

@@ -8,6 +8,13 @@ export interface RunCursor {
 
 const INVALID = 'is not a cursor returned by a previous page';
 
+/** The instants a cursor may name: those of `DATE_RANGE`, 1970-01-01 to 9999-12-31 (UTC). */
+const MIN_MS = 0;
+const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Ids every store hands out (UUIDs, hex, counters): anything else is forged. */
+const ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
 /**
  * Encode a page position for `listRuns`: opaque to callers (base64url of `[createdAt, id]`).
  * Shared by every store so cursors look and validate the same whatever the backend.
@@ -28,9 +35,10 @@ export function decodeRunCursor(cursor: string): RunCursor {
     !Array.isArray(decoded) ||
     decoded.length !== 2 ||
     !Number.isInteger(decoded[0]) ||
+    (decoded[0] as number) < MIN_MS ||
+    (decoded[0] as number) > MAX_MS ||
     typeof decoded[1] !== 'string' ||
-    decoded[1].length === 0 ||
-    decoded[1].length > 200
+    !ID.test(decoded[1])
   ) {
     throw ValidationError.field('cursor', INVALID);
   }

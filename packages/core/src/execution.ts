@@ -2,6 +2,7 @@ import type { SchedulerContext } from './context.js';
 import { ValidationError } from './errors.js';
 import type { ExecutorContext } from './executor.js';
 import { buildRetry } from './run-factory.js';
+import { isStorableText, toStorableText } from './storable.js';
 import type { NewRun } from './store.js';
 import { setLongTimeout } from './timers.js';
 import type {
@@ -101,11 +102,26 @@ export function resolveParams(
 
 function toJson(value: unknown): JsonValue | null {
   if (value === undefined) return null;
+  let json: JsonValue;
   try {
-    return JSON.parse(JSON.stringify(value)) as JsonValue;
+    json = JSON.parse(JSON.stringify(value)) as JsonValue;
   } catch {
-    return String(value);
+    json = String(value);
   }
+  // A result is data the host reads back: altering it silently would be worse than refusing it.
+  if (!storableJson(json))
+    throw new RunFailure(
+      'invalid_result',
+      'the result contains U+0000 (NUL) or an unpaired surrogate, which cannot be stored; encode binary data (e.g. as base64) before returning it',
+    );
+  return json;
+}
+
+function storableJson(value: JsonValue): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(storableJson);
+  return Object.entries(value).every(([key, field]) => isStorableText(key) && storableJson(field));
 }
 
 function errorOf(error: unknown, signal: AbortSignal): RunError {
@@ -113,8 +129,8 @@ function errorOf(error: unknown, signal: AbortSignal): RunError {
     return { code: signal.reason.code, message: signal.reason.message };
   if (error instanceof RunFailure) return { code: error.code, message: error.message };
   if (error instanceof ValidationError) return { code: 'invalid_params', message: error.message };
-  if (error instanceof Error) return { code: 'error', message: error.message || error.name };
-  return { code: 'error', message: String(error) };
+  if (error instanceof Error) return { code: 'error', message: toStorableText(error.message || error.name) };
+  return { code: 'error', message: toStorableText(String(error)) };
 }
 
 /** Settle with `work`, or reject with the abort reason once `signal` aborts and `graceMs` passes. */
@@ -171,7 +187,7 @@ export async function executeRun(
   let progress: RunProgress | null = run.progress;
   const log = (level: RunLogLine['level'], message: string) => {
     if (logs.length < ctx.maxLogLines)
-      logs.push({ at: clock.now(), level, message: String(message).slice(0, 4000) });
+      logs.push({ at: clock.now(), level, message: toStorableText(String(message).slice(0, 4000)) });
     else droppedLines++;
     logger[level === 'debug' ? 'debug' : level](fields, `${label}: ${message}`);
   };

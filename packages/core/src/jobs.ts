@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, storeCall, ValidationError } from './erro
 import { nextSlot, scheduleOf } from './planning.js';
 import { toRetryPolicy } from './retry.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
+import type { TenantLimits } from './tenant-limits.js';
 import type { AuditAction, Job, JobTask } from './types.js';
 import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
 import { jobAsSeenBy } from './views.js';
@@ -59,7 +60,11 @@ function timingChanged(job: Job, patch: JobPatch): boolean {
 export class Jobs implements JobsApi {
   constructor(
     private readonly ctx: SchedulerContext,
-    private readonly options: { defaultTimezone: string; defaultJobs: () => JobInput[] },
+    private readonly options: {
+      defaultTimezone: string;
+      defaultJobs: () => JobInput[];
+      limits: TenantLimits;
+    },
   ) {}
 
   #tasks(input: { executor?: string | undefined; tasks?: ParsedJob['tasks'] }): JobTask[] | undefined {
@@ -171,7 +176,9 @@ export class Jobs implements JobsApi {
     this.#assertTenantExecutors(parsed, parsed.tenantId ?? null);
     await this.ctx.ready();
     const { record, audit } = this.#record(parsed, action, this.ctx.clock.now());
-    const job = await storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit }));
+    const job = await this.options.limits.admit(record.tenantId, () =>
+      storeCall('insertJob', () => this.ctx.store.insertJob(record, { audit })),
+    );
     this.#changed('created', job);
     return job;
   }
@@ -223,6 +230,7 @@ export class Jobs implements JobsApi {
       | 'updatedBy'
     >;
     this.#checkParams(base);
+    this.options.limits.checkDefinition(base, now);
     const record: NewJob = {
       ...base,
       // The same reading as createdAt: a second one could cross a slot and skip it.
@@ -323,6 +331,7 @@ export class Jobs implements JobsApi {
     const settled = this.#settle(job, now);
     if (timingChanged(current, patch)) job.nextRunAt = settled;
     this.#checkParams(job);
+    this.options.limits.checkDefinition(job, now);
     const next: Date[] = [];
     for (let slot = job.nextRunAt; slot && next.length < DRY_RUN_INSTANTS; slot = nextSlot(job, slot))
       next.push(slot);
@@ -404,6 +413,8 @@ export class Jobs implements JobsApi {
       const now = this.ctx.clock.now();
       if (timingChanged(current, patch)) patch.nextRunAt = this.#settle(next, now);
       if ('tasks' in patch || 'params' in patch) this.#checkParams(next);
+      if ('schedule' in patch || 'timezone' in patch || 'retry' in patch)
+        this.options.limits.checkDefinition(next, now);
       const changed = changedFields(current, next);
       const entry: NewAuditEntry | undefined = changed
         ? auditEntry(next, { ...audit, at: now, ...changed })
@@ -481,6 +492,7 @@ export class Jobs implements JobsApi {
     });
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
     await this.ctx.ready();
+    await this.options.limits.checkSeed(built.map(({ record }) => record));
     // One write per chunk; a name already taken (here, or by another instance seeding at the same
     // moment) comes back as null: that is the idempotence seeding promises.
     const inserted = await storeCall('insertJobs', () =>

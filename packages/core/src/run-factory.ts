@@ -17,7 +17,13 @@ export function tasksOf(job: Pick<Job, 'tasks' | 'params'>): RunTask[] {
 
 /** The key under which runs of one job (or one job-less executor) obey the overlap rules together. */
 export function concurrencyKeyOf(job: Job | null, executor: string, tenantId: string | null): string {
-  return job ? `job:${job.id}` : `executor:${tenantId ?? ''}:${executor}`;
+  if (job) return `job:${job.id}`;
+  const tenant = tenantId ?? '';
+  // Names without a colon keep the key runs already stored carry (`executor:<tenant>:<name>`, two
+  // colons in all); any other pair is a JSON array, which no such key starts with (`[`).
+  if (!tenant.includes(':') && !tenant.startsWith('[') && !executor.includes(':'))
+    return `executor:${tenant}:${executor}`;
+  return `executor:${JSON.stringify([tenantId, executor])}`;
 }
 
 /** What a run is, before the store gives it an id. */

@@ -44,6 +44,7 @@ import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { FinishedRun, FinishRunInput, Store, StoreEvent } from './store.js';
 import { Telemetry } from './telemetry.js';
+import { DEFAULT_TENANT_CAPS, TenantLimits } from './tenant-limits.js';
 import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
@@ -121,6 +122,7 @@ class CronScheduler implements Scheduler {
       maintenanceJobs: options.maintenanceJobs,
       maxLogLines: options.maxLogLines,
       oneOffLimits: options.oneOffLimits,
+      tenantLimits: options.tenantLimits,
     });
     if (typeof clock?.now !== 'function')
       throw ValidationError.field('clock', 'must have a now(): Date method');
@@ -175,7 +177,20 @@ class CronScheduler implements Scheduler {
       onRunSettled: () => this.#loop.refill(),
     });
     this.#loop = new Loop(ctx, this.#engine, { pollMs });
+    const limits = settings.tenantLimits ?? {};
+    const cap = (key: 'maxJobs' | 'maxRetries') =>
+      limits[key] === false ? null : (limits[key] ?? DEFAULT_TENANT_CAPS[key]);
     this.jobs = new Jobs(ctx, {
+      limits: new TenantLimits(ctx, {
+        maxJobs: cap('maxJobs'),
+        minIntervalMs:
+          limits.minInterval === false
+            ? null
+            : limits.minInterval === undefined
+              ? DEFAULT_TENANT_CAPS.minIntervalMs
+              : toMs(limits.minInterval, 'tenantLimits.minInterval'),
+        maxRetries: cap('maxRetries'),
+      }),
       defaultTimezone: settings.timezone ?? 'UTC',
       defaultJobs: () => [...defaultJobs, ...(withMaintenance ? MAINTENANCE_JOBS : [])],
     });

@@ -236,7 +236,7 @@ export interface Run {
   priority: number;
   /** Overlap policy copied from the job (or `queue` / `allow` for manual runs). */
   overlap: OverlapPolicy;
-  /** Runs sharing a key obey the overlap rules together: `job:<id>` or `executor:<tenant>:<name>`. */
+  /** Runs sharing a key obey the overlap rules together: `job:<id>`, or `executor:<tenant>:<name>` (`executor:[tenant, name]` as JSON when a name holds a colon). */
   concurrencyKey: string;
   /** Unique among runs when set: `slot:<jobId>:<iso>` makes a slot fire once. */
   dedupeKey: string | null;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
+import { CONTROL, DATE_RANGE, text } from './storable.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
 
@@ -17,9 +18,18 @@ export function durationUpTo(maxMs: number) {
   return z
     .union([
       z.number().finite().nonnegative(),
-      z.string().max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'"),
+      text((s) => s.max(32).regex(DURATION_STRING, "use milliseconds or a string like '30s', '5m', '3d'")),
     ])
     .refine((value) => !(msOf(value) > maxMs), `must be at most ${formatDuration(maxMs)}`);
+}
+
+/** Milliseconds, at most `maxMs`. */
+function msUpTo(maxMs: number) {
+  return z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(maxMs, `must be at most ${formatDuration(maxMs)}`);
 }
 
 /** A duration: non-negative ms, or `'30s'`-style text, up to {@link DURATION_LIMITS}`.any`. */
@@ -27,16 +37,19 @@ export const durationSchema = durationUpTo(DURATION_LIMITS.any);
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
-    z.string(),
+    text(),
     z.number().finite(),
     z.boolean(),
     z.null(),
     z.array(jsonValue),
-    z.record(z.string(), jsonValue),
+    z.record(text(), jsonValue),
   ]),
 );
 
-const jsonRecord = z.record(z.string().max(200), jsonValue);
+const jsonRecord = z.record(
+  text((s) => s.max(200)),
+  jsonValue,
+);
 
 /** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
 function copyJson(value: unknown): unknown {
@@ -68,27 +81,31 @@ export const jsonObjectSchema = z
   .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
 /** A name: job, executor or tenant. */
-export const nameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .refine((value) => value.trim() === value, 'must not start or end with spaces');
+export const nameSchema = text((s) =>
+  s.min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+)
+  .refine((value) => value.trim() === value, 'must not start or end with spaces')
+  // In a URL path `.` and `..` are dot segments: clients and servers resolve them away, so a job
+  // so named could never be addressed (`/jobs/..` is `/`). Control characters break logs and URLs.
+  .refine((value) => value !== '.' && value !== '..', 'must not be "." or ".."')
+  .refine((value) => !CONTROL.test(value), 'must not contain control characters');
 
 /** A tenant id, null for global. */
-export const tenantIdSchema = z.string().min(1).max(200).nullable();
+export const tenantIdSchema = text((s) => s.min(1).max(200)).nullable();
 
-const timezoneSchema = z
-  .string()
-  .max(64)
-  .refine(isValidTimezone, {
-    error: (issue) =>
-      `"${String(issue.input).slice(0, 64)}" is not an IANA time zone (e.g. "UTC", "Europe/Paris")`,
-  });
+const timezoneSchema = text((s) => s.max(64)).refine(isValidTimezone, {
+  error: (issue) =>
+    `"${String(issue.input).slice(0, 64)}" is not an IANA time zone (e.g. "UTC", "Europe/Paris")`,
+});
 
-const dateSchema = z.union([z.date(), z.string().max(64)]).transform((value, ctx) => {
+const dateSchema = z.union([z.date(), text((s) => s.max(64))]).transform((value, ctx) => {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'is not a valid date (use an ISO 8601 string)' });
+    return z.NEVER;
+  }
+  if (date < DATE_RANGE.min || date > DATE_RANGE.max) {
+    ctx.addIssue({ code: 'custom', message: 'must be between 1970-01-01 and 9999-12-31 (UTC)' });
     return z.NEVER;
   }
   return date;
@@ -117,14 +134,18 @@ const taskSchema = z.union([
 
 const jobFields = {
   name: nameSchema,
-  description: z.string().max(2000).nullable().optional(),
-  schedule: z.string().min(1, 'must not be empty').max(200),
+  description: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
+  schedule: text((s) => s.min(1, 'must not be empty').max(200)),
   timezone: timezoneSchema.optional(),
   executor: nameSchema.optional(),
   tasks: z.array(taskSchema).min(1, 'needs at least one task').max(50).optional(),
   params: jsonObjectSchema.optional(),
   enabled: z.boolean().optional(),
-  pausedNote: z.string().max(2000).nullable().optional(),
+  pausedNote: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
@@ -141,9 +162,10 @@ const jobFields = {
   activeUntil: dateSchema.nullable().optional(),
   metadata: jsonObjectSchema.optional(),
   // The names a job is read back with: durations in milliseconds.
-  misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
-  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
-  jitterMs: z.number().finite().nonnegative().optional(),
+  // The same limits as written durations: `timeoutMs` is the same setting as `timeout`.
+  misfireGraceMs: msUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
+  timeoutMs: msUpTo(DURATION_LIMITS.timeout).nullable().optional(),
+  jitterMs: msUpTo(DURATION_LIMITS.jitter).optional(),
 };
 
 const countSchema = z.number().int().nonnegative();
@@ -154,16 +176,18 @@ const countSchema = z.number().int().nonnegative();
  * `jobs.update`). Each is still checked by type, so junk is refused.
  */
 const readOnlyFields = {
-  id: z.string().min(1).max(200).optional(),
+  id: text((s) => s.min(1).max(200)).optional(),
   version: z.number().int().min(1).optional(),
   nextRunAt: dateSchema.nullable().optional(),
   lastRunAt: dateSchema.nullable().optional(),
-  lastRunId: z.string().max(200).nullable().optional(),
+  lastRunId: text((s) => s.max(200))
+    .nullable()
+    .optional(),
   lastStatus: z
     .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
     .nullable()
     .optional(),
-  lastError: z.string().nullable().optional(),
+  lastError: text().nullable().optional(),
   lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
   runCount: countSchema.optional(),
   errorCount: countSchema.optional(),
@@ -212,8 +236,12 @@ export const jobInputSchema = z
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: z.string().max(200).nullable().optional(),
-    updatedBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
+    updatedBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
   })
   .superRefine((job, ctx) => {
     if (job.executor === undefined && job.tasks === undefined) {
@@ -231,8 +259,12 @@ export const jobUpdateSchema = z
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: z.string().max(200).nullable().optional(),
-    updatedBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
+    updatedBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
   })
   .partial()
   .superRefine((patch, ctx) => {
@@ -259,7 +291,9 @@ function oneTarget(input: { job?: string | undefined; executor?: string | undefi
 export const triggerInputSchema = z
   .strictObject({
     ...targetFields,
-    triggeredBy: z.string().max(200).nullable().optional(),
+    triggeredBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
     force: z.boolean().optional(),
     beforeCreate: z
       .custom<(target: TriggerTarget) => void | Promise<void>>((value) => typeof value === 'function', {
@@ -274,7 +308,9 @@ export const scheduleInputSchema = z
   .strictObject({
     ...targetFields,
     at: dateSchema,
-    createdBy: z.string().max(200).nullable().optional(),
+    createdBy: text((s) => s.max(200))
+      .nullable()
+      .optional(),
     beforeCreate: z
       .custom<(target: ScheduleTarget) => void | Promise<void>>((value) => typeof value === 'function', {
         message: 'must be a function',
@@ -297,7 +333,9 @@ export const runListSchema = z.strictObject({
   since: dateSchema.optional(),
   until: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(500).nullable().optional(),
+  cursor: text((s) => s.max(500))
+    .nullable()
+    .optional(),
 });
 
 /** Every option `createScheduler` reads; typed so that a new option cannot be left out. */
@@ -318,6 +356,7 @@ const SCHEDULER_OPTION_KEYS: Record<keyof SchedulerOptions, true> = {
   maintenanceJobs: true,
   maxLogLines: true,
   oneOffLimits: true,
+  tenantLimits: true,
   telemetry: true,
 };
 
@@ -339,7 +378,7 @@ export const schedulerOptionsSchema = z.object({
   lease: durationUpTo(DURATION_LIMITS.lease).optional(),
   retention: durationUpTo(DURATION_LIMITS.retention).optional(),
   staleAfter: durationUpTo(DURATION_LIMITS.staleAfter).optional(),
-  instanceId: z.string().min(1).max(200).optional(),
+  instanceId: text((s) => s.min(1).max(200)).optional(),
   maintenanceJobs: z.boolean().optional(),
   maxLogLines: z.number().int().min(0).max(100_000).optional(),
   oneOffLimits: z
@@ -348,13 +387,24 @@ export const schedulerOptionsSchema = z.object({
       perTenant: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
     })
     .optional(),
+  tenantLimits: z
+    .strictObject({
+      maxJobs: z.union([z.number().int().min(1).max(10_000_000), z.literal(false)]).optional(),
+      minInterval: z.union([durationUpTo(DURATION_LIMITS.any), z.literal(false)]).optional(),
+      maxRetries: z.union([z.number().int().min(0).max(100), z.literal(false)]).optional(),
+    })
+    .optional(),
 });
 
 const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
-  by: z.string().max(200).nullable().optional(),
-  note: z.string().max(2000).nullable().optional(),
+  by: text((s) => s.max(200))
+    .nullable()
+    .optional(),
+  note: text((s) => s.max(2000))
+    .nullable()
+    .optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -364,7 +414,9 @@ export const auditListSchema = z.strictObject({
   tenantId: tenantIdSchema.optional(),
   since: dateSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(500).nullable().optional(),
+  cursor: text((s) => s.max(500))
+    .nullable()
+    .optional(),
 });
 
 /** The most instants `preview` computes. */
@@ -372,11 +424,11 @@ export const MAX_PREVIEW_COUNT = 100;
 
 /** Input of `preview`. */
 export const previewInputSchema = z.strictObject({
-  schedule: z.string().min(1, 'must not be empty').max(200),
+  schedule: text((s) => s.min(1, 'must not be empty').max(200)),
   timezone: timezoneSchema.optional(),
   count: z.number().int().min(1).max(MAX_PREVIEW_COUNT).optional(),
   from: dateSchema.optional(),
-  locale: z.string().min(2).max(20).optional(),
+  locale: text((s) => s.min(2).max(20)).optional(),
 });
 
 /** The most slots one `backfill` call creates runs for. */
@@ -389,7 +441,9 @@ export const backfillInputSchema = z.strictObject({
   from: dateSchema,
   to: dateSchema,
   limit: z.number().int().min(1).max(MAX_BACKFILL_SLOTS).optional(),
-  triggeredBy: z.string().max(200).nullable().optional(),
+  triggeredBy: text((s) => s.max(200))
+    .nullable()
+    .optional(),
 });
 
 /** Input of `health`. */

@@ -108,6 +108,7 @@ export function createCronApi<Req>(
     maxBuffered: toBytes(events.maxBuffered ?? '4mb'),
     maxStreams: events.maxStreams ?? 1000,
     maxStreamsPerCaller: events.maxStreamsPerCaller ?? 10,
+    maxStreamsPerTenant: events.maxStreamsPerTenant ?? 50,
   });
 
   const routes: RouteDef[] = [

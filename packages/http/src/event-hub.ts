@@ -17,6 +17,7 @@ export interface EventHubLimits {
   maxBuffered: number;
   maxStreams: number;
   maxStreamsPerCaller: number;
+  maxStreamsPerTenant: number;
 }
 
 /** Which scheduler events one stream shows. */
@@ -48,6 +49,8 @@ export class EventHub {
   readonly #limits: EventHubLimits;
   readonly #subscribers = new Set<Subscriber>();
   readonly #perCaller = new Map<string, number>();
+  /** Streams of each confined tenant, whatever its actors: one tenant cannot take every slot. */
+  readonly #perTenant = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   readonly #runListeners = RUN_EVENTS.map(
     (name) => [name, (event: RunEvent) => this.#onRun(name, event)] as const,
@@ -85,6 +88,15 @@ export class EventHub {
         429,
         'RATE_LIMITED',
         `this caller already has ${this.#limits.maxStreamsPerCaller} event streams open; close one first`,
+        {},
+        { 'Retry-After': '30' },
+      );
+    const tenant = filter.viewer;
+    if (tenant !== null && (this.#perTenant.get(tenant) ?? 0) >= this.#limits.maxStreamsPerTenant)
+      throw new HttpError(
+        429,
+        'RATE_LIMITED',
+        `this tenant already has ${this.#limits.maxStreamsPerTenant} event streams open; close one first`,
         {},
         { 'Retry-After': '30' },
       );
@@ -139,6 +151,8 @@ export class EventHub {
   #add(subscriber: Subscriber): void {
     this.#subscribers.add(subscriber);
     this.#perCaller.set(subscriber.caller, (this.#perCaller.get(subscriber.caller) ?? 0) + 1);
+    const tenant = subscriber.filter.viewer;
+    if (tenant !== null) this.#perTenant.set(tenant, (this.#perTenant.get(tenant) ?? 0) + 1);
     if (this.#subscribers.size !== 1) return;
     for (const [name, listener] of this.#runListeners) this.#scheduler.on(name, listener);
     this.#scheduler.on('job:changed', this.#jobListener);
@@ -159,6 +173,12 @@ export class EventHub {
     const left = (this.#perCaller.get(subscriber.caller) ?? 1) - 1;
     if (left > 0) this.#perCaller.set(subscriber.caller, left);
     else this.#perCaller.delete(subscriber.caller);
+    const tenant = subscriber.filter.viewer;
+    if (tenant !== null) {
+      const streams = (this.#perTenant.get(tenant) ?? 1) - 1;
+      if (streams > 0) this.#perTenant.set(tenant, streams);
+      else this.#perTenant.delete(tenant);
+    }
     if (this.#subscribers.size !== 0) return;
     for (const [name, listener] of this.#runListeners) this.#scheduler.off(name, listener);
     this.#scheduler.off('job:changed', this.#jobListener);

@@ -93,6 +93,8 @@ export interface EventsOption {
   maxStreams?: number;
   /** Open event streams per caller (same tenant and actor), per handler; more are answered 429. @default 10 */
   maxStreamsPerCaller?: number;
+  /** Open event streams per confined tenant, all its actors together, per handler; more are answered 429. @default 50 */
+  maxStreamsPerTenant?: number;
 }
 
 /**
@@ -112,7 +114,7 @@ export interface CronApiOptions<Req = Request> {
   dashboard?: boolean;
   /** Largest JSON body accepted; larger ones are answered 413. @default '100kb' */
   bodyLimit?: number | string;
-  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '4mb', maxStreams: 1000, maxStreamsPerCaller: 10 } */
+  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '4mb', maxStreams: 1000, maxStreamsPerCaller: 10, maxStreamsPerTenant: 50 } */
   events?: EventsOption;
   /** Origins (`https://admin.example.com`) besides the API's own that may send changes, for a dashboard served from another origin. @default [] */
   trustedOrigins?: string[];
@@ -178,6 +180,7 @@ export const cronHandlerOptionsSchema = z.strictObject({
       maxBuffered: bytesSchema.optional(),
       maxStreams: z.number().int().min(1).max(1_000_000).optional(),
       maxStreamsPerCaller: z.number().int().min(1).max(1_000_000).optional(),
+      maxStreamsPerTenant: z.number().int().min(1).max(1_000_000).optional(),
     })
     .optional(),
   trustedOrigins: z.array(originSchema).max(100).optional(),

@@ -46,20 +46,36 @@ export function assertJsonRequest(request: Request): void {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as UTF-8 JSON (application/json)');
 }
 
-/** The host names (with port) this request may call its own: the URL's, `Host`'s and the proxy's `X-Forwarded-Host`. */
-function ownHosts(request: Request): Set<string> {
-  const hosts = new Set<string>();
+/**
+ * The origins (scheme, host and port) this request may call its own: the URL's, and `Host` and a
+ * proxy's `X-Forwarded-Host` under the scheme the client used (a proxy's `X-Forwarded-Proto`,
+ * else the URL's). A page on `http://app.example` is not the API on `https://app.example`.
+ */
+function ownOrigins(request: Request): Set<string> {
+  const origins = new Set<string>();
+  let protocol: string | null = null;
   try {
-    hosts.add(new URL(request.url).host.toLowerCase());
+    const url = new URL(request.url);
+    origins.add(url.origin.toLowerCase());
+    protocol = url.protocol;
   } catch {
     // A request always has an absolute URL; nothing to add if a runtime gives something else.
   }
   // Browsers cannot set these on a cross-site request without a preflight, so trusting them is safe here.
+  const first = (header: string) => request.headers.get(header)?.split(',')[0]?.trim().toLowerCase();
+  const forwarded = first('x-forwarded-proto');
+  if (forwarded === 'http' || forwarded === 'https') protocol = `${forwarded}:`;
+  if (protocol === null) return origins;
   for (const header of ['host', 'x-forwarded-host']) {
-    const value = request.headers.get(header)?.split(',')[0]?.trim().toLowerCase();
-    if (value) hosts.add(value);
+    const host = first(header);
+    if (!host) continue;
+    try {
+      origins.add(new URL(`${protocol}//${host}`).origin.toLowerCase());
+    } catch {
+      // Not a host name: it names no origin.
+    }
   }
-  return hosts;
+  return origins;
 }
 
 function crossSite(message: string): HttpError {
@@ -68,7 +84,7 @@ function crossSite(message: string): HttpError {
 
 /**
  * 403 when a browser says another site or origin started this change: `Sec-Fetch-Site: cross-site`,
- * or an `Origin` that is neither the API's own host nor one of `trustedOrigins` (this also catches
+ * or an `Origin` that is neither the API's own origin (scheme, host and port) nor one of `trustedOrigins` (this also catches
  * another origin of the same site, e.g. a sibling subdomain, which `SameSite` cookies do not stop).
  */
 export function assertSameOrigin(request: Request, trustedOrigins: ReadonlySet<string>): void {
@@ -81,12 +97,12 @@ export function assertSameOrigin(request: Request, trustedOrigins: ReadonlySet<s
   if (site === 'same-origin' || site === 'none') return;
   if (normalized === null) return;
   if (normalized === 'null') throw crossSite('the request comes from an opaque origin (Origin: null)');
-  let host: string;
+  let from: string;
   try {
-    host = new URL(normalized).host;
+    from = new URL(normalized).origin;
   } catch {
     throw crossSite('its Origin header is not an origin');
   }
-  if (!ownHosts(request).has(host))
+  if (!ownOrigins(request).has(from))
     throw crossSite(`it comes from ${normalized.slice(0, 200)}, another origin (see trustedOrigins)`);
 }

@@ -209,11 +209,16 @@ const cursor = z
 /** Query of routes that address one tenant's objects. */
 export const scopeQuery = z.strictObject({ tenantId: tenantQuery.optional() });
 
+/** Most jobs one `GET /jobs` answer (and the dashboard) lists; the rest come by cursor. */
+export const MAX_JOBS_PAGE = 500;
+
 /** Query of `GET /jobs`. */
 export const jobsQuery = z.strictObject({
   tenantId: tenantQuery.optional(),
   enabled: qBool.optional(),
   includeGlobal: qBool.optional(),
+  limit: qInt(1, MAX_JOBS_PAGE).optional(),
+  cursor: cursor.optional(),
 });
 
 /** Query of `GET /runs`. */

@@ -1,7 +1,7 @@
 import type { Scheduler } from '@cronkeeper/core';
 import { cleanupResponse, executorsResponse, runDueResponse, statsResponse } from '../responses.js';
 import { defineRoute, type RouteDef } from '../routing.js';
-import { dashboardQuery, olderThanBody, runDueBody, statsQuery } from '../schemas.js';
+import { dashboardQuery, MAX_JOBS_PAGE, olderThanBody, runDueBody, statsQuery } from '../schemas.js';
 import { requireOperator, workingTenant } from '../scope.js';
 
 /** The tenant a report covers: a confined tenant's own; an operator's pick, or every tenant. */
@@ -77,7 +77,13 @@ export function adminRoutes(scheduler: Scheduler): RouteDef[] {
           ...(query.locale === undefined ? {} : { locale: query.locale }),
         });
         const visible = new Set(executorsFor(tenant).map((executor) => executor.name));
-        return { ...view, executors: view.executors.filter((executor) => visible.has(executor.name)) };
+        // A hard cap, so one answer never grows with the number of jobs: `jobsTotal` says how many exist.
+        return {
+          ...view,
+          jobs: view.jobs.slice(0, MAX_JOBS_PAGE),
+          jobsTotal: view.jobs.length,
+          executors: view.executors.filter((executor) => visible.has(executor.name)),
+        };
       },
     }),
     defineRoute({

@@ -1,4 +1,11 @@
-import { type JobInput, type JobUpdate, jobAsSeenBy, NotFoundError, type Scheduler } from '@cronkeeper/core';
+import {
+  type Job,
+  type JobInput,
+  type JobUpdate,
+  jobAsSeenBy,
+  NotFoundError,
+  type Scheduler,
+} from '@cronkeeper/core';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { etagOf, expectedVersion, requiresExisting } from '../preconditions.js';
@@ -10,12 +17,53 @@ import {
   jobPatchBody,
   jobPutBody,
   jobsQuery,
+  MAX_JOBS_PAGE,
   nameParams,
   pauseBody,
   scopeQuery,
   seedBody,
 } from '../schemas.js';
 import { jobForRead, jobForWrite, listScope, requireOperator, workingTenant } from '../scope.js';
+
+/** Where a jobs page starts: after this job, in (name, tenant) order. */
+const jobsCursor = z.tuple([z.string(), z.string().nullable()]);
+
+/**
+ * One page of jobs in (name, tenant) order, so no answer grows with the number of jobs; `next`
+ * is the cursor of the page after it, or null on the last page.
+ */
+function jobsPage(jobs: Job[], limit: number, cursor: string | undefined) {
+  const key = (job: Pick<Job, 'name' | 'tenantId'>) => JSON.stringify([job.name, job.tenantId]);
+  const sorted = [...jobs].sort(
+    (a, b) => compare(a.name, b.name) || compare(a.tenantId ?? '', b.tenantId ?? ''),
+  );
+  let start = 0;
+  if (cursor !== undefined) {
+    let after: z.infer<typeof jobsCursor>;
+    try {
+      after = jobsCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    } catch {
+      throw new HttpError(400, 'VALIDATION', 'query.cursor: is not a cursor returned by a previous page', {
+        issues: [{ in: 'query', path: 'cursor', message: 'is not a cursor returned by a previous page' }],
+      });
+    }
+    const [name, tenantId] = after;
+    const past = sorted.findIndex(
+      (job) =>
+        compare(job.name, name) > 0 || (job.name === name && compare(job.tenantId ?? '', tenantId ?? '') > 0),
+    );
+    start = past === -1 ? sorted.length : past;
+  }
+  const items = sorted.slice(start, start + limit);
+  const last = items.at(-1);
+  const next =
+    start + limit < sorted.length && last ? Buffer.from(key(last), 'utf8').toString('base64url') : null;
+  return { items, next };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function bodyField(path: string, message: string): HttpError {
   return new HttpError(400, 'VALIDATION', `body.${path}: ${message}`, {
@@ -39,8 +87,10 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
           ...listScope(tenant, query.tenantId, { globalVisible: true, includeGlobal: query.includeGlobal }),
           ...(query.enabled === undefined ? {} : { enabled: query.enabled }),
         });
+        const page = jobsPage(jobs, query.limit ?? MAX_JOBS_PAGE, query.cursor);
         // Whatever scope it picked (`?tenantId=` alone lists the global jobs), a tenant sees them as a tenant.
-        return tenant === null ? jobs : jobs.map((job) => jobAsSeenBy(job, tenant));
+        const items = tenant === null ? page.items : page.items.map((job) => jobAsSeenBy(job, tenant));
+        return new Reply(200, items, page.next === null ? {} : { 'X-Next-Cursor': page.next });
       },
     }),
     defineRoute({

@@ -199,6 +199,29 @@ export const eventSuite: Suite = {
         await waitFor(() => h.listeners() === 0, 'listeners removed');
       },
     },
+    {
+      name: 'caps open streams per tenant across its actors (429), leaving other tenants and operators their slots',
+      options: { events: { maxStreamsPerCaller: 2, maxStreamsPerTenant: 3, maxStreams: 100 } },
+      async run(h) {
+        const acme = [];
+        for (const user of ['u1', 'u2', 'u3'])
+          acme.push(await h.listen({ 'x-user': user, 'x-tenant': 'acme' }));
+        const refused = await h.call('GET', '/events', { user: 'u4', tenant: 'acme' });
+        expect(refused.status).toBe(429);
+        expect(refused.json.error.message).toMatch(/tenant already has 3 event streams/);
+        expect(refused.headers.get('retry-after')).toBeTruthy();
+        const other = await h.listen({ 'x-user': 'u1', 'x-tenant': 'globex' });
+        const operator = await h.listen({ 'x-user': 'root' });
+        expect([other.response.status, operator.response.status]).toEqual([200, 200]);
+        await acme[0]?.close();
+        await waitFor(() => h.listeners() === 7, 'still listening for the others');
+        const again = await h.listen({ 'x-user': 'u4', 'x-tenant': 'acme' });
+        expect(again.response.status).toBe(200);
+        acme.push(again);
+        for (const stream of [...acme.slice(1), other, operator]) await stream.close();
+        await waitFor(() => h.listeners() === 0, 'listeners removed');
+      },
+    },
     ...(['authorize', 'tenant', 'actor'] as const).map((which) => ({
       name: `leaves no listener when the client goes away while ${which} is pending`,
       async run(_h: Harness, target: Target) {

@@ -3,6 +3,7 @@ import { eventSuite } from './events.js';
 import { hardeningSuite } from './hardening.js';
 import { jobWriteSuite } from './job-writes.js';
 import { jobSuite } from './jobs.js';
+import { tenantLimitSuite } from './limits.js';
 import { malformedSuite } from './malformed.js';
 import { backfillLimitsSuite, operationsSuite } from './operations.js';
 import { openApiSuite, pageSuite } from './page-openapi.js';
@@ -30,4 +31,5 @@ export const ALL_SUITES: readonly Suite[] = [
   hardeningSuite,
   operationsSuite,
   backfillLimitsSuite,
+  tenantLimitSuite,
 ];

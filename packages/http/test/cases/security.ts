@@ -54,6 +54,13 @@ const NOT_JSON = [
   'text/json',
 ];
 
+/** The same scheme and host on the next port. */
+function otherPort(origin: string): string {
+  const url = new URL(origin);
+  url.port = String((Number(url.port) || (url.protocol === 'https:' ? 443 : 80)) + 1);
+  return url.origin;
+}
+
 export const csrfSuite: Suite = {
   name: 'cross-site changes (CSRF)',
   options: { rateLimits: false },
@@ -111,6 +118,14 @@ export const csrfSuite: Suite = {
           { origin: 'null' },
           { origin: 'null', 'sec-fetch-site': 'cross-site' },
           { origin: 'not an origin' },
+          // The API's own host under another scheme or port is another origin.
+          { origin: h.origin.replace(/^http:/, 'https:') },
+          { origin: otherPort(h.origin) },
+          {
+            origin: 'http://cron.example.com',
+            'x-forwarded-host': 'cron.example.com',
+            'x-forwarded-proto': 'https',
+          },
         ];
         for (const headers of refused) {
           for (const [method, path, body] of changes(ids)) {
@@ -132,7 +147,16 @@ export const csrfSuite: Suite = {
           { 'sec-fetch-site': 'none' },
           { 'sec-fetch-site': 'same-origin' },
           { origin: 'https://admin.example.com', 'sec-fetch-site': 'cross-site' },
-          { origin: 'https://cron.example.com', 'x-forwarded-host': 'cron.example.com' },
+          {
+            origin: 'https://cron.example.com',
+            'x-forwarded-host': 'cron.example.com',
+            'x-forwarded-proto': 'https',
+          },
+          {
+            origin: 'https://cron.example.com:8443',
+            'x-forwarded-host': 'cron.example.com:8443',
+            'x-forwarded-proto': 'https',
+          },
           {},
         ];
         for (const headers of accepted)
