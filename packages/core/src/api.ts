@@ -276,10 +276,12 @@ export interface PreviewInput {
 
 /** Result of `scheduler.preview`. */
 export interface PreviewResult {
-  /** The next instants, oldest first (fewer than `count` when the schedule ends). */
+  /** The next instants, oldest first: fewer than `count` when the schedule fires fewer times before `horizon`. */
   next: Date[];
   /** The schedule in words. */
   description: string;
+  /** The last instant looked at: 10 years past `from`. Later instants are not computed. */
+  horizon: Date;
 }
 
 /** Input of `scheduler.backfill`. */
@@ -287,7 +289,7 @@ export interface BackfillInput {
   /** The job whose past slots get runs. */
   job: string;
   tenantId?: string | null;
-  /** First instant of the range (included). */
+  /** First instant of the range (included); at most 366 days ago. */
   from: Date | string;
   /** End of the range (excluded); at most now. */
   to: Date | string;
@@ -298,6 +300,18 @@ export interface BackfillInput {
   limit?: number;
   /** Who asked, recorded as each run's `triggeredBy`. */
   triggeredBy?: string | null;
+  /**
+   * Called once the range is valid, its slots counted and the one-off caps checked, just before
+   * the runs are created; a throw aborts the backfill. The HTTP router counts its rate limits here,
+   * so a refused backfill costs nothing.
+   */
+  beforeCreate?: (target: BackfillTarget) => void | Promise<void>;
+}
+
+/** What {@link BackfillInput.beforeCreate} is told about the runs about to be created. */
+export interface BackfillTarget extends TriggerTarget {
+  /** The slots that get a run unless one exists already, oldest first. */
+  slots: Date[];
 }
 
 /** Result of `scheduler.backfill`. */

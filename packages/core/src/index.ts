@@ -3,6 +3,7 @@ export type {
   AuditListFilter,
   BackfillInput,
   BackfillResult,
+  BackfillTarget,
   CleanupStaleResult,
   Dashboard,
   HealthOptions,

@@ -14,7 +14,7 @@ export interface OneOffCaps {
 export const DEFAULT_ONE_OFF_CAPS: Readonly<OneOffCaps> = { perJob: 100, perTenant: 1000 };
 
 /**
- * Admits tenants' one-offs under the caps. A one-off runs later, so no "already running" check
+ * Admits tenants' one-offs and backfills under the caps. A one-off runs later, so no "already running" check
  * bounds how many a tenant may queue; these caps do. Global one-offs are the host's own (a batch of
  * reminders, a backlog it enqueues on purpose) and are not capped. The count and the creation are
  * serialised per tenant in this instance, so concurrent requests cannot all pass one count;
@@ -29,12 +29,15 @@ export class OneOffGate {
     private readonly caps: OneOffCaps,
   ) {}
 
-  /** Check `run` against the caps, then `create` it, after the tenant's earlier one-offs. */
-  admit<T>(run: NewRun, label: string, create: () => Promise<T>): Promise<T> {
+  /**
+   * Check that `count` more runs like `run` (one, or a backfill's batch) fit under the caps, then
+   * `create` them, after the tenant's earlier one-offs and backfills.
+   */
+  admit<T>(run: NewRun, label: string, create: () => Promise<T>, count = 1): Promise<T> {
     if (run.tenantId === null || (this.caps.perJob === null && this.caps.perTenant === null)) return create();
     const lane = JSON.stringify(run.tenantId);
     const previous = this.#lanes.get(lane) ?? Promise.resolve();
-    const turn = previous.then(() => this.#check(run, label)).then(create);
+    const turn = previous.then(() => this.#check(run, label, count)).then(create);
     const tail = turn.then(
       () => undefined,
       () => undefined,
@@ -46,7 +49,7 @@ export class OneOffGate {
     return turn;
   }
 
-  async #check(run: NewRun, label: string): Promise<void> {
+  async #check(run: NewRun, label: string, count: number): Promise<void> {
     const { perJob, perTenant } = this.caps;
     const store = this.ctx.store;
     const [target, tenant] = await Promise.all([
@@ -57,13 +60,14 @@ export class OneOffGate {
         ? null
         : storeCall('countActive', () => store.countActive({ tenantIds: [run.tenantId] })),
     ]);
-    if (target && perJob !== null && target.pending >= perJob)
+    const what = count === 1 ? 'a one-off' : `${count} backfilled runs`;
+    if (target && perJob !== null && target.pending + count > perJob)
       throw new ConflictError(
-        `${label} already has ${target.pending} pending runs, the most a one-off may join (oneOffLimits.perJob is ${perJob}); cancel some or wait for them to run`,
+        `${label} already has ${target.pending} pending runs, too many for ${what} to join (oneOffLimits.perJob is ${perJob}); cancel some or wait for them to run`,
       );
-    if (tenant && perTenant !== null && tenant.pending >= perTenant)
+    if (tenant && perTenant !== null && tenant.pending + count > perTenant)
       throw new ConflictError(
-        `tenant "${run.tenantId}" already has ${tenant.pending} pending runs, the most a one-off may join (oneOffLimits.perTenant is ${perTenant}); cancel some or wait for them to run`,
+        `tenant "${run.tenantId}" already has ${tenant.pending} pending runs, too many for ${what} to join (oneOffLimits.perTenant is ${perTenant}); cancel some or wait for them to run`,
       );
   }
 }

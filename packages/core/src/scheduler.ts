@@ -544,7 +544,10 @@ class CronScheduler implements Scheduler {
 
   async backfill(input: BackfillInput): Promise<BackfillResult> {
     await this.#ensureReady();
-    const result = await backfillSlots(this.#ctx, this.jobs, input, (run) => this.#emitCreated(run));
+    const result = await backfillSlots(this.#ctx, this.jobs, input, {
+      admit: (run, label, create, count) => this.#oneOffs.admit(run, label, create, count),
+      onCreated: (run) => this.#emitCreated(run),
+    });
     if (result.created.length > 0) this.#loop.wake();
     return result;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
+import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { isValidTimezone } from './timezone.js';
@@ -390,6 +390,11 @@ export const backfillInputSchema = z.strictObject({
   to: dateSchema,
   limit: z.number().int().min(1).max(MAX_BACKFILL_SLOTS).optional(),
   triggeredBy: z.string().max(200).nullable().optional(),
+  beforeCreate: z
+    .custom<(target: BackfillTarget) => void | Promise<void>>((value) => typeof value === 'function', {
+      message: 'must be a function',
+    })
+    .optional(),
 });
 
 /** Input of `health`. */

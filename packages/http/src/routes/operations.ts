@@ -52,9 +52,6 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
       body: backfillBody,
       handle: async ({ params, query, body, tenant, actor }) => {
         const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
-        // Runs on demand, like a manual trigger: one request counts on the job's window and the
-        // tenant's total, so a tenant cannot queue up slot after slot without bound.
-        await limiter.hit({ job }, job.tenantId);
         return scheduler.backfill({
           job: job.name,
           tenantId: job.tenantId,
@@ -62,6 +59,10 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
           to: body.to,
           triggeredBy: actor,
           ...(body.limit === undefined ? {} : { limit: body.limit }),
+          // Runs on demand, like a manual trigger: one request counts on the job's window and the
+          // tenant's total, so a tenant cannot queue up slot after slot without bound. Counted once
+          // the range is valid and fits the caps, so a refused backfill spends nothing.
+          beforeCreate: () => limiter.hit({ job }, job.tenantId),
         });
       },
     }),

@@ -67,6 +67,7 @@ export const operationsSuite: Suite = {
         expect(answer.json.data).toEqual({
           next: ['2026-03-30T01:00:00.000Z', '2026-03-31T01:00:00.000Z'],
           description: expect.stringMatching(/03:00/),
+          horizon: expect.stringMatching(/^2036-/),
         });
         const bad = await h.call('POST', '/jobs/preview', { body: { schedule: 'every tuesday' } });
         expect(bad.status).toBe(400);
@@ -274,6 +275,26 @@ export const backfillLimitsSuite: Suite = {
         expect(
           (await h.call('POST', '/jobs/hourly/backfill', { body: range, tenant: 'globex' })).status,
         ).toBe(200);
+      },
+    },
+    {
+      name: 'a refused backfill (too many slots, a future end, a year too far back) spends no budget',
+      async run(h) {
+        await h.call('POST', '/jobs', { body: syncJob('hourly', { schedule: '0 * * * *' }), tenant: 'acme' });
+        for (const body of [
+          { from: '2026-03-20T00:00:00Z', to: '2026-03-29T00:00:00Z' },
+          { from: '2026-03-29T00:00:00Z', to: '2027-01-01T00:00:00Z' },
+          { from: '2020-01-01T00:00:00Z', to: '2020-01-01T03:00:00Z' },
+        ]) {
+          const refused = await h.call('POST', '/jobs/hourly/backfill', { body, tenant: 'acme' });
+          expect(refused.status).toBe(400);
+        }
+        const good = await h.call('POST', '/jobs/hourly/backfill', {
+          body: { from: '2026-03-29T04:00:00Z', to: '2026-03-29T06:00:00Z' },
+          tenant: 'acme',
+        });
+        expect(good.status).toBe(200);
+        expect(good.json.data.created).toHaveLength(2);
       },
     },
   ],
