@@ -74,7 +74,7 @@ export {
   type LogLevel,
 } from './logger.js';
 export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './maintenance.js';
-export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { MAX_SERIES_PER_FAMILY, OVERFLOW_JOB_LABEL, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';
 export { createScheduler } from './scheduler.js';
 export type {

@@ -651,7 +651,11 @@ class CronScheduler implements Scheduler {
         (run) => run && this.#events.emit(name, { run, origin: event.origin }),
         (error) => this.#reportError('getRun', error),
       );
-    } else if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
+    } else if (event.type === 'job' && event.change === 'deleted') {
+      // Another instance deleted it: this one's metrics forget its series too.
+      this.#ctx.telemetry.forgetJob(event.name);
+    }
+    if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
       const { jobId, name, tenantId, change, origin } = event;
       const lookup: Promise<Job | null> =
         change === 'deleted' ? Promise.resolve(null) : this.store.getJob(jobId);
