@@ -226,7 +226,7 @@ export interface CleanupStaleResult {
 export interface PruneResult {
   /** Finished runs deleted. */
   deleted: number;
-  /** Audit entries deleted (those recorded before the threshold). */
+  /** Audit entries deleted (those recorded before the threshold); 0 with `audit: false`. */
   auditDeleted: number;
   threshold: Date;
 }
@@ -611,8 +611,12 @@ export interface Scheduler {
    * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
    */
   cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
-  /** Remove finished runs and audit entries older than the threshold; pending and running runs are never pruned. */
-  prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
+  /**
+   * Remove finished runs and audit entries older than the threshold; pending and running runs are
+   * never pruned. `audit: false` keeps the audit entries (what a tenant's prune does, so a tenant
+   * cannot erase the record of its own changes).
+   */
+  prune(options?: { olderThan?: Duration; tenantId?: string | null; audit?: boolean }): Promise<PruneResult>;
   /**
    * KPIs and the per-day timeline; with `tenantId`, from that tenant's own runs and jobs only.
    * `since` must fall within the last 366 days, like `days`. @default days 7

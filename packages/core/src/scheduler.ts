@@ -520,7 +520,9 @@ class CronScheduler implements Scheduler {
     };
   }
 
-  async prune(options: { olderThan?: Duration; tenantId?: string | null } = {}): Promise<PruneResult> {
+  async prune(
+    options: { olderThan?: Duration; tenantId?: string | null; audit?: boolean } = {},
+  ): Promise<PruneResult> {
     const olderThanMs =
       options.olderThan === undefined
         ? this.#retentionMs
@@ -531,9 +533,10 @@ class CronScheduler implements Scheduler {
     const deleted = await storeCall('pruneRuns', () =>
       this.store.pruneRuns({ finishedBefore: threshold, ...tenants }),
     );
-    const auditDeleted = await storeCall('pruneAudit', () =>
-      this.store.pruneAudit({ before: threshold, ...tenants }),
-    );
+    const auditDeleted =
+      options.audit === false
+        ? 0
+        : await storeCall('pruneAudit', () => this.store.pruneAudit({ before: threshold, ...tenants }));
     return { deleted, auditDeleted, threshold };
   }
 

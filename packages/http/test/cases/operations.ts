@@ -138,6 +138,34 @@ export const operationsSuite: Suite = {
       },
     },
     {
+      name: 'POST /maintenance/prune by a tenant prunes its runs but never its audit trail; an operator prunes both',
+      async run(h) {
+        await h.call('POST', '/jobs', {
+          body: syncJob('payroll', { schedule: '0 * * * *' }),
+          tenant: 'acme',
+        });
+        await h.call('PATCH', '/jobs/payroll', { body: { description: 'changed' }, tenant: 'acme' });
+        expect((await h.call('POST', '/jobs/payroll/trigger', { body: {}, tenant: 'acme' })).status).toBe(
+          202,
+        );
+        await h.scheduler.runDue();
+        h.clock.advance('1h');
+        const entries = async () => (await h.call('GET', '/audit?tenantId=acme')).json.data.items.length;
+        const before = await entries();
+        expect(before).toBeGreaterThanOrEqual(3);
+        const tenantPrune = await h.call('POST', '/maintenance/prune', {
+          body: { olderThan: 1 },
+          tenant: 'acme',
+        });
+        expect(tenantPrune.status).toBe(200);
+        expect(tenantPrune.json.data).toMatchObject({ deleted: 1, auditDeleted: 0 });
+        expect(await entries()).toBe(before);
+        const operatorPrune = await h.call('POST', '/maintenance/prune', { body: { olderThan: 1 } });
+        expect(operatorPrune.json.data.auditDeleted).toBe(before);
+        expect(await entries()).toBe(0);
+      },
+    },
+    {
       name: 'GET /health answers 200 when ok and 503 with the report when the store fails',
       async run(h) {
         const ok = await h.call('GET', '/health');
