@@ -38,6 +38,7 @@ export type {
   TriggerInput,
   TriggerTarget,
 } from './api.js';
+export { AUDIT_PAGE_MAX_CHARS } from './audit.js';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export {
   type AuditCursor,
