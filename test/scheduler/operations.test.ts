@@ -186,6 +186,10 @@ describe('bounded work of preview and backfill', () => {
     });
     expect(refusal).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'from' }] });
     expect(lookups).toBe(0);
+    // The first instant JavaScript dates can hold: named `from`, not an inner argument.
+    await expect(
+      scheduler.backfill({ job: 'sparse', from: '-271821-04-20T00:00:00.000Z', to: '2026-03-01T00:00:00Z' }),
+    ).rejects.toMatchObject({ issues: [{ path: 'from' }] });
     await expect(
       scheduler.backfill({ job: 'sparse', from: '2025-02-28T00:00:00Z', to: '2026-03-01T00:00:00Z' }),
     ).rejects.toMatchObject({ issues: [{ path: 'from' }] });

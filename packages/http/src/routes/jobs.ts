@@ -107,6 +107,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
     defineRoute({
       method: 'patch',
       path: '/jobs/:name',
+      ifMatch: true,
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',
@@ -129,6 +130,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
     defineRoute({
       method: 'put',
       path: '/jobs/:name',
+      ifMatch: true,
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',
