@@ -193,6 +193,30 @@ describe('audit trail through the scheduler', () => {
     });
   });
 
+  it('stops a page at about 1 MB of entries and goes on from there with the cursor', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', executors);
+    const blob = 'x'.repeat(60_000);
+    for (let index = 0; index < 40; index++) {
+      await scheduler.jobs.create({
+        name: `big-${index}`,
+        schedule: 'daily',
+        executor: 'report.build',
+        params: { blob },
+      });
+      clock.advance('1m');
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await scheduler.audit.list({ limit: 500, ...(cursor ? { cursor } : {}) });
+      expect(JSON.stringify(page.items).length).toBeLessThan(1_100_000);
+      seen.push(...page.items.map((entry) => entry.job ?? ''));
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, index) => `big-${39 - index}`));
+  });
+
   it('prune removes audit entries older than the retention, only in the tenant asked', async () => {
     const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', executors);
     await scheduler.jobs.create({ name: 'a', tenantId: 'acme', schedule: 'daily', executor: 'report.build' });

@@ -1,5 +1,5 @@
 import { defineExecutor, type JobAutoPausedEvent, NotFoundError, type Store } from '@cronkeeper/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeTimeScheduler } from './helpers.js';
 
 describe('auto-pause', () => {
@@ -132,6 +132,113 @@ describe('preview', () => {
         code: 'VALIDATION',
         issues: [expect.objectContaining({ path })],
       });
+  });
+});
+
+/** Counts the zone-offset lookups (the costly part of a zoned schedule) made while `work` runs. */
+async function zoneLookups(work: () => Promise<unknown>): Promise<number> {
+  const spy = vi.spyOn(Intl.DateTimeFormat.prototype, 'formatToParts');
+  try {
+    await work().catch(() => undefined);
+    return spy.mock.calls.length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('bounded work of preview and backfill', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a preview stops 10 years past `from`, so a schedule firing once in decades costs a few lookups, not centuries', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z');
+    // The fifth Monday of February: only in a leap year whose 29 February is a Monday.
+    const input = { schedule: '0 0 0 ? 2 1#5', timezone: 'America/Santiago', count: 100 };
+    let result: Awaited<ReturnType<typeof scheduler.preview>> | undefined;
+    const lookups = await zoneLookups(async () => {
+      result = await scheduler.preview({ ...input, from: '1723-06-01T00:00:00Z' });
+    });
+    expect(result?.horizon.toISOString()).toBe('1733-06-01T00:00:00.000Z');
+    expect(result?.next.length).toBeLessThanOrEqual(1);
+    // Each instant found searches a few 64-day spans of offsets (~150 lookups each); 100 instants
+    // over 2 800 years cost tens of thousands.
+    expect(lookups).toBeLessThan(2_000);
+    const hourly = await scheduler.preview({ schedule: 'hourly', count: 100, from: '2026-01-01T00:00:00Z' });
+    expect(hourly.next).toHaveLength(100);
+    expect(hourly.horizon.toISOString()).toBe('2036-01-01T00:00:00.000Z');
+  });
+
+  it('a backfill reaching more than 366 days back is refused naming `from`, before any slot is computed', async () => {
+    const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:00Z', {
+      report: defineExecutor({ run: async () => null }),
+    });
+    await scheduler.jobs.create({
+      name: 'sparse',
+      schedule: '0 0 0 ? 2 1#5',
+      timezone: 'Australia/Lord_Howe',
+      executor: 'report',
+    });
+    clock.advance('1d');
+    let refusal: unknown;
+    const lookups = await zoneLookups(async () => {
+      refusal = await scheduler
+        .backfill({ job: 'sparse', from: '-250000-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z', limit: 1000 })
+        .catch((error: unknown) => error);
+    });
+    expect(refusal).toMatchObject({ code: 'VALIDATION', issues: [{ path: 'from' }] });
+    expect(lookups).toBe(0);
+    // The first instant JavaScript dates can hold: named `from`, not an inner argument.
+    await expect(
+      scheduler.backfill({ job: 'sparse', from: '-271821-04-20T00:00:00.000Z', to: '2026-03-01T00:00:00Z' }),
+    ).rejects.toMatchObject({ issues: [{ path: 'from' }] });
+    await expect(
+      scheduler.backfill({ job: 'sparse', from: '2025-02-28T00:00:00Z', to: '2026-03-01T00:00:00Z' }),
+    ).rejects.toMatchObject({ issues: [{ path: 'from' }] });
+    // A year back is fine (and this schedule has no slot in it).
+    expect(
+      await scheduler.backfill({ job: 'sparse', from: '2025-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' }),
+    ).toEqual({ created: [], skipped: 0 });
+    expect((await scheduler.runs.list({ trigger: 'backfill' })).items).toEqual([]);
+  });
+
+  it("a tenant's backfill counts with its one-offs against the pending caps, all or nothing", async () => {
+    const { scheduler, clock } = fakeTimeScheduler(
+      '2026-03-01T00:00:00Z',
+      { report: defineExecutor({ run: async () => null }) },
+      { oneOffLimits: { perJob: 5, perTenant: 8 } },
+    );
+    for (const name of ['hourly', 'other'])
+      await scheduler.jobs.create({
+        name,
+        schedule: '0 * * * *',
+        executor: 'report',
+        tenantId: 'acme',
+        enabled: false,
+      });
+    clock.advance('1d');
+    const range = (hours: number) => ({
+      job: 'hourly',
+      tenantId: 'acme',
+      from: '2026-03-01T00:00:00Z',
+      to: `2026-03-01T${String(hours).padStart(2, '0')}:00:00Z`,
+    });
+    const calls: number[] = [];
+    const hook = { beforeCreate: (target: { slots: Date[] }) => void calls.push(target.slots.length) };
+    await expect(scheduler.backfill({ ...range(6), ...hook })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/oneOffLimits\.perJob is 5/),
+    });
+    expect(calls).toEqual([]);
+    expect((await scheduler.runs.list({ tenantId: 'acme' })).items).toEqual([]);
+    expect((await scheduler.backfill({ ...range(5), ...hook })).created).toHaveLength(5);
+    expect(calls).toEqual([5]);
+    // The job is full: a one-off is refused, and so is a backfill of the other job past the tenant's cap.
+    await expect(
+      scheduler.schedule({ job: 'hourly', tenantId: 'acme', at: '2026-03-03T00:00:00Z' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(scheduler.backfill({ ...range(4), job: 'other' })).rejects.toMatchObject({
+      message: expect.stringMatching(/oneOffLimits\.perTenant is 8/),
+    });
+    expect((await scheduler.backfill({ ...range(3), job: 'other' })).created).toHaveLength(3);
   });
 });
 

@@ -16,6 +16,13 @@ import { SCRIPTS } from './scripts.js';
 
 /** Index members read per round trip while walking a filtered listing. */
 const BATCH = 100;
+/**
+ * Index members one page looks at, at most. The job-name index holds every tenant's entries of that
+ * name, so a tenant's `?job=` filters out the others': past this many, the page ends early (fewer
+ * entries, maybe none) with a cursor after the last member looked at, so one request's work stays
+ * bounded however many entries another tenant piled up under the same name.
+ */
+const SCAN_BUDGET = 1_000;
 /** Entries looked at per pruning script call, so one call never blocks Redis for long. */
 const PRUNE_BATCH = 1_000;
 const SEQUENCE = /^[1-9]\d{0,15}$/;
@@ -68,10 +75,13 @@ async function walk(
   bounds: { upper: string; lower: string },
   wanted: number,
   keep: (entry: AuditEntry) => boolean,
-): Promise<{ member: string; entry: AuditEntry }[]> {
+): Promise<{ found: { member: string; entry: AuditEntry }[]; stoppedAt: AuditEntry | null }> {
   const found: { member: string; entry: AuditEntry }[] = [];
   let upper = bounds.upper;
+  let scanned = 0;
+  let lastSeen: AuditEntry | null = null;
   while (found.length < wanted) {
+    if (scanned >= SCAN_BUDGET) return { found, stoppedAt: lastSeen };
     const members = (await client.call(
       'zrevrangebylex',
       index,
@@ -91,12 +101,14 @@ async function walk(
       // An entry pruned between the two reads is simply gone.
       if (!hash) return;
       const entry = decodeEntry(ids[position] as string, hash);
-      if (keep(entry)) found.push({ member: text, entry });
+      if (keep(entry) && found.length < wanted) found.push({ member: text, entry });
+      if (found.length < wanted) lastSeen = entry;
     });
+    scanned += members.length;
     upper = `(${members[members.length - 1]}`;
     if (members.length < BATCH) break;
   }
-  return found.slice(0, wanted);
+  return { found, stoppedAt: null };
 }
 
 /** A page of entries, newest first: one index (job name, tenant, or all) walked from the cursor. */
@@ -116,9 +128,18 @@ export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise
   const wanted = limit + 1;
   let found: { member: string; entry: AuditEntry }[];
   if (filter.job !== undefined) {
-    found = await walk(ctx.client, keys, keys.job(filter.job), bounds, wanted, (entry) =>
+    const walked = await walk(ctx.client, keys, keys.job(filter.job), bounds, wanted, (entry) =>
       tenants ? tenants.has(entry.tenantId) : true,
     );
+    if (walked.stoppedAt) {
+      // Out of budget: what was found, and a cursor after the last entry looked at.
+      const stop = walked.stoppedAt;
+      return {
+        items: walked.found.map(({ entry }) => entry),
+        nextCursor: encodeAuditCursor({ at: stop.at.getTime(), id: stop.id }),
+      };
+    }
+    found = walked.found;
   } else if (tenants) {
     // Each tenant's index holds only its entries: the newest `wanted` of each, merged, suffice.
     const perTenant = await Promise.all(
@@ -127,11 +148,11 @@ export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise
       ),
     );
     found = perTenant
-      .flat()
+      .flatMap((walked) => walked.found)
       .sort((a, b) => (a.member < b.member ? 1 : a.member > b.member ? -1 : 0))
       .slice(0, wanted);
   } else {
-    found = await walk(ctx.client, keys, keys.all, bounds, wanted, () => true);
+    found = (await walk(ctx.client, keys, keys.all, bounds, wanted, () => true)).found;
   }
   const items = found.slice(0, limit).map(({ entry }) => entry);
   const last = items[items.length - 1];

@@ -226,7 +226,7 @@ export interface CleanupStaleResult {
 export interface PruneResult {
   /** Finished runs deleted. */
   deleted: number;
-  /** Audit entries deleted (those recorded before the threshold). */
+  /** Audit entries deleted (those recorded before the threshold); 0 with `audit: false`. */
   auditDeleted: number;
   threshold: Date;
 }
@@ -276,10 +276,12 @@ export interface PreviewInput {
 
 /** Result of `scheduler.preview`. */
 export interface PreviewResult {
-  /** The next instants, oldest first (fewer than `count` when the schedule ends). */
+  /** The next instants, oldest first: fewer than `count` when the schedule fires fewer times before `horizon`. */
   next: Date[];
   /** The schedule in words. */
   description: string;
+  /** The last instant looked at: 10 years past `from`. Later instants are not computed. */
+  horizon: Date;
 }
 
 /** Input of `scheduler.backfill`. */
@@ -287,7 +289,7 @@ export interface BackfillInput {
   /** The job whose past slots get runs. */
   job: string;
   tenantId?: string | null;
-  /** First instant of the range (included). */
+  /** First instant of the range (included); at most 366 days ago. */
   from: Date | string;
   /** End of the range (excluded); at most now. */
   to: Date | string;
@@ -298,6 +300,18 @@ export interface BackfillInput {
   limit?: number;
   /** Who asked, recorded as each run's `triggeredBy`. */
   triggeredBy?: string | null;
+  /**
+   * Called once the range is valid, its slots counted and the one-off caps checked, just before
+   * the runs are created; a throw aborts the backfill. The HTTP router counts its rate limits here,
+   * so a refused backfill costs nothing.
+   */
+  beforeCreate?: (target: BackfillTarget) => void | Promise<void>;
+}
+
+/** What {@link BackfillInput.beforeCreate} is told about the runs about to be created. */
+export interface BackfillTarget extends TriggerTarget {
+  /** The slots that get a run unless one exists already, oldest first. */
+  slots: Date[];
 }
 
 /** Result of `scheduler.backfill`. */
@@ -616,8 +630,12 @@ export interface Scheduler {
    * tenant's runs (null: only global ones). @default olderThan the `staleAfter` option
    */
   cleanupStale(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<CleanupStaleResult>;
-  /** Remove finished runs and audit entries older than the threshold; pending and running runs are never pruned. */
-  prune(options?: { olderThan?: Duration; tenantId?: string | null }): Promise<PruneResult>;
+  /**
+   * Remove finished runs and audit entries older than the threshold; pending and running runs are
+   * never pruned. `audit: false` keeps the audit entries (what a tenant's prune does, so a tenant
+   * cannot erase the record of its own changes).
+   */
+  prune(options?: { olderThan?: Duration; tenantId?: string | null; audit?: boolean }): Promise<PruneResult>;
   /**
    * KPIs and the per-day timeline; with `tenantId`, from that tenant's own runs and jobs only.
    * `since` must fall within the last 366 days, like `days`. @default days 7

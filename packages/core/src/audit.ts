@@ -1,8 +1,9 @@
 import type { AuditApi, AuditListFilter } from './api.js';
 import type { SchedulerContext } from './context.js';
+import { encodeAuditCursor } from './cursor.js';
 import { storeCall } from './errors.js';
 import type { AuditFilter, AuditPage, NewAuditEntry } from './store.js';
-import type { AuditAction, Job, JsonObject, JsonValue } from './types.js';
+import type { AuditAction, AuditEntry, Job, JsonObject, JsonValue } from './types.js';
 import { auditListSchema, parse } from './validation.js';
 
 /** The fields of a job its audit entries show: what a person defines, not the scheduler's bookkeeping. */
@@ -100,6 +101,30 @@ export class AuditTrail implements AuditApi {
     if (parsed.job !== undefined) query.job = parsed.job;
     if (parsed.since !== undefined) query.since = parsed.since;
     if (parsed.cursor) query.cursor = parsed.cursor;
-    return storeCall('listAudit', () => this.ctx.store.listAudit(query));
+    return boundedPage(await storeCall('listAudit', () => this.ctx.store.listAudit(query)));
   }
+}
+
+/**
+ * Characters of JSON one audit page holds at most. Entries carry job definitions (params up to a
+ * request body each), so 500 of them could weigh tens of megabytes: a page stops at the first entry
+ * past this, and its cursor goes on from there.
+ */
+export const AUDIT_PAGE_MAX_CHARS = 1_000_000;
+
+function boundedPage(page: AuditPage): AuditPage {
+  let chars = 0;
+  for (let index = 0; index < page.items.length; index++) {
+    const entry = page.items[index] as AuditEntry;
+    chars += JSON.stringify(entry).length;
+    // The first entry always fits, so every page moves the cursor on.
+    if (chars > AUDIT_PAGE_MAX_CHARS && index > 0) {
+      const last = page.items[index - 1] as AuditEntry;
+      return {
+        items: page.items.slice(0, index),
+        nextCursor: encodeAuditCursor({ at: last.at.getTime(), id: last.id }),
+      };
+    }
+  }
+  return page;
 }

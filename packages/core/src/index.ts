@@ -3,6 +3,7 @@ export type {
   AuditListFilter,
   BackfillInput,
   BackfillResult,
+  BackfillTarget,
   CleanupStaleResult,
   Dashboard,
   HealthOptions,
@@ -37,6 +38,7 @@ export type {
   TriggerInput,
   TriggerTarget,
 } from './api.js';
+export { AUDIT_PAGE_MAX_CHARS } from './audit.js';
 export {
   createRunsInChunks,
   insertJobsInChunks,
@@ -79,7 +81,7 @@ export {
   type LogLevel,
 } from './logger.js';
 export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './maintenance.js';
-export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { MAX_SERIES_PER_FAMILY, OVERFLOW_JOB_LABEL, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';
 export { createScheduler } from './scheduler.js';
 export type {

@@ -448,6 +448,7 @@ export class Jobs implements JobsApi {
     const audit = auditEntry(job, { action: 'deleted', actor: by, at: now, before: definitionOf(job) });
     const deleted = await storeCall('deleteJob', () => this.ctx.store.deleteJob({ id: job.id, now, audit }));
     if (!deleted) throw new NotFoundError('job', name);
+    this.ctx.telemetry.forgetJob(job.name);
     this.ctx.events.emit('job:changed', {
       change: 'deleted',
       jobId: job.id,

@@ -27,7 +27,7 @@ export const MAINTENANCE_JOBS: readonly JobInput[] = [
   },
 ];
 
-type Scope = { olderThan?: string | number; tenantId?: string | null };
+type Scope = { olderThan?: string | number; tenantId?: string | null; audit?: boolean };
 
 interface MaintenanceTarget {
   cleanupStale(options: Scope): Promise<CleanupStaleResult>;
@@ -67,7 +67,11 @@ export function maintenanceExecutors(
       params,
       estimatedDuration: '1s',
       run: async (ctx) => {
-        const result = await target.prune(scopeOf(ctx));
+        // A tenant's run prunes that tenant's runs, never the audit trail that records its changes.
+        const result = await target.prune({
+          ...scopeOf(ctx),
+          ...(ctx.tenantId === null ? {} : { audit: false }),
+        });
         ctx.log.info(`${result.deleted} finished run(s) and ${result.auditDeleted} audit entr(ies) pruned`);
         return {
           deleted: result.deleted,

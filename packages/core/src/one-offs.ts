@@ -14,7 +14,7 @@ export interface OneOffCaps {
 export const DEFAULT_ONE_OFF_CAPS: Readonly<OneOffCaps> = { perJob: 100, perTenant: 1000 };
 
 /**
- * Admits tenants' one-offs under the caps. A one-off runs later, so no "already running" check
+ * Admits tenants' one-offs and backfills under the caps. A one-off runs later, so no "already running" check
  * bounds how many a tenant may queue; these caps do. Global one-offs are the host's own (a batch of
  * reminders, a backlog it enqueues on purpose) and are not capped. The count and the creation are
  * serialised per tenant in this instance, so concurrent requests cannot all pass one count;
@@ -29,9 +29,12 @@ export class OneOffGate {
     private readonly caps: OneOffCaps,
   ) {}
 
-  /** Check `run` against the caps, then `create` it, after the tenant's earlier one-offs. */
-  admit<T>(run: NewRun, label: string, create: () => Promise<T>): Promise<T> {
-    return this.admitMany([run], [label], create);
+  /**
+   * Check that `count` more runs like `run` (one, or a backfill's batch) fit under the caps, then
+   * `create` them, after the tenant's earlier one-offs and backfills.
+   */
+  admit<T>(run: NewRun, label: string, create: () => Promise<T>, count = 1): Promise<T> {
+    return this.admitMany(new Array<NewRun>(count).fill(run), new Array<string>(count).fill(label), create);
   }
 
   /**

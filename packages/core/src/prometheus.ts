@@ -8,9 +8,27 @@ export const SECONDS_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
 ];
 
+/**
+ * Label sets kept per metric family. Job names are labels, and a tenant may create and delete jobs
+ * at will: past this many, new label sets of a family are folded into its `job="(other)"` series,
+ * so a scrape stays small whatever names were ever seen.
+ */
+export const MAX_SERIES_PER_FAMILY = 2000;
+/** The `job` label of the series that new label sets fold into once a family is full. */
+export const OVERFLOW_JOB_LABEL = '(other)';
+
+// Other control characters and line separators would let a name forge lines in a scraper or a
+// log viewer; the format escapes only backslash, quote and newline, so they are replaced.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE_IN_LABEL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 // Label values are free text (job names); the format escapes backslash, quote and newline.
 const escapeLabel = (value: string): string =>
-  value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+  value
+    .replaceAll('\\', '\\\\')
+    .replaceAll('"', '\\"')
+    .replaceAll('\n', '\\n')
+    .replace(UNSAFE_IN_LABEL, '\ufffd');
 
 function labelText(labels: Labels, extra?: [string, string]): string {
   const pairs = Object.entries(labels);
@@ -43,13 +61,23 @@ abstract class Family<T> {
   ) {}
 
   protected series(labels: Labels, create: () => T): Series<T> {
-    const key = JSON.stringify(labels);
+    let key = JSON.stringify(labels);
     let found = this.#series.get(key);
+    if (!found && this.#series.size >= MAX_SERIES_PER_FAMILY && 'job' in labels) {
+      labels = { ...labels, job: OVERFLOW_JOB_LABEL };
+      key = JSON.stringify(labels);
+      found = this.#series.get(key);
+    }
     if (!found) {
       found = { labels, value: create() };
       this.#series.set(key, found);
     }
     return found;
+  }
+
+  /** Drop every series whose `label` is `value` (a deleted job's). */
+  forget(label: string, value: string): void {
+    for (const [key, series] of this.#series) if (series.labels[label] === value) this.#series.delete(key);
   }
 
   protected all(): IterableIterator<Series<T>> {

@@ -574,7 +574,9 @@ class CronScheduler implements Scheduler {
     };
   }
 
-  async prune(options: { olderThan?: Duration; tenantId?: string | null } = {}): Promise<PruneResult> {
+  async prune(
+    options: { olderThan?: Duration; tenantId?: string | null; audit?: boolean } = {},
+  ): Promise<PruneResult> {
     const olderThanMs =
       options.olderThan === undefined
         ? this.#retentionMs
@@ -585,9 +587,10 @@ class CronScheduler implements Scheduler {
     const deleted = await storeCall('pruneRuns', () =>
       this.store.pruneRuns({ finishedBefore: threshold, ...tenants }),
     );
-    const auditDeleted = await storeCall('pruneAudit', () =>
-      this.store.pruneAudit({ before: threshold, ...tenants }),
-    );
+    const auditDeleted =
+      options.audit === false
+        ? 0
+        : await storeCall('pruneAudit', () => this.store.pruneAudit({ before: threshold, ...tenants }));
     return { deleted, auditDeleted, threshold };
   }
 
@@ -598,7 +601,10 @@ class CronScheduler implements Scheduler {
 
   async backfill(input: BackfillInput): Promise<BackfillResult> {
     await this.#ensureReady();
-    const result = await backfillSlots(this.#ctx, this.jobs, input, (run) => this.#emitCreated(run));
+    const result = await backfillSlots(this.#ctx, this.jobs, input, {
+      admit: (run, label, create, count) => this.#oneOffs.admit(run, label, create, count),
+      onCreated: (run) => this.#emitCreated(run),
+    });
     if (result.created.length > 0) this.#loop.wake();
     return result;
   }
@@ -707,7 +713,11 @@ class CronScheduler implements Scheduler {
         (run) => run && this.#events.emit(name, { run, origin: event.origin }),
         (error) => this.#reportError('getRun', error),
       );
-    } else if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
+    } else if (event.type === 'job' && event.change === 'deleted') {
+      // Another instance deleted it: this one's metrics forget its series too.
+      this.#ctx.telemetry.forgetJob(event.name);
+    }
+    if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
       const { jobId, name, tenantId, change, origin } = event;
       const lookup: Promise<Job | null> =
         change === 'deleted' ? Promise.resolve(null) : this.store.getJob(jobId);

@@ -257,6 +257,19 @@ export class Telemetry {
     this.#otel?.recoveries.add(1, { 'cronkeeper.job': jobLabel(run) });
   }
 
+  /** Drop the series of a deleted job, so names that come and go do not pile up. */
+  forgetJob(name: string): void {
+    for (const family of [
+      this.#runs,
+      this.#duration,
+      this.#lag,
+      this.#missed,
+      this.#skipped,
+      this.#recoveries,
+    ])
+      family.forget('job', name);
+  }
+
   /** Everything counted in this process, plus the store's queue depth, as Prometheus text. */
   async prometheus(): Promise<string> {
     const depth = await this.queueDepth();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
+import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { CONTROL, DATE_RANGE, text } from './storable.js';
@@ -443,6 +443,11 @@ export const backfillInputSchema = z.strictObject({
   limit: z.number().int().min(1).max(MAX_BACKFILL_SLOTS).optional(),
   triggeredBy: text((s) => s.max(200))
     .nullable()
+    .optional(),
+  beforeCreate: z
+    .custom<(target: BackfillTarget) => void | Promise<void>>((value) => typeof value === 'function', {
+      message: 'must be a function',
+    })
     .optional(),
 });
 

@@ -21,6 +21,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, MAX_SERIES_PER_FAMILY } from '../src/prometheus.js';
 
 // The scheduler's metrics and traces as an OpenTelemetry SDK receives them, through in-memory
 // exporters: what a host app with a collector would see.
@@ -184,5 +185,38 @@ describe('Prometheus text', () => {
       if (line.startsWith('#')) expect(line).toMatch(/^# (HELP|TYPE) cronkeeper_\w+ /);
       else expect(line).toMatch(/^cronkeeper_\w+(\{.*\})? (-?\d+(\.\d+)?(e-?\d+)?|\+Inf|NaN)$/);
     }
+  });
+
+  it("forgets a deleted job's series, so names that come and go do not pile up in every scrape", async () => {
+    const { scheduler, clock } = app(false);
+    for (let index = 0; index < 50; index++)
+      await scheduler.jobs.create({ name: `temp-${index}`, schedule: '* * * * *', executor: 'ok' });
+    await scheduler.jobs.create({ name: 'kept', schedule: '* * * * *', executor: 'ok' });
+    clock.advance('1m');
+    await scheduler.runDue();
+    expect(await scheduler.prometheusMetrics()).toContain('job="temp-7"');
+    for (let index = 0; index < 50; index++) await scheduler.jobs.delete(`temp-${index}`);
+    const text = await scheduler.prometheusMetrics();
+    expect(text).not.toContain('temp-');
+    expect(text).toContain(
+      'cronkeeper_runs_total{job="kept",executor="ok",trigger="schedule",outcome="succeeded"} 1',
+    );
+  });
+
+  it('keeps at most MAX_SERIES_PER_FAMILY label sets per family, folding the rest into job="(other)"', () => {
+    const runs = new Counter('cronkeeper_runs_total', 'Runs.');
+    for (let index = 0; index < MAX_SERIES_PER_FAMILY + 500; index++) runs.add({ job: `job-${index}` });
+    const lines = runs.render().filter((line) => !line.startsWith('#'));
+    expect(lines).toHaveLength(MAX_SERIES_PER_FAMILY + 1);
+    expect(lines).toContain('cronkeeper_runs_total{job="(other)"} 500');
+    runs.add({ job: 'job-0' });
+    expect(runs.render()).toContain('cronkeeper_runs_total{job="job-0"} 2');
+  });
+
+  it('replaces control characters and line separators in label values, so a name cannot forge a line', () => {
+    const runs = new Counter('cronkeeper_runs_total', 'Runs.');
+    runs.add({ job: 'a\r\u0000\t\u2028\u0085b' });
+    const [line] = runs.render().filter((row) => !row.startsWith('#'));
+    expect(line).toBe('cronkeeper_runs_total{job="a\ufffd\ufffd\ufffd\ufffd\ufffdb"} 1');
   });
 });

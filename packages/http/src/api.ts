@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js';
 import { openApiRoute } from './openapi.js';
 import { type CronApiOptions, cronHandlerOptionsSchema, toBytes } from './options.js';
 import { pageRoutes } from './page.js';
+import { refuseUnhonouredPrecondition } from './preconditions.js';
 import { TriggerLimiter } from './rate-limit.js';
 import { assertJsonRequest, assertSameOrigin, isChange } from './request-guard.js';
 import { adminRoutes } from './routes/admin.js';
@@ -144,6 +145,7 @@ export function createCronApi<Req>(
     }
     const refusal = unauthorized(await authorize(source, route.action), route.action);
     if (refusal) throw refusal;
+    if (isChange(request.method) && !route.ifMatch) refuseUnhonouredPrecondition(request);
     const tenant = await tenantOf(source);
     if (tenant === '' || (tenant != null && typeof tenant !== 'string'))
       throw new HttpError(403, 'FORBIDDEN', 'the request has no valid tenant');

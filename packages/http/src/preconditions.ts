@@ -42,3 +42,15 @@ export function requiresExisting(request: Request, name: string): void {
       `job "${name}" does not exist any more (If-Match names a version of it); read the jobs again`,
     );
 }
+
+/**
+ * `If-Match` on a write that does not honour it (delete, pause, resume, trigger…): a 400, never a
+ * write applied whatever the version, so a client relying on the precondition learns it holds
+ * only on `PUT` and `PATCH /jobs/:name`.
+ */
+export function refuseUnhonouredPrecondition(request: Request): void {
+  if (request.headers.has('if-match'))
+    throw badPrecondition(
+      `is honoured on PUT and PATCH /jobs/:name only; ${request.method} here would apply whatever the version, so send it without If-Match`,
+    );
+}

@@ -165,7 +165,7 @@ export const auditPageResponse = z.object({
 });
 
 /** Answer of `POST /jobs/preview`. */
-export const previewResponse = z.object({ next: z.array(date), description: z.string() });
+export const previewResponse = z.object({ next: z.array(date), description: z.string(), horizon: date });
 
 /** Answer of `POST /jobs/:name/backfill`. */
 export const backfillResponse = z.object({ created: z.array(runResponse), skipped: z.number().int() });

@@ -47,6 +47,8 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   status?: number;
   /** The handler answers with its own `Response` of this type (streams, HTML, the OpenAPI document). */
   raw?: { contentType: string };
+  /** The handler honours `If-Match`; any other write carrying it is refused with a 400. */
+  ifMatch?: boolean;
   /** Left out of the OpenAPI document (the dashboard page and its assets). */
   hidden?: boolean;
   /** Data of the answer, a `Reply`, or (raw routes) a `Response`. */

@@ -56,12 +56,13 @@ export function adminRoutes(scheduler: Scheduler): RouteDef[] {
       action: 'scheduler:admin',
       tag: 'maintenance',
       summary:
-        'Delete finished runs and audit entries older than the threshold (pending runs are never pruned)',
+        'Delete finished runs and audit entries older than the threshold (pending runs are never pruned; a tenant prunes its runs only)',
       body: olderThanBody,
       handle: ({ body, tenant }) =>
         scheduler.prune({
           ...(body.olderThan === undefined ? {} : { olderThan: body.olderThan }),
-          ...(tenant === null ? {} : { tenantId: tenant }),
+          // A tenant prunes its own runs, never the audit trail that records what it did.
+          ...(tenant === null ? {} : { tenantId: tenant, audit: false }),
         }),
     }),
     defineRoute({

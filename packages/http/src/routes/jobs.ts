@@ -157,6 +157,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
     defineRoute({
       method: 'patch',
       path: '/jobs/:name',
+      ifMatch: true,
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',
@@ -179,6 +180,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
     defineRoute({
       method: 'put',
       path: '/jobs/:name',
+      ifMatch: true,
       response: jobResponse,
       action: 'jobs:write',
       tag: 'jobs',

@@ -5,6 +5,9 @@ import { defineRoute, Reply, type RouteDef } from '../routing.js';
 import { auditQuery, backfillBody, healthQuery, nameParams, previewBody, scopeQuery } from '../schemas.js';
 import { jobForWrite, requireOperator, runScope } from '../scope.js';
 
+/** `store.error` of `GET /health` when the store failed: a reason, without the driver's message. */
+const STORE_UNREACHABLE = 'the store did not answer in time or refused the check';
+
 /** The audit trail, schedule preview, backfill, health and metrics. */
 export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): RouteDef[] {
   return [
@@ -52,9 +55,6 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
       body: backfillBody,
       handle: async ({ params, query, body, tenant, actor }) => {
         const job = await jobForWrite(scheduler, params.name, tenant, query.tenantId);
-        // Runs on demand, like a manual trigger: one request counts on the job's window and the
-        // tenant's total, so a tenant cannot queue up slot after slot without bound.
-        await limiter.hit({ job }, job.tenantId);
         return scheduler.backfill({
           job: job.name,
           tenantId: job.tenantId,
@@ -62,6 +62,10 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
           to: body.to,
           triggeredBy: actor,
           ...(body.limit === undefined ? {} : { limit: body.limit }),
+          // Runs on demand, like a manual trigger: one request counts on the job's window and the
+          // tenant's total, so a tenant cannot queue up slot after slot without bound. Counted once
+          // the range is valid and fits the caps, so a refused backfill spends nothing.
+          beforeCreate: () => limiter.hit({ job }, job.tenantId),
         });
       },
     }),
@@ -78,7 +82,9 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
         // Lag and stuck runs are counted over every tenant's jobs and runs: operators only.
         requireOperator(tenant, 'the health report');
         const report = await scheduler.health(query.maxLag === undefined ? {} : { maxLag: query.maxLag });
-        return new Reply(report.ok ? 200 : 503, report);
+        // A probe may be anonymous: the driver's message (a host, a user, a path) stays on the server.
+        const store = { ...report.store, error: report.store.error === null ? null : STORE_UNREACHABLE };
+        return new Reply(report.ok ? 200 : 503, { ...report, store });
       },
     }),
     defineRoute({

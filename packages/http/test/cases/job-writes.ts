@@ -212,6 +212,25 @@ export const jobWriteSuite: Suite = {
       },
     },
     {
+      name: 'If-Match on a write that cannot honour it (delete, pause, resume, trigger) is a 400 that changes nothing',
+      async run(h) {
+        const { job } = await read(h);
+        const stale = { 'if-match': `"${job.version - 1 || 99}"` };
+        for (const [method, path, body] of [
+          ['DELETE', '/jobs/nightly', undefined],
+          ['POST', '/jobs/nightly/pause', { note: 'x' }],
+          ['POST', '/jobs/nightly/resume', {}],
+          ['POST', '/jobs/nightly/trigger', {}],
+        ] as const) {
+          const refused = await h.call(method, path, { body, headers: stale });
+          expect(refused.status).toBe(400);
+          expect(refused.json.error.details.issues[0]).toMatchObject({ in: 'headers', path: 'if-match' });
+        }
+        expect((await read(h)).job).toEqual(job);
+        expect((await h.call('GET', '/runs?job=nightly')).json.data.items).toEqual([]);
+      },
+    },
+    {
       name: 'a tenant writes back its own job read from GET, and cannot reach another tenant through the body',
       async run(h) {
         expect(
