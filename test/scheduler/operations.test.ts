@@ -155,9 +155,9 @@ describe('bounded work of preview and backfill', () => {
     const input = { schedule: '0 0 0 ? 2 1#5', timezone: 'America/Santiago', count: 100 };
     let result: Awaited<ReturnType<typeof scheduler.preview>> | undefined;
     const lookups = await zoneLookups(async () => {
-      result = await scheduler.preview({ ...input, from: '1723-06-01T00:00:00Z' });
+      result = await scheduler.preview({ ...input, from: '2026-06-01T00:00:00Z' });
     });
-    expect(result?.horizon.toISOString()).toBe('1733-06-01T00:00:00.000Z');
+    expect(result?.horizon.toISOString()).toBe('2036-06-01T00:00:00.000Z');
     expect(result?.next.length).toBeLessThanOrEqual(1);
     // Each instant found searches a few 64-day spans of offsets (~150 lookups each); 100 instants
     // over 2 800 years cost tens of thousands.
