@@ -20,6 +20,35 @@ export interface OneOffTarget {
   maxAttempts: number;
 }
 
+/** The fields of a one-off input that shape its run. */
+interface OneOffFields {
+  job?: string | undefined;
+  executor?: string | undefined;
+  at: Date;
+  createdBy?: string | null | undefined;
+}
+
+/** The run a one-off input asks for, once its target is known (the single and the batch form). */
+export function oneOffRun(target: OneOffTarget, input: OneOffFields, now: Date): NewRun {
+  return buildRun({
+    ...target,
+    executor: input.executor ?? null,
+    trigger: 'once',
+    runAt: input.at,
+    now,
+    triggeredBy: input.createdBy ?? null,
+    overlap: target.job?.overlap === 'allow' ? 'allow' : 'queue',
+    scheduledFor: input.at,
+    dedupeKey: null,
+    timeoutMs: target.job?.timeoutMs ?? null,
+  });
+}
+
+/** How the caps name a one-off's target in a refusal. */
+export function oneOffLabel(input: OneOffFields): string {
+  return `${input.job === undefined ? 'executor' : 'job'} "${input.job ?? input.executor}"`;
+}
+
 /** What a batch of one-offs needs of its scheduler. */
 export interface OneOffBatchDeps {
   ctx: SchedulerContext;
@@ -92,21 +121,8 @@ export async function scheduleMany(deps: OneOffBatchDeps, inputs: readonly Sched
   const hooks: (() => void | Promise<void>)[] = [];
   for (const [index, item] of (parsed as NonNullable<(typeof parsed)[number]>[]).entries()) {
     const target = await atIndex(index, () => deps.target(item, jobs));
-    runs.push(
-      buildRun({
-        ...target,
-        executor: item.executor ?? null,
-        trigger: 'once',
-        runAt: item.at,
-        now,
-        triggeredBy: item.createdBy ?? null,
-        overlap: target.job?.overlap === 'allow' ? 'allow' : 'queue',
-        scheduledFor: item.at,
-        dedupeKey: null,
-        timeoutMs: target.job?.timeoutMs ?? null,
-      }),
-    );
-    labels.push(`${item.job === undefined ? 'executor' : 'job'} "${item.job ?? item.executor}"`);
+    runs.push(oneOffRun(target, item, now));
+    labels.push(oneOffLabel(item));
     const hook = item.beforeCreate;
     if (hook)
       hooks.push(() =>

@@ -35,7 +35,7 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
-import { type OneOffBatchDeps, scheduleMany } from './one-off-batch.js';
+import { type OneOffBatchDeps, oneOffLabel, oneOffRun, scheduleMany } from './one-off-batch.js';
 import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
 import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
@@ -444,19 +444,8 @@ class CronScheduler implements Scheduler {
     if (parsed.at.getTime() <= now.getTime())
       throw ValidationError.field('at', `must be in the future (now is ${now.toISOString()})`);
     const target = await this.#target(parsed);
-    const run = buildRun({
-      ...target,
-      executor: parsed.executor ?? null,
-      trigger: 'once',
-      runAt: parsed.at,
-      now,
-      triggeredBy: parsed.createdBy ?? null,
-      overlap: target.job?.overlap === 'allow' ? 'allow' : 'queue',
-      scheduledFor: parsed.at,
-      dedupeKey: null,
-      timeoutMs: target.job?.timeoutMs ?? null,
-    });
-    const label = `${parsed.job === undefined ? 'executor' : 'job'} "${parsed.job ?? parsed.executor}"`;
+    const run = oneOffRun(target, parsed, now);
+    const label = oneOffLabel(parsed);
     const result = await this.#oneOffs.admit(run, label, async () => {
       await parsed.beforeCreate?.({
         job: target.job,

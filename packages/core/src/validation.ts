@@ -230,18 +230,23 @@ function sameDurations(
   }
 }
 
+/** Who wrote a job, as given on a write or as read back. */
+const actorFields = {
+  createdBy: text((s) => s.max(200))
+    .nullable()
+    .optional(),
+  updatedBy: text((s) => s.max(200))
+    .nullable()
+    .optional(),
+};
+
 /** Input of `jobs.create`; also accepts a job as read (read-only fields ignored). */
 export const jobInputSchema = z
   .strictObject({
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: text((s) => s.max(200))
-      .nullable()
-      .optional(),
-    updatedBy: text((s) => s.max(200))
-      .nullable()
-      .optional(),
+    ...actorFields,
   })
   .superRefine((job, ctx) => {
     if (job.executor === undefined && job.tasks === undefined) {
@@ -259,12 +264,7 @@ export const jobUpdateSchema = z
     ...jobFields,
     ...readOnlyFields,
     tenantId: tenantIdSchema.optional(),
-    createdBy: text((s) => s.max(200))
-      .nullable()
-      .optional(),
-    updatedBy: text((s) => s.max(200))
-      .nullable()
-      .optional(),
+    ...actorFields,
   })
   .partial()
   .superRefine((patch, ctx) => {
