@@ -1,7 +1,7 @@
 import type { SchedulerContext } from './context.js';
 import { formatDuration } from './duration.js';
 import { ConflictError, storeCall, ValidationError } from './errors.js';
-import { parseSchedule } from './schedule.js';
+import { scheduleOf } from './planning.js';
 import type { Job, RetryPolicy } from './types.js';
 
 /** Caps on what a tenant's jobs may ask for; null lifts a cap. */
@@ -50,7 +50,8 @@ export class TenantLimits {
         `must be at most ${maxRetries} for a tenant's job (tenantLimits.maxRetries)`,
       );
     if (minIntervalMs === null) return;
-    const schedule = parseSchedule(job.schedule, { timezone: job.timezone });
+    // Cached: an import of many tenant jobs repeats a few expressions.
+    const schedule = scheduleOf(job);
     let previous = schedule.next(now);
     for (let i = 0; previous && i < INTERVAL_SAMPLES; i++) {
       const next = schedule.next(previous);
