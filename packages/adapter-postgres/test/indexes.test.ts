@@ -2,7 +2,7 @@ import { postgresStore } from '@cronkeeper/adapter-postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_QUERIES } from '../src/claim-path.js';
-import { claimCandidatesSql } from '../src/migrations/001-init.js';
+import { claimCandidatesSql } from '../src/migrations/004-claim-order.js';
 import { sqlNames } from '../src/names.js';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
@@ -85,9 +85,39 @@ describe.skipIf(!pgAvailable)('postgres indexes: cost follows the due work', () 
     expect(text).toContain('cronkeeper_runs_due');
   });
 
-  it('claims find the due pending runs through the pending run_at index', async () => {
+  it('with few runs due, claims find them through a pending-runs index', async () => {
     const text = await plan(claimCandidatesSql(n, '$1::timestamptz'), [NOW]);
-    expectIndexOnly(text, 'cronkeeper_runs_due');
+    expect(text, text).toMatch(/cronkeeper_runs_(due|claim_order)/);
+    expect(text, text).not.toMatch(/Seq Scan/);
+  });
+
+  it('behind a backlog of due runs, a claim walks the claim-order index instead of sorting the backlog', async () => {
+    // The claim reads its candidates through a cursor (planned for its first rows), so a claim of
+    // 10 runs reads about 10 runs whatever the backlog. Sorting 20 000 due runs per claim was what
+    // made each claim cost as much as the backlog.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key, priority)
+         SELECT gen_random_uuid(), 'exec', 'manual', 'pending', '[]', $1::timestamptz - i * interval '1 millisecond',
+                $1, 'allow', 'backlog-' || i, i % 3
+         FROM generate_series(1, 20000) AS i`,
+        [NOW],
+      );
+      await client.query(`ANALYZE ${n.runs}`);
+      const { rows } = await client.query(
+        `EXPLAIN DECLARE candidates NO SCROLL CURSOR FOR ${claimCandidatesSql(n, '$1::timestamptz')}`,
+        [NOW],
+      );
+      const text = rows.map((row) => row['QUERY PLAN']).join('\n');
+      if (process.env.CRONKEEPER_SHOW_PLANS) console.log(`claim candidates behind a backlog\n${text}\n`);
+      expectIndexOnly(text, 'cronkeeper_runs_claim_order');
+      expect(text, text).not.toMatch(/Sort/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   it('the exclusivity check of a claim is one probe of the running-runs unique index', async () => {

@@ -80,12 +80,13 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       { version: 1, name: 'init' },
       { version: 2, name: 'terminal-tasks' },
       { version: 3, name: 'operations' },
+      { version: 4, name: 'claim-order' },
     ]);
   });
 
   // A database migrated by an earlier release, with data in it, brought to the latest version.
-  it.each([1, 2])(
-    'init() brings a version-%i schema with data to version 3: jobs keep their fields, backfill runs fit, ended runs end their tasks',
+  it.each([1, 2, 3])(
+    'init() brings a version-%i schema with data to version 4: jobs keep their fields, backfill runs fit, ended runs end their tasks, pending runs are claimed in order',
     async (from) => {
       const schema = freshSchema(`upgrade${from}`);
       const n = sqlNames(schema, 'cronkeeper_');
@@ -114,17 +115,30 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
          VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now(), now(), 'queue', 'old') RETURNING id`,
         [pendingTasks],
       );
-      await expect(
-        pool.query(
-          `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
-           VALUES (gen_random_uuid(), 'x', 'backfill', 'pending', '[]', now(), now(), 'queue', 'k')`,
-        ),
-      ).rejects.toThrow(/check constraint/);
+      // Two more runs written by the old release, the urgent one second: the claim of version 4
+      // takes them in priority order, through its new index.
+      const {
+        rows: [urgentRun],
+      } = await pool.query(
+        `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key, priority)
+         VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now() - interval '1 minute', now(), 'skip', 'waiting', 10),
+                (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now() - interval '1 minute', now(), 'allow', 'urgent', -5)
+         RETURNING id, priority`,
+        [pendingTasks],
+      ).then(({ rows }) => ({ rows: rows.filter((row) => row.priority === -5) }));
+      // Before version 3, the trigger check knew no backfill.
+      if (from < 3)
+        await expect(
+          pool.query(
+            `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
+             VALUES (gen_random_uuid(), 'x', 'backfill', 'pending', '[]', now(), now(), 'queue', 'k')`,
+          ),
+        ).rejects.toThrow(/check constraint/);
 
       const store = postgresStore({ pool, schema, notify: false });
       await store.init();
       const { rows } = await pool.query(`SELECT version FROM ${n.migrations} ORDER BY version`);
-      expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+      expect(rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
       const job = await store.findJobByName(null, 'legacy');
       expect(job).toMatchObject({
         name: 'legacy',
@@ -143,6 +157,15 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       const cancelled = await store.cancelRun({ runId: String(oldRun?.id), now: T0, by: 'test' });
       expect(cancelled?.status).toBe('cancelled');
       expect(cancelled?.tasks.map((task) => task.status)).toEqual(['cancelled']);
+      const claim = await store.claimRuns({ workerId: 'w', now: new Date(), limit: 5, leaseMs: 30_000 });
+      expect(claim.claimed.map((run) => run.id)[0]).toBe(String(urgentRun?.id));
+      // Priority -5, then the backfill run created above (0), then priority 10.
+      expect(claim.claimed.map((run) => run.concurrencyKey)).toEqual([
+        'urgent',
+        created.run.concurrencyKey,
+        'waiting',
+      ]);
+      expect(claim.claimed.every((run) => run.status === 'running' && run.workerId === 'w')).toBe(true);
       // Version 3's audit table takes entries written with a change.
       const updated = await store.updateJob({
         id: (job as { id: string }).id,

@@ -2,6 +2,7 @@ import type { SqlNames } from '../names.js';
 import { initSql } from './001-init.js';
 import { terminalTasksSql } from './002-terminal-tasks.js';
 import { operationsSql } from './003-operations.js';
+import { claimOrderSql } from './004-claim-order.js';
 
 /** One schema change: applied once, in version order, and recorded in the migrations table. */
 export interface Migration {
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: initSql },
   { version: 2, name: 'terminal-tasks', sql: terminalTasksSql },
   { version: 3, name: 'operations', sql: operationsSql },
+  { version: 4, name: 'claim-order', sql: claimOrderSql },
 ];
 
 /** The version `init()` brings the schema to. */
