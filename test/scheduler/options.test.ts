@@ -40,6 +40,28 @@ describe('createScheduler options', () => {
     expect(error.message).toContain('"Europe/Pariss" is not an IANA time zone');
   });
 
+  it('refuses executors given as an array, which would register them under "0", "1"…', () => {
+    const error = refusal({
+      store: memoryStore(),
+      logger: false,
+      executors: [{ name: 'sendReport', run: async () => {} }],
+    });
+    expect(error.path).toBe('executors');
+    expect(error.message).toContain('must be an object mapping executor names to executors');
+  });
+
+  it('names the executor whose definition is wrong', () => {
+    const error = refusal({ store: memoryStore(), logger: false, executors: { sendReport: { retry: 3 } } });
+    expect(error.path).toBe('executors.sendReport.run');
+    expect(error.message).toContain('executors.sendReport.run: must be a function');
+    const timeout = refusal({
+      store: memoryStore(),
+      logger: false,
+      executors: { sendReport: { run: async () => {}, timeout: '5 parsecs' } },
+    });
+    expect(timeout.path).toBe('executors.sendReport.timeout');
+  });
+
   it('accepts every documented option', async () => {
     const scheduler = createScheduler({
       store: memoryStore(),

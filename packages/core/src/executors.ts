@@ -41,6 +41,22 @@ function isExecutor<P, I>(value: Executor<P, I> | ExecutorDefinition<P, I>): val
   );
 }
 
+/** defineExecutor for a registration: a problem is reported under `executors.<name>.`. */
+function defineWithin<P, I>(name: string, definition: ExecutorDefinition<P, I>): Executor<P, I> {
+  try {
+    return defineExecutor(definition);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(
+      error.issues.map((issue) => ({
+        path: issue.path ? `executors.${name}.${issue.path}` : `executors.${name}`,
+        message: issue.message,
+      })),
+      { cause: error },
+    );
+  }
+}
+
 interface Entry {
   executor: Executor<unknown, unknown>;
   builtIn: boolean;
@@ -61,7 +77,7 @@ export class ExecutorRegistry {
       `executors.${name}.params`,
       `executor "${name}"`,
     );
-    const normalized = (isExecutor(executor) ? executor : defineExecutor(executor)) as Executor<
+    const normalized = (isExecutor(executor) ? executor : defineWithin(name, executor)) as Executor<
       unknown,
       unknown
     >;

@@ -203,6 +203,12 @@ class CronScheduler implements Scheduler {
     });
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
+    // An array would register its entries under "0", "1"…: refuse it rather than run nothing.
+    if (typeof executors !== 'object' || executors === null || Array.isArray(executors))
+      throw ValidationError.field(
+        'executors',
+        'must be an object mapping executor names to executors, e.g. { sendReport: defineExecutor({ run }) }',
+      );
     for (const [name, executor] of Object.entries(executors)) this.#registry.register(name, executor);
   }
 
