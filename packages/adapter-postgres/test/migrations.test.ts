@@ -117,15 +117,14 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       );
       // Two more runs written by the old release, the urgent one second: the claim of version 4
       // takes them in priority order, through its new index.
-      const {
-        rows: [urgentRun],
-      } = await pool.query(
+      const older = await pool.query(
         `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key, priority)
          VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now() - interval '1 minute', now(), 'skip', 'waiting', 10),
                 (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now() - interval '1 minute', now(), 'allow', 'urgent', -5)
          RETURNING id, priority`,
         [pendingTasks],
-      ).then(({ rows }) => ({ rows: rows.filter((row) => row.priority === -5) }));
+      );
+      const urgentRun = older.rows.find((row) => row.priority === -5);
       // Before version 3, the trigger check knew no backfill.
       if (from < 3)
         await expect(
