@@ -39,6 +39,7 @@ import * as bulk from './bulk.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import { decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
 import { RedisContext } from './context.js';
+import { encodeStoreEvents } from './event-schema.js';
 import { RedisEvents } from './events.js';
 import { listRunsPage } from './history.js';
 import { JobRecords } from './job-records.js';
@@ -73,7 +74,8 @@ function runArgs(run: NewRun, id: string): string[] {
  * Redis), so the contract holds with any number of instances; reads are plain commands.
  */
 export class RedisStore implements Store {
-  readonly capabilities: StoreCapabilities = { subscribe: true };
+  // createRun publishes the run it created from inside its script (see CREATE_RUN).
+  readonly capabilities: StoreCapabilities = { subscribe: true, announcesCreatedRuns: true };
   readonly keys: KeyLayout;
   readonly #client: RedisClientLike;
   readonly #ctx: RedisContext;
@@ -177,10 +179,24 @@ export class RedisStore implements Store {
       input.rejectIfActive ? '1' : '0',
       ...runArgs(input.run, id).slice(1),
       ...auditArgs(input.audit),
+      ...this.#announcement(input, id),
     ])) as [string, unknown];
     const run = decodeRun(reply) as Run;
     if (outcome === 'created') return { created: true, run };
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
+  }
+
+  /** createRun's last two arguments: the channel and the run's event, or '' when not announced. */
+  #announcement(input: CreateRunInput, id: string): [string, string] {
+    if (input.announceAs === undefined) return ['', ''];
+    const event: StoreEvent = {
+      type: 'run',
+      origin: input.announceAs,
+      runId: id,
+      status: input.run.status,
+      tenantId: input.run.tenantId,
+    };
+    return [this.keys.channel, encodeStoreEvents([event])];
   }
 
   createRuns(inputs: CreateRunInput[]): Promise<CreateRunResult[]> {

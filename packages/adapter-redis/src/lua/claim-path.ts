@@ -43,11 +43,14 @@ return reply
 
 /**
  * createRun. ARGV: id, now, rejectIfActive (0/1), field count, fields, audit entry (see
- * read_audit), recorded with the run's id only when the run is created.
+ * read_audit), recorded with the run's id only when the run is created; last, the events channel
+ * ('' for none) and the message announcing the run, published only when the run is created, so
+ * other instances hear of it without a PUBLISH of its own after this script.
  * Returns { 'created' | 'duplicate' | 'active', run hash }.
  */
 export const CREATE_RUN = `
 local id, now, reject = ARGV[1], ARGV[2], ARGV[3] == '1'
+local channel, announcement = ARGV[#ARGV - 1], ARGV[#ARGV]
 local fields, next_arg = read_pairs(4)
 local audit = read_audit(next_arg)
 local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
@@ -61,6 +64,7 @@ if reject then
 end
 create_run(id, fields)
 if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, id) end
+if channel ~= '' then redis.call('PUBLISH', channel, announcement) end
 return { 'created', run_reply(id) }
 `;
 
