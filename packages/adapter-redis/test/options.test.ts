@@ -18,8 +18,14 @@ function failure(options: unknown): ValidationError {
 
 describe('redisStore options', () => {
   it('accepts an ioredis client, with or without a prefix', () => {
-    expect(redisStore({ redis: client }).capabilities).toEqual({ subscribe: true, announcesCreatedRuns: true });
-    expect(redisStore({ redis: client, prefix: '{billing}' }).capabilities).toEqual({ subscribe: true, announcesCreatedRuns: true });
+    expect(redisStore({ redis: client }).capabilities).toEqual({
+      subscribe: true,
+      announcesCreatedRuns: true,
+    });
+    expect(redisStore({ redis: client, prefix: '{billing}' }).capabilities).toEqual({
+      subscribe: true,
+      announcesCreatedRuns: true,
+    });
   });
 
   it('names the offending field of a bad option', () => {
