@@ -123,33 +123,44 @@ function encodeValue(kind: Kind, value: unknown): string {
   }
 }
 
-function decodeValue(kind: Kind, text: string): unknown {
-  switch (kind) {
-    case 'string':
-      return text;
-    case 'number':
-      return Number(text);
-    case 'boolean':
-      return text === '1';
-    case 'date':
-      return new Date(Number(text));
-    case 'json':
-      return JSON.parse(text);
-    case 'runTasks':
-      return (
-        JSON.parse(text) as (Omit<RunTask, 'startedAt' | 'finishedAt'> & Record<string, number | null>)[]
-      ).map((task) => ({
-        ...task,
-        startedAt: dateOrNull(task.startedAt ?? null),
-        finishedAt: dateOrNull(task.finishedAt ?? null),
-      }));
-    case 'logs':
-      return (JSON.parse(text) as (Omit<RunLogLine, 'at'> & { at: number })[]).map((line) => ({
-        ...line,
-        at: new Date(line.at),
-      }));
+/** Task instants are stored as epoch ms; each task keeps its other keys, in their order. */
+function decodeTasks(text: string): RunTask[] {
+  const tasks = JSON.parse(text) as Record<string, unknown>[];
+  for (const task of tasks) {
+    task.startedAt = dateOrNull((task.startedAt as number | null | undefined) ?? null);
+    task.finishedAt = dateOrNull((task.finishedAt as number | null | undefined) ?? null);
   }
+  return tasks as unknown as RunTask[];
 }
+
+function decodeLogs(text: string): RunLogLine[] {
+  const lines = JSON.parse(text) as Record<string, unknown>[];
+  for (const line of lines) line.at = new Date(line.at as number);
+  return lines as unknown as RunLogLine[];
+}
+
+const DECODE: Record<Kind, (text: string) => unknown> = {
+  string: (text) => text,
+  number: Number,
+  boolean: (text) => text === '1',
+  date: (text) => new Date(Number(text)),
+  json: (text) => JSON.parse(text),
+  runTasks: decodeTasks,
+  logs: decodeLogs,
+};
+
+/**
+ * A record's fields with how to read each, in the record's key order. Built once per record type:
+ * runs are decoded on every claim and finish, so the per-call work stays a flat loop.
+ */
+type Decoders = readonly (readonly [field: string, nullable: boolean, decode: (text: string) => unknown])[];
+
+function decodersOf(specs: Record<string, FieldSpec>): Decoders {
+  return Object.entries(specs).map(([field, spec]) => [field, spec.nullable, DECODE[spec.kind]] as const);
+}
+
+const JOB_DECODERS = decodersOf(JOB_FIELDS);
+const RUN_DECODERS = decodersOf(RUN_FIELDS);
 
 /** One field as hash text, or null when the value is null (the field is then absent). */
 export function encodeField(spec: FieldSpec, value: unknown): string | null {
@@ -166,18 +177,33 @@ function encodeRecord(specs: Record<string, FieldSpec>, record: Record<string, u
   return pairs;
 }
 
-function decodeRecord<T>(what: string, specs: Record<string, FieldSpec>, hash: Record<string, string>): T {
+function decodeRecord<T>(what: string, decoders: Decoders, text: (field: string) => string | undefined): T {
   const record: Record<string, unknown> = {};
-  for (const [field, spec] of Object.entries(specs)) {
-    const text = hash[field];
-    if (text === undefined) {
-      if (!spec.nullable) throw new Error(`${what} ${hash.id ?? '?'} is missing its "${field}" field`);
+  for (const [field, nullable, decode] of decoders) {
+    const value = text(field);
+    if (value === undefined) {
+      if (!nullable) throw new Error(`${what} ${text('id') ?? '?'} is missing its "${field}" field`);
       record[field] = null;
     } else {
-      record[field] = decodeValue(spec.kind, text);
+      record[field] = decode(value);
     }
   }
   return record as T;
+}
+
+/**
+ * A record from a Redis hash reply, or null when the hash is absent. A flat field/value array (what
+ * scripts and HGETALL answer) is read through a Map, without building the hash as an object first.
+ */
+function decodeReply<T>(what: string, decoders: Decoders, reply: unknown): T | null {
+  if (Array.isArray(reply) && reply.length > 0) {
+    const texts = new Map<string, string>();
+    for (let index = 0; index + 1 < reply.length; index += 2)
+      texts.set(String(reply[index]), String(reply[index + 1]));
+    return decodeRecord<T>(what, decoders, (field) => texts.get(field));
+  }
+  const hash = hashReply(reply);
+  return hash ? decodeRecord<T>(what, decoders, (field) => hash[field]) : null;
 }
 
 /** A Redis hash reply (flat array or object) as an object; null when the hash is absent. */
@@ -212,9 +238,8 @@ export function encodeNewJob(job: NewJob, id: string): string[] {
 
 /** The job in a hash reply, or null when absent. */
 export function decodeJob(reply: unknown): Job | null {
-  const hash = hashReply(reply);
-  if (!hash) return null;
-  const job = decodeRecord<Job>('job', JOB_FIELDS, hash);
+  const job = decodeReply<Job>('job', JOB_DECODERS, reply);
+  if (!job) return null;
   job.consecutiveFailures ??= 0;
   return job;
 }
@@ -247,8 +272,7 @@ export function encodeNewRun(run: NewRun, id: string): string[] {
 
 /** The run in a hash reply, or null when absent. */
 export function decodeRun(reply: unknown): Run | null {
-  const hash = hashReply(reply);
-  return hash ? decodeRecord<Run>('run', RUN_FIELDS, hash) : null;
+  return decodeReply<Run>('run', RUN_DECODERS, reply);
 }
 
 /** Encoders for the single run fields scripts write from TypeScript values. */

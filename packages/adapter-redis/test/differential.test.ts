@@ -27,6 +27,14 @@ type Op =
   | { kind: 'claim'; worker: number; limit: number }
   | { kind: 'finish'; run: number; worker: number | null; status: 'succeeded' | 'failed' | 'cancelled' }
   | { kind: 'recover'; run: number }
+  | {
+      kind: 'finishClaim';
+      runs: [number, number];
+      status: 'succeeded' | 'failed';
+      retry: boolean;
+      worker: number;
+      limit: number;
+    }
   | { kind: 'renew'; run: number; worker: number | null }
   | { kind: 'cancel'; run: number }
   | { kind: 'stale'; olderThan: number }
@@ -67,6 +75,17 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('recover' as const), run: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('finishClaim' as const),
+      runs: fc.tuple(fc.nat(), fc.nat()),
+      status: fc.constantFrom('succeeded' as const, 'failed' as const),
+      retry: fc.boolean(),
+      worker: fc.integer({ min: 0, max: 1 }),
+      limit: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -263,6 +282,41 @@ async function apply(side: Side, op: Op, now: Date, sequence: number): Promise<u
       if (!side.runs.includes(retry.run.id)) side.runs.push(retry.run.id);
       return { finished, retry };
     }
+    case 'finishClaim': {
+      // A retry due at once, which the claim of the same call may take: one script adds it to
+      // the indexes and then moves it.
+      const followUp = newRun({
+        trigger: 'retry',
+        attempt: 2,
+        concurrencyKey: 'key-retry',
+        dedupeKey: `retry-fc-${sequence}`,
+        runAt: now,
+        createdAt: new Date(T0.getTime() + sequence),
+      });
+      const finishes = await Promise.all(
+        op.runs.map(async (index, position) => {
+          const target = await store.getRun(runId(index));
+          return {
+            runId: runId(index),
+            fence: { workerId: target?.workerId ?? 'w0' },
+            now,
+            status: op.status,
+            result: { at: now.getTime() },
+            error: op.status === 'succeeded' ? null : { code: 'error', message: 'boom' },
+            followUp: op.retry && op.status === 'failed' && position === 0 ? followUp : null,
+          };
+        }),
+      );
+      const result = await store.finishAndClaim({
+        finishes,
+        claim: { workerId: `w${op.worker}`, now, limit: op.limit, leaseMs: LEASE },
+      });
+      if (op.retry && op.status === 'failed') {
+        const retry = await store.createRun({ run: followUp, now, rejectIfActive: false });
+        if (!side.runs.includes(retry.run.id)) side.runs.push(retry.run.id);
+      }
+      return result;
+    }
     case 'renew': {
       const target = await store.getRun(runId(op.run));
       const workerId = op.worker === null ? (target?.workerId ?? 'w0') : `w${op.worker}`;
@@ -380,6 +434,7 @@ describe.skipIf(!redisAvailable)(
         }),
         { numRuns: 300, examples: [[QUEUED_AFTER_FINISH], [STALE_RUNS_OF_ONE_JOB]] },
       );
-    });
+      // 300 sequences of up to 40 steps on two stores: longer than one contract test on a busy machine.
+    }, 60_000);
   },
 );

@@ -87,6 +87,52 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
     expect(await checkIndexes(client, prefix)).toEqual([]);
   });
 
+  it('claims, in finishAndClaim, a retry its finish created due at once, and leaves every index consistent', async () => {
+    await store.init();
+    const job = await store.insertJob(newJob({ overlap: 'allow', nextRunAt: null }));
+    const created = await store.createRun({
+      run: newRun({ jobId: job.id, jobName: job.name, overlap: 'allow', runAt: T0 }),
+      now: T0,
+      rejectIfActive: false,
+    });
+    const [failing] = (await store.claimRuns({ workerId: 'w1', now: T0, limit: 1, leaseMs: 30 * SECOND }))
+      .claimed;
+    expect(failing?.id).toBe(created.run.id);
+    const now = at(SECOND);
+    const result = await store.finishAndClaim({
+      finishes: [
+        {
+          runId: created.run.id,
+          fence: { workerId: 'w1' },
+          now,
+          status: 'failed',
+          result: null,
+          error: { code: 'error', message: 'boom' },
+          followUp: newRun({
+            jobId: job.id,
+            jobName: job.name,
+            overlap: 'allow',
+            trigger: 'retry',
+            attempt: 2,
+            runAt: now,
+            parentRunId: created.run.id,
+          }),
+        },
+      ],
+      claim: { workerId: 'w1', now, limit: 5, leaseMs: 30 * SECOND },
+    });
+    expect(result.finished.map((run) => run?.status)).toEqual(['failed']);
+    // One script added the retry to the pending indexes and moved it to the running ones.
+    expect(result.claimed).toMatchObject([
+      { trigger: 'retry', parentRunId: created.run.id, status: 'running' },
+    ]);
+    const keys = new KeyLayout(prefix);
+    const retryId = (result.claimed[0] as { id: string }).id;
+    expect(await client.zscore(keys.pendingRuns, retryId)).toBeNull();
+    expect(await client.zscore(keys.leases, retryId)).not.toBeNull();
+    expect(await checkIndexes(client, prefix)).toEqual([]);
+  });
+
   it('answers a repeated call (the same request, as ioredis re-sends after a reconnect) from its record instead of acting twice', async () => {
     await store.init();
     const keys = new KeyLayout(prefix);

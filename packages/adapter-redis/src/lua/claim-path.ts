@@ -10,7 +10,7 @@
  * job's compare-and-set and run creation are atomic (and the batch with them).
  */
 export const FIRE_SLOTS = `
-defer_bumps()
+defer_writes()
 local reply = {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
@@ -37,7 +37,7 @@ for _ = 1, tonumber(ARGV[1]) do
   table.insert(reply, #created)
   for _, run in ipairs(created) do table.insert(reply, run) end
 end
-apply_bumps()
+apply_writes()
 return reply
 `;
 
@@ -78,22 +78,28 @@ return { 'created', run_reply(id) }
 export const CLAIM_RUNS = `
 local worker, now, limit, lease_until, skip_error = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local now_ms = tonumber(now)
-defer_bumps()
+defer_writes()
 local due = redis.call('ZRANGEBYSCORE', K.waiting, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
 -- The due runs are the lowest-scored members: ranks 0 to #due - 1.
 if #due > 0 then redis.call('ZREMRANGEBYRANK', K.waiting, 0, #due - 1) end
+local promoted = {}
 for _, id in ipairs(due) do
   local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
-  if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
+  if f[1] == 'pending' then
+    table.insert(promoted, f[2])
+    table.insert(promoted, f[3])
+  end
 end
+call_chunked('ZADD', K.ready, promoted)
 local claimed, skipped = {}, {}
 local started = 0
 while started < limit do
-  local batch = redis.call('ZRANGE', K.ready, 0, 31)
+  -- Each popped entry starts at most one run, so popping what the limit leaves never takes an
+  -- entry this claim would not handle. The reply alternates members and scores.
+  local batch = redis.call('ZPOPMIN', K.ready, limit - started)
   if #batch == 0 then break end
-  for _, member in ipairs(batch) do
-    if started >= limit then break end
-    redis.call('ZREM', K.ready, member)
+  for b = 1, #batch, 2 do
+    local member = batch[b]
     local id = string.match(member, '([^:]+)$')
     local r = read_run(id)
     if r == nil or r.status ~= 'pending' then
@@ -115,7 +121,7 @@ while started < limit do
     end
   end
 end
-apply_bumps()
+apply_writes()
 return { claimed, skipped }
 `;
 
@@ -144,7 +150,7 @@ return { 1, 0 }
  * runs the script alone, so each finish (and its job's auto-pause) is atomic.
  */
 export const FINISH_RUNS = `
-defer_bumps()
+defer_writes()
 local reply, paused = {}, {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
@@ -175,7 +181,7 @@ for _ = 1, tonumber(ARGV[1]) do
     table.insert(reply, false)
   end
 end
-apply_bumps()
+apply_writes()
 return { reply, paused }
 `;
 

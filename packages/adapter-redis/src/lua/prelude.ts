@@ -1,3 +1,5 @@
+import { DEFERRED_WRITES } from './deferred.js';
+
 /**
  * Lua shared by every script: key names (built from `KEYS[1]`, the `<prefix>:` root, so an
  * ioredis `keyPrefix` applies to them too) and the index moves of each run transition. Every
@@ -125,37 +127,11 @@ local function dedupe_holder(key)
   return nil
 end
 
--- Counter increments: applied at once, or, in a script that moves many runs and called
--- defer_bumps(), summed per counter and applied by apply_bumps() (one HINCRBY per counter
--- instead of one per run). No script reads these counters after bumping them.
-local deferred = nil
-local function bump(key, field, by)
-  if deferred == nil then
-    redis.call('HINCRBY', key, field, by)
-    return
-  end
-  local fields = deferred[key]
-  if fields == nil then
-    fields = {}
-    deferred[key] = fields
-  end
-  fields[field] = (fields[field] or 0) + by
-end
-local function defer_bumps() deferred = {} end
-local function apply_bumps()
-  if deferred == nil then return end
-  for key, fields in pairs(deferred) do
-    for field, by in pairs(fields) do
-      if by ~= 0 then redis.call('HINCRBY', key, field, by) end
-    end
-  end
-  deferred = nil
-end
-
+${DEFERRED_WRITES}
 -- Moves the run between status indexes; the caller writes 'status' with its other fields.
 local function index_status(r, status)
-  redis.call('ZREM', K.h_s(r.status), r._h)
-  redis.call('ZADD', K.h_s(status), 0, r._h)
+  write('ZREM', K.h_s(r.status), r._h)
+  write('ZADD', K.h_s(status), '0', r._h)
   r.status = status
 end
 
@@ -165,31 +141,31 @@ local function set_status(id, r, status)
 end
 
 local function add_pending(id, r)
-  redis.call('ZADD', K.pending, r.runAt, id)
+  write('ZADD', K.pending, r.runAt, id)
   redis.call('ZADD', K.waiting, r.runAt, id)
-  redis.call('ZADD', K.ck_pending(r.concurrencyKey), r.runAt, id)
-  if r.jobId then redis.call('SADD', K.job_pending(r.jobId), id) end
+  write('ZADD', K.ck_pending(r.concurrencyKey), r.runAt, id)
+  if r.jobId then write('SADD', K.job_pending(r.jobId), id) end
   bump(K.active(r._tk), 'pending', 1)
 end
 
 -- \`claimed\`: the claim took the run out of 'ready', and a run there is in neither 'waiting' nor
 -- a 'blocked' set, so those three removals are skipped on the hottest path.
 local function remove_pending(id, r, claimed)
-  redis.call('ZREM', K.pending, id)
+  write('ZREM', K.pending, id)
   if not claimed then
     redis.call('ZREM', K.waiting, id)
     redis.call('ZREM', K.ready, r._ck)
     redis.call('SREM', K.blocked(r.concurrencyKey), id)
   end
-  redis.call('ZREM', K.ck_pending(r.concurrencyKey), id)
-  if r.jobId then redis.call('SREM', K.job_pending(r.jobId), id) end
+  write('ZREM', K.ck_pending(r.concurrencyKey), id)
+  if r.jobId then write('SREM', K.job_pending(r.jobId), id) end
   bump(K.active(r._tk), 'pending', -1)
 end
 
 local function add_running(id, r)
-  redis.call('ZADD', K.leases, r.leaseUntil or '+inf', id)
-  redis.call('ZADD', K.running, r.startedAt or '+inf', id)
-  redis.call('SADD', K.ck_running(r.concurrencyKey), id)
+  write('ZADD', K.leases, r.leaseUntil or '+inf', id)
+  write('ZADD', K.running, r.startedAt or '+inf', id)
+  write('SADD', K.ck_running(r.concurrencyKey), id)
   if r.overlap ~= 'allow' then redis.call('SADD', K.ck_exclusive(r.concurrencyKey), id) end
   bump(K.active(r._tk), 'running', 1)
   bump(K.exec(r._tk), 'running:' .. r.executor, 1)
@@ -206,10 +182,11 @@ local function unblock(ck)
 end
 
 local function remove_running(id, r)
-  redis.call('ZREM', K.leases, id)
-  redis.call('ZREM', K.running, id)
-  redis.call('SREM', K.ck_running(r.concurrencyKey), id)
-  if redis.call('SREM', K.ck_exclusive(r.concurrencyKey), id) == 1
+  write('ZREM', K.leases, id)
+  write('ZREM', K.running, id)
+  write('SREM', K.ck_running(r.concurrencyKey), id)
+  -- add_running puts only runs of other policies in the exclusive set (overlap never changes)
+  if r.overlap ~= 'allow' and redis.call('SREM', K.ck_exclusive(r.concurrencyKey), id) == 1
     and redis.call('SCARD', K.ck_exclusive(r.concurrencyKey)) == 0 then
     unblock(r.concurrencyKey)
   end
@@ -220,16 +197,13 @@ end
 -- A terminal run joins the finished indexes; per-executor lifetime counters count it unless skipped.
 local function add_finished(id, r)
   if not r.finishedAt then return end
-  redis.call('ZADD', K.fin(r.status), r.finishedAt, id)
-  redis.call('ZADD', K.fin_t(r.status, r._tk), r.finishedAt, id)
+  write('ZADD', K.fin(r.status), r.finishedAt, id)
+  write('ZADD', K.fin_t(r.status, r._tk), r.finishedAt, id)
   if r.status == 'skipped' then return end
   local ex = K.exec(r._tk)
   bump(ex, 'runs:' .. r.executor, 1)
   if r.status == 'failed' then bump(ex, 'errors:' .. r.executor, 1) end
-  local last = redis.call('HGET', ex, 'last:' .. r.executor)
-  if (not last) or tonumber(string.match(last, '^([^:]+)')) < tonumber(r.finishedAt) then
-    redis.call('HSET', ex, 'last:' .. r.executor, r.finishedAt .. ':' .. id)
-  end
+  note_last(ex, r.executor, r.finishedAt, id)
 end
 
 local function create_run(id, fields)
@@ -237,11 +211,11 @@ local function create_run(id, fields)
   redis.call('HSET', key, unpack(fields))
   local r = read_run(id)
   if r.dedupeKey then redis.call('HSET', K.dedupe, r.dedupeKey, id) end
-  redis.call('ZADD', K.h, 0, r._h)
-  redis.call('ZADD', K.h_t(r._tk), 0, r._h)
-  redis.call('ZADD', K.h_s(r.status), 0, r._h)
-  if r.jobId then redis.call('ZADD', K.h_j(r.jobId), 0, r._h) end
-  redis.call('ZADD', K.h_e(r.executor), 0, r._h)
+  write('ZADD', K.h, '0', r._h)
+  write('ZADD', K.h_t(r._tk), '0', r._h)
+  write('ZADD', K.h_s(r.status), '0', r._h)
+  if r.jobId then write('ZADD', K.h_j(r.jobId), '0', r._h) end
+  write('ZADD', K.h_e(r.executor), '0', r._h)
   redis.call('SADD', K.tenants, r._tk)
   redis.call('HSET', K.exec(r._tk), 'seen:' .. r.executor, '1')
   if r.status == 'pending' then add_pending(id, r)

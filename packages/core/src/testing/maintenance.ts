@@ -186,6 +186,28 @@ export function maintenanceContract(fixture: () => ContractFixture): void {
       ).toEqual(['alpha', 'beta']);
     });
 
+    it("executorSummaries' last run is the latest finished, when one finishRuns call ends them latest first", async () => {
+      const { store } = fixture();
+      const early = await startRun(store, { executor: 'alpha' }, { now: T0 });
+      const late = await startRun(store, { executor: 'alpha' }, { now: T0 });
+      const finishes = [
+        { run: late, now: at(3 * SECOND) },
+        { run: early, now: at(2 * SECOND) },
+      ].map(({ run, now }) => ({
+        runId: run.id,
+        fence: { workerId: run.workerId ?? 'worker-1' },
+        now,
+        status: 'succeeded' as const,
+        result: null,
+        error: null,
+      }));
+      const finished = await store.finishRuns(finishes);
+      expect(finished.map((run) => run?.status)).toEqual(['succeeded', 'succeeded']);
+      expect(await store.executorSummaries({})).toEqual([
+        { executor: 'alpha', runCount: 2, errorCount: 0, running: 0, lastRun: finished[0] },
+      ]);
+    });
+
     it('nextJobRunAt is the earliest nextRunAt of enabled jobs in the tenants, past ones included', async () => {
       const { store } = fixture();
       expect(await store.nextJobRunAt({})).toBeNull();
