@@ -50,6 +50,16 @@ describe('createScheduler options', () => {
     expect(error.message).toContain('must be an object mapping executor names to executors');
   });
 
+  it('refuses executors given as a Map, whose entries would register nothing', () => {
+    const error = refusal({
+      store: memoryStore(),
+      logger: false,
+      executors: new Map([['sendReport', { run: async () => {} }]]),
+    });
+    expect(error.path).toBe('executors');
+    expect(error.message).toContain('must be an object mapping executor names to executors');
+  });
+
   it('names the executor whose definition is wrong', () => {
     const error = refusal({ store: memoryStore(), logger: false, executors: { sendReport: { retry: 3 } } });
     expect(error.path).toBe('executors.sendReport.run');

@@ -162,4 +162,49 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
     expect(await client.zcard(keys.history)).toBe(before + 1);
     expect(await client.pttl(request)).toBeGreaterThan(50_000);
   });
+
+  it('publishes the announcement of a created run once when the same request is sent again', async () => {
+    await store.init();
+    const keys = new KeyLayout(prefix);
+    const subscriber = client.duplicate();
+    const heard: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === keys.channel) heard.push(message);
+    });
+    await subscriber.subscribe(keys.channel);
+    const request = `${keys.root}requests:replay-announce`;
+    const call = (id: string) => {
+      const fields = encodeNewRun(newRun({ tenantId: 'acme' }), id);
+      const message = JSON.stringify({
+        type: 'run',
+        origin: 'a',
+        runId: id,
+        status: 'pending',
+        tenantId: 'acme',
+      });
+      return client.call(
+        'evalsha',
+        SCRIPTS.createRun.sha,
+        2,
+        keys.root,
+        request,
+        id,
+        T0.getTime(),
+        '0',
+        fields.length,
+        ...fields,
+        '0',
+        keys.channel,
+        message,
+      );
+    };
+    try {
+      await call('33333333-cccc');
+      await call('44444444-dddd');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard.map((message) => JSON.parse(message).runId)).toEqual(['33333333-cccc']);
+    } finally {
+      await subscriber.quit();
+    }
+  });
 });

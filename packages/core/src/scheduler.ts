@@ -203,8 +203,14 @@ class CronScheduler implements Scheduler {
     });
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
-    // An array would register its entries under "0", "1"…: refuse it rather than run nothing.
-    if (typeof executors !== 'object' || executors === null || Array.isArray(executors))
+    // An array would register its entries under "0", "1"…, and a Map none at all (its entries are
+    // not properties): refuse both rather than run nothing.
+    if (
+      typeof executors !== 'object' ||
+      executors === null ||
+      Array.isArray(executors) ||
+      (executors as unknown) instanceof Map
+    )
       throw ValidationError.field(
         'executors',
         'must be an object mapping executor names to executors, e.g. { sendReport: defineExecutor({ run }) }',

@@ -102,5 +102,37 @@ export function eventsContract(fixture: () => ContractFixture): void {
       expect(heard).toEqual([expected]);
       await stop();
     });
+
+    it('announces a global run with tenantId null, and never a run createRun found by its dedupe key', async (ctx) => {
+      const [a, b] = await subscribingPair(fixture(), ctx);
+      ctx.skip(
+        !a.capabilities.announcesCreatedRuns,
+        'the store does not declare announcesCreatedRuns: core announces created runs itself',
+      );
+      const heard: StoreEvent[] = [];
+      const stop = await b.subscribe((event) => heard.push(event));
+      const run = newRun({ dedupeKey: 'announce-once' });
+      const created = await a.createRun({ run, now: T0, rejectIfActive: false, announceAs: 'instance-a' });
+      // The same slot created again (by this instance or another): the first run comes back, and
+      // announcing it again would wake every instance for nothing.
+      const again = await a.createRun({ run, now: T0, rejectIfActive: false, announceAs: 'instance-a' });
+      const fromB = await b.createRun({ run, now: T0, rejectIfActive: true, announceAs: 'instance-b' });
+      expect(created.created).toBe(true);
+      expect([again, fromB].map((result) => (result.created ? 'created' : result.reason))).toEqual([
+        'duplicate',
+        'duplicate',
+      ]);
+      const expected: StoreEvent = {
+        type: 'run',
+        origin: 'instance-a',
+        runId: created.run.id,
+        status: 'pending',
+        tenantId: null,
+      };
+      await eventually(() => expect(heard).toEqual([expected]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual([expected]);
+      await stop();
+    });
   });
 }
