@@ -177,16 +177,16 @@ export class RedisStore implements Store {
       id,
       ms(input.now),
       input.rejectIfActive ? '1' : '0',
+      ...this.#announcement(input, id),
       ...runArgs(input.run, id).slice(1),
       ...auditArgs(input.audit),
-      ...this.#announcement(input, id),
     ])) as [string, unknown];
     const run = decodeRun(reply) as Run;
     if (outcome === 'created') return { created: true, run };
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }
 
-  /** createRun's last two arguments: the channel and the run's event, or '' when not announced. */
+  /** createRun's announcement arguments: the channel and the run's event, or '' when not announced. */
   #announcement(input: CreateRunInput, id: string): [string, string] {
     if (input.announceAs === undefined) return ['', ''];
     const event: StoreEvent = {

@@ -149,8 +149,11 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
         id,
         T0.getTime(),
         '0',
+        '',
+        '',
         fields.length,
         ...fields,
+        '0',
       );
     };
     const [firstOutcome, first] = (await call('11111111-aaaa')) as [string, unknown];
@@ -191,11 +194,11 @@ describe.skipIf(!redisServerAvailable)('redis store scripts', () => {
         id,
         T0.getTime(),
         '0',
+        keys.channel,
+        message,
         fields.length,
         ...fields,
         '0',
-        keys.channel,
-        message,
       );
     };
     try {

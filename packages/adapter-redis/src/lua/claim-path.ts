@@ -42,16 +42,16 @@ return reply
 `;
 
 /**
- * createRun. ARGV: id, now, rejectIfActive (0/1), field count, fields, audit entry (see
- * read_audit), recorded with the run's id only when the run is created; last, the events channel
- * ('' for none) and the message announcing the run, published only when the run is created, so
- * other instances hear of it without a PUBLISH of its own after this script.
+ * createRun. ARGV: id, now, rejectIfActive (0/1), the events channel ('' for none) and the message
+ * announcing the run, published only when the run is created (other instances then hear of it
+ * without a PUBLISH of its own after this script), field count, fields, audit entry (see
+ * read_audit), recorded with the run's id only when the run is created.
  * Returns { 'created' | 'duplicate' | 'active', run hash }.
  */
 export const CREATE_RUN = `
 local id, now, reject = ARGV[1], ARGV[2], ARGV[3] == '1'
-local channel, announcement = ARGV[#ARGV - 1], ARGV[#ARGV]
-local fields, next_arg = read_pairs(4)
+local channel, announcement = ARGV[4], ARGV[5]
+local fields, next_arg = read_pairs(6)
 local audit = read_audit(next_arg)
 local existing = dedupe_holder(field_of(fields, 'dedupeKey'))
 if existing then return { 'duplicate', run_reply(existing) } end
