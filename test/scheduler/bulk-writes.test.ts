@@ -205,6 +205,99 @@ describe('jobs.seed: many jobs written in chunks', () => {
     expect(audit.items.map((entry) => entry.action)).toEqual(['seeded']);
   });
 
+  it('audits each seeded job with its whole definition as JSON, as the job reads back, whatever it holds', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-10T10:00:00Z', executors);
+    const params = JSON.parse(
+      '{"__proto__":{"polluted":true},"list":[1,"two",null,{"deep":[true]}],"zero":-0}',
+    );
+    const rich: JobInput = {
+      name: 'rich',
+      description: 'every field set',
+      schedule: ' 0 9 * * 1-5 ',
+      timezone: 'Europe/Paris',
+      tasks: ['echo', { executor: 'other', enabled: false, params: { step: 'ü\u2028' } }],
+      params,
+      enabled: false,
+      pausedNote: 'not yet',
+      overlap: 'queue',
+      misfire: 'all',
+      catchUpLimit: 3,
+      misfireGrace: '5m',
+      timeout: '1h',
+      retry: { limit: 2, backoff: { type: 'exponential', delay: '1s', max: '1m' } },
+      autoPause: { afterFailures: 4 },
+      jitter: '10s',
+      priority: -7,
+      activeFrom: '2026-04-01T00:00:00+02:00',
+      activeUntil: new Date('2027-01-01T00:00:00Z'),
+      metadata: { owner: { team: 'ops' }, tags: [] },
+      createdBy: 'importer',
+    };
+    // Same schedule as `rich`, but the zone and the windows differ: each has its own next slot.
+    const siblings: JobInput[] = [
+      { name: 'paris', schedule: '0 9 * * 1-5', timezone: 'Europe/Paris', executor: 'echo' },
+      { name: 'utc', schedule: '0 9 * * 1-5', executor: 'echo' },
+      { name: 'later', schedule: '0 9 * * 1-5', executor: 'echo', activeFrom: '2026-03-20T00:00:00Z' },
+      { name: 'utc-2', schedule: '0 9 * * 1-5', executor: 'echo', params: { zero: -0 } },
+    ];
+    await scheduler.jobs.seed([rich, ...siblings]);
+    const jobs = await scheduler.jobs.list();
+    expect(jobs.map((job) => [job.name, job.nextRunAt?.toISOString() ?? null])).toEqual([
+      ['later', '2026-03-20T09:00:00.000Z'],
+      ['paris', '2026-03-11T08:00:00.000Z'],
+      ['rich', null],
+      ['utc', '2026-03-11T09:00:00.000Z'],
+      ['utc-2', '2026-03-11T09:00:00.000Z'],
+    ]);
+    // Jobs on one schedule do not share their next slot: moving one moves only it.
+    const [utc, utc2] = jobs.filter((job) => job.name.startsWith('utc'));
+    expect(utc?.nextRunAt).not.toBe(utc2?.nextRunAt);
+    const fields = [
+      'name',
+      'description',
+      'schedule',
+      'timezone',
+      'tasks',
+      'params',
+      'enabled',
+      'pausedNote',
+      'overlap',
+      'misfire',
+      'catchUpLimit',
+      'misfireGraceMs',
+      'timeoutMs',
+      'retry',
+      'autoPause',
+      'jitterMs',
+      'priority',
+      'activeFrom',
+      'activeUntil',
+      'metadata',
+    ] as const;
+    for (const job of jobs) {
+      const { items } = await scheduler.audit.list({ job: job.name });
+      expect(items).toHaveLength(1);
+      const definition = Object.fromEntries(fields.map((field) => [field, job[field]]));
+      expect(items[0]).toMatchObject({
+        action: 'seeded',
+        actor: job.name === 'rich' ? 'importer' : null,
+        before: null,
+        after: JSON.parse(JSON.stringify(definition)),
+      });
+    }
+    const after = (await scheduler.audit.list({ job: 'rich' })).items[0]?.after as Record<string, unknown>;
+    expect(Object.keys(after)).toEqual([...fields]);
+    expect(after).toMatchObject({
+      activeFrom: '2026-03-31T22:00:00.000Z',
+      activeUntil: '2027-01-01T00:00:00.000Z',
+      retry: { limit: 2, backoff: { type: 'exponential', delay: 1000, max: 60_000 } },
+    });
+    const stored = after.params as Record<string, unknown>;
+    expect(Object.keys(stored)).toEqual(['__proto__', 'list', 'zero']);
+    expect(Object.is(stored.zero, 0)).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('stays idempotent when two instances seed the same jobs at once: each is created once', async () => {
     const store = memoryStore();
     const clock = manualClock('2026-03-10T10:00:00Z');

@@ -36,6 +36,7 @@ import {
   autoPauseNote,
   createRunsInChunks,
   FROZEN_JOB_FIELDS,
+  insertedJob,
   insertJobsInChunks,
 } from '@cronkeeper/core';
 import {
@@ -46,7 +47,7 @@ import {
   summarizeExecutors,
 } from './admin-queries.js';
 import { AuditLog } from './audit-log.js';
-import { copy } from './copy.js';
+import { copy, copyJob } from './copy.js';
 import { EventBus } from './event-bus.js';
 import type { Meter } from './heap.js';
 import { registerInternals } from './internals.js';
@@ -270,11 +271,13 @@ export class MemoryStore implements Store {
       writeChunk: async (chunk, audits) =>
         chunk.map((input, index) => {
           if (this.#jobs.byName(input.tenantId, input.name)) return null;
-          const job: Job = { ...copy(input), id: globalThis.crypto.randomUUID(), version: 1 };
-          this.#jobs.insert(job);
+          // One copy, kept here; the caller built its records for this call, so the job it gets
+          // back may share their fields, as it does from the other stores' bulk writes.
+          const job = insertedJob(input, globalThis.crypto.randomUUID());
+          this.#jobs.insert(copyJob(job));
           const audit = audits[index];
           if (audit) this.#audit.append(audit);
-          return copy(job);
+          return job;
         }),
     });
   }

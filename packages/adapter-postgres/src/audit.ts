@@ -18,7 +18,12 @@ const SEQUENCE = /^\d{1,19}$/;
 
 /** An entry as one JSON parameter, for {@link insertAuditSql}. */
 export function encodeAudit(entry: NewAuditEntry): string {
-  return JSON.stringify({
+  return JSON.stringify(auditRow(entry));
+}
+
+/** An entry as a JSON row object keyed by column (see {@link encodeAudit}), for statements that carry many. */
+export function auditRow(entry: NewAuditEntry): Record<string, unknown> {
+  return {
     at: entry.at.toISOString(),
     actor: entry.actor,
     action: entry.action,
@@ -27,7 +32,7 @@ export function encodeAudit(entry: NewAuditEntry): string {
     before: entry.before,
     after: entry.after,
     note: entry.note,
-  });
+  };
 }
 
 /**

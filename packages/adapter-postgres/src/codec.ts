@@ -1,5 +1,5 @@
 import type { Job, JobPatch, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
-import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
+import { createdRun, FROZEN_JOB_FIELDS } from '@cronkeeper/core';
 
 /** How a column's value crosses between a row and a record. */
 type Kind = 'text' | 'number' | 'bool' | 'time' | 'json';
@@ -146,11 +146,15 @@ export function decodeRun(row: Record<string, unknown>): Run {
   return run;
 }
 
-function encodeRecord<T>(record: Partial<T>, columns: Columns<T>): Record<string, unknown> {
+function encodeRecord<T>(
+  record: Partial<T>,
+  columns: Columns<T>,
+  omitNulls = false,
+): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [field, column, kind] of columns) {
     const value = record[field];
-    if (value === undefined) continue;
+    if (value === undefined || (omitNulls && value === null)) continue;
     row[column] = kind === 'time' && value !== null ? (value as unknown as Date).toISOString() : value;
   }
   return row;
@@ -169,9 +173,27 @@ export function encodeJobRow(job: NewJob & { id: string; version: number }): Rec
   return encodeRecord<Job>(job, JOB_COLUMNS);
 }
 
+/**
+ * {@link encodeJobRow} without its null columns, for `jsonb_populate_recordset`, which reads a
+ * missing key as NULL just as it reads a JSON null: an import sends a third less to parse.
+ */
+export function encodeJobRowSparse(job: Job): Record<string, unknown> {
+  return encodeRecord<Job>(job, JOB_COLUMNS, true);
+}
+
 /** A run with its id, as a JSON row (see {@link encodeJob}). */
 export function encodeRunRow(run: NewRun, id: string): Record<string, unknown> {
-  return encodeRecord<Run>({ ...run, id }, RUN_COLUMNS);
+  return encodeCreatedRunRow(createdRun(run, id));
+}
+
+/** A run with its id (see {@link createdRun}) as a JSON row. */
+export function encodeCreatedRunRow(run: Run): Record<string, unknown> {
+  return encodeRecord<Run>(run, RUN_COLUMNS);
+}
+
+/** {@link encodeCreatedRunRow} without its null columns, for `jsonb_populate_recordset` (see {@link encodeJobRowSparse}). */
+export function encodeCreatedRunRowSparse(run: Run): Record<string, unknown> {
+  return encodeRecord<Run>(run, RUN_COLUMNS, true);
 }
 
 /** The columns a patch sets, and the patch as a JSON row. Unknown and frozen fields are dropped. */

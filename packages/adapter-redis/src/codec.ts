@@ -1,5 +1,5 @@
 import type { Job, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
-import { FROZEN_JOB_FIELDS } from '@cronkeeper/core';
+import { createdRun, FROZEN_JOB_FIELDS, insertedJob } from '@cronkeeper/core';
 import { claimMember, historyMember, jobNameKey, tenantToken } from './keys.js';
 
 /**
@@ -168,9 +168,16 @@ export function encodeField(spec: FieldSpec, value: unknown): string | null {
   return encodeValue(spec.kind, value);
 }
 
+const specEntries = new Map<Record<string, FieldSpec>, [string, FieldSpec][]>();
+
 function encodeRecord(specs: Record<string, FieldSpec>, record: Record<string, unknown>): string[] {
   const pairs: string[] = [];
-  for (const [field, spec] of Object.entries(specs)) {
+  let entries = specEntries.get(specs);
+  if (!entries) {
+    entries = Object.entries(specs);
+    specEntries.set(specs, entries);
+  }
+  for (const [field, spec] of entries) {
     const text = encodeField(spec, record[field]);
     if (text !== null) pairs.push(field, text);
   }
@@ -227,13 +234,14 @@ export function hashReply(reply: unknown): Record<string, string> | null {
 
 /** Hash fields of a new job, with the internal `_tk` (tenant token) and `_nk` (name key). */
 export function encodeNewJob(job: NewJob, id: string): string[] {
-  return [
-    ...encodeRecord(JOB_FIELDS, { ...job, id, version: 1 }),
-    '_tk',
-    tenantToken(job.tenantId),
-    '_nk',
-    jobNameKey(job.tenantId, job.name),
-  ];
+  return encodeInsertedJob(insertedJob(job, id));
+}
+
+/** Hash fields of a job as inserted (see {@link insertedJob}), as {@link encodeNewJob} gives them. */
+export function encodeInsertedJob(job: Job): string[] {
+  const pairs = encodeRecord(JOB_FIELDS, job as unknown as Record<string, unknown>);
+  pairs.push('_tk', tenantToken(job.tenantId), '_nk', jobNameKey(job.tenantId, job.name));
+  return pairs;
 }
 
 /** The job in a hash reply, or null when absent. */
@@ -259,15 +267,21 @@ export function encodeJobPatch(patch: Record<string, unknown>): { set: string[];
 
 /** Hash fields of a new run, with the internal `_tk`, `_ck` (claim member) and `_h` (history member). */
 export function encodeNewRun(run: NewRun, id: string): string[] {
-  return [
-    ...encodeRecord(RUN_FIELDS, { ...run, id }),
+  return encodeCreatedRun(createdRun(run, id));
+}
+
+/** Hash fields of a run as created (see {@link createdRun}), as {@link encodeNewRun} gives them. */
+export function encodeCreatedRun(run: Run): string[] {
+  const pairs = encodeRecord(RUN_FIELDS, run as unknown as Record<string, unknown>);
+  pairs.push(
     '_tk',
     tenantToken(run.tenantId),
     '_ck',
-    claimMember(run.runAt, run.createdAt, id),
+    claimMember(run.runAt, run.createdAt, run.id),
     '_h',
-    historyMember(run.createdAt, id),
-  ];
+    historyMember(run.createdAt, run.id),
+  );
+  return pairs;
 }
 
 /** The run in a hash reply, or null when absent. */

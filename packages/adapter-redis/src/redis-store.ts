@@ -284,7 +284,8 @@ export class RedisStore implements Store {
   insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]> {
     return insertJobsInChunks(jobs, options, {
       chunkSize: bulk.JOB_CHUNK,
-      writeChunk: (chunk, audits) => bulk.writeJobs(this.#ctx, chunk, audits),
+      prepareChunk: (chunk, audits) => bulk.prepareJobs(this.#ctx, chunk, audits),
+      writeChunk: (chunk, audits) => bulk.prepareJobs(this.#ctx, chunk, audits)(),
     });
   }
 

@@ -36,12 +36,49 @@ function toJson(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
-/** A job's definition as JSON (dates as ISO strings), for `created`, `seeded` and `deleted` entries. */
+/** Nesting past which a value is not walked but round-tripped (which also reports a cycle). */
+const MAX_WALK_DEPTH = 64;
+
+/**
+ * Whether a JSON round trip would give back `value` unchanged: plain objects and arrays of
+ * strings, booleans, null and finite numbers (not -0). Reads only, so checking costs no garbage.
+ */
+function isPlainJson(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== 'object' || depth > MAX_WALK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let index = 0; index < value.length; index++)
+      if (!isPlainJson(value[index], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value))
+    if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
+/**
+ * A job's definition as JSON (dates as ISO strings), for `created`, `seeded` and `deleted` entries:
+ * what a JSON round trip of its fields gives. A field already in that form (the nested params,
+ * tasks and policies of a validated job) is taken as it is rather than copied: every store copies
+ * or serialises an entry when it records it, and an import builds one per job.
+ */
 export function definitionOf(job: Pick<Job, (typeof DEFINITION_FIELDS)[number]>): JsonObject {
-  const fields: Record<string, unknown> = {};
-  for (const key of DEFINITION_FIELDS) fields[key] = job[key] === undefined ? null : job[key];
-  // One round trip for the whole definition (as toJson does per field): an import builds one per job.
-  return JSON.parse(JSON.stringify(fields)) as JsonObject;
+  const fields: JsonObject = {};
+  for (const key of DEFINITION_FIELDS) {
+    const value: unknown = job[key];
+    if (value === undefined) fields[key] = null;
+    else if (value instanceof Date) fields[key] = value.toJSON() as JsonValue;
+    else if (isPlainJson(value)) fields[key] = value as JsonValue;
+    else {
+      const text = JSON.stringify(value) as string | undefined;
+      // What JSON leaves out (a function, say) the round trip of the whole definition left out too.
+      if (text !== undefined) fields[key] = JSON.parse(text) as JsonValue;
+    }
+  }
+  return fields;
 }
 
 /** The definition fields that differ between two versions of a job, before and after. */

@@ -40,7 +40,9 @@ export type {
 } from './api.js';
 export { AUDIT_PAGE_MAX_CHARS } from './audit.js';
 export {
+  createdRun,
   createRunsInChunks,
+  insertedJob,
   insertJobsInChunks,
   type JobChunkWriter,
   type RunChunkWriter,

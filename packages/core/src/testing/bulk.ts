@@ -118,6 +118,34 @@ export function bulkContract(fixture: () => ContractFixture): void {
       expect(await store.findDueJobs({ now: at(MINUTE + 2), limit: 10 })).toHaveLength(3);
     });
 
+    it('keeps what it stored apart from its input and its answer: changing either later changes nothing stored', async () => {
+      const { store } = fixture();
+      const jobs: NewJob[] = Array.from({ length: ACROSS_CHUNKS }, (_, index) =>
+        newJob({
+          params: { index, nested: { list: [index] } },
+          metadata: { tags: ['a'] },
+          tasks: [{ executor: 'echo', enabled: true, params: { step: index } }],
+          nextRunAt: at(MINUTE + index),
+        }),
+      );
+      const results = await store.insertJobs(jobs);
+      const expected = results.map((job) => structuredClone(job));
+      // A caller reuses its records, or hands the answer to code that edits it.
+      for (const job of [...jobs, ...results]) {
+        if (!job) continue;
+        (job.params.nested as { list: number[] }).list.push(-1);
+        (job.metadata.tags as string[]).push('changed');
+        (job.tasks[0] as { params: Record<string, unknown> }).params.step = 'changed';
+        (job.nextRunAt as Date).setTime(0);
+        job.params.index = -1;
+      }
+      for (const index of BOUNDARIES) {
+        const stored = await store.getJob(results[index]?.id as string);
+        expect(stored).toEqual(expected[index]);
+      }
+      expect(await store.findDueJobs({ now: at(MINUTE + 1), limit: 10 })).toHaveLength(2);
+    });
+
     it('reports names already taken, or repeated in the batch, as null and leaves the stored job alone', async () => {
       const { store } = fixture();
       const existing = await store.insertJob(newJob({ name: 'taken', description: 'original' }));
