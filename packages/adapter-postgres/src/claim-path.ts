@@ -243,9 +243,10 @@ export async function finishRuns(
 
 /**
  * The finish statement with the claim function called after it, in one statement: the claim's
- * limit is made to depend on the finished rows, so the finishes are done before the function
- * runs, and a volatile function sees what its calling statement changed. A run queued behind a
- * run finished here can therefore be claimed by the same call.
+ * limit is made to depend on the finished rows and on the inserted follow-ups, so both are done
+ * before the function runs, and a volatile function sees what its calling statement changed. A
+ * run queued behind a run finished here, or a retry due at once, can therefore be claimed by the
+ * same call.
  */
 export async function finishAndClaim(
   { sql, n }: Target,
@@ -256,7 +257,7 @@ export async function finishAndClaim(
   const found = await retryDeadlock(() =>
     sql(
       `WITH ${finishRunsCtes(n)}, done AS (${finishRunsSelect}),
-       counted AS (SELECT count(*)::int AS n FROM done)
+       counted AS (SELECT (SELECT count(*) FROM done)::int + 0 * (SELECT count(*) FROM follow_up)::int AS n)
        SELECT 'finished' AS kind, to_jsonb(d) AS row FROM done AS d
        UNION ALL
        SELECT c.outcome, to_jsonb(c.run) FROM counted

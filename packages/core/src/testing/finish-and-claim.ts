@@ -87,6 +87,31 @@ export function finishAndClaimContract(fixture: () => ContractFixture): void {
       expect(result.skipped[0]).toMatchObject({ status: 'skipped', error: { code: 'overlap' } });
     });
 
+    it('claims a retry due at once that one of its own finishes created', async () => {
+      const { store } = fixture();
+      const job = await store.insertJob(newJob({ overlap: 'allow', nextRunAt: at(MINUTE) }));
+      const failing = await startRun(store, ofJob(job), { now: T0, workerId: 'worker-a' });
+      const now = at(SECOND);
+      const result = await store.finishAndClaim({
+        finishes: [
+          {
+            runId: failing.id,
+            fence: { workerId: 'worker-a' },
+            now,
+            status: 'failed',
+            result: null,
+            error: { code: 'error', message: 'boom' },
+            followUp: newRunOf(job, { trigger: 'retry', attempt: 2, runAt: now, parentRunId: failing.id }),
+          },
+        ],
+        claim: claimBy('worker-a', now, 5),
+      });
+      expect(result.finished.map((run) => run?.status)).toEqual(['failed']);
+      expect(result.claimed).toMatchObject([
+        { trigger: 'retry', parentRunId: failing.id, status: 'running', workerId: 'worker-a' },
+      ]);
+    });
+
     it("keeps finishRuns' bookkeeping: job counters, auto-pause with its audit entry, and the retry", async () => {
       const { store } = fixture();
       const job = await store.insertJob(
