@@ -145,6 +145,33 @@ const QUEUED_AFTER_FINISH: Op[] = [
   { kind: 'finish', run: 0, worker: null, status: 'succeeded' },
 ];
 
+const queued = (): Op => ({
+  kind: 'create',
+  key: 0,
+  overlap: 'queue',
+  priority: 0,
+  runAt: -2000,
+  tenant: 0,
+  executor: 0,
+  dedupe: null,
+  reject: false,
+  job: null,
+});
+
+/**
+ * A backlog queued on one key: when the running run ends only the first queued run is released,
+ * so cancelling that one before anyone claims it must release the next, or the rest never run.
+ */
+const RELEASED_RUN_CANCELLED: Op[] = [
+  queued(),
+  queued(),
+  queued(),
+  { kind: 'claim', worker: 0, limit: 3 },
+  { kind: 'finish', run: 0, worker: 0, status: 'succeeded' },
+  { kind: 'cancel', run: 1 },
+  { kind: 'claim', worker: 1, limit: 3 },
+];
+
 /** Two runs of one job failed as stale in one sweep: the job's bookkeeping ends on the newer. */
 const STALE_RUNS_OF_ONE_JOB: Op[] = [
   {
@@ -432,7 +459,10 @@ describe.skipIf(!redisAvailable)(
           expect(await checkIndexes(admin, prefix)).toEqual([]);
           await deleteKeysUnder(admin, prefix);
         }),
-        { numRuns: 300, examples: [[QUEUED_AFTER_FINISH], [STALE_RUNS_OF_ONE_JOB]] },
+        {
+          numRuns: 300,
+          examples: [[QUEUED_AFTER_FINISH], [STALE_RUNS_OF_ONE_JOB], [RELEASED_RUN_CANCELLED]],
+        },
       );
       // 300 sequences of up to 40 steps on two stores: longer than one contract test on a busy machine.
     }, 60_000);

@@ -105,19 +105,39 @@ export async function checkIndexes(client: Redis, prefix: string): Promise<strin
   for (const key of new Set([...indexKeys, ...grouped.keys()]))
     await expectSet(key, grouped.get(key) ?? new Map(), 'index');
 
-  // A pending run is in exactly one of waiting, ready and blocked.
+  // A pending run is in exactly one of waiting, ready and its key's parked runs (blocked: the
+  // set of ids earlier versions wrote, still read and released).
   const waiting = await zmembers(client, `${root}runs:waiting`);
   const ready = await zmembers(client, `${root}runs:ready`);
-  const blocked = new Set<string>();
+  const parked = new Map<string, string>();
+  for (const key of allKeys.filter((k) => k.startsWith(`${root}runs:parked:`))) {
+    const ck = key.slice(`${root}runs:parked:`.length);
+    for (const [member, score] of await zmembers(client, key)) {
+      const id = member.slice(member.lastIndexOf(':') + 1);
+      parked.set(id, ck);
+      const run = runs.get(id);
+      if (run && (run._ck !== member || run.priority !== score || run.concurrencyKey !== ck))
+        problems.push(`${key} holds ${member} with score ${score}, not run ${id}'s claim entry`);
+    }
+  }
   for (const key of allKeys.filter((k) => k.startsWith(`${root}runs:blocked:`)))
-    for (const id of await client.smembers(key)) blocked.add(id);
+    for (const id of await client.smembers(key)) parked.set(id, key.slice(`${root}runs:blocked:`.length));
   for (const [id, ck] of queues) {
-    const places = [waiting.has(id), ready.has(ck), blocked.has(id)].filter(Boolean).length;
-    if (places !== 1) problems.push(`pending run ${id} is in ${places} of waiting/ready/blocked`);
+    const places = [waiting.has(id), ready.has(ck), parked.has(id)].filter(Boolean).length;
+    if (places !== 1) problems.push(`pending run ${id} is in ${places} of waiting/ready/parked`);
   }
   const pendingIds = new Set(queues.map(([id]) => id));
   for (const id of waiting.keys()) if (!pendingIds.has(id)) problems.push(`waiting holds non-pending ${id}`);
-  for (const id of blocked) if (!pendingIds.has(id)) problems.push(`blocked holds non-pending ${id}`);
+  for (const id of parked.keys()) if (!pendingIds.has(id)) problems.push(`parked holds non-pending ${id}`);
+  // No key strands its queue: once no exclusive run of a key is running, some pending run of that
+  // key is waiting or ready to be claimed whenever any of them is parked.
+  for (const ck of new Set(parked.values())) {
+    if ((await client.scard(`${root}keys:exclusive:${ck}`)) > 0) continue;
+    const claimable = queues.some(
+      ([id, member]) => runs.get(id)?.concurrencyKey === ck && (waiting.has(id) || ready.has(member)),
+    );
+    if (!claimable) problems.push(`key ${ck} has parked runs, none running and none waiting or ready`);
+  }
 
   // Running sets per concurrency key.
   for (const key of allKeys.filter(

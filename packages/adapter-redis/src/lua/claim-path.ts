@@ -72,7 +72,8 @@ return { 'created', run_reply(id) }
  * claimRuns. ARGV: workerId, now, limit, leaseUntil, skip error JSON, promotion cap.
  * Pending runs wait in 'waiting' (by runAt); the due ones move to 'ready' (score priority,
  * member runAt:createdAt:id), so a claim looks only at due runs. A queued run whose key is busy is
- * parked in 'blocked:<key>' until that key's last exclusive run ends.
+ * parked in 'parked:<key>' (same score and member) until that key's last exclusive run ends; then
+ * the first parked run goes back (see unblock).
  * Returns { claimed run hashes, skipped run hashes }.
  */
 export const CLAIM_RUNS = `
@@ -99,7 +100,7 @@ while started < limit do
   local batch = redis.call('ZPOPMIN', K.ready, limit - started)
   if #batch == 0 then break end
   for b = 1, #batch, 2 do
-    local member = batch[b]
+    local member, score = batch[b], batch[b + 1]
     local id = string.match(member, '([^:]+)$')
     local r = read_run(id)
     if r == nil or r.status ~= 'pending' then
@@ -112,7 +113,7 @@ while started < limit do
         end_pending(id, r, 'skipped', now, skip_error)
         table.insert(skipped, run_reply(id))
       else
-        redis.call('SADD', K.blocked(r.concurrencyKey), id)
+        redis.call('ZADD', K.parked(r.concurrencyKey), score, member)
       end
     else
       start_run(id, r, worker, now, lease_until)

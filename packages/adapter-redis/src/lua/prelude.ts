@@ -26,6 +26,8 @@ K.dedupe = P .. 'runs:dedupe'
 K.pending = P .. 'runs:pending'
 K.waiting = P .. 'runs:waiting'
 K.ready = P .. 'runs:ready'
+function K.parked(ck) return P .. 'runs:parked:' .. ck end
+-- Parked runs as written by earlier versions (a set of ids); see unblock.
 function K.blocked(ck) return P .. 'runs:blocked:' .. ck end
 function K.ck_pending(ck) return P .. 'keys:pending:' .. ck end
 function K.ck_running(ck) return P .. 'keys:running:' .. ck end
@@ -148,14 +150,48 @@ local function add_pending(id, r)
   bump(K.active(r._tk), 'pending', 1)
 end
 
--- \`claimed\`: the claim took the run out of 'ready', and a run there is in neither 'waiting' nor
--- a 'blocked' set, so those three removals are skipped on the hottest path.
+-- A queued run popped from 'ready' while its key was busy waits in 'parked:<key>' (same score
+-- and member as in 'ready'). When the key frees, only the first of them goes back: it is the one
+-- run that can start, and moving every parked run back would make each run of a backlog of n
+-- queued runs cost O(n). Keys written by earlier versions hold a set 'blocked:<key>' of ids,
+-- released whole, as those versions did, the first time the key frees.
+local function unblock(ck)
+  local legacy = K.blocked(ck)
+  if redis.call('EXISTS', legacy) == 1 then
+    for _, id in ipairs(redis.call('SMEMBERS', legacy)) do
+      local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
+      if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
+    end
+    redis.call('DEL', legacy)
+  end
+  local parked = K.parked(ck)
+  while true do
+    local head = redis.call('ZPOPMIN', parked)
+    if not head[1] then return end
+    local id = string.match(head[1], '([^:]+)$')
+    if redis.call('HGET', K.run(id), 'status') == 'pending' then
+      redis.call('ZADD', K.ready, head[2], head[1])
+      return
+    end
+  end
+end
+
+-- The key's exclusive runs have all ended: its first parked run may start.
+local function release_key(ck)
+  if redis.call('SCARD', K.ck_exclusive(ck)) == 0 then unblock(ck) end
+end
+
+-- \`claimed\`: the claim took the run out of 'ready', and a run there is neither waiting nor
+-- parked, so those removals are skipped on the hottest path. A queued run that ends without
+-- starting may have been its key's released head: the next parked run takes its place.
 local function remove_pending(id, r, claimed)
   write('ZREM', K.pending, id)
   if not claimed then
     redis.call('ZREM', K.waiting, id)
     redis.call('ZREM', K.ready, r._ck)
+    redis.call('ZREM', K.parked(r.concurrencyKey), r._ck)
     redis.call('SREM', K.blocked(r.concurrencyKey), id)
+    if r.overlap ~= 'allow' then release_key(r.concurrencyKey) end
   end
   write('ZREM', K.ck_pending(r.concurrencyKey), id)
   if r.jobId then write('SREM', K.job_pending(r.jobId), id) end
@@ -171,24 +207,13 @@ local function add_running(id, r)
   bump(K.exec(r._tk), 'running:' .. r.executor, 1)
 end
 
--- Queued runs parked while their key was busy go back to the claim order once it frees.
-local function unblock(ck)
-  local parked = redis.call('SMEMBERS', K.blocked(ck))
-  for _, id in ipairs(parked) do
-    local f = redis.call('HMGET', K.run(id), 'status', 'priority', '_ck')
-    if f[1] == 'pending' then redis.call('ZADD', K.ready, f[2], f[3]) end
-  end
-  redis.call('DEL', K.blocked(ck))
-end
-
 local function remove_running(id, r)
   write('ZREM', K.leases, id)
   write('ZREM', K.running, id)
   write('SREM', K.ck_running(r.concurrencyKey), id)
   -- add_running puts only runs of other policies in the exclusive set (overlap never changes)
-  if r.overlap ~= 'allow' and redis.call('SREM', K.ck_exclusive(r.concurrencyKey), id) == 1
-    and redis.call('SCARD', K.ck_exclusive(r.concurrencyKey)) == 0 then
-    unblock(r.concurrencyKey)
+  if r.overlap ~= 'allow' and redis.call('SREM', K.ck_exclusive(r.concurrencyKey), id) == 1 then
+    release_key(r.concurrencyKey)
   end
   bump(K.active(r._tk), 'running', -1)
   bump(K.exec(r._tk), 'running:' .. r.executor, -1)
