@@ -40,7 +40,8 @@ function removeFrom(map: Map<string, Set<Run>>, key: string, run: Run): void {
 export class RunQueue {
   readonly #waiting: IndexedHeap<Run>;
   readonly #ready: IndexedHeap<Run>;
-  readonly #blocked = new Map<string, Set<Run>>();
+  // Per key, its parked `queue` runs in claim order: only the first goes back when the key frees.
+  readonly #blocked = new Map<string, IndexedHeap<Run>>();
   readonly #place = new Map<Run, Place>();
   readonly #pendingByKey = new Map<string, Set<Run>>();
   readonly #runningByKey = new Map<string, Set<Run>>();
@@ -65,6 +66,8 @@ export class RunQueue {
   removePending(run: Run): void {
     this.#detach(run);
     removeFrom(this.#pendingByKey, run.concurrencyKey, run);
+    // It may have been the run its key released: the next parked one takes its place.
+    if (run.overlap !== 'allow') this.#release(run.concurrencyKey);
   }
 
   /** A running run ends (finished, recovered, failed as stale): frees its key for queued runs. */
@@ -78,13 +81,21 @@ export class RunQueue {
       return;
     }
     this.#exclusive.delete(run.concurrencyKey);
-    const parked = this.#blocked.get(run.concurrencyKey);
-    if (!parked) return;
-    this.#blocked.delete(run.concurrencyKey);
-    for (const waiting of parked) {
-      this.#place.delete(waiting);
-      this.#wait(waiting);
-    }
+    this.#release(run.concurrencyKey);
+  }
+
+  /**
+   * The key may be free: its first parked run goes back to wait for a claim. Only one, as only
+   * one can start; releasing all of them made draining a backlog of n queued runs cost O(n²).
+   */
+  #release(key: string): void {
+    if (this.#exclusive.has(key)) return;
+    const parked = this.#blocked.get(key);
+    const head = parked?.pop();
+    if (!parked || !head) return;
+    if (parked.size === 0) this.#blocked.delete(key);
+    this.#place.delete(head);
+    this.#wait(head);
   }
 
   /** Change a running run's lease through `change`, keeping the lease heap ordered. */
@@ -137,8 +148,7 @@ export class RunQueue {
           removeFrom(this.#pendingByKey, run.concurrencyKey, run);
           actions.skip(run);
         } else {
-          addTo(this.#blocked, run.concurrencyKey, run);
-          this.#place.set(run, 'blocked');
+          this.#park(run);
         }
         continue;
       }
@@ -161,7 +171,7 @@ export class RunQueue {
     }
     if (now.getTime() < this.#promotedUntil) {
       // Time went backwards since a claim promoted runs: those may now be in the future again.
-      const promoted = [...this.#ready.values(), ...[...this.#blocked.values()].flatMap((set) => [...set])];
+      const promoted = [...this.#ready.values(), ...[...this.#blocked.values()].flatMap((heap) => [...heap.values()])];
       for (const run of promoted) {
         if (run.runAt.getTime() > now.getTime() && (best === null || run.runAt < best)) best = run.runAt;
       }
@@ -199,6 +209,16 @@ export class RunQueue {
     this.#promotedUntil = Math.max(this.#promotedUntil, now.getTime());
   }
 
+  #park(run: Run): void {
+    let parked = this.#blocked.get(run.concurrencyKey);
+    if (!parked) {
+      parked = new IndexedHeap<Run>(claimOrder, this.meter);
+      this.#blocked.set(run.concurrencyKey, parked);
+    }
+    parked.push(run);
+    this.#place.set(run, 'blocked');
+  }
+
   #wait(run: Run): void {
     this.#waiting.push(run);
     this.#place.set(run, 'waiting');
@@ -209,6 +229,10 @@ export class RunQueue {
     this.#place.delete(run);
     if (place === 'waiting') this.#waiting.remove(run);
     else if (place === 'ready') this.#ready.remove(run);
-    else if (place === 'blocked') removeFrom(this.#blocked, run.concurrencyKey, run);
+    else if (place === 'blocked') {
+      const parked = this.#blocked.get(run.concurrencyKey);
+      parked?.remove(run);
+      if (parked?.size === 0) this.#blocked.delete(run.concurrencyKey);
+    }
   }
 }

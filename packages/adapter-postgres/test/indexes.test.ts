@@ -2,7 +2,7 @@ import { postgresStore } from '@cronkeeper/adapter-postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_QUERIES } from '../src/claim-path.js';
-import { claimCandidatesSql } from '../src/migrations/004-claim-order.js';
+import { claimCandidatesSql, releaseParkedSql } from '../src/migrations/005-parked-runs.js';
 import { sqlNames } from '../src/names.js';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
@@ -87,7 +87,7 @@ describe.skipIf(!pgAvailable)('postgres indexes: cost follows the due work', () 
 
   it('with few runs due, claims find them through a pending-runs index', async () => {
     const text = await plan(claimCandidatesSql(n, '$1::timestamptz'), [NOW]);
-    expect(text, text).toMatch(/cronkeeper_runs_(due|claim_order)/);
+    expect(text, text).toMatch(/cronkeeper_runs_(due|claimable)/);
     expect(text, text).not.toMatch(/Seq Scan/);
   });
 
@@ -112,8 +112,34 @@ describe.skipIf(!pgAvailable)('postgres indexes: cost follows the due work', () 
       );
       const text = rows.map((row) => row['QUERY PLAN']).join('\n');
       if (process.env.CRONKEEPER_SHOW_PLANS) console.log(`claim candidates behind a backlog\n${text}\n`);
-      expectIndexOnly(text, 'cronkeeper_runs_claim_order');
+      expectIndexOnly(text, 'cronkeeper_runs_claimable');
       expect(text, text).not.toMatch(/Sort/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
+  it('a claim finds the first parked run of each freed key through the parked index, whatever the backlogs', async () => {
+    // 20 000 runs parked on 4 keys: the release reads one entry per key, never the backlogs.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key, parked)
+         SELECT gen_random_uuid(), 'exec', 'manual', 'pending', '[]', $1::timestamptz - i * interval '1 millisecond',
+                $1, 'queue', 'parked-' || (i % 4), true
+         FROM generate_series(1, 20000) AS i`,
+        [NOW],
+      );
+      await client.query(`ANALYZE ${n.runs}`);
+      const { rows } = await client.query(`EXPLAIN ${releaseParkedSql(n)}`);
+      const text = rows.map((row) => row['QUERY PLAN']).join('\n');
+      if (process.env.CRONKEEPER_SHOW_PLANS) console.log(`release of parked runs\n${text}\n`);
+      expectIndexOnly(text, 'cronkeeper_runs_parked');
+      // Whether a key is busy: one probe per key of the unique index on exclusive running runs.
+      expect(text, text).toContain('cronkeeper_runs_exclusive');
+      expect(text, text).not.toMatch(/Sort|hashed SubPlan/);
     } finally {
       await client.query('ROLLBACK');
       client.release();

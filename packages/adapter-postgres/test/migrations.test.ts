@@ -81,12 +81,13 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       { version: 2, name: 'terminal-tasks' },
       { version: 3, name: 'operations' },
       { version: 4, name: 'claim-order' },
+      { version: 5, name: 'parked-runs' },
     ]);
   });
 
   // A database migrated by an earlier release, with data in it, brought to the latest version.
-  it.each([1, 2, 3])(
-    'init() brings a version-%i schema with data to version 4: jobs keep their fields, backfill runs fit, ended runs end their tasks, pending runs are claimed in order',
+  it.each([1, 2, 3, 4])(
+    'init() brings a version-%i schema with data to the latest version: jobs keep their fields, backfill runs fit, ended runs end their tasks, pending runs are claimed in order',
     async (from) => {
       const schema = freshSchema(`upgrade${from}`);
       const n = sqlNames(schema, 'cronkeeper_');
@@ -115,8 +116,8 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
          VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now(), now(), 'queue', 'old') RETURNING id`,
         [pendingTasks],
       );
-      // Two more runs written by the old release, the urgent one second: the claim of version 4
-      // takes them in priority order, through its new index.
+      // Two more runs written by the old release, the urgent one second: the latest claim takes
+      // them in priority order, through its index.
       const older = await pool.query(
         `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key, priority)
          VALUES (gen_random_uuid(), 'x', 'manual', 'pending', $1::jsonb, now() - interval '1 minute', now(), 'skip', 'waiting', 10),
@@ -137,7 +138,7 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       const store = postgresStore({ pool, schema, notify: false });
       await store.init();
       const { rows } = await pool.query(`SELECT version FROM ${n.migrations} ORDER BY version`);
-      expect(rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
+      expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
       const job = await store.findJobByName(null, 'legacy');
       expect(job).toMatchObject({
         name: 'legacy',

@@ -3,6 +3,7 @@ import { initSql } from './001-init.js';
 import { terminalTasksSql } from './002-terminal-tasks.js';
 import { operationsSql } from './003-operations.js';
 import { claimOrderSql } from './004-claim-order.js';
+import { parkedRunsSql } from './005-parked-runs.js';
 
 /** One schema change: applied once, in version order, and recorded in the migrations table. */
 export interface Migration {
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'terminal-tasks', sql: terminalTasksSql },
   { version: 3, name: 'operations', sql: operationsSql },
   { version: 4, name: 'claim-order', sql: claimOrderSql },
+  { version: 5, name: 'parked-runs', sql: parkedRunsSql },
 ];
 
 /** The version `init()` brings the schema to. */

@@ -87,6 +87,56 @@ export function finishAndClaimContract(fixture: () => ContractFixture): void {
       expect(result.skipped[0]).toMatchObject({ status: 'skipped', error: { code: 'overlap' } });
     });
 
+    it('drains a backlog queued on one key one run at a time, in claim order, around a cancelled run', async () => {
+      const { store } = fixture();
+      const key = 'executor:backlog';
+      const backlog: Run[] = [];
+      for (let index = 0; index < 30; index++)
+        backlog.push(
+          await createRun(store, { overlap: 'queue', concurrencyKey: key, runAt: at(index), createdAt: at(index) }),
+        );
+      // Later in claim order than the whole backlog: other keys are not held up behind it.
+      const other = await createRun(store, { overlap: 'queue', concurrencyKey: 'executor:other', runAt: at(100) });
+      const free = await createRun(store, { overlap: 'allow', concurrencyKey: key, runAt: at(101) });
+      const ids = backlog.map((run) => run.id);
+      // In claim order, not sorted as idsOf sorts them.
+      const inOrder = (runs: readonly Run[]) => runs.map((run) => run.id);
+
+      const first = await store.claimRuns(claimBy('worker-a', at(SECOND), 50));
+      expect(inOrder(first.claimed)).toEqual([ids[0], other.id, free.id]);
+      // Claims while the key is busy start nothing of the backlog, however often they come.
+      for (let claim = 0; claim < 3; claim++)
+        expect((await store.claimRuns(claimBy('worker-b', at(SECOND), 50))).claimed).toEqual([]);
+
+      const second = await store.finishAndClaim({
+        finishes: [succeeded(first.claimed[0] as Run, at(2 * SECOND))],
+        claim: claimBy('worker-a', at(2 * SECOND), 50),
+      });
+      expect(inOrder(second.claimed)).toEqual([ids[1]]);
+      // The key frees with no claim in the same call; the run next in line is cancelled before
+      // anyone claims it. The one after it must not be stranded.
+      await store.finishRuns([succeeded(second.claimed[0] as Run, at(3 * SECOND))]);
+      expect((await store.cancelRun({ runId: ids[2] as string, now: at(3 * SECOND), by: null }))?.status).toBe(
+        'cancelled',
+      );
+      let running = (await store.claimRuns(claimBy('worker-b', at(4 * SECOND), 50))).claimed;
+      const order = inOrder(running);
+      for (let step = 5; running.length > 0; step++) {
+        const now = at(step * SECOND);
+        const next = await store.finishAndClaim({
+          finishes: running.map((run) => succeeded(run, now)),
+          claim: claimBy(step % 2 === 0 ? 'worker-a' : 'worker-b', now, 50),
+        });
+        running = next.claimed;
+        order.push(...inOrder(running));
+        expect(running.length).toBeLessThanOrEqual(1);
+      }
+      expect(order).toEqual(ids.slice(3));
+      const statuses = await Promise.all(ids.map(async (id) => (await store.getRun(id))?.status));
+      expect(statuses.filter((status) => status === 'succeeded')).toHaveLength(29);
+      expect(statuses[2]).toBe('cancelled');
+    });
+
     it('claims a retry due at once that one of its own finishes created', async () => {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ overlap: 'allow', nextRunAt: at(MINUTE) }));

@@ -1,0 +1,142 @@
+import type { SqlNames } from '../names.js';
+
+/** A literal for SQL text; only ever given names that were validated as plain identifiers. */
+const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * Due pending runs in claim order, locked without waiting as they are read: the claim function's
+ * candidates. Parked runs (queued behind a busy key) are not among them, so a backlog on one key
+ * is walked once, when it is parked, rather than on every claim.
+ */
+export function claimCandidatesSql(n: SqlNames, now: string): string {
+  return `SELECT r.id, r.overlap, r.concurrency_key FROM ${n.runs} AS r
+    WHERE r.status = 'pending' AND r.parked IS NOT TRUE AND r.run_at <= ${now}
+    ORDER BY r.priority, r.run_at, r.created_at, r.id
+    FOR UPDATE OF r SKIP LOCKED`;
+}
+
+/**
+ * The first parked run of each key that no exclusive run holds any more is unparked: one
+ * statement, run at the start of every claim (so a finish-and-claim claims the run queued behind
+ * the run it finished). The keys are read by skipping through the parked index, one probe per key
+ * with parked runs, however long their backlogs.
+ */
+export function releaseParkedSql(n: SqlNames): string {
+  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
+  // Each step reads the first parked run of the next key in the index's own order, so it is one
+  // probe of that index (no other index gives this order) and its run is the key's first in line.
+  const nextHead = (after: string) => `SELECT p.concurrency_key, p.id FROM ${n.runs} AS p
+      WHERE p.status = 'pending' AND p.parked${after}
+      ORDER BY p.concurrency_key, p.priority, p.run_at, p.created_at, p.id LIMIT 1`;
+  return `WITH RECURSIVE parked_keys(k, id) AS (
+    (${nextHead('')})
+    UNION ALL
+    SELECT next.concurrency_key, next.id FROM parked_keys
+    CROSS JOIN LATERAL (${nextHead(' AND p.concurrency_key > parked_keys.k')}) AS next
+  ), heads AS (
+    SELECT parked_keys.id FROM parked_keys
+    -- The key's claim lock, as the claim loop takes it, held to the end of the transaction: no
+    -- other claim releases or starts a run of this key meanwhile, so the head is released once
+    -- and runs before the runs behind it. A key another claim holds is left to that claim.
+    -- (A scalar subquery with LIMIT, so it stays one probe of runs_exclusive per key rather than
+    -- being planned as a hashed scan of every running run.)
+    WHERE CASE
+      WHEN (SELECT 1 FROM ${n.runs} AS x
+        WHERE x.concurrency_key = parked_keys.k AND x.status = 'running' AND x.overlap <> 'allow' LIMIT 1) = 1
+      THEN false
+      ELSE pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || parked_keys.k, 0))
+    END
+  )
+  UPDATE ${n.runs} AS r SET parked = false FROM heads WHERE r.id = heads.id`;
+}
+
+/**
+ * Version 5: a backlog queued on one concurrency key no longer costs every claim a walk through
+ * it. In version 4 each claim read the queued runs of a busy key again (and, once the key freed,
+ * locked every one of them), so draining n runs queued on one key took O(n²) row visits: 10 000
+ * one-offs of one executor ran at about 5 a second. Now a claim that meets a queued run whose key
+ * is busy parks it (`parked`, out of the claim-order index), and the key's first parked run is
+ * unparked when no exclusive run holds the key. The claim's decisions are version 1's.
+ *
+ * `parked` is nullable on purpose: rows written by `INSERT … SELECT * FROM jsonb_populate_record`
+ * (which sets every column it is not given to NULL) are unparked, with any version of the code.
+ */
+export function parkedRunsSql(n: SqlNames): string {
+  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
+  const keyIsRunning = (key: string) => `EXISTS (
+        SELECT 1 FROM ${n.runs} AS x
+        WHERE x.concurrency_key = ${key} AND x.status = 'running' AND x.overlap <> 'allow')`;
+  return `
+ALTER TABLE ${n.runs} ADD COLUMN IF NOT EXISTS parked boolean;
+
+CREATE INDEX IF NOT EXISTS ${n.index('runs_claimable')} ON ${n.runs} (priority, run_at, created_at, id)
+  WHERE status = 'pending' AND parked IS NOT TRUE;
+CREATE INDEX IF NOT EXISTS ${n.index('runs_parked')} ON ${n.runs} (concurrency_key, priority, run_at, created_at, id)
+  WHERE status = 'pending' AND parked;
+DROP INDEX IF EXISTS ${n.index('runs_claim_order')};
+
+CREATE OR REPLACE FUNCTION ${n.claimRuns}(p_worker text, p_now timestamptz, p_limit integer, p_lease_ms bigint)
+RETURNS TABLE (outcome text, run ${n.runs})
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+DECLARE
+  -- A declared cursor is planned for its first rows, which is what the loop below reads.
+  candidates CURSOR FOR ${claimCandidatesSql(n, 'p_now')};
+  claim_ids uuid[] := '{}';
+  skip_ids uuid[] := '{}';
+  park_ids uuid[] := '{}';
+  busy text[] := '{}';
+  is_busy boolean;
+BEGIN
+  IF p_limit <= 0 THEN
+    RETURN;
+  END IF;
+  ${releaseParkedSql(n)};
+  FOR candidate IN candidates LOOP
+    EXIT WHEN cardinality(claim_ids) >= p_limit;
+    IF candidate.overlap <> 'allow' THEN
+      is_busy := candidate.concurrency_key = ANY (busy) OR ${keyIsRunning('candidate.concurrency_key')};
+      IF NOT is_busy THEN
+        CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || candidate.concurrency_key, 0));
+        is_busy := ${keyIsRunning('candidate.concurrency_key')};
+      END IF;
+      busy := array_append(busy, candidate.concurrency_key);
+      IF is_busy THEN
+        IF candidate.overlap = 'skip' THEN
+          skip_ids := array_append(skip_ids, candidate.id);
+        ELSE
+          park_ids := array_append(park_ids, candidate.id);
+        END IF;
+        CONTINUE;
+      END IF;
+    END IF;
+    claim_ids := array_append(claim_ids, candidate.id);
+  END LOOP;
+
+  IF cardinality(park_ids) > 0 THEN
+    UPDATE ${n.runs} AS r SET parked = true WHERE r.id = ANY (park_ids);
+  END IF;
+  IF cardinality(skip_ids) > 0 THEN
+    UPDATE ${n.runs} AS r
+    SET status = 'skipped',
+        finished_at = p_now,
+        error = jsonb_build_object('code', 'overlap', 'message',
+          'skipped: a run with the same concurrency key was running (overlap "skip")')
+    WHERE r.id = ANY (skip_ids);
+    RETURN QUERY SELECT 'skipped'::text, r FROM ${n.runs} AS r
+      WHERE r.id = ANY (skip_ids) ORDER BY array_position(skip_ids, r.id);
+  END IF;
+  IF cardinality(claim_ids) > 0 THEN
+    UPDATE ${n.runs} AS r
+    SET status = 'running',
+        worker_id = p_worker,
+        started_at = p_now,
+        lease_until = p_now + p_lease_ms * interval '1 millisecond'
+    WHERE r.id = ANY (claim_ids);
+    RETURN QUERY SELECT 'claimed'::text, r FROM ${n.runs} AS r
+      WHERE r.id = ANY (claim_ids) ORDER BY array_position(claim_ids, r.id);
+  END IF;
+END
+$fn$;
+`;
+}
