@@ -171,7 +171,10 @@ export class RunQueue {
     }
     if (now.getTime() < this.#promotedUntil) {
       // Time went backwards since a claim promoted runs: those may now be in the future again.
-      const promoted = [...this.#ready.values(), ...[...this.#blocked.values()].flatMap((heap) => [...heap.values()])];
+      const promoted = [
+        ...this.#ready.values(),
+        ...[...this.#blocked.values()].flatMap((heap) => [...heap.values()]),
+      ];
       for (const run of promoted) {
         if (run.runAt.getTime() > now.getTime() && (best === null || run.runAt < best)) best = run.runAt;
       }

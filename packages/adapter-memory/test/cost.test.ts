@@ -91,14 +91,22 @@ describe('memory store cost follows the due work', () => {
         rejectIfActive: false,
       })),
     );
-    let [running] = (await store.claimRuns({ workerId: 'w', now: T0, limit: backlog, leaseMs: MINUTE })).claimed;
+    let [running] = (await store.claimRuns({ workerId: 'w', now: T0, limit: backlog, leaseMs: MINUTE }))
+      .claimed;
     const meter = memoryInternals(store).meter;
     const before = meter.examined;
     for (let index = 1; index <= 100; index++) {
       const now = at(index);
       const next = await store.finishAndClaim({
         finishes: [
-          { runId: running?.id ?? '', fence: { workerId: 'w' }, now, status: 'succeeded', result: null, error: null },
+          {
+            runId: running?.id ?? '',
+            fence: { workerId: 'w' },
+            now,
+            status: 'succeeded',
+            result: null,
+            error: null,
+          },
         ],
         claim: { workerId: 'w', now, limit: 10, leaseMs: MINUTE },
       });

@@ -93,10 +93,19 @@ export function finishAndClaimContract(fixture: () => ContractFixture): void {
       const backlog: Run[] = [];
       for (let index = 0; index < 30; index++)
         backlog.push(
-          await createRun(store, { overlap: 'queue', concurrencyKey: key, runAt: at(index), createdAt: at(index) }),
+          await createRun(store, {
+            overlap: 'queue',
+            concurrencyKey: key,
+            runAt: at(index),
+            createdAt: at(index),
+          }),
         );
       // Later in claim order than the whole backlog: other keys are not held up behind it.
-      const other = await createRun(store, { overlap: 'queue', concurrencyKey: 'executor:other', runAt: at(100) });
+      const other = await createRun(store, {
+        overlap: 'queue',
+        concurrencyKey: 'executor:other',
+        runAt: at(100),
+      });
       const free = await createRun(store, { overlap: 'allow', concurrencyKey: key, runAt: at(101) });
       const ids = backlog.map((run) => run.id);
       // In claim order, not sorted as idsOf sorts them.
@@ -116,9 +125,9 @@ export function finishAndClaimContract(fixture: () => ContractFixture): void {
       // The key frees with no claim in the same call; the run next in line is cancelled before
       // anyone claims it. The one after it must not be stranded.
       await store.finishRuns([succeeded(second.claimed[0] as Run, at(3 * SECOND))]);
-      expect((await store.cancelRun({ runId: ids[2] as string, now: at(3 * SECOND), by: null }))?.status).toBe(
-        'cancelled',
-      );
+      expect(
+        (await store.cancelRun({ runId: ids[2] as string, now: at(3 * SECOND), by: null }))?.status,
+      ).toBe('cancelled');
       let running = (await store.claimRuns(claimBy('worker-b', at(4 * SECOND), 50))).claimed;
       const order = inOrder(running);
       for (let step = 5; running.length > 0; step++) {
