@@ -25,10 +25,11 @@ import { w4 } from './workloads/w4-crash.js';
 import { w5 } from './workloads/w5-cron-math.js';
 import { w6 } from './workloads/w6-scale.js';
 import { w7 } from './workloads/w7-bulk.js';
+import { w8 } from './workloads/w8-backlog.js';
 
 // Work a workload hands to `background` (W3's minute window, W4's lease waits) starts once all of
 // them have run, so it overlaps only other background work.
-const WORKLOADS: Workload[] = [w1, w2, w5, w3, w4, w6, w7];
+const WORKLOADS: Workload[] = [w1, w2, w5, w3, w4, w6, w7, w8];
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 const BEGIN = '<!-- bench:results:begin -->';
@@ -62,7 +63,7 @@ if (values.help) {
 
 const only = values.only?.split(',').map((id) => id.trim().toUpperCase());
 const selected = WORKLOADS.filter((workload) => !only || only.includes(workload.id));
-if (selected.length === 0) throw new Error(`--only ${values.only}: no such workload (W1…W7)`);
+if (selected.length === 0) throw new Error(`--only ${values.only}: no such workload (W1…W8)`);
 
 const started = new Date();
 const services = await probeServices();
