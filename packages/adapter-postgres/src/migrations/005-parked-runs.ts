@@ -46,8 +46,15 @@ export function releaseParkedSql(n: SqlNames): string {
       THEN false
       ELSE pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || parked_keys.k, 0))
     END
+  ), free AS (
+    -- A head another transaction holds (a cancel in progress, a host's open transaction) is left
+    -- for a later claim: a claim never waits for a row lock, which could stall it behind the
+    -- host's transaction or deadlock with it.
+    SELECT h.id FROM ${n.runs} AS h
+    WHERE h.id IN (SELECT heads.id FROM heads) AND h.status = 'pending' AND h.parked
+    FOR UPDATE SKIP LOCKED
   )
-  UPDATE ${n.runs} AS r SET parked = false FROM heads WHERE r.id = heads.id`;
+  UPDATE ${n.runs} AS r SET parked = false FROM free WHERE r.id = free.id`;
 }
 
 /**
