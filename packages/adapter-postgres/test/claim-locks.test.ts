@@ -164,4 +164,34 @@ describe.skipIf(!pgAvailable)('postgres claims never wait on a parked run anothe
     client.release();
     expect(claimResult.ok && replaceResult.ok).toBe(true);
   });
+
+  it('a held run first in line keeps its place: the key waits rather than start the run behind it', async () => {
+    const key = 'order:k';
+    // A ran and ended; B, first in line, was parked behind it; C came later and was never parked.
+    const [a, b] = await store.createRuns(
+      [0, 1].map((i) => ({
+        run: newRun({ concurrencyKey: key, overlap: 'queue', runAt: at(-1000), createdAt: at(9000 + i) }),
+        now: at(9000),
+        rejectIfActive: false,
+      })),
+    );
+    const first = await store.claimRuns({ workerId: 'w1', now: at(9010), limit: 10, leaseMs: 60_000 });
+    expect(first.claimed.map((run) => run.id)).toContain(a?.run.id);
+    await store.finishRuns([succeeded(a?.run.id as string, 9011)]);
+    const c = await store.createRun({
+      run: newRun({ concurrencyKey: key, overlap: 'queue', runAt: at(-1000), createdAt: at(9002) }),
+      now: at(9012),
+      rejectIfActive: false,
+    });
+    // Another transaction holds B, so no claim may unpark or start it now.
+    const holder = await pool.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${n.runs} WHERE id = $1 FOR UPDATE`, [b?.run.id]);
+    const during = await claimStore.claimRuns({ workerId: 'w2', now: at(9020), limit: 10, leaseMs: 60_000 });
+    await holder.query('COMMIT');
+    holder.release();
+    expect(during.claimed.map((run) => run.id)).not.toContain(c.run.id);
+    const after = await claimStore.claimRuns({ workerId: 'w2', now: at(9030), limit: 10, leaseMs: 60_000 });
+    expect(after.claimed.map((run) => run.id)).toEqual([b?.run.id]);
+  });
 });

@@ -9,7 +9,7 @@ const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
  * is walked once, when it is parked, rather than on every claim.
  */
 export function claimCandidatesSql(n: SqlNames, now: string): string {
-  return `SELECT r.id, r.overlap, r.concurrency_key FROM ${n.runs} AS r
+  return `SELECT r.id, r.overlap, r.concurrency_key, r.priority, r.run_at, r.created_at FROM ${n.runs} AS r
     WHERE r.status = 'pending' AND r.parked IS NOT TRUE AND r.run_at <= ${now}
     ORDER BY r.priority, r.run_at, r.created_at, r.id
     FOR UPDATE OF r SKIP LOCKED`;
@@ -94,6 +94,7 @@ DECLARE
   park_ids uuid[] := '{}';
   busy text[] := '{}';
   is_busy boolean;
+  head record;
 BEGIN
   IF p_limit <= 0 THEN
     RETURN;
@@ -116,6 +117,25 @@ BEGIN
         END IF;
         CONTINUE;
       END IF;
+      IF candidate.overlap = 'queue' THEN
+        -- The key freed after the release above read it (a finish committed in between): a run
+        -- parked behind the last one is still first in line and starts instead of this one.
+        SELECT p.id, p.priority, p.run_at, p.created_at INTO head FROM ${n.runs} AS p
+          WHERE p.concurrency_key = candidate.concurrency_key AND p.status = 'pending' AND p.parked
+          ORDER BY p.priority, p.run_at, p.created_at, p.id LIMIT 1;
+        IF head.id IS NOT NULL AND head.run_at <= p_now
+          AND (head.priority, head.run_at, head.created_at, head.id)
+            < (candidate.priority, candidate.run_at, candidate.created_at, candidate.id) THEN
+          park_ids := array_append(park_ids, candidate.id);
+          -- Taken only if no other transaction holds it; otherwise the key waits for a later claim.
+          PERFORM 1 FROM ${n.runs} AS p
+            WHERE p.id = head.id AND p.status = 'pending' AND p.parked FOR UPDATE SKIP LOCKED;
+          IF FOUND THEN
+            claim_ids := array_append(claim_ids, head.id);
+          END IF;
+          CONTINUE;
+        END IF;
+      END IF;
     END IF;
     claim_ids := array_append(claim_ids, candidate.id);
   END LOOP;
@@ -136,6 +156,7 @@ BEGIN
   IF cardinality(claim_ids) > 0 THEN
     UPDATE ${n.runs} AS r
     SET status = 'running',
+        parked = false,
         worker_id = p_worker,
         started_at = p_now,
         lease_until = p_now + p_lease_ms * interval '1 millisecond'
