@@ -42,6 +42,8 @@ export class RunQueue {
   readonly #ready: IndexedHeap<Run>;
   // Per key, its parked `queue` runs in claim order: only the first goes back when the key frees.
   readonly #blocked = new Map<string, IndexedHeap<Run>>();
+  // Keys whose exclusive runs all ended while some of their runs were parked.
+  readonly #freed = new Set<string>();
   readonly #place = new Map<Run, Place>();
   readonly #pendingByKey = new Map<string, Set<Run>>();
   readonly #runningByKey = new Map<string, Set<Run>>();
@@ -85,17 +87,35 @@ export class RunQueue {
   }
 
   /**
-   * The key may be free: its first parked run goes back to wait for a claim. Only one, as only
-   * one can start; releasing all of them made draining a backlog of n queued runs cost O(n²).
+   * The key may be free: a claim lets its first parked run go (see `#releaseFreed`). Only one, as
+   * only one can start; releasing all of them made draining a backlog of n queued runs cost O(n²).
    */
   #release(key: string): void {
-    if (this.#exclusive.has(key)) return;
-    const parked = this.#blocked.get(key);
-    const head = parked?.pop();
-    if (!parked || !head) return;
-    if (parked.size === 0) this.#blocked.delete(key);
-    this.#place.delete(head);
-    this.#wait(head);
+    if (!this.#exclusive.has(key) && this.#blocked.has(key)) this.#freed.add(key);
+  }
+
+  /**
+   * For each freed key, the first of its parked runs that is due by this claim's clock goes back to
+   * the claim order. Chosen at claim time, not when the key frees: with clocks that differ (or go
+   * back), the first parked run may not be due yet for this caller while a later one is.
+   */
+  #releaseFreed(now: Date): void {
+    for (const key of this.#freed) {
+      const parked = this.#blocked.get(key);
+      if (this.#exclusive.has(key) || !parked || parked.size === 0) {
+        this.#freed.delete(key);
+        continue;
+      }
+      for (const run of parked.ascending()) {
+        if (run.runAt.getTime() > now.getTime()) continue;
+        parked.remove(run);
+        if (parked.size === 0) this.#blocked.delete(key);
+        this.#ready.push(run);
+        this.#place.set(run, 'ready');
+        this.#freed.delete(key);
+        break;
+      }
+    }
   }
 
   /** Change a running run's lease through `change`, keeping the lease heap ordered. */
@@ -132,6 +152,7 @@ export class RunQueue {
    */
   claim(now: Date, limit: number, actions: ClaimActions): void {
     this.#promote(now);
+    this.#releaseFreed(now);
     const notYet: Run[] = [];
     let started = 0;
     while (started < limit) {
