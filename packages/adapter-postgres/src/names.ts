@@ -8,6 +8,16 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * The advisory-lock key of a concurrency key (`key` is an SQL expression): claims, and creating a
+ * run that must not start beside an active one, take it so that one key is decided by one
+ * transaction at a time. Names in it were validated as plain identifiers.
+ */
+export function keyLockSql(n: SqlNames, key: string): string {
+  const prefix = `cronkeeper:${n.lockNamespace}:`.replaceAll("'", "''");
+  return `hashtextextended('${prefix}' || ${key}, 0)`;
+}
+
 /** The schema-qualified, quoted names of everything the store creates, for one schema and prefix. */
 export interface SqlNames {
   /** Schema name, unquoted. */

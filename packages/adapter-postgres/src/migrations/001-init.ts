@@ -1,7 +1,4 @@
-import type { SqlNames } from '../names.js';
-
-/** A literal for SQL text; only ever given names that were validated as plain identifiers. */
-const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+import { keyLockSql, type SqlNames } from '../names.js';
 
 /**
  * Due pending runs in claim order, locked without waiting: the claim function's candidates.
@@ -25,7 +22,6 @@ export function claimCandidatesSql(n: SqlNames, now: string): string {
  * (and can be reviewed, or run by hand) like any migration file.
  */
 export function initSql(n: SqlNames): string {
-  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
   return `
 CREATE TABLE IF NOT EXISTS ${n.jobs} (
   id               uuid PRIMARY KEY,
@@ -163,7 +159,7 @@ BEGIN
         SELECT 1 FROM ${n.runs} AS x
         WHERE x.concurrency_key = candidate.concurrency_key AND x.status = 'running' AND x.overlap <> 'allow');
       IF NOT is_busy THEN
-        CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || candidate.concurrency_key, 0));
+        CONTINUE WHEN NOT pg_try_advisory_xact_lock(${keyLockSql(n, 'candidate.concurrency_key')});
         is_busy := EXISTS (
           SELECT 1 FROM ${n.runs} AS x
           WHERE x.concurrency_key = candidate.concurrency_key AND x.status = 'running' AND x.overlap <> 'allow');
@@ -221,7 +217,7 @@ BEGIN
     END IF;
   END IF;
   IF p_reject_if_active THEN
-    PERFORM pg_advisory_xact_lock(hashtextextended(${lockPrefix} || incoming.concurrency_key, 0));
+    PERFORM pg_advisory_xact_lock(${keyLockSql(n, 'incoming.concurrency_key')});
     SELECT * INTO found_run FROM ${n.runs} AS r
     WHERE r.concurrency_key = incoming.concurrency_key
       AND (r.status = 'running' OR (r.status = 'pending' AND r.run_at <= p_now))

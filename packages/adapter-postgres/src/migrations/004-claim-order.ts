@@ -1,7 +1,4 @@
-import type { SqlNames } from '../names.js';
-
-/** A literal for SQL text; only ever given names that were validated as plain identifiers. */
-const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+import { keyLockSql, type SqlNames } from '../names.js';
 
 /**
  * Due pending runs in claim order, locked without waiting as they are read: the claim function's
@@ -29,7 +26,6 @@ export function claimCandidatesSql(n: SqlNames, now: string): string {
  * statement. The decisions are version 1's: see its comment on exclusivity.
  */
 export function claimOrderSql(n: SqlNames): string {
-  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
   const keyIsRunning = (key: string) => `EXISTS (
         SELECT 1 FROM ${n.runs} AS x
         WHERE x.concurrency_key = ${key} AND x.status = 'running' AND x.overlap <> 'allow')`;
@@ -57,7 +53,7 @@ BEGIN
     IF candidate.overlap <> 'allow' THEN
       is_busy := candidate.concurrency_key = ANY (busy) OR ${keyIsRunning('candidate.concurrency_key')};
       IF NOT is_busy THEN
-        CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || candidate.concurrency_key, 0));
+        CONTINUE WHEN NOT pg_try_advisory_xact_lock(${keyLockSql(n, 'candidate.concurrency_key')});
         is_busy := ${keyIsRunning('candidate.concurrency_key')};
       END IF;
       busy := array_append(busy, candidate.concurrency_key);

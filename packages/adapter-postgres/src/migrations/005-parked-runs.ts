@@ -1,7 +1,4 @@
-import type { SqlNames } from '../names.js';
-
-/** A literal for SQL text; only ever given names that were validated as plain identifiers. */
-const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+import { keyLockSql, type SqlNames } from '../names.js';
 
 /**
  * Due pending runs in claim order, locked without waiting as they are read: the claim function's
@@ -22,7 +19,6 @@ export function claimCandidatesSql(n: SqlNames, now: string): string {
  * with parked runs, however long their backlogs.
  */
 export function releaseParkedSql(n: SqlNames): string {
-  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
   // Each step reads the first parked run of the next key in the index's own order, so it is one
   // probe of that index (no other index gives this order) and its run is the key's first in line.
   const nextHead = (after: string) => `SELECT p.concurrency_key, p.id FROM ${n.runs} AS p
@@ -44,7 +40,7 @@ export function releaseParkedSql(n: SqlNames): string {
       WHEN (SELECT 1 FROM ${n.runs} AS x
         WHERE x.concurrency_key = parked_keys.k AND x.status = 'running' AND x.overlap <> 'allow' LIMIT 1) = 1
       THEN false
-      ELSE pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || parked_keys.k, 0))
+      ELSE pg_try_advisory_xact_lock(${keyLockSql(n, 'parked_keys.k')})
     END
   ), free AS (
     -- A head another transaction holds (a cancel in progress, a host's open transaction) is left
@@ -69,7 +65,6 @@ export function releaseParkedSql(n: SqlNames): string {
  * (which sets every column it is not given to NULL) are unparked, with any version of the code.
  */
 export function parkedRunsSql(n: SqlNames): string {
-  const lockPrefix = literal(`cronkeeper:${n.lockNamespace}:`);
   const keyIsRunning = (key: string) => `EXISTS (
         SELECT 1 FROM ${n.runs} AS x
         WHERE x.concurrency_key = ${key} AND x.status = 'running' AND x.overlap <> 'allow')`;
@@ -105,7 +100,7 @@ BEGIN
     IF candidate.overlap <> 'allow' THEN
       is_busy := candidate.concurrency_key = ANY (busy) OR ${keyIsRunning('candidate.concurrency_key')};
       IF NOT is_busy THEN
-        CONTINUE WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${lockPrefix} || candidate.concurrency_key, 0));
+        CONTINUE WHEN NOT pg_try_advisory_xact_lock(${keyLockSql(n, 'candidate.concurrency_key')});
         is_busy := ${keyIsRunning('candidate.concurrency_key')};
       END IF;
       busy := array_append(busy, candidate.concurrency_key);
