@@ -95,6 +95,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether a listener can bind `port` on loopback right now. */
+export function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Thrown by a `waitFor` check when waiting longer cannot help (the process died). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, type ClusterOptions, Redis } from 'ioredis';
-import { freePort, killTracked, spawnTracked, type TrackedChild, WaitAborted, waitFor } from './children.js';
+import { canListen, killTracked, spawnTracked, type TrackedChild, WaitAborted, waitFor } from './children.js';
 
 const run = promisify(execFile);
 
@@ -17,6 +17,8 @@ const run = promisify(execFile);
 
 /** How long a node may be unreachable before its replica takes over, ms (Redis default: 15 s). */
 export const NODE_TIMEOUT_MS = 1_000;
+/** Redis Cluster nodes talk to each other on their port plus this. */
+const BUS_PORT_OFFSET = 10_000;
 
 /** The ioredis Cluster options the tests (and docs/redis.md) use: failover-tolerant retries. */
 export const CLUSTER_CLIENT_OPTIONS: ClusterOptions = {
@@ -51,6 +53,20 @@ function isRunning(node: ClusterNode): boolean {
   return !node.process.ended();
 }
 
+/**
+ * A port for a cluster node: free, with its cluster bus port (port + 10 000) free too, and both
+ * below the range the kernel hands out to outgoing connections. An ephemeral port from the OS could
+ * be taken by a client's connection before the node binds it, or be another node's bus port.
+ */
+async function clusterPort(taken: readonly number[]): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 12_000 + Math.floor(Math.random() * 10_000);
+    if (taken.includes(port)) continue;
+    if ((await canListen(port)) && (await canListen(port + BUS_PORT_OFFSET))) return port;
+  }
+  throw new Error('no free pair of ports for a Redis Cluster node between 12000 and 32000');
+}
+
 export class PrivateRedisCluster {
   readonly nodes: ClusterNode[] = [];
 
@@ -61,7 +77,8 @@ export class PrivateRedisCluster {
     const masters = options.masters ?? 3;
     const cluster = new PrivateRedisCluster(await mkdtemp(join(tmpdir(), 'ck-redis-cluster-')));
     try {
-      const ports = await Promise.all(Array.from({ length: masters * 2 }, () => freePort()));
+      const ports: number[] = [];
+      while (ports.length < masters * 2) ports.push(await clusterPort(ports));
       await Promise.all(ports.map((port) => cluster.#launch(port)));
       await run(
         'redis-cli',
