@@ -59,6 +59,19 @@ export function eventsContract(fixture: () => ContractFixture): void {
       await stopB();
     });
 
+    it('gives each listener its own copy of an event', async (ctx) => {
+      const [a, b] = await subscribingPair(fixture(), ctx);
+      const seen: StoreEvent[] = [];
+      const vandal = await b.subscribe((event) => {
+        Object.assign(event, { type: 'wake', origin: 'vandal', runId: 'changed', tenantId: 'other' });
+      });
+      const witness = await b.subscribe((event) => seen.push(event));
+      await a.publish([EVENTS[1] as StoreEvent]);
+      await eventually(() => expect(seen).toEqual([EVENTS[1]]));
+      await vandal();
+      await witness();
+    });
+
     it('stops delivering to a listener once it unsubscribed', async (ctx) => {
       const [a, b] = await subscribingPair(fixture(), ctx);
       const stopped: StoreEvent[] = [];
