@@ -126,6 +126,36 @@ async function walk(
   return { found, stoppedAt: null };
 }
 
+/**
+ * The newest entry of `tenants` recorded before `before` (and not before `lower`), or null. The
+ * job-name index is shared by every tenant, so a page that ran out of budget on another tenant's
+ * entry must not end with a cursor naming it (its id and time would leak). Every entry the shared
+ * index holds between that point and the caller's newest earlier entry belongs to someone else, so
+ * the page can end at that entry instead without skipping one the caller may see.
+ */
+async function newestOwnBefore(
+  client: RedisClientLike,
+  keys: ReturnType<typeof auditKeys>,
+  tenants: ReadonlySet<string | null>,
+  before: string,
+  lower: string,
+): Promise<AuditEntry | null> {
+  const indexes = [...tenants].map((tenantId) => keys.tenant(tenantToken(tenantId)));
+  let upper = `(${before}`;
+  for (;;) {
+    const reads = client.pipeline();
+    for (const index of indexes) reads.call('zrevrangebylex', index, upper, lower, 'LIMIT', 0, 1);
+    const heads = ((await execPipeline(reads)) as string[][]).flatMap((reply) => reply ?? []);
+    const newest = heads.sort().at(-1);
+    if (newest === undefined) return null;
+    const id = String(Number(newest.slice(newest.lastIndexOf(':') + 1)));
+    const hash = hashReply(await client.call('hgetall', keys.entry(id)));
+    // An entry pruned between the two reads is gone: look past it.
+    if (hash) return decodeEntry(id, hash);
+    upper = `(${newest}`;
+  }
+}
+
 /** A page of entries, newest first: one index (job name, tenant, or all) walked from the cursor. */
 export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise<AuditPage> {
   const keys = auditKeys(ctx.keys.root);
@@ -147,11 +177,25 @@ export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise
       tenants ? tenants.has(entry.tenantId) : true,
     );
     if (walked.stoppedAt) {
-      // Out of budget: what was found, and a cursor after the last entry looked at.
-      const stop = walked.stoppedAt;
+      // Out of budget: what was found, and a cursor after the last entry looked at; when that
+      // entry is another tenant's, after the caller's newest entry before it instead (see below).
+      const items = walked.found.map(({ entry }) => entry);
+      let stop: AuditEntry | null = walked.stoppedAt;
+      if (tenants && !tenants.has(stop.tenantId)) {
+        stop = await newestOwnBefore(
+          ctx.client,
+          keys,
+          tenants,
+          member(stop.at.getTime(), stop.id),
+          bounds.lower,
+        );
+        if (stop && stop.job === filter.job) items.push(stop);
+      }
+      const page = items.slice(0, limit);
+      const last = items.length > limit ? page[page.length - 1] : stop;
       return {
-        items: walked.found.map(({ entry }) => entry),
-        nextCursor: encodeAuditCursor({ at: stop.at.getTime(), id: stop.id }),
+        items: page,
+        nextCursor: last ? encodeAuditCursor({ at: last.at.getTime(), id: last.id }) : null,
       };
     }
     found = walked.found;

@@ -143,9 +143,9 @@ export async function listRunsPage(
   let lastScanned: Run | null = null;
   while (items.length < wanted) {
     if (scanned >= SCAN_BUDGET) {
-      const page = items.slice(0, filter.limit);
       const more = walks.some((walk) => walk.head !== undefined || walk.needsFill);
-      return { items: page, nextCursor: more && lastScanned ? encodeCursor(lastScanned) : null };
+      if (!more || !lastScanned) return { items: items.slice(0, filter.limit), nextCursor: null };
+      return endOfBudget(client, keys, filter, items, lastScanned);
     }
     const empty = walks.filter((walk) => walk.needsFill);
     if (empty.length > 0) {
@@ -178,4 +178,61 @@ export async function listRunsPage(
   const page = items.slice(0, filter.limit);
   const last = page[page.length - 1];
   return { items: page, nextCursor: items.length > filter.limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * A page that ran out of scan budget ends with a cursor at the last run it looked at, so the next
+ * page reads on from there. For a tenant-scoped listing that run may be another tenant's (the
+ * walked index can be shared, e.g. by executor or status), and a cursor naming it would tell the
+ * caller its id and creation time. The page then ends instead at the caller's newest run older
+ * than that point, found in the caller's own history indexes: every run the shared index holds in
+ * between belongs to someone else, so none the caller may see is skipped. That run is checked
+ * against the filter here, since the cursor leaves it out of the next page.
+ */
+async function endOfBudget(
+  client: RedisClientLike,
+  keys: KeyLayout,
+  filter: RunFilter,
+  items: Run[],
+  lastScanned: Run,
+): Promise<RunPage> {
+  const visible = (run: Run) => !filter.tenantIds || filter.tenantIds.includes(run.tenantId);
+  let stop: Run | null = lastScanned;
+  if (!visible(lastScanned)) {
+    stop = await newestVisibleBefore(
+      client,
+      keys,
+      filter,
+      historyMember(lastScanned.createdAt, lastScanned.id),
+    );
+    if (stop && matches(stop, filter)) items.push(stop);
+  }
+  const page = items.slice(0, filter.limit);
+  if (items.length > filter.limit)
+    return { items: page, nextCursor: encodeCursor(page[page.length - 1] as Run) };
+  return { items: page, nextCursor: stop ? encodeCursor(stop) : null };
+}
+
+/** The newest run of the filter's tenants created before `member` (and from `since` on), or null. */
+async function newestVisibleBefore(
+  client: RedisClientLike,
+  keys: KeyLayout,
+  filter: RunFilter,
+  member: string,
+): Promise<Run | null> {
+  const indexes = [...new Set((filter.tenantIds ?? []).map(tenantToken))].map((token) =>
+    keys.historyOfTenant(token),
+  );
+  let upper = `(${member}`;
+  for (;;) {
+    const reads = client.pipeline();
+    for (const index of indexes) reads.call('zrevrangebylex', index, upper, lowerOf(filter), 'LIMIT', 0, 1);
+    const heads = ((await execPipeline(reads)) as string[][]).flatMap((reply) => reply ?? []);
+    const newest = heads.sort().at(-1);
+    if (newest === undefined) return null;
+    const run = decodeRun(await client.call('hgetall', keys.run(idOfMember(newest))));
+    // A run pruned between the two reads is gone: look past it.
+    if (run) return run;
+    upper = `(${newest}`;
+  }
 }
