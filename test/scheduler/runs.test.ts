@@ -219,6 +219,70 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect((await scheduler.runs.get(run.id)).error?.code).toBe('timeout');
   });
 
+  it('refuses a zero timeout on a job and on an executor: no timeout is null, not 0', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { noop: { run: () => null } });
+    for (const timeout of [0, '0s', '0ms'])
+      await expect(
+        scheduler.jobs.create({
+          name: `t-${String(timeout)}`,
+          schedule: 'hourly',
+          executor: 'noop',
+          timeout,
+        }),
+      ).rejects.toMatchObject({ path: 'timeout', message: expect.stringMatching(/at least 1 ms/) });
+    expect(() => fakeTimeScheduler(undefined, { zero: { timeout: 0, run: () => null } })).toThrow(
+      /timeout.*at least 1 ms/,
+    );
+    await expect(scheduler.jobs.list()).resolves.toEqual([]);
+  });
+
+  it('stores the last progress an executor reported with its outcome, even without a heartbeat', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, {
+      quick: {
+        run: (ctx) => {
+          ctx.progress(10, 'starting');
+          ctx.progress(100, 'all done\u0000');
+          return 'ok';
+        },
+      },
+      silent: { run: () => 'ok' },
+    });
+    const reported = await scheduler.trigger({ executor: 'quick' });
+    const silent = await scheduler.trigger({ executor: 'silent' });
+    await scheduler.runDue();
+    expect((await scheduler.runs.get(reported.id)).progress).toEqual({
+      percent: 100,
+      note: 'all done\uFFFD',
+    });
+    expect((await scheduler.runs.get(silent.id)).progress).toBeNull();
+  });
+
+  it('fails a run whose result JSON cannot hold, instead of storing some text of it', async () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const results: Record<string, unknown> = {
+      cyclic,
+      bigint: { n: 10n },
+      fn: function secret() {
+        return 'api-key-123';
+      },
+      symbol: Symbol('s'),
+    };
+    const { scheduler } = fakeTimeScheduler(
+      undefined,
+      Object.fromEntries(Object.entries(results).map(([name, value]) => [name, { run: () => value }])),
+    );
+    for (const name of Object.keys(results)) {
+      const run = await scheduler.trigger({ executor: name });
+      await scheduler.runDue();
+      const done = await scheduler.runs.get(run.id);
+      expect(done.status, name).toBe('failed');
+      expect(done.error?.code, name).toBe('invalid_result');
+      expect(done.result, name).toBeNull();
+      expect(JSON.stringify(done), name).not.toContain('api-key-123');
+    }
+  });
+
   it('keeps executor log lines on the run, capped', async () => {
     const { scheduler } = fakeTimeScheduler(
       undefined,

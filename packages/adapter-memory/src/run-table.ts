@@ -4,6 +4,7 @@ import {
   type Run,
   type RunError,
   type RunLogLine,
+  type RunProgress,
   type RunTask,
   type TenantIds,
 } from '@cronkeeper/core';
@@ -20,6 +21,7 @@ export interface Settlement {
   error: RunError | null;
   tasks?: RunTask[];
   logs?: RunLogLine[];
+  progress?: RunProgress | null;
 }
 
 /** A run that ended leaves no task pending or running: each such task takes the run's status. */
@@ -127,6 +129,7 @@ export class RunTable {
     if (settlement.tasks !== undefined) run.tasks = copy(settlement.tasks);
     endTasks(run);
     if (settlement.logs !== undefined) run.logs = copy(settlement.logs);
+    if (settlement.progress !== undefined) run.progress = copy(settlement.progress);
     run.leaseUntil = null;
     this.onSettled(run);
     this.#finish(run);

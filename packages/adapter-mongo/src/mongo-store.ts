@@ -278,6 +278,7 @@ export class MongoStore implements Store {
         error: input.error,
         tasks: input.tasks,
         logs: input.logs,
+        progress: input.progress,
         followUp: input.followUp ? encodeNewRun(input.followUp, randomUUID()) : null,
         counted: input.status === 'failed' && !input.followUp,
         pauseAuditId: newAuditId(),

@@ -4,6 +4,7 @@ import {
   type RunError,
   type RunFilter,
   type RunLogLine,
+  type RunProgress,
   type RunStatus,
   type RunTask,
   type TenantIds,
@@ -128,6 +129,8 @@ export interface Finish {
   error: RunError | null;
   tasks?: RunTask[] | undefined;
   logs?: RunLogLine[] | undefined;
+  /** The last progress reported; omitted to keep the stored one. */
+  progress?: RunProgress | null | undefined;
   /** The retry, already encoded with its id. */
   followUp: RunDocument | null;
   /** A final failure, which `autoPause` counts. @default false */
@@ -167,6 +170,10 @@ export function finishPipeline(finish: Finish): Document[] {
   };
   set.tasks = finish.tasks === undefined ? endedTasks(finish.status) : literal(encodeRunTasks(finish.tasks));
   if (finish.logs !== undefined) set.logs = literal(copyLogs(finish.logs));
+  if (finish.progress !== undefined)
+    set.progress = literal(
+      finish.progress === null ? null : { percent: finish.progress.percent, note: finish.progress.note },
+    );
   return [{ $set: set }, { $unset: 'activeKey' }];
 }
 

@@ -294,6 +294,9 @@ function finishRows(inputs: FinishRunInput[]) {
             error: input.error ?? null,
             tasks: input.tasks ?? null,
             logs: input.logs ?? null,
+            // Set (even to null) replaces the stored progress; left out keeps it.
+            progress_set: input.progress !== undefined,
+            progress: input.progress ?? null,
             follow_up: input.followUp ? encodeRunRow(input.followUp, randomUUID()) : null,
           },
         ]
@@ -323,13 +326,15 @@ function finishRunsCtes(n: SqlNames): string {
   const streak = `CASE WHEN d.last_success IS NULL THEN j.consecutive_failures + d.counted_failures ELSE d.counted_failures END`;
   return `input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
-         status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, follow_up jsonb)
+         status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, progress_set boolean, progress jsonb,
+         follow_up jsonb)
      ), finished AS (
        UPDATE ${n.runs} AS r
        SET status = i.status, finished_at = i.now,
            duration_ms = ${durationSql('i.now')},
            result = i.result, error = i.error,
-           tasks = coalesce(i.tasks, r.tasks), logs = coalesce(i.logs, r.logs), lease_until = NULL
+           tasks = coalesce(i.tasks, r.tasks), logs = coalesce(i.logs, r.logs),
+           progress = CASE WHEN i.progress_set THEN i.progress ELSE r.progress END, lease_until = NULL
        FROM input AS i
        WHERE r.id = i.id AND r.status = 'running'
          AND CASE WHEN i.worker IS NULL THEN r.lease_until < i.now ELSE r.worker_id = i.worker END

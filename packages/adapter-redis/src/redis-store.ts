@@ -416,6 +416,8 @@ function finishArgs(inputs: FinishRunInput[]): { sent: FinishRunInput[]; args: R
       input.tasks === undefined ? '' : runField.tasks(input.tasks),
       input.logs === undefined ? 'keep' : 'set',
       input.logs === undefined ? '' : runField.logs(input.logs),
+      input.progress === undefined ? 'keep' : 'set',
+      input.progress === undefined ? '' : runField.json(input.progress),
       input.error?.message ?? 'failed',
     );
     if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));

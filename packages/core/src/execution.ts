@@ -102,13 +102,24 @@ export function resolveParams(
 
 function toJson(value: unknown): JsonValue | null {
   if (value === undefined) return null;
-  let json: JsonValue;
+  // A result is data the host reads back: altering it silently would be worse than refusing it,
+  // so what JSON cannot hold (a cycle, a BigInt, a function or symbol) fails the run instead of
+  // being stored as some text of it (a function's text would even show its source).
+  let text: string | undefined;
   try {
-    json = JSON.parse(JSON.stringify(value)) as JsonValue;
-  } catch {
-    json = String(value);
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new RunFailure(
+      'invalid_result',
+      `the result cannot be stored as JSON (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); return JSON data: objects, arrays, strings, numbers, booleans or null`,
+    );
   }
-  // A result is data the host reads back: altering it silently would be worse than refusing it.
+  if (text === undefined)
+    throw new RunFailure(
+      'invalid_result',
+      `the result is a ${typeof value}, which cannot be stored as JSON; return JSON data: objects, arrays, strings, numbers, booleans or null`,
+    );
+  const json = JSON.parse(text) as JsonValue;
   if (!storableJson(json))
     throw new RunFailure(
       'invalid_result',
@@ -185,6 +196,9 @@ export async function executeRun(
   const logs: RunLogLine[] = [...run.logs];
   let droppedLines = 0;
   let progress: RunProgress | null = run.progress;
+  // Heartbeats store progress while the run goes on; the finish stores the last one reported, which
+  // a run shorter than a heartbeat (or reporting after its last one) would otherwise lose.
+  let progressReported = false;
   const log = (level: RunLogLine['level'], message: string) => {
     if (logs.length < ctx.maxLogLines)
       logs.push({ at: clock.now(), level, message: toStorableText(String(message).slice(0, 4000)) });
@@ -317,7 +331,12 @@ export async function executeRun(
           },
           heartbeat: renew,
           progress: (percent, note) => {
-            progress = { percent: Math.min(100, Math.max(0, Number(percent) || 0)), note: note ?? null };
+            // Stored with the run like a log line: the same cap and the same repair of text the
+            // stores cannot hold (a NUL would otherwise fail the heartbeat and the finish).
+            const text =
+              note === undefined || note === null ? null : toStorableText(String(note).slice(0, 4000));
+            progress = { percent: Math.min(100, Math.max(0, Number(percent) || 0)), note: text };
+            progressReported = true;
           },
         };
         // Aborted before it began (the hold ran out while the claim was slow, a cancel or a
@@ -374,6 +393,7 @@ export async function executeRun(
     error,
     tasks,
     logs,
+    ...(progressReported ? { progress } : {}),
     followUp,
   });
   if (!finished) {

@@ -3,7 +3,7 @@ import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo, RetryInput } from './executor.js';
 import type { JsonObject } from './types.js';
-import { nameSchema, parse, retrySchema } from './validation.js';
+import { nameSchema, parse, retrySchema, TIMEOUT_MIN_MESSAGE } from './validation.js';
 import { assertSupportedParamsSchema } from './zod-support.js';
 
 /**
@@ -24,11 +24,17 @@ export function defineExecutor<P = JsonObject, I = P>(definition: ExecutorDefini
     description: definition.description ?? null,
     params: definition.params ?? null,
     defaults: definition.defaults ?? {},
-    timeoutMs: optional(definition.timeout, 'timeout'),
+    timeoutMs: atLeastOneMs(optional(definition.timeout, 'timeout')),
     estimatedDurationMs: optional(definition.estimatedDuration, 'estimatedDuration'),
     retry: (definition.retry as RetryInput | undefined) ?? null,
     run: definition.run,
   };
+}
+
+/** A timeout of 0 would fail every run before it began (see the job schema). */
+function atLeastOneMs(timeoutMs: number | null): number | null {
+  if (timeoutMs !== null && timeoutMs < 1) throw ValidationError.field('timeout', TIMEOUT_MIN_MESSAGE);
+  return timeoutMs;
 }
 
 function isExecutor<P, I>(value: Executor<P, I> | ExecutorDefinition<P, I>): value is Executor<P, I> {

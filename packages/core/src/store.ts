@@ -384,6 +384,8 @@ export interface FinishRunInput {
   tasks?: RunTask[];
   /** Final logs; omitted to keep the stored ones. */
   logs?: RunLogLine[];
+  /** The last progress the executor reported; omitted to keep the stored one. */
+  progress?: RunProgress | null;
   /** A retry to create in the same step. */
   followUp?: NewRun | null;
 }

@@ -24,6 +24,9 @@ export function durationUpTo(maxMs: number) {
 }
 
 /** Milliseconds, at most `maxMs`. */
+/** Why a timeout of 0 is refused (see the job schema). */
+export const TIMEOUT_MIN_MESSAGE = 'must be at least 1 ms; leave it out (or null) for no timeout';
+
 function msUpTo(maxMs: number) {
   return z
     .number()
@@ -150,7 +153,11 @@ const jobFields = {
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
   misfireGrace: durationUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
-  timeout: durationUpTo(DURATION_LIMITS.timeout).nullable().optional(),
+  // A zero timeout would fail every run before it began: no timeout is null, not 0.
+  timeout: durationUpTo(DURATION_LIMITS.timeout)
+    .refine((value) => msOf(value) >= 1, TIMEOUT_MIN_MESSAGE)
+    .nullable()
+    .optional(),
   retry: retrySchema.nullable().optional(),
   autoPause: z
     .strictObject({ afterFailures: z.number().int().min(1).max(1000) })
@@ -164,7 +171,7 @@ const jobFields = {
   // The names a job is read back with: durations in milliseconds.
   // The same limits as written durations: `timeoutMs` is the same setting as `timeout`.
   misfireGraceMs: msUpTo(DURATION_LIMITS.misfireGrace).nullable().optional(),
-  timeoutMs: msUpTo(DURATION_LIMITS.timeout).nullable().optional(),
+  timeoutMs: msUpTo(DURATION_LIMITS.timeout).min(1, TIMEOUT_MIN_MESSAGE).nullable().optional(),
   jitterMs: msUpTo(DURATION_LIMITS.jitter).optional(),
 };
 

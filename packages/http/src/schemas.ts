@@ -75,7 +75,7 @@ const jobFields = {
   metadata: jsonObject.optional(),
   // The names a job is read back with: durations in milliseconds (give these or the ones above).
   misfireGraceMs: z.number().finite().nonnegative().nullable().optional(),
-  timeoutMs: z.number().finite().nonnegative().nullable().optional(),
+  timeoutMs: z.number().finite().min(1).nullable().optional(),
   jitterMs: z.number().finite().nonnegative().optional(),
 };
 

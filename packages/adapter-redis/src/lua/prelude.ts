@@ -324,8 +324,8 @@ local function set_or_clear(key, field, value)
 end
 
 -- A running run ends: terminal fields, lease cleared, indexes, then the job's bookkeeping.
--- tasks and logs are nil to keep the stored ones.
-local function settle(id, r, status, now, result_json, error_json, tasks_json, logs_json, last_error)
+-- tasks, logs and progress are nil to keep the stored ones (progress '' clears it).
+local function settle(id, r, status, now, result_json, error_json, tasks_json, logs_json, last_error, progress_json)
   remove_running(id, r)
   index_status(r, status)
   r.finishedAt = now
@@ -340,6 +340,8 @@ local function settle(id, r, status, now, result_json, error_json, tasks_json, l
   tasks_json = tasks_json or stored_tasks_ended(id, status)
   if tasks_json then table.insert(set, 'tasks'); table.insert(set, tasks_json) end
   if logs_json then table.insert(set, 'logs'); table.insert(set, logs_json) end
+  if progress_json == '' then table.insert(cleared, 'progress')
+  elseif progress_json then table.insert(set, 'progress'); table.insert(set, progress_json) end
   local key = K.run(id)
   redis.call('HSET', key, unpack(set))
   redis.call('HDEL', key, unpack(cleared))

@@ -191,6 +191,55 @@ export function leasesContract(fixture: () => ContractFixture): void {
       expect(finished.error).toEqual({ code: 'timeout', message: 'too slow' });
     });
 
+    it('stores the progress given with the finish, keeps the stored one when omitted and clears it with null', async () => {
+      const { store } = fixture();
+      const runs: Run[] = [];
+      for (const key of ['given', 'kept', 'cleared', 'along'])
+        runs.push(await startRun(store, { concurrencyKey: key }));
+      for (const run of runs)
+        await store.renewLease({
+          runId: run.id,
+          workerId: 'worker-1',
+          now: at(SECOND),
+          leaseMs: MINUTE,
+          progress: { percent: 10, note: 'starting' },
+        });
+      const [given, kept, cleared, alongClaim] = runs as [Run, Run, Run, Run];
+      const base = {
+        fence: { workerId: 'worker-1' },
+        now: at(2 * SECOND),
+        result: null,
+        error: null,
+      } as const;
+      const done = { percent: 100, note: 'all 12 rows, "quoted" ✓' };
+      const finished = await store.finishRuns([
+        { ...base, runId: given.id, status: 'succeeded', progress: done },
+        { ...base, runId: kept.id, status: 'succeeded' },
+        { ...base, runId: cleared.id, status: 'succeeded', progress: null },
+      ]);
+      expect(finished.map((run) => run?.progress)).toEqual([done, { percent: 10, note: 'starting' }, null]);
+      const claimedAlong = await store.finishAndClaim({
+        finishes: [
+          {
+            ...base,
+            runId: alongClaim.id,
+            status: 'failed',
+            error: { code: 'error', message: 'x' },
+            progress: { percent: 40, note: null },
+          },
+        ],
+        claim: { workerId: 'worker-1', now: at(2 * SECOND), limit: 0, leaseMs: MINUTE },
+      });
+      expect(claimedAlong.finished[0]?.progress).toEqual({ percent: 40, note: null });
+      for (const [run, progress] of [
+        [given, done],
+        [kept, { percent: 10, note: 'starting' }],
+        [cleared, null],
+        [alongClaim, { percent: 40, note: null }],
+      ] as const)
+        expect((await store.getRun(run.id))?.progress).toEqual(progress);
+    });
+
     it('is fenced: another worker gets null and the run is unchanged; finishing twice gives null', async () => {
       const { store } = fixture();
       const run = await startRun(store);
