@@ -145,6 +145,23 @@ describe('jobs', () => {
     expect(resumed.nextRunAt?.toISOString()).toBe('2026-03-01T04:00:00.000Z');
   });
 
+  it('refuses a pause note no store can hold, naming note, and leaves the job and the audit trail as they were', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });
+    const before = await scheduler.jobs.get('j');
+    const audited = (await scheduler.audit.list({ job: 'j' })).items.length;
+    for (const note of ['a\u0000b', 'a\uD800b', 'x'.repeat(2001), 42]) {
+      const refused = await scheduler.jobs.pause('j', note as string).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused, JSON.stringify(note)).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).path).toBe('note');
+    }
+    expect(await scheduler.jobs.get('j')).toEqual(before);
+    expect((await scheduler.audit.list({ job: 'j' })).items).toHaveLength(audited);
+  });
+
   it('deletes a job and cancels its pending runs', async () => {
     const { scheduler, clock } = fakeTimeScheduler(undefined, { a: noop });
     await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });

@@ -317,7 +317,11 @@ export async function executeRun(
           },
           heartbeat: renew,
           progress: (percent, note) => {
-            progress = { percent: Math.min(100, Math.max(0, Number(percent) || 0)), note: note ?? null };
+            // Like a log line: recorded whatever the executor passed, so made storable, not refused.
+            progress = {
+              percent: Math.min(100, Math.max(0, Number(percent) || 0)),
+              note: note == null ? null : toStorableText(String(note).slice(0, 4000)),
+            };
           },
         };
         // Aborted before it began (the hold ran out while the claim was slow, a cancel or a

@@ -23,14 +23,16 @@ export function toStorableText(value: string): string {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
 export const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const UNSTORABLE = 'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
+/** What a string failing {@link isStorableText} is told. */
+export const STORABLE_TEXT_RULE =
+  'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
 
 /**
  * A string schema built by `build`, then checked by {@link isStorableText}. The check comes last
  * so that string methods (`.max()`) chain before it under every zod major the peer range allows.
  */
 export const text = (build: (schema: z.ZodString) => z.ZodString = (schema) => schema) =>
-  build(z.string()).refine(isStorableText, UNSTORABLE);
+  build(z.string()).refine(isStorableText, STORABLE_TEXT_RULE);
 
 /** The earliest and latest instants a date input may name (every store holds them alike). */
 export const DATE_RANGE = {

@@ -396,6 +396,9 @@ export const schedulerOptionsSchema = z.object({
     .optional(),
 });
 
+/** The note of `jobs.pause`, stored on the job and in the audit trail alike. */
+export const pauseNoteSchema = text((s) => s.max(2000, 'must be at most 2000 characters')).nullable();
+
 const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
