@@ -1,4 +1,10 @@
-import { ConflictError, defineExecutor, NotFoundError, ValidationError } from '@cronkeeper/core';
+import {
+  ConflictError,
+  defineExecutor,
+  type JobInput,
+  NotFoundError,
+  ValidationError,
+} from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeTimeScheduler } from './helpers.js';
@@ -160,6 +166,43 @@ describe('jobs', () => {
     }
     expect(await scheduler.jobs.get('j')).toEqual(before);
     expect((await scheduler.audit.list({ job: 'j' })).items).toHaveLength(audited);
+  });
+
+  it('refuses C1 controls and bidirectional formatting characters in names and tenant ids, saying which, but not in free text', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    const base = { name: 'j', schedule: 'hourly', executor: 'a' };
+    const cases: Array<[string, RegExp]> = [
+      ['\u0085', /control characters .*found U\+0085/],
+      ['a\u009bb', /control characters .*found U\+009B/],
+      ['invoice\u202egpj.exe', /bidirectional formatting characters .*found U\+202E/],
+      ['a\u2066b\u2069', /bidirectional formatting characters .*found U\+2066/],
+    ];
+    for (const [bad, message] of cases) {
+      const inputs: Array<[JobInput, string]> = [
+        [{ ...base, name: bad }, 'name'],
+        [{ name: 'j', schedule: 'hourly', tasks: [bad] }, 'tasks.0'],
+        [{ ...base, tenantId: bad }, 'tenantId'],
+      ];
+      for (const [input, path] of inputs) {
+        const refused = await scheduler.jobs.create(input).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused, `${path} ${JSON.stringify(bad)}`).toBeInstanceOf(ValidationError);
+        expect((refused as ValidationError).path).toBe(path);
+        expect((refused as ValidationError).message).toMatch(message);
+      }
+      await expect(scheduler.jobs.get(bad)).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await scheduler.jobs.list()).toEqual([]);
+    const text = 'a\u0085b \u202e x \u2066y\u2069';
+    const job = await scheduler.jobs.create({
+      ...base,
+      description: text,
+      pausedNote: text,
+      params: { text },
+    });
+    expect(job).toMatchObject({ description: text, pausedNote: text, params: { text } });
   });
 
   it('deletes a job and cancels its pending runs', async () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
-import { CONTROL, DATE_RANGE, text } from './storable.js';
+import { DATE_RANGE, identifierProblem, text } from './storable.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
 
@@ -88,10 +88,18 @@ export const nameSchema = text((s) =>
   // In a URL path `.` and `..` are dot segments: clients and servers resolve them away, so a job
   // so named could never be addressed (`/jobs/..` is `/`). Control characters break logs and URLs.
   .refine((value) => value !== '.' && value !== '..', 'must not be "." or ".."')
-  .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+  .superRefine(identifierCharacters);
+
+/** Refuses what {@link identifierProblem} refuses, saying which character and why. */
+function identifierCharacters(value: string, ctx: z.RefinementCtx): void {
+  const problem = identifierProblem(value);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+}
 
 /** A tenant id, null for global. */
-export const tenantIdSchema = text((s) => s.min(1).max(200)).nullable();
+export const tenantIdSchema = text((s) => s.min(1).max(200))
+  .superRefine(identifierCharacters)
+  .nullable();
 
 const timezoneSchema = text((s) => s.max(64)).refine(isValidTimezone, {
   error: (issue) =>

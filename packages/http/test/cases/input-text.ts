@@ -55,5 +55,20 @@ export const inputTextSuite: Suite = {
         expect((await h.call('GET', '/jobs/k')).status).toBe(404);
       },
     },
+    {
+      name: 'job names with C1 controls or bidirectional formatting characters are a 400 naming name and the character class',
+      async run(h) {
+        for (const [name, message] of [
+          ['\u0085', /control characters/],
+          ['a\u009bb', /control characters/],
+          ['invoice\u202egpj.exe', /bidirectional formatting characters/],
+        ] as const) {
+          const body = { name, schedule: 'hourly', executor: 'sync' };
+          expectField(await h.call('POST', '/jobs', { body }), 'name', message);
+          expectField(await h.call('PUT', `/jobs/${encodeURIComponent(name)}`, { body }), 'name', message);
+        }
+        expect((await h.call('GET', '/jobs')).json.data).toEqual([]);
+      },
+    },
   ],
 };
