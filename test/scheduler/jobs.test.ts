@@ -205,6 +205,47 @@ describe('jobs', () => {
     expect(job).toMatchObject({ description: text, pausedNote: text, params: { text } });
   });
 
+  it('reads dates given as text only as ISO 8601, refusing other forms and impossible calendar dates, naming the field', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    const base = { name: 'j', schedule: 'hourly', executor: 'a' };
+    const bad = [
+      '1',
+      '0',
+      '2027-02-30',
+      '2027-02-29T00:00:00Z',
+      '2027-13-01',
+      '2027-02-01T24:00:00Z',
+      '2027-02-01T09:00:00',
+      '03/04/2027',
+      'June 5 2027 10:00',
+      'Sat, 01 Jan 2100 00:00:00 GMT',
+    ];
+    for (const value of bad) {
+      for (const field of ['activeFrom', 'activeUntil'] as const) {
+        const refused = await scheduler.jobs.create({ ...base, [field]: value }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused, `${field} ${value}`).toBeInstanceOf(ValidationError);
+        expect((refused as ValidationError).path).toBe(field);
+        expect((refused as ValidationError).message).toContain('use ISO 8601, e.g. 2027-02-01T09:00:00Z');
+      }
+      await expect(scheduler.runs.list({ since: value }), value).rejects.toThrow(/^since: /);
+      await expect(scheduler.stats({ since: value }), value).rejects.toThrow(/^since: .*ISO 8601/);
+      await expect(scheduler.preview({ schedule: 'hourly', from: value }), value).rejects.toThrow(/^from: /);
+    }
+    expect(await scheduler.jobs.list()).toEqual([]);
+    const job = await scheduler.jobs.create({
+      ...base,
+      activeFrom: '2026-03-02',
+      activeUntil: '2028-02-29T10:30:00.123456+01:30',
+    });
+    expect(job.activeFrom?.toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    expect(job.activeUntil?.toISOString()).toBe('2028-02-29T09:00:00.123Z');
+    const once = await scheduler.schedule({ job: 'j', at: '2026-03-01T10:00:00-02:00' });
+    expect(once.runAt.toISOString()).toBe('2026-03-01T12:00:00.000Z');
+  });
+
   it('deletes a job and cancels its pending runs', async () => {
     const { scheduler, clock } = fakeTimeScheduler(undefined, { a: noop });
     await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });

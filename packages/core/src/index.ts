@@ -56,6 +56,7 @@ export {
   encodeRunCursor,
   type RunCursor,
 } from './cursor.js';
+export { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 export { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 export {
   ConflictError,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
+import { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
 import { DATE_RANGE, identifierProblem, text } from './storable.js';
@@ -107,9 +108,9 @@ const timezoneSchema = text((s) => s.max(64)).refine(isValidTimezone, {
 });
 
 const dateSchema = z.union([z.date(), text((s) => s.max(64))]).transform((value, ctx) => {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    ctx.addIssue({ code: 'custom', message: 'is not a valid date (use an ISO 8601 string)' });
+  const date = value instanceof Date ? value : parseIsoDate(value);
+  if (date === null || Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: `is not a valid date (${DATE_TEXT_RULE})` });
     return z.NEVER;
   }
   if (date < DATE_RANGE.min || date > DATE_RANGE.max) {

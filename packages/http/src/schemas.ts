@@ -1,4 +1,4 @@
-import { isStorableText, STORABLE_TEXT_RULE } from '@cronkeeper/core';
+import { DATE_TEXT_RULE, isStorableText, parseIsoDate, STORABLE_TEXT_RULE } from '@cronkeeper/core';
 import { z } from 'zod';
 
 /**
@@ -35,11 +35,12 @@ const duration = z
   .union([z.number().finite().nonnegative(), z.string().max(32)])
   .meta({ description: "milliseconds, or text such as '30s', '5m', '3d'" });
 
+/** The forms core reads, so a date is refused here with the field named rather than read another way. */
 const isoDate = z
   .string()
   .max(64)
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date (use ISO 8601)')
-  .meta({ format: 'date-time' });
+  .refine((value) => parseIsoDate(value) !== null, `is not a valid date (${DATE_TEXT_RULE})`)
+  .meta({ description: 'ISO 8601 date-time with Z or an offset, or a date alone (midnight UTC)' });
 
 const retry = z.strictObject({
   limit: z.number().int().min(0).max(100),

@@ -70,5 +70,35 @@ export const inputTextSuite: Suite = {
         expect((await h.call('GET', '/jobs')).json.data).toEqual([]);
       },
     },
+    {
+      name: 'dates that are not ISO 8601, or name no calendar day, are a 400 naming the field and the form to use',
+      async run(h) {
+        for (const value of ['1', '2027-02-30', '03/04/2027', 'June 5 2027 10:00', '2027-02-01T09:00']) {
+          const body = { name: 'd', schedule: 'hourly', executor: 'sync', activeUntil: value };
+          expectField(
+            await h.call('POST', '/jobs', { body }),
+            'activeUntil',
+            /use ISO 8601, e\.g\. 2027-02-01T09:00:00Z/,
+          );
+          expectField(await h.call('GET', `/runs?since=${encodeURIComponent(value)}`), 'since', /ISO 8601/);
+          expectField(await h.call('GET', `/stats?since=${encodeURIComponent(value)}`), 'since', /ISO 8601/);
+        }
+        expect((await h.call('GET', '/jobs/d')).status).toBe(404);
+        const created = await h.call('POST', '/jobs', {
+          body: {
+            name: 'd',
+            schedule: 'hourly',
+            executor: 'sync',
+            activeFrom: '2027-02-01',
+            activeUntil: '2027-02-01T10:00:00+01:00',
+          },
+        });
+        expect(created.status).toBe(201);
+        expect(created.json.data).toMatchObject({
+          activeFrom: '2027-02-01T00:00:00.000Z',
+          activeUntil: '2027-02-01T09:00:00.000Z',
+        });
+      },
+    },
   ],
 };
