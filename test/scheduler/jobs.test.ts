@@ -1,4 +1,10 @@
-import { ConflictError, defineExecutor, NotFoundError, ValidationError } from '@cronkeeper/core';
+import {
+  ConflictError,
+  defineExecutor,
+  type JobInput,
+  NotFoundError,
+  ValidationError,
+} from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fakeTimeScheduler } from './helpers.js';
@@ -143,6 +149,101 @@ describe('jobs', () => {
     const resumed = await scheduler.jobs.resume('j');
     expect(resumed).toMatchObject({ enabled: true, pausedNote: null });
     expect(resumed.nextRunAt?.toISOString()).toBe('2026-03-01T04:00:00.000Z');
+  });
+
+  it('refuses a pause note no store can hold, naming note, and leaves the job and the audit trail as they were', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    await scheduler.jobs.create({ name: 'j', schedule: 'hourly', executor: 'a' });
+    const before = await scheduler.jobs.get('j');
+    const audited = (await scheduler.audit.list({ job: 'j' })).items.length;
+    for (const note of ['a\u0000b', 'a\uD800b', 'x'.repeat(2001), 42]) {
+      const refused = await scheduler.jobs.pause('j', note as string).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused, JSON.stringify(note)).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).path).toBe('note');
+    }
+    expect(await scheduler.jobs.get('j')).toEqual(before);
+    expect((await scheduler.audit.list({ job: 'j' })).items).toHaveLength(audited);
+  });
+
+  it('refuses C1 controls and bidirectional formatting characters in names and tenant ids, saying which, but not in free text', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    const base = { name: 'j', schedule: 'hourly', executor: 'a' };
+    const cases: Array<[string, RegExp]> = [
+      ['\u0085', /control characters .*found U\+0085/],
+      ['a\u009bb', /control characters .*found U\+009B/],
+      ['invoice\u202egpj.exe', /bidirectional formatting characters .*found U\+202E/],
+      ['a\u2066b\u2069', /bidirectional formatting characters .*found U\+2066/],
+    ];
+    for (const [bad, message] of cases) {
+      const inputs: Array<[JobInput, string]> = [
+        [{ ...base, name: bad }, 'name'],
+        [{ name: 'j', schedule: 'hourly', tasks: [bad] }, 'tasks.0'],
+        [{ ...base, tenantId: bad }, 'tenantId'],
+      ];
+      for (const [input, path] of inputs) {
+        const refused = await scheduler.jobs.create(input).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused, `${path} ${JSON.stringify(bad)}`).toBeInstanceOf(ValidationError);
+        expect((refused as ValidationError).path).toBe(path);
+        expect((refused as ValidationError).message).toMatch(message);
+      }
+      await expect(scheduler.jobs.get(bad)).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await scheduler.jobs.list()).toEqual([]);
+    const text = 'a\u0085b \u202e x \u2066y\u2069';
+    const job = await scheduler.jobs.create({
+      ...base,
+      description: text,
+      pausedNote: text,
+      params: { text },
+    });
+    expect(job).toMatchObject({ description: text, pausedNote: text, params: { text } });
+  });
+
+  it('reads dates given as text only as ISO 8601, refusing other forms and impossible calendar dates, naming the field', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    const base = { name: 'j', schedule: 'hourly', executor: 'a' };
+    const bad = [
+      '1',
+      '0',
+      '2027-02-30',
+      '2027-02-29T00:00:00Z',
+      '2027-13-01',
+      '2027-02-01T24:00:00Z',
+      '2027-02-01T09:00:00',
+      '03/04/2027',
+      'June 5 2027 10:00',
+      'Sat, 01 Jan 2100 00:00:00 GMT',
+    ];
+    for (const value of bad) {
+      for (const field of ['activeFrom', 'activeUntil'] as const) {
+        const refused = await scheduler.jobs.create({ ...base, [field]: value }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused, `${field} ${value}`).toBeInstanceOf(ValidationError);
+        expect((refused as ValidationError).path).toBe(field);
+        expect((refused as ValidationError).message).toContain('use ISO 8601, e.g. 2027-02-01T09:00:00Z');
+      }
+      await expect(scheduler.runs.list({ since: value }), value).rejects.toThrow(/^since: /);
+      await expect(scheduler.stats({ since: value }), value).rejects.toThrow(/^since: .*ISO 8601/);
+      await expect(scheduler.preview({ schedule: 'hourly', from: value }), value).rejects.toThrow(/^from: /);
+    }
+    expect(await scheduler.jobs.list()).toEqual([]);
+    const job = await scheduler.jobs.create({
+      ...base,
+      activeFrom: '2026-03-02',
+      activeUntil: '2028-02-29T10:30:00.123456+01:30',
+    });
+    expect(job.activeFrom?.toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    expect(job.activeUntil?.toISOString()).toBe('2028-02-29T09:00:00.123Z');
+    const once = await scheduler.schedule({ job: 'j', at: '2026-03-01T10:00:00-02:00' });
+    expect(once.runAt.toISOString()).toBe('2026-03-01T12:00:00.000Z');
   });
 
   it('deletes a job and cancels its pending runs', async () => {

@@ -27,6 +27,22 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect(job).toMatchObject({ runCount: 1, errorCount: 0, lastStatus: 'succeeded', lastRunId: run.id });
   });
 
+  it('records a progress note with U+0000 or an unpaired surrogate readably, as a log line is', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, {
+      noting: {
+        run: async (ctx) => {
+          ctx.progress(50, 'a\u0000b\uD800c');
+          await ctx.heartbeat();
+        },
+      },
+    });
+    const run = await scheduler.trigger({ executor: 'noting' });
+    await scheduler.runDue();
+    const done = await scheduler.runs.get(run.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress).toEqual({ percent: 50, note: 'a\uFFFDb\uFFFDc' });
+  });
+
   it('gives each run its job as it is when the run starts, also after an edit between runs', async () => {
     const seen: unknown[] = [];
     const { scheduler, clock } = fakeTimeScheduler('2026-03-01T00:00:30Z', {

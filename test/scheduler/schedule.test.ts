@@ -108,4 +108,11 @@ describe('parseSchedule', () => {
     }
     expect(() => parseSchedule('* * * * *', { timezone: 'Mars/Olympus' })).toThrow(/timezone/);
   });
+
+  it('refuses an interval alias past its largest number with that limit, not as a cron expression', () => {
+    expect(() => parseSchedule('every_99999_hours')).not.toThrow();
+    for (const bad of ['every_100000_minutes', 'every_999999_hours', `every_${'9'.repeat(40)}_minutes`]) {
+      expect(() => parseSchedule(bad), bad).toThrow(/schedule: ".*": the interval must be at most 99999$/);
+    }
+  });
 });

@@ -78,6 +78,37 @@ describe.skipIf(!pgAvailable)('postgres: unstorable values are bad input, not st
     expect(await s.jobs.list()).toHaveLength(1);
   });
 
+  it('refuses a pause note with NUL or an unpaired surrogate as a ValidationError on note, the job left as it was', async () => {
+    const s = scheduler();
+    await s.jobs.create({ name: 'pause-note', schedule: 'daily', executor: 'echo' });
+    const before = await s.jobs.get('pause-note');
+    for (const note of ['a\u0000b', 'a\uD800b']) {
+      const error = await refusal(() => s.jobs.pause('pause-note', note));
+      expect(error, JSON.stringify(note)).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).path).toBe('note');
+    }
+    expect(await s.jobs.get('pause-note')).toEqual(before);
+    expect((await s.audit.list({ job: 'pause-note' })).items.map((entry) => entry.action)).toEqual([
+      'created',
+    ]);
+  });
+
+  it('keeps a run whose progress note holds NUL going, with the note recorded readably', async () => {
+    const s = scheduler({
+      noting: {
+        run: async (ctx: { progress(percent: number, note?: string): void; heartbeat(): Promise<void> }) => {
+          ctx.progress(50, 'half\u0000way');
+          await ctx.heartbeat();
+        },
+      },
+    });
+    const run = await s.trigger({ executor: 'noting' });
+    await s.runDue();
+    const done = await s.runs.get(run.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress).toEqual({ percent: 50, note: 'half\uFFFDway' });
+  });
+
   it('answers a data exception from PostgreSQL as a ValidationError, as a last line behind core', async () => {
     const error = await refusal(() => store().insertJob(newJob({ name: 'bad\u0000name' })));
     expect(error).toBeInstanceOf(ValidationError);

@@ -56,6 +56,7 @@ export {
   encodeRunCursor,
   type RunCursor,
 } from './cursor.js';
+export { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 export { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 export {
   ConflictError,
@@ -86,6 +87,7 @@ export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './main
 export { MAX_SERIES_PER_FAMILY, OVERFLOW_JOB_LABEL, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';
 export { createScheduler } from './scheduler.js';
+export { isStorableText, STORABLE_TEXT_RULE } from './storable.js';
 export type {
   AdminStore,
   AuditFilter,

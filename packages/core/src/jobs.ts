@@ -8,7 +8,14 @@ import { toRetryPolicy } from './retry.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
 import type { TenantLimits } from './tenant-limits.js';
 import type { AuditAction, Job, JobTask } from './types.js';
-import { jobInputSchema, jobUpdateSchema, nameSchema, parse, parseScope } from './validation.js';
+import {
+  jobInputSchema,
+  jobUpdateSchema,
+  nameSchema,
+  parse,
+  parseScope,
+  pauseNoteSchema,
+} from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;
@@ -366,25 +373,28 @@ export class Jobs implements JobsApi {
     if (guard.version !== current.version) throw staleVersion(current.name, guard.version, current.version);
   }
 
-  pause(
+  async pause(
     name: string,
     note: string | null = null,
     scope: TenantScope & { by?: string | null } = {},
   ): Promise<Job> {
-    if (note !== null && (typeof note !== 'string' || note.length > 2000))
-      throw ValidationError.field('note', 'must be a string of at most 2000 characters');
+    // Checked as `pausedNote` is on an update: one store may refuse what another silently alters.
+    const checked = parse(pauseNoteSchema, note, 'note');
     const { by } = parseScope(scope);
     return this.#apply(
       name,
       scope,
       'paused',
-      () => ({ enabled: false, pausedNote: note, ...(by !== undefined ? { updatedBy: by } : {}) }),
-      { action: 'paused', actor: by, note },
+      () => ({ enabled: false, pausedNote: checked, ...(by !== undefined ? { updatedBy: by } : {}) }),
+      { action: 'paused', actor: by, note: checked },
     );
   }
 
   /** Resuming also gives `autoPause` a fresh count of failures. */
-  resume(name: string, scope: TenantScope & { by?: string | null; note?: string | null } = {}): Promise<Job> {
+  async resume(
+    name: string,
+    scope: TenantScope & { by?: string | null; note?: string | null } = {},
+  ): Promise<Job> {
     const { by, note } = parseScope(scope);
     return this.#apply(
       name,

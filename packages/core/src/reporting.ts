@@ -8,6 +8,7 @@ import type {
   TimelineDay,
 } from './api.js';
 import type { SchedulerContext } from './context.js';
+import { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 import { NotFoundError, storeCall, ValidationError } from './errors.js';
 import { tenantIdsOf } from './jobs.js';
 import { scheduleOf } from './planning.js';
@@ -81,10 +82,14 @@ const MAX_TIMELINE_DAYS = 366;
  * would make the timeline (one entry per day) hold centuries, blocking the process to build it.
  */
 function sinceOf(value: unknown, now: Date): Date {
-  const valid = value instanceof Date || (typeof value === 'string' && value.length <= 64);
-  const since = valid ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(since.getTime()))
-    throw ValidationError.field('since', 'is not a valid date (use an ISO 8601 string)');
+  const since =
+    value instanceof Date
+      ? value
+      : typeof value === 'string' && value.length <= 64
+        ? parseIsoDate(value)
+        : null;
+  if (since === null || Number.isNaN(since.getTime()))
+    throw ValidationError.field('since', `is not a valid date (${DATE_TEXT_RULE})`);
   const today = Date.parse(dayOf(now));
   const earliest = today - (MAX_TIMELINE_DAYS - 1) * DAY;
   if (since.getTime() < earliest || since.getTime() >= today + DAY)

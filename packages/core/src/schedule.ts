@@ -40,7 +40,8 @@ const ALIASES: Record<string, string> = {
   yearly: '0 0 1 1 *',
 };
 
-const EVERY_N = /^every_(\d{1,5})_(minutes|hours)$/;
+const EVERY_N = /^every_(\d+)_(minutes|hours)$/;
+const MAX_EVERY_N = 99_999;
 
 type Normalized =
   | { kind: 'cron'; cron: string }
@@ -58,6 +59,9 @@ function normalize(raw: string, field: string): Normalized {
     const n = Number(every[1]);
     const unit = every[2] === 'minutes' ? 'm' : 'h';
     if (n < 1) throw ValidationError.field(field, `"${expression}": the interval must be at least 1`);
+    // Caught here rather than left to the cron parser, which would count one field and say so.
+    if (n > MAX_EVERY_N)
+      throw ValidationError.field(field, `"${expression}": the interval must be at most ${MAX_EVERY_N}`);
     // Divisors of the hour (or day) read as the cron expression they are equal to.
     if (unit === 'm' && n < 60 && 60 % n === 0) return { kind: 'cron', cron: `*/${n} * * * *` };
     if (unit === 'h' && n < 24 && 24 % n === 0) return { kind: 'cron', cron: `0 */${n} * * *` };

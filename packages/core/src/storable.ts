@@ -19,18 +19,40 @@ export function toStorableText(value: string): string {
   return isStorableText(value) ? value : value.replace(new RegExp(STORABLE_FORBIDDEN.source, 'g'), '\uFFFD');
 }
 
-/** Control characters, refused in names. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
-export const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Embeddings, overrides and isolates reorder the text shown around them: `invoice\u202Egpj.exe`
+// reads as "invoiceexe.jpg" in a log, a dashboard or an audit entry.
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 
-const UNSTORABLE = 'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
+const codePoint = (char: string) =>
+  `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Why `value` cannot be an identifier (job, executor or tenant name), or null when it can. Free
+ * text (descriptions, notes, logs) may hold these characters; a name is shown and matched as it
+ * reads, so it may not.
+ */
+export function identifierProblem(value: string): string | null {
+  const control = CONTROL.exec(value)?.[0];
+  if (control !== undefined)
+    return `must not contain control characters (U+0000–U+001F, U+007F–U+009F; found ${codePoint(control)})`;
+  const bidi = BIDI_CONTROL.exec(value)?.[0];
+  if (bidi !== undefined)
+    return `must not contain bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069; found ${codePoint(bidi)})`;
+  return null;
+}
+
+/** What a string failing {@link isStorableText} is told. */
+export const STORABLE_TEXT_RULE =
+  'must be well-formed Unicode without U+0000 (no NUL character, no unpaired surrogate)';
 
 /**
  * A string schema built by `build`, then checked by {@link isStorableText}. The check comes last
  * so that string methods (`.max()`) chain before it under every zod major the peer range allows.
  */
 export const text = (build: (schema: z.ZodString) => z.ZodString = (schema) => schema) =>
-  build(z.string()).refine(isStorableText, UNSTORABLE);
+  build(z.string()).refine(isStorableText, STORABLE_TEXT_RULE);
 
 /** The earliest and latest instants a date input may name (every store holds them alike). */
 export const DATE_RANGE = {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
+import { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
 import { ValidationError } from './errors.js';
-import { CONTROL, DATE_RANGE, text } from './storable.js';
+import { DATE_RANGE, identifierProblem, text } from './storable.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
 
@@ -91,10 +92,18 @@ export const nameSchema = text((s) =>
   // In a URL path `.` and `..` are dot segments: clients and servers resolve them away, so a job
   // so named could never be addressed (`/jobs/..` is `/`). Control characters break logs and URLs.
   .refine((value) => value !== '.' && value !== '..', 'must not be "." or ".."')
-  .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+  .superRefine(identifierCharacters);
+
+/** Refuses what {@link identifierProblem} refuses, saying which character and why. */
+function identifierCharacters(value: string, ctx: z.RefinementCtx): void {
+  const problem = identifierProblem(value);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+}
 
 /** A tenant id, null for global. */
-export const tenantIdSchema = text((s) => s.min(1).max(200)).nullable();
+export const tenantIdSchema = text((s) => s.min(1).max(200))
+  .superRefine(identifierCharacters)
+  .nullable();
 
 const timezoneSchema = text((s) => s.max(64)).refine(isValidTimezone, {
   error: (issue) =>
@@ -102,9 +111,9 @@ const timezoneSchema = text((s) => s.max(64)).refine(isValidTimezone, {
 });
 
 const dateSchema = z.union([z.date(), text((s) => s.max(64))]).transform((value, ctx) => {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    ctx.addIssue({ code: 'custom', message: 'is not a valid date (use an ISO 8601 string)' });
+  const date = value instanceof Date ? value : parseIsoDate(value);
+  if (date === null || Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: `is not a valid date (${DATE_TEXT_RULE})` });
     return z.NEVER;
   }
   if (date < DATE_RANGE.min || date > DATE_RANGE.max) {
@@ -402,6 +411,9 @@ export const schedulerOptionsSchema = z.object({
     })
     .optional(),
 });
+
+/** The note of `jobs.pause`, stored on the job and in the audit trail alike. */
+export const pauseNoteSchema = text((s) => s.max(2000, 'must be at most 2000 characters')).nullable();
 
 const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),

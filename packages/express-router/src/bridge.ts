@@ -1,3 +1,4 @@
+import { HttpError } from '@cronkeeper/http';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
 
 /**
@@ -76,7 +77,44 @@ function bodyStream(req: ExpressRequest, res: ExpressResponse): ReadableStream<U
   });
 }
 
-/** The Express request as a web `Request` whose signal aborts when the client goes away. */
+/** The depth the API allows in a body it reads itself. */
+const MAX_JSON_DEPTH = 32;
+
+/**
+ * A body the host app parsed, as JSON text for the API to read again. The depth is checked first,
+ * without recursion: JSON.stringify of a body thousands of levels deep overflows the stack. What
+ * cannot be written as JSON (a cycle, a BigInt from a custom parser) is the request's 400 too.
+ */
+function reserialised(body: unknown): string {
+  const stack: Array<[unknown, number]> = [[body, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= MAX_JSON_DEPTH)
+      throw new HttpError(
+        400,
+        'VALIDATION',
+        `the request body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    throw new HttpError(400, 'INVALID_JSON', 'the request body is not valid JSON', {
+      reason:
+        `the body parsed before the router cannot be written as JSON: ${error instanceof Error ? error.message : String(error)}`.slice(
+          0,
+          200,
+        ),
+    });
+  }
+}
+
+/**
+ * The Express request as a web `Request` whose signal aborts when the client goes away. Throws
+ * `HttpError` when a body the host app parsed cannot be passed on.
+ */
 export function toWebRequest(req: ExpressRequest, res: ExpressResponse): Request {
   const controller = new AbortController();
   res.once('close', () => {
@@ -92,7 +130,7 @@ export function toWebRequest(req: ExpressRequest, res: ExpressResponse): Request
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (bodyAlreadyRead(req)) {
-      if (req.body !== undefined) init.body = JSON.stringify(req.body);
+      if (req.body !== undefined) init.body = reserialised(req.body);
     } else {
       init.body = bodyStream(req, res);
       init.duplex = 'half';

@@ -4,6 +4,8 @@ import express, { type Request, type Router } from 'express';
 import { pathAndQuery, sendWebResponse, toWebRequest } from './bridge.js';
 import { type CronRouterOptions, cronRouterOptionsSchema } from './options.js';
 
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /**
  * The mount path without its trailing slash (`/api/cron`), when the dashboard page is asked for
  * there: it is redirected to `/api/cron/` so the page's relative URLs resolve. The target is built
@@ -34,15 +36,21 @@ export function cronRouter(scheduler: Scheduler, options: CronRouterOptions): Ro
       res.redirect(302, redirect);
       return;
     }
-    let request: globalThis.Request;
-    try {
-      request = toWebRequest(req, res);
-    } catch {
-      // A method the fetch API refuses to carry (CONNECT, TRACE): no route answers it anyway.
+    // A method the fetch API refuses to carry (CONNECT, TRACE, TRACK): no route answers it anyway.
+    if (FORBIDDEN_METHODS.has(req.method.toUpperCase())) {
       void sendWebResponse(
         errorResponse(new HttpError(405, 'METHOD_NOT_ALLOWED', 'method not allowed')),
         res,
       );
+      return;
+    }
+    let request: globalThis.Request;
+    try {
+      request = toWebRequest(req, res);
+    } catch (error) {
+      // A body the host app parsed that cannot be passed on; anything else is not the client's.
+      if (error instanceof HttpError) void sendWebResponse(errorResponse(error), res);
+      else next(error);
       return;
     }
     api

@@ -92,4 +92,70 @@ describe('the Express request', () => {
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ data: { name: 'parsed-by-host', createdBy: 'host' } });
   });
+
+  async function behindHostParser(parser: express.RequestHandler, errors: unknown[] = []): Promise<string> {
+    const scheduler = createScheduler({
+      store: memoryStore(),
+      logger: false,
+      executors: { noop: defineExecutor({ run: () => null }) },
+    });
+    await scheduler.jobs.create({ name: 'j', schedule: 'daily', executor: 'noop' });
+    const app = express();
+    app.use(parser);
+    app.use('/api/cron', cronRouter(scheduler, { authorize: allowAll }));
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(error);
+      res.status(500).end();
+    });
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/cron`;
+  }
+
+  it('answers a body the host parsed that is nested too deep with the 400 the API gives when it reads the body itself', async () => {
+    const base = await behindHostParser(express.json());
+    for (const depth of [40, 5000, 20_000]) {
+      const answer = await fetch(`${base}/jobs/j/pause`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"note":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      expect(answer.status, `depth ${depth}`).toBe(400);
+      expect(answer.headers.get('allow')).toBeNull();
+      expect((await answer.json()).error.message).toMatch(/body is nested deeper than 32 levels/);
+    }
+    const paused = await fetch(`${base}/jobs/j/pause`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"note":"fine"}',
+    });
+    expect(paused.status).toBe(200);
+  });
+
+  it('answers a body the host parsed that cannot be written as JSON (a cycle, a BigInt) with a 400 naming the body', async () => {
+    const parsers: Record<string, unknown> = {
+      cycle: (() => {
+        const body: Record<string, unknown> = {};
+        body.self = body;
+        return body;
+      })(),
+      bigint: { note: 10n },
+    };
+    const errors: unknown[] = [];
+    const base = await behindHostParser((req, _res, next) => {
+      (req as unknown as { _body: boolean })._body = true;
+      req.body = parsers[req.get('x-body') ?? ''];
+      next();
+    }, errors);
+    for (const kind of ['cycle', 'bigint']) {
+      const answer = await fetch(`${base}/jobs/j/pause`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-body': kind },
+      });
+      expect(answer.status, kind).toBe(400);
+      expect((await answer.json()).error.message, kind).toMatch(/request body/);
+    }
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { DATE_TEXT_RULE, isStorableText, parseIsoDate, STORABLE_TEXT_RULE } from '@cronkeeper/core';
 import { z } from 'zod';
 
 /**
@@ -20,17 +21,26 @@ export const runIdSchema = z
   .max(200, 'is not a run id')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'is not a run id');
 
+/**
+ * Free text (descriptions, notes, actors) of at most `max` characters that every store can hold.
+ * Core checks it too; checking here as well names the field in the body whatever the route does
+ * with it, so no store is ever the one to refuse it.
+ */
+const freeText = (max?: number) =>
+  (max === undefined ? z.string() : z.string().max(max)).refine(isStorableText, STORABLE_TEXT_RULE);
+
 const jsonObject = z.record(z.string().max(200), z.unknown()).meta({ description: 'a JSON object' });
 
 const duration = z
   .union([z.number().finite().nonnegative(), z.string().max(32)])
   .meta({ description: "milliseconds, or text such as '30s', '5m', '3d'" });
 
+/** The forms core reads, so a date is refused here with the field named rather than read another way. */
 const isoDate = z
   .string()
   .max(64)
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date (use ISO 8601)')
-  .meta({ format: 'date-time' });
+  .refine((value) => parseIsoDate(value) !== null, `is not a valid date (${DATE_TEXT_RULE})`)
+  .meta({ description: 'ISO 8601 date-time with Z or an offset, or a date alone (midnight UTC)' });
 
 const retry = z.strictObject({
   limit: z.number().int().min(0).max(100),
@@ -49,14 +59,14 @@ const task = z.union([
 ]);
 
 const jobFields = {
-  description: z.string().max(2000).nullable().optional(),
+  description: freeText(2000).nullable().optional(),
   schedule: z.string().min(1, 'must not be empty').max(200),
   timezone: z.string().min(1).max(64).meta({ description: 'IANA time zone, e.g. Europe/Paris' }).optional(),
   executor: nameSchema.optional(),
   tasks: z.array(task).min(1, 'needs at least one task').max(50).optional(),
   params: jsonObject.optional(),
   enabled: z.boolean().optional(),
-  pausedNote: z.string().max(2000).nullable().optional(),
+  pausedNote: freeText(2000).nullable().optional(),
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
@@ -101,15 +111,15 @@ const readBackFields = {
     .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'])
     .nullable()
     .optional(),
-  lastError: z.string().nullable().optional(),
+  lastError: freeText().nullable().optional(),
   lastDurationMs: z.number().finite().nonnegative().nullable().optional(),
   runCount: count.optional(),
   errorCount: count.optional(),
   consecutiveFailures: count.optional(),
   createdAt: isoDate.optional(),
-  createdBy: z.string().max(200).nullable().optional(),
+  createdBy: freeText(200).nullable().optional(),
   updatedAt: isoDate.optional(),
-  updatedBy: z.string().max(200).nullable().optional(),
+  updatedBy: freeText(200).nullable().optional(),
 };
 
 /** Body of `POST /jobs` (and each entry of `POST /jobs/seed`); a job as read is accepted too. */
@@ -149,7 +159,7 @@ export const seedBody = z.strictObject({
 });
 
 /** Body of `POST /jobs/:name/pause`. */
-export const pauseBody = z.strictObject({ note: z.string().max(2000).nullable().optional() });
+export const pauseBody = z.strictObject({ note: freeText(2000).nullable().optional() });
 
 /** Body of requests that take no fields (resume, cancel, reload). */
 export const emptyBody = z.strictObject({});

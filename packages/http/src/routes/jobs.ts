@@ -197,12 +197,15 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
         // A body read from GET names its tenant; it then addresses the job the way ?tenantId= does.
         const requested = query.tenantId !== undefined ? query.tenantId : body.tenantId;
         const version = expectedVersion(request, body.version);
-        const existing = await jobForWrite(scheduler, params.name, tenant, requested).catch(
-          (error: unknown) => {
+        // Only the working tenant's own job: a tenant's names are its own, so a global job of this
+        // name is neither changed (it is read-only to tenants) nor in the way; as POST would, the
+        // tenant gets its own job.
+        const existing = await scheduler.jobs
+          .get(params.name, { tenantId: workingTenant(tenant, requested) })
+          .catch((error: unknown) => {
             if (error instanceof NotFoundError) return null;
             throw error;
-          },
-        );
+          });
         if (existing) {
           const updated = await scheduler.jobs.update(
             existing.name,

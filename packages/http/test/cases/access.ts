@@ -100,6 +100,24 @@ export const tenantSuite: Suite = {
       },
     },
     {
+      name: 'PUT from a tenant where only a global job has the name creates the tenant’s own job, as POST would, and leaves the global one alone',
+      async run(h) {
+        const global = (await h.call('GET', '/jobs/shared')).json.data;
+        const body = { schedule: '0 5 * * *', executor: 'sync', description: 'mine' };
+        const created = await h.call('PUT', '/jobs/shared', { body, tenant: 'acme' });
+        expect(created.status).toBe(201);
+        expect(created.json.data).toMatchObject({ name: 'shared', tenantId: 'acme', schedule: '0 5 * * *' });
+        const again = await h.call('PUT', '/jobs/shared', {
+          body: { description: 'still mine' },
+          tenant: 'acme',
+        });
+        expect(again.status).toBe(200);
+        expect(again.json.data).toMatchObject({ tenantId: 'acme', description: 'still mine' });
+        expect((await h.call('GET', '/jobs/shared')).json.data).toEqual(global);
+        expect((await h.call('GET', '/jobs/shared', { tenant: 'acme' })).json.data.tenantId).toBe('acme');
+      },
+    },
+    {
       name: 'a tenant cannot touch another tenant’s job even by the same name',
       async run(h) {
         expect((await h.call('DELETE', '/jobs/globex-sync', { tenant: 'acme' })).status).toBe(404);

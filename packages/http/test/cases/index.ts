@@ -1,6 +1,7 @@
 import { authorizationSuite, tenantSuite } from './access.js';
 import { eventSuite } from './events.js';
 import { hardeningSuite } from './hardening.js';
+import { inputTextSuite } from './input-text.js';
 import { jobWriteSuite } from './job-writes.js';
 import { jobSuite } from './jobs.js';
 import { tenantLimitSuite } from './limits.js';
@@ -32,4 +33,5 @@ export const ALL_SUITES: readonly Suite[] = [
   operationsSuite,
   backfillLimitsSuite,
   tenantLimitSuite,
+  inputTextSuite,
 ];
