@@ -74,6 +74,20 @@ export class ConflictError extends CronkeeperError {
     super('CONFLICT', message, options);
     this.runningRunId = options?.runningRunId ?? null;
   }
+
+  /**
+   * A manual trigger refused because `run` of the job or executor `name` is in the way. The run
+   * may not have started yet (pending and due), and the message says which, so nobody waits for
+   * a run that is not running.
+   */
+  static activeRun(name: string, run: { id: string; status: string }): ConflictError {
+    const [state, until] =
+      run.status === 'running' ? ['is already running', 'finish'] : ['already has a run due', 'run'];
+    return new ConflictError(
+      `"${name}" ${state} (run ${run.id}); wait for it to ${until} or pass force: true`,
+      { runningRunId: run.id },
+    );
+  }
 }
 
 /** Too many manual triggers; try again after `retryAfterMs`. */
