@@ -1,7 +1,7 @@
 import { type Scheduler, systemClock, toMs, ValidationError } from '@cronkeeper/core';
 import { z } from 'zod';
 import { readJsonBody } from './body.js';
-import { errorResponse, HttpError, jsonResponse, toHttpError, zodFailure } from './errors.js';
+import { bodyFailure, errorResponse, HttpError, jsonResponse, toHttpError, zodFailure } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { eventRoutes } from './events.js';
 import { openApiRoute } from './openapi.js';
@@ -183,7 +183,12 @@ export function createCronApi<Req>(
       tenant: tenant ?? null,
       actor: (await actorOf(source)) ?? null,
     };
-    const result = await route.handle(ctx);
+    let result: Awaited<ReturnType<typeof route.handle>>;
+    try {
+      result = await route.handle(ctx);
+    } catch (error) {
+      throw error instanceof ValidationError && body !== undefined ? bodyFailure(error, body) : error;
+    }
     if (result instanceof Response) return result;
     const reply = result instanceof Reply ? result : new Reply(route.status ?? 200, result);
     return jsonResponse(reply.status, { data: reply.data }, reply.headers);
