@@ -83,7 +83,9 @@ describe('audit trail through the scheduler', () => {
     const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', executors);
     await scheduler.jobs.create({ name: 'sync', schedule: 'hourly', executor: 'report.build' });
     const run = await scheduler.trigger({ job: 'sync', triggeredBy: 'ops', params: { full: true } });
-    await expect(scheduler.trigger({ job: 'sync', triggeredBy: 'again' })).rejects.toThrow(/already running/);
+    await expect(scheduler.trigger({ job: 'sync', triggeredBy: 'again' })).rejects.toThrow(
+      /already has a run due/,
+    );
     await scheduler.trigger({ executor: 'report.build', triggeredBy: 'ops' });
     const { items } = await scheduler.audit.list({});
     const triggers = items.filter((entry) => entry.action === 'triggered');

@@ -72,12 +72,17 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     const conflict = await scheduler.trigger({ job: 'j' }).catch((error: unknown) => error);
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as ConflictError).runningRunId).toBe(first.id);
+    // Not started yet: the message says the run is due, not running.
+    expect((conflict as ConflictError).message).toBe(
+      `"j" already has a run due (run ${first.id}); wait for it to run or pass force: true`,
+    );
     const running = scheduler.runDue();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await scheduler.runs.get(first.id)).status).toBe('running');
     await expect(scheduler.trigger({ job: 'j' })).rejects.toMatchObject({
       code: 'CONFLICT',
       runningRunId: first.id,
+      message: `"j" is already running (run ${first.id}); wait for it to finish or pass force: true`,
     });
     const forced = await scheduler.trigger({ job: 'j', force: true });
     expect(forced.overlap).toBe('allow');

@@ -18,12 +18,7 @@ export type MemoryStoreOptions = z.input<typeof memoryStoreOptionsSchema>;
 export function parseMemoryStoreOptions(options: unknown): z.output<typeof memoryStoreOptionsSchema> {
   const result = memoryStoreOptionsSchema.safeParse(options ?? {});
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? { path: issue.keys.join(', '), message: 'is not an option of memoryStore (known: maxFinishedRuns)' }
-        : { path: issue.path.map(String).join('.'), message: issue.message },
-    ),
-    { cause: result.error },
-  );
+  throw ValidationError.fromOptions('memoryStore', result.error, {
+    known: Object.keys(memoryStoreOptionsSchema.shape),
+  });
 }

@@ -60,15 +60,7 @@ export type ParsedMongoStoreOptions = z.output<typeof mongoStoreOptionsSchema>;
 export function parseMongoStoreOptions(options: unknown): ParsedMongoStoreOptions {
   const result = mongoStoreOptionsSchema.safeParse(options ?? {});
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? {
-            path: issue.keys.join(', '),
-            message: 'is not an option of mongoStore (known: db, collectionPrefix, changeStreams, onError)',
-          }
-        : { path: issue.path.map(String).join('.'), message: issue.message },
-    ),
-    { cause: result.error },
-  );
+  throw ValidationError.fromOptions('mongoStore', result.error, {
+    known: Object.keys(mongoStoreOptionsSchema.shape),
+  });
 }

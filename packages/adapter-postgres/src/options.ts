@@ -89,15 +89,7 @@ export type ParsedPostgresStoreOptions = z.output<typeof postgresStoreOptionsSch
 export function parseWith<S extends z.ZodObject>(schema: S, value: unknown, caller: string): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const known = Object.keys(schema.shape).join(', ');
-  throw new ValidationError(
-    result.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? { path: issue.keys.join(', '), message: `is not an option of ${caller} (known: ${known})` }
-        : { path: issue.path.map(String).join('.'), message: issue.message },
-    ),
-    { cause: result.error },
-  );
+  throw ValidationError.fromOptions(caller, result.error, { known: Object.keys(schema.shape) });
 }
 
 /** Parsed options of `postgresStore`, or a `ValidationError` naming each offending field. */

@@ -44,7 +44,8 @@ export const redisStoreOptionsSchema = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(200, 'must be at most 200 characters')
-    .regex(/^[^\s]+$/, 'must not contain whitespace')
+    // `*`, not `+`: an empty prefix is told once, by `min`.
+    .regex(/^\S*$/, 'must not contain whitespace')
     .default('{cronkeeper}'),
   onError: z.custom<(error: Error) => void>(isFunction, { message: 'must be a function' }).optional(),
 });
@@ -101,15 +102,7 @@ export function parseRedisStoreOptions(options: unknown): ParsedRedisStoreOption
     if (issues.length > 0) throw new ValidationError(issues);
     return result.data;
   }
-  throw new ValidationError(
-    result.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? {
-            path: issue.keys.join(', '),
-            message: 'is not an option of redisStore (known: redis, prefix, onError)',
-          }
-        : { path: issue.path.map(String).join('.'), message: issue.message },
-    ),
-    { cause: result.error },
-  );
+  throw ValidationError.fromOptions('redisStore', result.error, {
+    known: Object.keys(redisStoreOptionsSchema.shape),
+  });
 }

@@ -35,6 +35,9 @@ describe('redisStore options', () => {
     expect(failure({ redis: client, prefix: 'has space' }).issues).toEqual([
       { path: 'prefix', message: 'must not contain whitespace' },
     ]);
+    expect(failure({ redis: client, prefix: '' }).issues).toEqual([
+      { path: 'prefix', message: 'must not be empty' },
+    ]);
     expect(failure({ redis: client, onError: 'log' }).issues).toEqual([
       { path: 'onError', message: 'must be a function' },
     ]);

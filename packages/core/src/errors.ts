@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /** Stable machine-readable codes carried by every Cronkeeper error. */
 export type CronkeeperErrorCode = 'VALIDATION' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'STORE';
 
@@ -44,6 +46,37 @@ export class ValidationError extends CronkeeperError {
   static field(path: string, message: string): ValidationError {
     return new ValidationError([{ path, message }]);
   }
+
+  /**
+   * Options `caller` refused, as `schema.safeParse(options).error` found them. A misspelt option
+   * would otherwise look like a wrong value or be dropped unseen, so each unknown one is named with
+   * the options `caller` takes (`known`), or with its `hints` entry where a key deserves its own
+   * word (an option taken elsewhere).
+   */
+  static fromOptions(
+    caller: string,
+    error: z.ZodError,
+    options: { known: readonly string[]; hints?: Readonly<Record<string, string>> },
+  ): ValidationError {
+    const issues = error.issues.flatMap((issue): ValidationIssue[] => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
+      if (path !== '')
+        return issue.keys.map((key) => ({ path: `${path}.${key}`, message: 'is not an option' }));
+      return issue.keys.map((key) => ({
+        path: key,
+        message:
+          (Object.hasOwn(options.hints ?? {}, key) ? options.hints?.[key] : undefined) ??
+          unknownOptionMessage(caller, options.known),
+      }));
+    });
+    return new ValidationError(issues, { cause: error });
+  }
+}
+
+/** What an option `caller` does not take is told, with the ones it does. */
+export function unknownOptionMessage(caller: string, known: readonly string[]): string {
+  return `is not an option of ${caller} (known: ${known.join(', ')})`;
 }
 
 function formatIssues(issues: ValidationIssue[]): string {
@@ -73,6 +106,20 @@ export class ConflictError extends CronkeeperError {
   constructor(message: string, options?: { runningRunId?: string | null; cause?: unknown }) {
     super('CONFLICT', message, options);
     this.runningRunId = options?.runningRunId ?? null;
+  }
+
+  /**
+   * A manual trigger refused because `run` of the job or executor `name` is in the way. The run
+   * may not have started yet (pending and due), and the message says which, so nobody waits for
+   * a run that is not running.
+   */
+  static activeRun(name: string, run: { id: string; status: string }): ConflictError {
+    const [state, until] =
+      run.status === 'running' ? ['is already running', 'finish'] : ['already has a run due', 'run'];
+    return new ConflictError(
+      `"${name}" ${state} (run ${run.id}); wait for it to ${until} or pass force: true`,
+      { runningRunId: run.id },
+    );
   }
 }
 

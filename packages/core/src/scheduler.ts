@@ -419,11 +419,7 @@ class CronScheduler implements Scheduler {
       }),
     );
     if (!result.created) {
-      const name = parsed.job ?? parsed.executor;
-      throw new ConflictError(
-        `"${name}" is already running (run ${result.run.id}); wait for it to finish or pass force: true`,
-        { runningRunId: result.run.id },
-      );
+      throw ConflictError.activeRun(parsed.job ?? parsed.executor ?? '', result.run);
     }
     this.#emitCreated(result.run);
     this.#loop.wake();

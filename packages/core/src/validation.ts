@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { BackfillTarget, SchedulerOptions, ScheduleTarget, TriggerTarget } from './api.js';
 import { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 import { DURATION_LIMITS, formatDuration, msOf, toMs } from './duration.js';
-import { ValidationError } from './errors.js';
+import { unknownOptionMessage, ValidationError } from './errors.js';
 import { DATE_RANGE, identifierProblem, text } from './storable.js';
 import { isValidTimezone } from './timezone.js';
 import type { JsonObject } from './types.js';
@@ -380,10 +380,8 @@ const SCHEDULER_OPTION_KEYS: Record<keyof SchedulerOptions, true> = {
 export function assertKnownSchedulerOptions(options: object): void {
   const unknown = Object.keys(options).filter((key) => !Object.hasOwn(SCHEDULER_OPTION_KEYS, key));
   if (unknown.length === 0) return;
-  const known = Object.keys(SCHEDULER_OPTION_KEYS).join(', ');
-  throw new ValidationError(
-    unknown.map((key) => ({ path: key, message: `is not an option of createScheduler (known: ${known})` })),
-  );
+  const message = unknownOptionMessage('createScheduler', Object.keys(SCHEDULER_OPTION_KEYS));
+  throw new ValidationError(unknown.map((key) => ({ path: key, message })));
 }
 
 /** Options of `createScheduler` other than objects checked by shape (store, clock, logger). */

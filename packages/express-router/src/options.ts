@@ -5,6 +5,7 @@ import {
   type AuthorizeFn as HttpAuthorizeFn,
   type ErrorReporter as HttpErrorReporter,
   type TenantFn as HttpTenantFn,
+  nameApiOptions,
 } from '@cronkeeper/http';
 import type { Request } from 'express';
 
@@ -24,4 +25,10 @@ export type ErrorReporter = HttpErrorReporter<Request>;
 export type CronRouterOptions = CronApiOptions<Request>;
 
 /** The zod schema `cronRouter` parses its options with; exported for hosts that build options from config. */
-export const cronRouterOptionsSchema = cronApiOptionsSchema;
+export const cronRouterOptionsSchema = nameApiOptions(cronApiOptionsSchema.clone(), {
+  caller: 'cronRouter',
+  hints: {
+    basePath:
+      "is not an option of cronRouter: Express takes the mount path, as in app.use('/api/cron', cronRouter(scheduler, options))",
+  },
+});

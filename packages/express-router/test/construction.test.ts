@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, defineExecutor } from '@cronkeeper/core';
+import { createScheduler, defineExecutor, ValidationError } from '@cronkeeper/core';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowAll, type CronRouterOptions, cronRouter } from '../src/index.js';
@@ -20,6 +20,30 @@ describe('construction', () => {
     ).toThrow(/rateLimits\.perJob/);
     expect(() => cronRouter(scheduler, { authorize: allowAll, dashbord: true } as never)).toThrow(/dashbord/);
     expect(() => cronRouter({} as never, { authorize: allowAll })).toThrow(/createScheduler/);
+  });
+
+  it('names an unknown option with the ones it takes, and says Express takes the mount path', () => {
+    const refused = (options: object) => {
+      try {
+        cronRouter(scheduler, { authorize: allowAll, ...options } as CronRouterOptions);
+      } catch (error) {
+        return error as ValidationError;
+      }
+      throw new Error('accepted');
+    };
+    const error = refused({ dashbord: true });
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(
+      /^dashbord: is not an option of cronRouter \(known: authorize, tenant, .*clock\)$/,
+    );
+    expect(error.message).not.toContain('basePath');
+    expect(refused({ basePath: '/api/cron' }).issues).toEqual([
+      {
+        path: 'basePath',
+        message:
+          "is not an option of cronRouter: Express takes the mount path, as in app.use('/api/cron', cronRouter(scheduler, options))",
+      },
+    ]);
   });
 
   it('accepts allowAll as an explicit open API', () => {

@@ -259,7 +259,7 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
   });
 
   it('filters the timeline and the history by job and by status', async () => {
-    await page.locator('#f-target').selectOption('job:check-alerts');
+    await page.locator('#f-target').selectOption('job=check-alerts');
     const history = page.locator('#history tr[data-run]');
     await expect
       .poll(async () => (await history.allTextContents()).every((text) => text.includes('check-alerts')))
@@ -285,6 +285,38 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
     await expect.poll(() => history.count()).toBeGreaterThan(0);
     expect((await history.allTextContents()).every((text) => text.includes('Succeeded'))).toBe(true);
     await page.locator('#f-status').selectOption('');
+  });
+
+  it("filters by a tenant's job, telling same-named jobs of different tenants apart", async () => {
+    for (const tenantId of ['acme', 'globex'])
+      await h.scheduler.jobs.create({
+        name: 'tenant-report',
+        tenantId,
+        schedule: '0 4 * * *',
+        executor: 'sync-invoices',
+      });
+    const run = await h.scheduler.schedule({
+      job: 'tenant-report',
+      tenantId: 'acme',
+      at: new Date(Date.now() + 3_600_000),
+    });
+    try {
+      await page.locator('#refresh').click();
+      await expect
+        .poll(() => page.locator('#f-target option').allTextContents())
+        .toEqual(expect.arrayContaining(['tenant-report · acme', 'tenant-report · globex']));
+      const history = page.locator('#history tr[data-run]');
+      await page.locator('#f-target').selectOption({ label: 'tenant-report · acme' });
+      await expect
+        .poll(() => history.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run'))))
+        .toEqual([run.id]);
+      await page.locator('#f-target').selectOption({ label: 'tenant-report · globex' });
+      await expect.poll(() => page.locator('#history .empty').textContent()).toBe('No runs match.');
+    } finally {
+      await page.locator('#f-target').selectOption('');
+      await h.scheduler.cancel(run.id, { tenantId: 'acme' });
+      for (const tenantId of ['acme', 'globex']) await h.scheduler.jobs.delete('tenant-report', { tenantId });
+    }
   });
 
   it('is reachable from the keyboard: Tab reaches the row actions, Enter runs and schedules', async () => {

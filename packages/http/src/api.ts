@@ -1,7 +1,7 @@
 import { type Scheduler, systemClock, toMs, ValidationError } from '@cronkeeper/core';
 import { z } from 'zod';
 import { readJsonBody } from './body.js';
-import { errorResponse, HttpError, jsonResponse, toHttpError, zodFailure } from './errors.js';
+import { bodyFailure, errorResponse, HttpError, jsonResponse, toHttpError, zodFailure } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { eventRoutes } from './events.js';
 import { openApiRoute } from './openapi.js';
@@ -30,13 +30,34 @@ function assertScheduler(scheduler: unknown, caller: string): asserts scheduler 
     throw ValidationError.field('scheduler', `${caller} needs the scheduler returned by createScheduler()`);
 }
 
+/** Who takes the options a schema parses, for the message naming an option they do not take. */
+interface OptionsOwner {
+  /** The function taking them, e.g. `cronRouter`. */
+  caller: string;
+  /** Words for keys that are options elsewhere, instead of the list of known options. */
+  hints?: Readonly<Record<string, string>>;
+}
+
+const optionsOwners = new WeakMap<z.ZodType, OptionsOwner>();
+
+/**
+ * Names the function taking the options `schema` parses, so that `parseApiOptions` refuses an
+ * unknown option as `createScheduler` and the stores do. An adapter calls it on its own schema.
+ */
+export function nameApiOptions<S extends z.ZodType>(schema: S, owner: OptionsOwner): S {
+  optionsOwners.set(schema, owner);
+  return schema;
+}
+
 /** Parse options with `schema` (the handler's, or an adapter's narrower one), naming every wrong field. */
 export function parseApiOptions<T>(schema: z.ZodType<T>, options: unknown): T {
   const result = schema.safeParse(options ?? {});
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-  );
+  const owner = optionsOwners.get(schema) ?? { caller: 'the API' };
+  throw ValidationError.fromOptions(owner.caller, result.error, {
+    known: schema instanceof z.ZodObject ? Object.keys(schema.shape) : [],
+    ...(owner.hints ? { hints: owner.hints } : {}),
+  });
 }
 
 /** One request as an adapter hands it over. */
@@ -162,7 +183,12 @@ export function createCronApi<Req>(
       tenant: tenant ?? null,
       actor: (await actorOf(source)) ?? null,
     };
-    const result = await route.handle(ctx);
+    let result: Awaited<ReturnType<typeof route.handle>>;
+    try {
+      result = await route.handle(ctx);
+    } catch (error) {
+      throw error instanceof ValidationError && body !== undefined ? bodyFailure(error, body) : error;
+    }
     if (result instanceof Response) return result;
     const reply = result instanceof Reply ? result : new Reply(route.status ?? 200, result);
     return jsonResponse(reply.status, { data: reply.data }, reply.headers);
@@ -192,4 +218,8 @@ export function createCronApi<Req>(
 }
 
 /** The option schema every adapter shares (the handler's, without what only the fetch handler takes). */
-export const cronApiOptionsSchema = cronHandlerOptionsSchema.omit({ basePath: true });
+export const cronApiOptionsSchema = nameApiOptions(cronHandlerOptionsSchema.omit({ basePath: true }), {
+  caller: 'createCronApi',
+});
+
+nameApiOptions(cronHandlerOptionsSchema, { caller: 'createCronHandler' });

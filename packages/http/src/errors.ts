@@ -67,6 +67,27 @@ export function zodFailure(where: 'body' | 'query' | 'params', error: z.ZodError
   return new HttpError(400, 'VALIDATION', text, { issues });
 }
 
+/**
+ * Core's refusal of what a route passed it from the request body, told as the router's own checks
+ * tell a body field (`in: 'body'`, `body.` in the message), so a client reads one shape whichever
+ * layer refused. An issue whose first segment is not a field of the body stays as core said it.
+ */
+export function bodyFailure(error: ValidationError, body: unknown): HttpError {
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
+  const issues = error.issues.map((issue) =>
+    Object.hasOwn(fields, issue.path.split('.')[0] ?? '')
+      ? { in: 'body' as const, path: issue.path, message: issue.message }
+      : { path: issue.path, message: issue.message },
+  );
+  const text = issues
+    .map((i) => {
+      const where = ['in' in i ? i.in : '', i.path].filter(Boolean).join('.');
+      return where ? `${where}: ${i.message}` : i.message;
+    })
+    .join('; ');
+  return new HttpError(400, 'VALIDATION', text, { issues });
+}
+
 /** The HTTP answer for any thrown value; `internal` is true when it deserves a report (5xx). */
 export function toHttpError(error: unknown): { error: HttpError; internal: boolean } {
   if (error instanceof HttpError) return { error, internal: error.status >= 500 };

@@ -3,6 +3,7 @@ export {
   type CronApi,
   createCronApi,
   cronApiOptionsSchema,
+  nameApiOptions,
   parseApiOptions,
 } from './api.js';
 export type { HttpErrorCode } from './errors.js';

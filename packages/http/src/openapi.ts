@@ -25,7 +25,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '401': 'not signed in',
   '403': 'not allowed, outside the caller’s tenant, or a cross-site change',
   '404': 'no such job, run or executor in the caller’s tenant',
-  '409': 'conflict: already running (`details.runningRunId`), name taken, run already ended',
+  '409': 'conflict: a run already due or running (`details.runningRunId`), name taken, run already ended',
   '405': 'known path, other method (see `Allow`)',
   '413': 'body too large',
   '415': 'a change sent without `Content-Type: application/json`',

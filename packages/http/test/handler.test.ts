@@ -1,5 +1,5 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, defineExecutor } from '@cronkeeper/core';
+import { createScheduler, defineExecutor, ValidationError } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 import { allowAll, type CronHandlerOptions, createCronHandler } from '../src/index.js';
 
@@ -34,6 +34,30 @@ describe('createCronHandler: construction', () => {
       /trustedOrigins\.0/,
     );
     expect(() => createCronHandler({} as never, { authorize: allowAll })).toThrow(/createScheduler/);
+  });
+
+  it('names an unknown option with the ones it takes, as createScheduler and the stores do', () => {
+    const refused = (options: object) => {
+      try {
+        createCronHandler(scheduler, { authorize: allowAll, ...options } as CronHandlerOptions);
+      } catch (error) {
+        return error as ValidationError;
+      }
+      throw new Error('accepted');
+    };
+    const error = refused({ dashbord: true });
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues).toEqual([
+      {
+        path: 'dashbord',
+        message: expect.stringMatching(
+          /^is not an option of createCronHandler \(known: authorize, tenant, .*basePath\)$/,
+        ),
+      },
+    ]);
+    expect(refused({ events: { heartbeet: '5s' } }).issues).toEqual([
+      { path: 'events.heartbeet', message: 'is not an option' },
+    ]);
   });
 });
 

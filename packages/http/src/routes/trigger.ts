@@ -8,7 +8,7 @@ import { jobForWrite, runFor, workingTenant } from '../scope.js';
 
 /**
  * The run in the way of a manual trigger: running, or pending and already due. Looked up before
- * the rate limits are counted so that "already running" answers 409 without spending a trigger.
+ * the rate limits are counted so that a run in the way answers 409 without spending a trigger.
  * The store's `createRun` still decides atomically; this read only orders the answers.
  */
 async function activeRun(
@@ -30,13 +30,6 @@ async function activeRun(
         (!alone || run.jobId === null) &&
         (run.status === 'running' || new Date(run.runAt).getTime() <= now.getTime()),
     ) ?? null
-  );
-}
-
-function alreadyRunning(name: string, run: Run): ConflictError {
-  return new ConflictError(
-    `"${name}" is already running (run ${run.id}); wait for it to finish or pass force: true`,
-    { runningRunId: run.id },
   );
 }
 
@@ -83,7 +76,7 @@ export function triggerRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clo
           beforeCreate: async () => {
             if (!body.force && job.overlap !== 'allow') {
               const active = await activeRun(scheduler, { job: job.name }, job.tenantId, clock.now());
-              if (active) throw alreadyRunning(job.name, active);
+              if (active) throw ConflictError.activeRun(job.name, active);
             }
             await limiter.hit({ job }, job.tenantId);
           },
@@ -114,7 +107,7 @@ export function triggerRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clo
           beforeCreate: async () => {
             if (!body.force) {
               const active = await activeRun(scheduler, { executor: params.name }, tenantId, clock.now());
-              if (active) throw alreadyRunning(params.name, active);
+              if (active) throw ConflictError.activeRun(params.name, active);
             }
             await limiter.hit({ executor: params.name }, tenantId);
           },

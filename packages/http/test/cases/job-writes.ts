@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Harness } from '../support/harness.js';
+import { type Harness, syncJob } from '../support/harness.js';
 import type { Suite } from './table.js';
 
 /** A job with every definition field away from its default, as `POST /jobs` takes it. */
@@ -249,6 +249,35 @@ export const jobWriteSuite: Suite = {
           tenant: 'acme',
         });
         expect(otherTenant.status).toBe(403);
+      },
+    },
+    {
+      name: "tells core's refusal of a body field as its own checks tell one: in body, body. in the message",
+      async run(h) {
+        const zone = await h.call('POST', '/jobs', { body: syncJob('zoned', { timezone: 'Mars/Olympus' }) });
+        expect(zone.status).toBe(400);
+        expect(zone.json.error.details.issues).toEqual([
+          { in: 'body', path: 'timezone', message: expect.any(String) },
+        ]);
+        expect(zone.json.error.message).toMatch(/^body\.timezone: /);
+        const cron = await h.call('POST', '/jobs', { body: syncJob('cron', { schedule: '61 * * * *' }) });
+        expect(cron.json.error.details.issues).toEqual([
+          { in: 'body', path: 'schedule', message: expect.any(String) },
+        ]);
+        await h.call('POST', '/jobs', { body: syncJob('sync') });
+        const params = await h.call('POST', '/jobs/sync/trigger', { body: { params: { batchSize: 99 } } });
+        expect(params.status).toBe(400);
+        expect(params.json.error.details.issues).toEqual([
+          { in: 'body', path: 'params.batchSize', message: expect.any(String) },
+        ]);
+        expect(params.json.error.message).toMatch(/^body\.params\.batchSize: /);
+        const past = await h.call('POST', '/scheduled', {
+          body: { job: 'sync', at: '2000-01-01T00:00:00Z' },
+        });
+        expect(past.status).toBe(400);
+        expect(past.json.error.details.issues).toEqual([
+          { in: 'body', path: 'at', message: expect.any(String) },
+        ]);
       },
     },
   ],

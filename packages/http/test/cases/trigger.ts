@@ -28,13 +28,18 @@ export const triggerSuite: Suite = {
       },
     },
     {
-      name: 'answers 409 with runningRunId while a run is running, and the 409 spends no rate limit',
+      name: 'answers 409 with runningRunId while a run is due or running, saying which, and the 409 spends no rate limit',
       options: { rateLimits: { perJob: { limit: 1, window: '30s' }, total: { limit: 2, window: '1m' } } },
       async run(h) {
         await h.call('POST', '/jobs', { body: { name: 'long', schedule: 'daily', executor: 'slow' } });
         await h.call('POST', '/jobs', { body: syncJob('other') });
         const first = await h.call('POST', '/jobs/long/trigger');
         expect(first.status).toBe(202);
+        const pending = await h.call('POST', '/jobs/long/trigger');
+        expect(pending.status).toBe(409);
+        expect(pending.json.error.message).toBe(
+          `"long" already has a run due (run ${first.json.data.id}); wait for it to run or pass force: true`,
+        );
         const due = h.scheduler.runDue();
         await waitFor(
           async () => (await h.scheduler.runs.get(first.json.data.id)).status === 'running',
@@ -45,6 +50,7 @@ export const triggerSuite: Suite = {
           expect(again.status).toBe(409);
           expect(again.json.error).toMatchObject({
             code: 'CONFLICT',
+            message: `"long" is already running (run ${first.json.data.id}); wait for it to finish or pass force: true`,
             details: { runningRunId: first.json.data.id },
           });
         }

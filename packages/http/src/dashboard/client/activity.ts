@@ -29,14 +29,19 @@ function renderKpis() {
   );
 }
 
-/** The query string of the filters: "job:NAME" or "executor:NAME", and a status. */
+/**
+ * The query string of a job or executor to filter the runs by. A tenant's job carries its
+ * tenantId: an operator asking for a name alone gets the global job of that name, so the history
+ * of a tenant's job (or of one of several same-named jobs) would read as empty.
+ */
+function targetQuery(kind, name, tenantId) {
+  return kind + '=' + encodeURIComponent(name) + (tenantId ? '&tenantId=' + encodeURIComponent(tenantId) : '');
+}
+
+/** The query string of the filters: the target's (see targetQuery), and a status. */
 function filterQuery() {
   const parts = [];
-  const target = state.filters.target;
-  if (target) {
-    const colon = target.indexOf(':');
-    parts.push(target.slice(0, colon) + '=' + encodeURIComponent(target.slice(colon + 1)));
-  }
+  if (state.filters.target) parts.push(state.filters.target);
   if (state.filters.status) parts.push('status=' + state.filters.status);
   return parts;
 }
@@ -109,16 +114,20 @@ function renderTimeline() {
 function fillFilters() {
   const select = document.getElementById('f-target');
   const status = document.getElementById('f-status');
-  const jobs = state.dashboard.jobs.map((job) => job.name);
-  const executors = state.dashboard.executors.map((executor) => executor.name);
+  const named = (kind, name, tenantId) => ({ value: targetQuery(kind, name, tenantId), name, tenantId: tenantId || null });
+  const jobs = state.dashboard.jobs.map((job) => named('job', job.name, job.tenantId));
+  const executors = state.dashboard.executors.map((executor) => named('executor', executor.name, null));
   // Rebuilt only when the choices change: replacing options under an open list would close it.
   const signature = JSON.stringify([lang, jobs, executors]);
   if (select.getAttribute('data-signature') !== signature) {
     select.setAttribute('data-signature', signature);
-    const group = (labelKey, kind, names) =>
-      h('optgroup', { label: t(labelKey) }, names.map((name) => h('option', { value: kind + ':' + name }, name)));
+    // Jobs of several tenants may share a name: those say whose they are.
+    const shared = new Set(jobs.filter((job, i) => jobs.findIndex((other) => other.name === job.name) !== i).map((job) => job.name));
+    const label = (entry) => (shared.has(entry.name) ? entry.name + ' · ' + (entry.tenantId || t('globalJob')) : entry.name);
+    const group = (labelKey, entries) =>
+      h('optgroup', { label: t(labelKey) }, entries.map((entry) => h('option', { value: entry.value }, label(entry))));
     select.replaceChildren(
-      ...[h('option', { value: '' }, t('all')), jobs.length && group('jobs', 'job', jobs), executors.length && group('executors', 'executor', executors)].filter(Boolean),
+      ...[h('option', { value: '' }, t('all')), jobs.length && group('jobs', jobs), executors.length && group('executors', executors)].filter(Boolean),
     );
     status.replaceChildren(
       h('option', { value: '' }, t('all')),
