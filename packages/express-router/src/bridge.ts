@@ -1,4 +1,4 @@
-import { HttpError } from '@cronkeeper/http';
+import { assertShallow, HttpError } from '@cronkeeper/http';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
 
 /**
@@ -77,27 +77,14 @@ function bodyStream(req: ExpressRequest, res: ExpressResponse): ReadableStream<U
   });
 }
 
-/** The depth the API allows in a body it reads itself. */
-const MAX_JSON_DEPTH = 32;
-
 /**
  * A body the host app parsed, as JSON text for the API to read again. The depth is checked first,
- * without recursion: JSON.stringify of a body thousands of levels deep overflows the stack. What
- * cannot be written as JSON (a cycle, a BigInt from a custom parser) is the request's 400 too.
+ * as the API checks a body it reads itself: JSON.stringify of a body thousands of levels deep
+ * overflows the stack. What cannot be written as JSON (a cycle, a BigInt from a custom parser) is
+ * the request's 400 too.
  */
 function reserialised(body: unknown): string {
-  const stack: Array<[unknown, number]> = [[body, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= MAX_JSON_DEPTH)
-      throw new HttpError(
-        400,
-        'VALIDATION',
-        `the request body is nested deeper than ${MAX_JSON_DEPTH} levels`,
-      );
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
+  assertShallow(body);
   try {
     return JSON.stringify(body);
   } catch (error) {

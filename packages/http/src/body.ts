@@ -39,8 +39,11 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return bytes;
 }
 
-/** Deeply nested JSON is refused before any recursive validator sees it (no stack overflow). */
-function assertShallow(value: unknown): void {
+/**
+ * Deeply nested JSON is refused (a 400) before any recursive validator or serialiser sees it: the
+ * walk has no recursion, so no depth overflows the stack. Also for a body a host framework parsed.
+ */
+export function assertShallow(value: unknown): void {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop() as [unknown, number];

@@ -6,6 +6,7 @@ export {
   nameApiOptions,
   parseApiOptions,
 } from './api.js';
+export { assertShallow } from './body.js';
 export type { HttpErrorCode } from './errors.js';
 export { errorResponse, HttpError } from './errors.js';
 export { type CronHandler, createCronHandler } from './handler.js';
