@@ -176,6 +176,8 @@ describe('jobs', () => {
       ['a\u009bb', /control characters .*found U\+009B/],
       ['invoice\u202egpj.exe', /bidirectional formatting characters .*found U\+202E/],
       ['a\u2066b\u2069', /bidirectional formatting characters .*found U\+2066/],
+      ['ab\u200fc', /bidirectional formatting characters .*found U\+200F/],
+      ['\u061cx', /bidirectional formatting characters .*found U\+061C/],
     ];
     for (const [bad, message] of cases) {
       const inputs: Array<[JobInput, string]> = [

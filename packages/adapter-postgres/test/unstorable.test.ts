@@ -141,4 +141,26 @@ describe.skipIf(!pgAvailable)('postgres: unstorable values are bad input, not st
     const full = await s.runs.get(thrown?.id as string);
     expect(full.logs.map((line) => line.message)).toContain('line\uFFFDwith nul');
   });
+
+  it('fails a result whose toJSON throws NUL text with a readable message, and never holds back the runs finished with it', async () => {
+    const s = scheduler({
+      hostile: {
+        run: () => ({
+          x: {
+            toJSON() {
+              throw new Error('bad\u0000nul \ud800');
+            },
+          },
+        }),
+      },
+    });
+    const hostile = await s.trigger({ executor: 'hostile' });
+    const good = await Promise.all([1, 2, 3].map(() => s.trigger({ executor: 'echo', force: true })));
+    await s.runDue();
+    const failed = await s.runs.get(hostile.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.code).toBe('invalid_result');
+    expect(failed.error?.message).toContain('bad\uFFFDnul \uFFFD');
+    for (const run of good) expect((await s.runs.get(run.id)).status).toBe('succeeded');
+  });
 });

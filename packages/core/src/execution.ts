@@ -111,7 +111,11 @@ function toJson(value: unknown): JsonValue | null {
   } catch (error) {
     throw new RunFailure(
       'invalid_result',
-      `the result cannot be stored as JSON (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); return JSON data: objects, arrays, strings, numbers, booleans or null`,
+      // The thrower's text (a toJSON or getter of the executor's) is quoted short: it may be long
+      // or hold characters no store can keep.
+      `the result cannot be stored as JSON (${String(error instanceof Error ? error.message : error)
+        .split('\n')[0]
+        ?.slice(0, 200)}); return JSON data: objects, arrays, strings, numbers, booleans or null`,
     );
   }
   if (text === undefined)
@@ -138,8 +142,10 @@ function storableJson(value: JsonValue): boolean {
 function errorOf(error: unknown, signal: AbortSignal): RunError {
   if (signal.aborted && signal.reason instanceof RunAbort)
     return { code: signal.reason.code, message: signal.reason.message };
-  if (error instanceof RunFailure) return { code: error.code, message: error.message };
-  if (error instanceof ValidationError) return { code: 'invalid_params', message: error.message };
+  // Every message is made storable: one a store refused would fail the finish of the whole batch.
+  if (error instanceof RunFailure) return { code: error.code, message: toStorableText(error.message) };
+  if (error instanceof ValidationError)
+    return { code: 'invalid_params', message: toStorableText(error.message) };
   if (error instanceof Error) return { code: 'error', message: toStorableText(error.message || error.name) };
   return { code: 'error', message: toStorableText(String(error)) };
 }

@@ -79,11 +79,31 @@ export class FinishBatcher {
         entry.resolve(runs[index] ?? null);
       });
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      if (batch.length === 1) (batch[0] as PendingFinish).reject(error);
+      else await this.#finishEachAlone(batch);
     } finally {
       this.#inFlight -= lanes;
       this.#schedule();
     }
+  }
+
+  /**
+   * A batch the store refused as a whole is sent again one finish at a time: a finish the store
+   * cannot take (a value one backend refuses) then fails alone instead of leaving every run
+   * batched with it running until its lease lapses. When the store itself is down, each call
+   * fails on its own, as the batch did.
+   */
+  async #finishEachAlone(batch: PendingFinish[]): Promise<void> {
+    await Promise.all(
+      batch.map(async (entry) => {
+        try {
+          const [run] = await this.store.finishRuns([entry.input]);
+          entry.resolve(run ?? null);
+        } catch (error) {
+          entry.reject(error);
+        }
+      }),
+    );
   }
 
   async #finishAndClaim(inputs: FinishRunInput[], claim: ClaimAlong): Promise<(FinishedRun | null)[]> {

@@ -23,7 +23,7 @@ export function toStorableText(value: string): string {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Embeddings, overrides and isolates reorder the text shown around them: `invoice\u202Egpj.exe`
 // reads as "invoiceexe.jpg" in a log, a dashboard or an audit entry.
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 const codePoint = (char: string) =>
   `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
@@ -39,7 +39,7 @@ export function identifierProblem(value: string): string | null {
     return `must not contain control characters (U+0000–U+001F, U+007F–U+009F; found ${codePoint(control)})`;
   const bidi = BIDI_CONTROL.exec(value)?.[0];
   if (bidi !== undefined)
-    return `must not contain bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069; found ${codePoint(bidi)})`;
+    return `must not contain bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069; found ${codePoint(bidi)})`;
   return null;
 }
 

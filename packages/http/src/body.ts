@@ -39,12 +39,18 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return bytes;
 }
 
+/** Values one body may hold at most when walked (see {@link assertShallow}). */
+const MAX_JSON_NODES = 1_000_000;
+
 /**
  * Deeply nested JSON is refused (a 400) before any recursive validator or serialiser sees it: the
- * walk has no recursion, so no depth overflows the stack. Also for a body a host framework parsed.
+ * walk has no recursion, so no depth overflows the stack. Also for a body a host framework parsed,
+ * which may share objects (a DAG expands exponentially when walked or serialised: the node budget
+ * bounds that) or hold accessors that throw (the request's 400, not the app's 500).
  */
 export function assertShallow(value: unknown): void {
   const stack: Array<[unknown, number]> = [[value, 0]];
+  let nodes = 0;
   while (stack.length > 0) {
     const [item, depth] = stack.pop() as [unknown, number];
     if (typeof item !== 'object' || item === null) continue;
@@ -54,7 +60,18 @@ export function assertShallow(value: unknown): void {
         'VALIDATION',
         `the request body is nested deeper than ${MAX_JSON_DEPTH} levels`,
       );
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+    nodes += 1;
+    if (nodes > MAX_JSON_NODES)
+      throw new HttpError(400, 'VALIDATION', `the request body holds more than ${MAX_JSON_NODES} values`);
+    let children: unknown[];
+    try {
+      children = Object.values(item);
+    } catch (error) {
+      throw invalidJson(
+        `a value of the body cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    for (const child of children) stack.push([child, depth + 1]);
   }
 }
 

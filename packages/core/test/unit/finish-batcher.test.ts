@@ -84,16 +84,37 @@ describe('FinishBatcher', () => {
     expect(await Promise.all([...first, ...waiting])).toHaveLength(6);
   });
 
+  it('sends a failed batch again one finish at a time, so only a finish the store refuses fails', async () => {
+    const { store, calls } = heldStore();
+    const batcher = new FinishBatcher(store);
+    const finishing = ['a', 'poisoned', 'b'].map((id) => batcher.finish(finishOf(id)));
+    await settle();
+    calls[0]?.answer(new Error('invalid byte sequence'));
+    await settle();
+    expect(calls.slice(1).map(({ ids }) => ids)).toEqual([['a'], ['poisoned'], ['b']]);
+    calls[1]?.answer([ran('a')]);
+    calls[2]?.answer(new Error('invalid byte sequence'));
+    calls[3]?.answer([ran('b')]);
+    const [a, poisoned, b] = await Promise.allSettled(finishing);
+    expect(a).toEqual({ status: 'fulfilled', value: ran('a') });
+    expect(b).toEqual({ status: 'fulfilled', value: ran('b') });
+    expect(poisoned).toMatchObject({ status: 'rejected', reason: { message: 'invalid byte sequence' } });
+  });
+
   it('rejects every finish of a call the store failed, and a call answered with the wrong count', async () => {
     const { store, calls } = heldStore();
     const batcher = new FinishBatcher(store);
     const failed = [batcher.finish(finishOf('a')), batcher.finish(finishOf('b'))];
     await settle();
     calls[0]?.answer(new Error('connection reset'));
+    await settle();
+    // Sent again one at a time, each fails on its own as the batch did.
+    calls[1]?.answer(new Error('connection reset'));
+    calls[2]?.answer(new Error('connection reset'));
     for (const finishing of failed) await expect(finishing).rejects.toThrow('connection reset');
     const miscounted = batcher.finish(finishOf('c'));
     await settle();
-    calls[1]?.answer([]);
+    calls[3]?.answer([]);
     await expect(miscounted).rejects.toThrow('finishRuns answered 0 results for 1 runs');
   });
 
