@@ -166,7 +166,10 @@ export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise
       throw ValidationError.field('cursor', 'is not a cursor returned by a previous page');
     upper = `(${member(after.at, after.id)}`;
   }
-  const limit = Math.max(0, filter.limit);
+  // A page holds fewer entries than one walk's budget, so every walk can fill it (or reach the end)
+  // and a full page always gets its cursor; a larger limit gets a shorter page, which a caller
+  // reads on from with the cursor like any other.
+  const limit = Math.min(Math.max(0, filter.limit), SCAN_BUDGET - 1);
   if (limit === 0 || filter.tenantIds?.length === 0) return { items: [], nextCursor: null };
   const bounds = { upper, lower: filter.since ? `[${sortableMs(filter.since.getTime())}` : '-' };
   const tenants = filter.tenantIds ? new Set(filter.tenantIds) : null;
