@@ -168,6 +168,22 @@ describe('jobs', () => {
     expect((await scheduler.audit.list({ job: 'j' })).items).toHaveLength(audited);
   });
 
+  it('says the same length limit for a description, a paused note and a pause note', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
+    const long = 'x'.repeat(2001);
+    const base = { name: 'j', schedule: 'hourly', executor: 'a' };
+    for (const field of ['description', 'pausedNote'] as const)
+      await expect(scheduler.jobs.create({ ...base, [field]: long })).rejects.toMatchObject({
+        path: field,
+        message: `${field}: must be at most 2000 characters`,
+      });
+    await scheduler.jobs.create(base);
+    await expect(scheduler.jobs.pause('j', long)).rejects.toMatchObject({
+      path: 'note',
+      message: 'note: must be at most 2000 characters',
+    });
+  });
+
   it('refuses C1 controls and bidirectional formatting characters in names and tenant ids, saying which, but not in free text', async () => {
     const { scheduler } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop });
     const base = { name: 'j', schedule: 'hourly', executor: 'a' };

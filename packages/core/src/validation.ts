@@ -146,7 +146,7 @@ const taskSchema = z.union([
 
 const jobFields = {
   name: nameSchema,
-  description: text((s) => s.max(2000))
+  description: text((s) => s.max(2000, 'must be at most 2000 characters'))
     .nullable()
     .optional(),
   schedule: text((s) => s.min(1, 'must not be empty').max(200)),
@@ -155,7 +155,7 @@ const jobFields = {
   tasks: z.array(taskSchema).min(1, 'needs at least one task').max(50).optional(),
   params: jsonObjectSchema.optional(),
   enabled: z.boolean().optional(),
-  pausedNote: text((s) => s.max(2000))
+  pausedNote: text((s) => s.max(2000, 'must be at most 2000 characters'))
     .nullable()
     .optional(),
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
@@ -419,7 +419,7 @@ const scopeSchema = z.object({
   by: text((s) => s.max(200))
     .nullable()
     .optional(),
-  note: text((s) => s.max(2000))
+  note: text((s) => s.max(2000, 'must be at most 2000 characters'))
     .nullable()
     .optional(),
   dryRun: z.boolean().optional(),
