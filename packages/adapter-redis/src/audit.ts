@@ -12,6 +12,7 @@ import { execPipeline, type RedisClientLike } from './client.js';
 import { hashReply } from './codec.js';
 import type { RedisContext } from './context.js';
 import { sortableMs, tenantToken } from './keys.js';
+import { newestBefore } from './newest-before.js';
 import { SCRIPTS } from './scripts.js';
 
 /** Index members read per round trip while walking a filtered listing. */
@@ -63,6 +64,11 @@ function member(at: number, id: string): string {
   return `${sortableMs(at)}:${id.padStart(16, '0')}`;
 }
 
+/** The entry id a member ends with (zero-padded there). */
+function idOfMember(text: string): string {
+  return String(Number(text.slice(text.lastIndexOf(':') + 1)));
+}
+
 function decodeEntry(id: string, hash: Record<string, string>): AuditEntry {
   const value = JSON.parse(hash.v as string) as Omit<AuditEntry, 'id' | 'at'>;
   const after = hash.r === undefined ? value.after : { ...(value.after ?? {}), runId: hash.r };
@@ -108,7 +114,7 @@ async function walk(
     )) as string[];
     if (members.length === 0) break;
     const pipeline = client.pipeline();
-    const ids = members.map((text) => String(Number(text.slice(text.lastIndexOf(':') + 1))));
+    const ids = members.map(idOfMember);
     for (const id of ids) pipeline.call('hgetall', keys.entry(id));
     const replies = await execPipeline(pipeline);
     members.forEach((text, position) => {
@@ -124,36 +130,6 @@ async function walk(
     if (members.length < BATCH) break;
   }
   return { found, stoppedAt: null };
-}
-
-/**
- * The newest entry of `tenants` recorded before `before` (and not before `lower`), or null. The
- * job-name index is shared by every tenant, so a page that ran out of budget on another tenant's
- * entry must not end with a cursor naming it (its id and time would leak). Every entry the shared
- * index holds between that point and the caller's newest earlier entry belongs to someone else, so
- * the page can end at that entry instead without skipping one the caller may see.
- */
-async function newestOwnBefore(
-  client: RedisClientLike,
-  keys: ReturnType<typeof auditKeys>,
-  tenants: ReadonlySet<string | null>,
-  before: string,
-  lower: string,
-): Promise<AuditEntry | null> {
-  const indexes = [...tenants].map((tenantId) => keys.tenant(tenantToken(tenantId)));
-  let upper = `(${before}`;
-  for (;;) {
-    const reads = client.pipeline();
-    for (const index of indexes) reads.call('zrevrangebylex', index, upper, lower, 'LIMIT', 0, 1);
-    const heads = ((await execPipeline(reads)) as string[][]).flatMap((reply) => reply ?? []);
-    const newest = heads.sort().at(-1);
-    if (newest === undefined) return null;
-    const id = String(Number(newest.slice(newest.lastIndexOf(':') + 1)));
-    const hash = hashReply(await client.call('hgetall', keys.entry(id)));
-    // An entry pruned between the two reads is gone: look past it.
-    if (hash) return decodeEntry(id, hash);
-    upper = `(${newest}`;
-  }
 }
 
 /** A page of entries, newest first: one index (job name, tenant, or all) walked from the cursor. */
@@ -181,16 +157,22 @@ export async function listAudit(ctx: RedisContext, filter: AuditFilter): Promise
     );
     if (walked.stoppedAt) {
       // Out of budget: what was found, and a cursor after the last entry looked at; when that
-      // entry is another tenant's, after the caller's newest entry before it instead (see below).
+      // entry is another tenant's, after the caller's newest entry before it instead.
       const items = walked.found.map(({ entry }) => entry);
       let stop: AuditEntry | null = walked.stoppedAt;
       if (tenants && !tenants.has(stop.tenantId)) {
-        stop = await newestOwnBefore(
+        // Every entry the shared job-name index holds between that point and the caller's newest
+        // earlier entry is someone else's: ending there skips none the caller may see.
+        stop = await newestBefore(
           ctx.client,
-          keys,
-          tenants,
+          [...tenants].map((tenantId) => keys.tenant(tenantToken(tenantId))),
           member(stop.at.getTime(), stop.id),
           bounds.lower,
+          async (found) => {
+            const id = idOfMember(found);
+            const hash = hashReply(await ctx.client.call('hgetall', keys.entry(id)));
+            return hash ? decodeEntry(id, hash) : null;
+          },
         );
         if (stop && stop.job === filter.job) items.push(stop);
       }

@@ -2,6 +2,7 @@ import { decodeRunCursor, type Run, type RunFilter, type RunPage, ValidationErro
 import { execPipeline, type RedisClientLike } from './client.js';
 import { decodeRun } from './codec.js';
 import { historyMember, idOfMember, type KeyLayout, sortableMs, tenantToken } from './keys.js';
+import { newestBefore } from './newest-before.js';
 
 const BATCH = 100;
 /**
@@ -199,11 +200,15 @@ async function endOfBudget(
   const visible = (run: Run) => !filter.tenantIds || filter.tenantIds.includes(run.tenantId);
   let stop: Run | null = lastScanned;
   if (!visible(lastScanned)) {
-    stop = await newestVisibleBefore(
+    const own = [...new Set((filter.tenantIds ?? []).map(tenantToken))].map((token) =>
+      keys.historyOfTenant(token),
+    );
+    stop = await newestBefore(
       client,
-      keys,
-      filter,
+      own,
       historyMember(lastScanned.createdAt, lastScanned.id),
+      lowerOf(filter),
+      async (member) => decodeRun(await client.call('hgetall', keys.run(idOfMember(member)))),
     );
     if (stop && matches(stop, filter)) items.push(stop);
   }
@@ -211,28 +216,4 @@ async function endOfBudget(
   if (items.length > filter.limit)
     return { items: page, nextCursor: encodeCursor(page[page.length - 1] as Run) };
   return { items: page, nextCursor: stop ? encodeCursor(stop) : null };
-}
-
-/** The newest run of the filter's tenants created before `member` (and from `since` on), or null. */
-async function newestVisibleBefore(
-  client: RedisClientLike,
-  keys: KeyLayout,
-  filter: RunFilter,
-  member: string,
-): Promise<Run | null> {
-  const indexes = [...new Set((filter.tenantIds ?? []).map(tenantToken))].map((token) =>
-    keys.historyOfTenant(token),
-  );
-  let upper = `(${member}`;
-  for (;;) {
-    const reads = client.pipeline();
-    for (const index of indexes) reads.call('zrevrangebylex', index, upper, lowerOf(filter), 'LIMIT', 0, 1);
-    const heads = ((await execPipeline(reads)) as string[][]).flatMap((reply) => reply ?? []);
-    const newest = heads.sort().at(-1);
-    if (newest === undefined) return null;
-    const run = decodeRun(await client.call('hgetall', keys.run(idOfMember(newest))));
-    // A run pruned between the two reads is gone: look past it.
-    if (run) return run;
-    upper = `(${newest}`;
-  }
 }

@@ -84,6 +84,9 @@ export const jsonObjectSchema = z
   })
   .transform(copyJson) as unknown as z.ZodType<JsonObject>;
 
+/** A note on a job's pause (the job's `pausedNote`, a pause's or resume's note), kept in its audit entry too. */
+export const pauseNoteSchema = text((s) => s.max(2000, 'must be at most 2000 characters')).nullable();
+
 /** A name: job, executor or tenant. */
 export const nameSchema = text((s) =>
   s.min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -155,9 +158,7 @@ const jobFields = {
   tasks: z.array(taskSchema).min(1, 'needs at least one task').max(50).optional(),
   params: jsonObjectSchema.optional(),
   enabled: z.boolean().optional(),
-  pausedNote: text((s) => s.max(2000, 'must be at most 2000 characters'))
-    .nullable()
-    .optional(),
+  pausedNote: pauseNoteSchema.optional(),
   overlap: z.enum(['skip', 'queue', 'allow']).optional(),
   misfire: z.enum(['once', 'skip', 'all']).optional(),
   catchUpLimit: z.number().int().min(1).max(1000).optional(),
@@ -410,18 +411,13 @@ export const schedulerOptionsSchema = z.object({
     .optional(),
 });
 
-/** The note of `jobs.pause`, stored on the job and in the audit trail alike. */
-export const pauseNoteSchema = text((s) => s.max(2000, 'must be at most 2000 characters')).nullable();
-
 const scopeSchema = z.object({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
   by: text((s) => s.max(200))
     .nullable()
     .optional(),
-  note: text((s) => s.max(2000, 'must be at most 2000 characters'))
-    .nullable()
-    .optional(),
+  note: pauseNoteSchema.optional(),
   dryRun: z.boolean().optional(),
 });
 

@@ -63,8 +63,17 @@ export function zodFailure(where: 'body' | 'query' | 'params', error: z.ZodError
         keys.length > 0 ? `unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}` : issue.message,
     };
   });
-  const text = issues.map((i) => `${[i.in, i.path].filter(Boolean).join('.')}: ${i.message}`).join('; ');
-  return new HttpError(400, 'VALIDATION', text, { issues });
+  return new HttpError(400, 'VALIDATION', issuesText(issues), { issues });
+}
+
+/** The issues as one message: `body.timezone: …; query.limit: …` (the part and path when known). */
+function issuesText(issues: readonly { in?: string; path: string; message: string }[]): string {
+  return issues
+    .map((issue) => {
+      const where = [issue.in, issue.path].filter(Boolean).join('.');
+      return where ? `${where}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }
 
 /**
@@ -79,13 +88,7 @@ export function bodyFailure(error: ValidationError, body: unknown): HttpError {
       ? { in: 'body' as const, path: issue.path, message: issue.message }
       : { path: issue.path, message: issue.message },
   );
-  const text = issues
-    .map((i) => {
-      const where = ['in' in i ? i.in : '', i.path].filter(Boolean).join('.');
-      return where ? `${where}: ${i.message}` : i.message;
-    })
-    .join('; ');
-  return new HttpError(400, 'VALIDATION', text, { issues });
+  return new HttpError(400, 'VALIDATION', issuesText(issues), { issues });
 }
 
 /** The HTTP answer for any thrown value; `internal` is true when it deserves a report (5xx). */
