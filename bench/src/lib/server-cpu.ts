@@ -24,7 +24,7 @@ function clockTicks(): number {
 }
 
 /** User + system CPU of process `pid` in ms, or null when /proc does not show it. */
-function processCpuMs(pid: number): number | null {
+export function processCpuMs(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is the first, utime the 12th.
@@ -79,4 +79,28 @@ export function cpuBetween(
   let total = 0;
   for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
+}
+
+/**
+ * The CPU of every process of the server named `command` (`redis-server`, `postgres`) on this
+ * machine: for W1, where each system's workers are the only clients, the whole server's share of a
+ * run is what it costs, whichever connection did the work.
+ */
+export function serverProcessesCpu(command: string): ServerCpu {
+  return {
+    async read() {
+      let pids: number[];
+      try {
+        pids = execFileSync('pgrep', ['-x', command], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      } catch {
+        return null;
+      }
+      const cpu = new Map<number, number>();
+      for (const pid of pids) {
+        const ms = processCpuMs(pid);
+        if (ms !== null) cpu.set(pid, ms);
+      }
+      return cpu.size > 0 ? cpu : null;
+    },
+  };
 }

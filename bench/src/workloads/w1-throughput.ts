@@ -10,6 +10,7 @@ import { type Child, startChildren } from '../lib/children.js';
 import { benchScheduler, Recorder, type StartRecord } from '../lib/instance.js';
 import type { BenchContext, Row, Workload } from '../lib/report.js';
 import { subjectOf } from '../lib/report.js';
+import { cpuBetween, processCpuMs, type ServerCpu, serverProcessesCpu } from '../lib/server-cpu.js';
 import { cronkeeperSettings, peerSettings } from '../lib/settings.js';
 import { mapLimit, median, preciseNow, sleep } from '../lib/stats.js';
 import { dropNamespace, openStore, type StoreKind } from '../lib/stores.js';
@@ -25,6 +26,25 @@ interface Trial {
   misses: number;
   /** Cronkeeper only: store calls per run, by method, summed over the workers. */
   calls?: Record<string, number>;
+  /** CPU µs per run from start to the last finish: the workers' processes and the server's. */
+  cpu: { workers: number | null; server: number | null };
+}
+
+/** The server process(es) a system's runs cost CPU in. */
+function serverOf(system: StoreKind | PeerName): ServerCpu | null {
+  if (system === 'redis' || system === 'bullmq') return serverProcessesCpu('redis-server');
+  if (system === 'memory') return null;
+  return serverProcessesCpu('postgres');
+}
+
+function workersCpuMs(children: Child[]): number | null {
+  let total = 0;
+  for (const child of children) {
+    const ms = processCpuMs(child.pid);
+    if (ms === null) return null;
+    total += ms;
+  }
+  return total;
 }
 
 function tally(
@@ -42,7 +62,10 @@ function tally(
 async function drive(
   children: Child[],
   n: number,
-): Promise<{ t0: number; records: Record<string, unknown>[] }> {
+  server: ServerCpu | null,
+): Promise<{ t0: number; records: Record<string, unknown>[]; cpu: Trial['cpu'] }> {
+  const workersBefore = workersCpuMs(children);
+  const serverBefore = (await server?.read()) ?? null;
   const t0 = preciseNow();
   for (const child of children) child.send({ type: 'go' });
   await Promise.all(children.map((child) => child.waitFor('started')));
@@ -56,9 +79,17 @@ async function drive(
     if (total > done) lastProgress = preciseNow();
     done = total;
   }
+  // Read before collecting, which costs the workers CPU of its own; the 50 ms polls are counted.
+  const workersAfter = workersCpuMs(children);
+  const serverAfter = (await server?.read()) ?? null;
+  const perRun = (ms: number | null) => (ms === null ? null : (ms * 1000) / n);
+  const cpu = {
+    workers: perRun(workersBefore === null || workersAfter === null ? null : workersAfter - workersBefore),
+    server: perRun(cpuBetween(serverBefore, serverAfter)),
+  };
   for (const child of children) child.send({ type: 'collect' });
   const records = await Promise.all(children.map((child) => child.waitFor('records')));
-  return { t0, records };
+  return { t0, records, cpu };
 }
 
 /**
@@ -90,7 +121,7 @@ async function cronkeeperTrial(kind: StoreKind, n: number, concurrency: number):
     Array.from({ length: WORKERS }, () => ({ kind, label: LABEL, concurrency })),
   );
   try {
-    const { t0, records } = await drive(children, n);
+    const { t0, records, cpu } = await drive(children, n, serverOf(kind));
     const executed = records.flatMap((record) => (record.starts as StartRecord[]).map(([id]) => id));
     const end = Math.max(...records.map((record) => Number(record.lastFinishAt)));
     const { duplicates } = tally(executed, n);
@@ -100,7 +131,7 @@ async function cronkeeperTrial(kind: StoreKind, n: number, concurrency: number):
     for (const record of records)
       for (const [name, count] of Object.entries(record.calls as Record<string, number>))
         calls[name] = (calls[name] ?? 0) + count / n;
-    return { rate: (n / (end - t0)) * 1000, duplicates, misses, calls };
+    return { rate: (n / (end - t0)) * 1000, duplicates, misses, calls, cpu };
   } finally {
     await Promise.all(children.map((child) => child.stop()));
     await dropNamespace(kind, LABEL);
@@ -121,7 +152,8 @@ async function memoryTrial(n: number, concurrency: number): Promise<Trial> {
   const end = Math.max(...recorders.map((recorder) => recorder.lastFinishAt));
   await Promise.all(schedulers.map((scheduler) => scheduler.stop({ grace: '1s' })));
   const executed = recorders.flatMap((recorder) => recorder.starts.map(([id]) => id));
-  return { rate: (n / (end - t0)) * 1000, ...tally(executed, n) };
+  // One process runs the workers and the store: its CPU is not the workers' alone.
+  return { rate: (n / (end - t0)) * 1000, ...tally(executed, n), cpu: { workers: null, server: null } };
 }
 
 async function peerTrial(peer: PeerName, n: number, concurrency: number): Promise<Trial> {
@@ -132,10 +164,10 @@ async function peerTrial(peer: PeerName, n: number, concurrency: number): Promis
     Array.from({ length: WORKERS }, (): PeerConfig => ({ peer, concurrency })),
   );
   try {
-    const { t0, records } = await drive(children, n);
+    const { t0, records, cpu } = await drive(children, n, serverOf(peer));
     const executed = records.flatMap((record) => (record.starts as PeerStart[]).map(([i]) => i));
     const end = Math.max(...records.map((record) => Number(record.lastFinishAt)));
-    return { rate: (n / (end - t0)) * 1000, ...tally(executed, n) };
+    return { rate: (n / (end - t0)) * 1000, ...tally(executed, n), cpu };
   } finally {
     await Promise.all(children.map((child) => child.stop()));
     await cleanupPeer(peer);
@@ -197,8 +229,10 @@ export const w1: Workload = {
         const calls = Object.entries(trial.calls ?? {})
           .map(([name, perRun]) => `${name} ${perRun.toFixed(2)}`)
           .join(', ');
+        const micros = (value: number | null) => (value === null ? '?' : `${Math.round(value)} µs`);
+        const cpu = `CPU per run: workers ${micros(trial.cpu.workers)}, server ${micros(trial.cpu.server)}`;
         ctx.log(
-          `W1 ${subject.name} c${subject.concurrency} #${rep + 1}: ${Math.round(trial.rate)} runs/s, dup ${trial.duplicates}, miss ${trial.misses}${calls ? `; store calls per run: ${calls}` : ''}`,
+          `W1 ${subject.name} c${subject.concurrency} #${rep + 1}: ${Math.round(trial.rate)} runs/s, dup ${trial.duplicates}, miss ${trial.misses}; ${cpu}${calls ? `; store calls per run: ${calls}` : ''}`,
         );
         trials.get(subject)?.push(trial);
       }

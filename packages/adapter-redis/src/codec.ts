@@ -199,10 +199,15 @@ function decodeRecord<T>(what: string, decoders: Decoders, text: (field: string)
 }
 
 /**
- * A record from a Redis hash reply, or null when the hash is absent. A flat field/value array (what
- * scripts and HGETALL answer) is read through a Map, without building the hash as an object first.
+ * A record from a reply, or null when the hash is absent: a script's JSON object text (see
+ * `record_json` in the Lua prelude), or a flat field/value array from HGETALL, read through a Map
+ * without building the hash as an object first.
  */
 function decodeReply<T>(what: string, decoders: Decoders, reply: unknown): T | null {
+  if (typeof reply === 'string') {
+    const fields = JSON.parse(reply) as Record<string, string>;
+    return decodeRecord<T>(what, decoders, (field) => fields[field]);
+  }
   if (Array.isArray(reply) && reply.length > 0) {
     const texts = new Map<string, string>();
     for (let index = 0; index + 1 < reply.length; index += 2)

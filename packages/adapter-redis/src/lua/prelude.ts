@@ -96,10 +96,24 @@ local RUN_REF, JOB_REF = '__cronkeeper_run__', '__cronkeeper_job__'
 local function run_reply(id) return { RUN_REF, id } end
 local function job_reply(id) return { JOB_REF, id } end
 
+-- A record answered as one JSON object text rather than a flat field/value array: the client
+-- then turns one string into an object instead of two per field (about 60 for a run), which
+-- costs it a third of the CPU. Internal fields (a leading '_') stay on the server. An absent
+-- record is answered as the empty array HGETALL gives.
+local function record_json(key)
+  local h = redis.call('HGETALL', key)
+  if #h == 0 then return h end
+  local record = {}
+  for i = 1, #h, 2 do
+    if string.byte(h[i], 1) ~= 95 then record[h[i]] = h[i + 1] end
+  end
+  return cjson.encode(record)
+end
+
 local function materialize(node)
   if type(node) ~= 'table' then return node end
-  if node[1] == RUN_REF then return redis.call('HGETALL', K.run(node[2])) end
-  if node[1] == JOB_REF then return redis.call('HGETALL', K.job(node[2])) end
+  if node[1] == RUN_REF then return record_json(K.run(node[2])) end
+  if node[1] == JOB_REF then return record_json(K.job(node[2])) end
   local out = {}
   for i, child in ipairs(node) do out[i] = materialize(child) end
   return out
