@@ -44,6 +44,10 @@ export const storeEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+// Built once: every instance parses every message on the channel, and building a zod schema
+// costs more than parsing a message with it.
+const storeEventsSchema = z.array(storeEventSchema);
+
 /** Events per channel message at most: a burst goes out in a few messages of bounded size. */
 export const EVENTS_PER_MESSAGE = 100;
 
@@ -60,7 +64,7 @@ export function parseStoreEvents(message: string): StoreEvent[] | Error {
   } catch (error) {
     return new Error(`not a store event (invalid JSON): ${message.slice(0, 200)}`, { cause: error });
   }
-  const result = z.array(storeEventSchema).safeParse(Array.isArray(json) ? json : [json]);
+  const result = storeEventsSchema.safeParse(Array.isArray(json) ? json : [json]);
   if (result.success) return result.data;
   return new Error(
     `not a store event (${result.error.issues[0]?.message ?? 'invalid'}): ${message.slice(0, 200)}`,

@@ -292,16 +292,15 @@ export async function executeRun(
       let cancelTaskTimeout: (() => void) | undefined;
       const executor = ctx.registry.get(task.executor);
       const taskTimeoutMs = run.timeoutMs === null ? (executor?.timeoutMs ?? null) : null;
-      const taskController = new AbortController();
-      // Only a task with its own timeout needs a signal of its own; combining signals costs more
-      // than the rest of a short run's bookkeeping, so the others share the run's signal.
-      const taskSignal =
-        taskTimeoutMs === null
-          ? controller.signal
-          : AbortSignal.any([controller.signal, taskController.signal]);
+      // Only a task with its own timeout needs a signal of its own; creating and combining signals
+      // costs more than the rest of a short run's bookkeeping, so the others share the run's signal.
+      const taskController = taskTimeoutMs === null ? null : new AbortController();
+      const taskSignal = taskController
+        ? AbortSignal.any([controller.signal, taskController.signal])
+        : controller.signal;
       try {
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
-        if (taskTimeoutMs !== null) {
+        if (taskController && taskTimeoutMs !== null) {
           const ms = taskTimeoutMs;
           cancelTaskTimeout = setLongTimeout(
             () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
