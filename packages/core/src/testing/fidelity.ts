@@ -104,6 +104,8 @@ export function fidelityContract(fixture: () => ContractFixture): void {
 
       const { claimed } = await store.claimRuns({ workerId: 'w', now, limit: 1000, leaseMs: LEASE_MS });
       expect(claimed).toHaveLength(runs.length);
+      // A claim answers each run as it now stands, exactly as a read of it gives it.
+      for (const claim of claimed) expect(claim).toEqual(await store.getRun(claim.id));
       const logs: RunLogLine[] = STRING_SHAPES.map(([, message], index) => ({
         at: at(index),
         level: (['debug', 'info', 'warn', 'error'] as const)[index % 4] as RunLogLine['level'],
