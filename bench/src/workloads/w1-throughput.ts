@@ -183,6 +183,31 @@ interface Subject {
   trial: () => Promise<Trial>;
 }
 
+/**
+ * CPU per run of the workers and the server together (medians over the trials): on a machine the
+ * workers and the server share, this sum is what bounds the rate, so it says why a ratio is what
+ * it is. Null where it cannot be read (the memory store has no server of its own).
+ */
+function cpuRow(subject: Subject, trials: readonly Trial[]): Row | null {
+  const readings = trials.filter(
+    (trial): trial is Trial & { cpu: { workers: number; server: number } } =>
+      trial.cpu.workers !== null && trial.cpu.server !== null,
+  );
+  if (readings.length === 0) return null;
+  const workers = median(readings.map((trial) => trial.cpu.workers));
+  const server = median(readings.map((trial) => trial.cpu.server));
+  return {
+    workload: 'W1',
+    subject: subject.name,
+    settings: `concurrency ${subject.concurrency}`,
+    metric: 'CPU per run: workers + server',
+    value: median(readings.map((trial) => trial.cpu.workers + trial.cpu.server)),
+    unit: 'µs',
+    runs: readings.map((trial) => trial.cpu.workers + trial.cpu.server),
+    note: `workers ${Math.round(workers)} µs, server ${Math.round(server)} µs`,
+  };
+}
+
 /** The peer each Cronkeeper store is compared with, at the same settings. */
 const PEER_OF: Record<string, string> = {
   'cronkeeper/postgres': 'graphile-worker',
@@ -267,6 +292,8 @@ export const w1: Workload = {
         });
       }
       rows.push(row);
+      const cpu = cpuRow(subject, list);
+      if (cpu) rows.push(cpu);
       const duplicates = list.reduce((sum, trial) => sum + trial.duplicates, 0);
       const misses = list.reduce((sum, trial) => sum + trial.misses, 0);
       rows.push({
