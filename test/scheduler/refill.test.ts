@@ -1,5 +1,5 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, type Store } from '@cronkeeper/core';
+import { createScheduler, manualClock, type Store } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,4 +145,33 @@ describe('slots freed by finished runs (real time, memory store)', () => {
     expect(executed.sort()).toEqual(runs.map((run) => run.id).sort());
     for (const run of runs) expect((await scheduler.runs.get(run.id)).status).toBe('succeeded');
   });
+});
+
+describe('the search for due jobs (fake time, memory store)', () => {
+  // The engine reads due jobs a page of 100 at a time; these counts sit on either side of a page.
+  it.each([
+    [100, 1],
+    [101, 2],
+    [250, 3],
+  ])(
+    'fires %i due jobs in %i search(es) for them: none that could only come back empty',
+    async (jobs, searches) => {
+      const clock = manualClock('2027-01-04T09:59:30Z');
+      const { store, calls } = counted(memoryStore());
+      const scheduler = createScheduler({
+        store,
+        clock,
+        logger: false,
+        maintenanceJobs: false,
+        executors: { noop: { run: () => {} } },
+      });
+      for (let index = 0; index < jobs; index++)
+        await scheduler.jobs.create({ name: `job-${index}`, executor: 'noop', schedule: '0 10 * * *' });
+      clock.set('2027-01-04T10:00:00Z');
+      calls.clear();
+      const { summary } = await scheduler.runDue({ limit: 1000 });
+      expect(summary.executed).toBe(jobs);
+      expect(calls.get('findDueJobs')).toBe(searches);
+    },
+  );
 });

@@ -121,7 +121,11 @@ export class Engine {
     const created: Run[] = [];
     let replaced = false;
     for (;;) {
-      const jobs = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH });
+      // One job more than a page is read to learn whether another page follows: with exactly a
+      // page of jobs due, a second search would find nothing, at the busiest moment of the slot.
+      const page = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH + 1 });
+      const more = page.length > DUE_BATCH;
+      const jobs = more ? page.slice(0, DUE_BATCH) : page;
       // A store may read its time index and the job records in two steps: a job fired or paused
       // by another instance in between comes back not due, and must not fire (early, or at all).
       const due = jobs.filter(
@@ -149,7 +153,7 @@ export class Engine {
         }
       };
       await Promise.all(Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane));
-      if (jobs.length < DUE_BATCH) return created;
+      if (!more) return created;
     }
   }
 
