@@ -49,6 +49,8 @@ import { type ParsedRedisStoreOptions, parseRedisStoreOptions, type RedisStoreOp
 import { countActiveRuns, countRunsByDay, summarizeExecutors } from './reports.js';
 import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
 
+/** Due jobs one findDueJobs script reads at most; a larger page is read in a pipeline. */
+const DUE_JOBS_PER_SCRIPT = 500;
 /** Due runs moved into the claim order per claim at most, so one call never blocks Redis for long. */
 const PROMOTE_PER_CLAIM = 1_000;
 
@@ -122,6 +124,15 @@ export class RedisStore implements Store {
 
   async findDueJobs(query: { now: Date; limit: number }): Promise<Job[]> {
     if (query.limit <= 0) return [];
+    // One script reads the index and the records in one round trip; it runs alone on the server,
+    // so a page is read by it only up to a size that keeps other clients' wait short.
+    if (query.limit <= DUE_JOBS_PER_SCRIPT) {
+      const records = (await this.#run(SCRIPTS.findDueJobs, [
+        ms(query.now),
+        String(query.limit),
+      ])) as unknown[];
+      return records.map((record) => decodeJob(record) as Job);
+    }
     const ids = (await this.#client.call(
       'zrangebyscore',
       this.keys.dueJobs,

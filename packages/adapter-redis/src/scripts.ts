@@ -22,8 +22,13 @@ import {
 } from './lua/claim-path.js';
 import { PUBLISH_EVENTS } from './lua/events.js';
 import { PRELUDE, replaySafe } from './lua/prelude.js';
+import { FIND_DUE_JOBS } from './lua/reads.js';
 
-/** One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by. */
+/**
+ * One Lua script: its source (the shared prelude + its body) and the SHA1 `EVALSHA` runs it by.
+ * A script that writes answers a resent request from its record (see `replaySafe`); a read-only
+ * one (`readOnly`) just runs again, with no record to write.
+ */
 export class LuaScript {
   readonly sha: string;
   readonly source: string;
@@ -31,14 +36,16 @@ export class LuaScript {
   constructor(
     readonly name: string,
     body: string,
+    options: { readOnly?: boolean } = {},
   ) {
-    this.source = `${PRELUDE}\n${replaySafe(body)}`;
+    this.source = `${PRELUDE}\n${options.readOnly ? body : replaySafe(body)}`;
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 }
 
 /** Every script the store runs; `init()` loads them all. */
 export const SCRIPTS = {
+  findDueJobs: new LuaScript('findDueJobs', FIND_DUE_JOBS, { readOnly: true }),
   fireSlots: new LuaScript('fireSlots', FIRE_SLOTS),
   createRun: new LuaScript('createRun', CREATE_RUN),
   createRuns: new LuaScript('createRuns', CREATE_RUNS),

@@ -15,11 +15,17 @@ async function jobFromEveryPath(store: Store, job: Job): Promise<Job[]> {
   const due = (await store.findDueJobs({ now: at(365 * 24 * 60 * MINUTE), limit: 1000 })).find(
     (candidate) => candidate.id === job.id,
   );
+  // A small page too: a store may read small and large pages of due jobs in different ways.
+  const dueNow = job.nextRunAt
+    ? (await store.findDueJobs({ now: job.nextRunAt, limit: 100 })).find(
+        (candidate) => candidate.id === job.id,
+      )
+    : undefined;
   return [
     (await store.getJob(job.id)) as Job,
     (await store.findJobByName(job.tenantId, job.name)) as Job,
     listed as Job,
-    ...(job.enabled && job.nextRunAt ? [due as Job] : []),
+    ...(job.enabled && job.nextRunAt ? [due as Job, dueNow as Job] : []),
   ];
 }
 
