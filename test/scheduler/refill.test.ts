@@ -175,3 +175,44 @@ describe('the search for due jobs (fake time, memory store)', () => {
     },
   );
 });
+
+describe('a store whose due index disagrees with its records', () => {
+  it('ends the search after a page that moves no job on, instead of reading the same page for ever', async () => {
+    const clock = manualClock('2027-01-04T10:00:00Z');
+    const { store: inner, calls } = counted(memoryStore());
+    const scheduler = createScheduler({
+      store: inner,
+      clock,
+      logger: false,
+      maintenanceJobs: false,
+      executors: { noop: { run: () => {} } },
+    });
+    const job = await scheduler.jobs.create({ name: 'paused', executor: 'noop', schedule: '0 11 * * *' });
+    // More than a page of "due" entries whose records say the job is not due: a store whose index
+    // was edited by hand, or a time index that lags its records.
+    const stale = Array.from({ length: 101 }, () => ({ ...job, enabled: false }));
+    // Past a few searches the store refuses, so that an engine that would search for ever fails
+    // this test instead of hanging it.
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key !== 'findDueJobs') return Reflect.get(target, key, receiver);
+        return async () => {
+          const count = (calls.get(key) ?? 0) + 1;
+          calls.set(key, count);
+          if (count > 5) throw new Error(`searched for due jobs ${count} times in one tick`);
+          return stale;
+        };
+      },
+    });
+    const other = createScheduler({
+      store,
+      clock,
+      logger: false,
+      maintenanceJobs: false,
+      executors: { noop: { run: () => {} } },
+    });
+    calls.clear();
+    await other.runDue();
+    expect(calls.get('findDueJobs')).toBe(1);
+  });
+});

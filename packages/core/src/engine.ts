@@ -144,27 +144,37 @@ export class Engine {
       for (let index = 0; index < ordered.length; index += FIRE_CHUNK)
         chunks.push(ordered.slice(index, index + FIRE_CHUNK));
       let next = 0;
+      let advanced = 0;
       const lane = async () => {
         for (let index = next++; index < chunks.length; index = next++) {
-          const runs = await this.#fire(chunks[index] as Job[], now);
-          if (runs.length === 0) continue;
-          created.push(...runs);
+          const fired = await this.#fire(chunks[index] as Job[], now);
+          advanced += fired.advanced;
+          if (fired.created.length === 0) continue;
+          created.push(...fired.created);
           onFired?.();
         }
       };
       await Promise.all(Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane));
-      if (!more) return created;
+      // A page that moved no job on would come back the same (a store whose time index disagrees
+      // with its records, or jobs other instances hold): searching again would never end. The
+      // rest waits for the next tick.
+      if (!more || advanced === 0) return created;
     }
   }
 
-  /** Fire the due slots of `jobs` in one store call; returns the runs this instance created. */
-  async #fire(jobs: Job[], now: Date): Promise<Run[]> {
+  /**
+   * Fire the due slots of `jobs` in one store call; returns the runs this instance created and how
+   * many of the jobs it moved on to their next slot.
+   */
+  async #fire(jobs: Job[], now: Date): Promise<{ created: Run[]; advanced: number }> {
     const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
     const results = await this.ctx.store.fireSlots(firings.map(({ input }) => input));
     const created: Run[] = [];
+    let advanced = 0;
     firings.forEach(({ job, dropped }, index) => {
       const result = results[index];
       if (!result) return;
+      if (result.advanced) advanced++;
       if (result.advanced && dropped > 0) {
         this.ctx.telemetry.slotsMissed(job.name, dropped);
         this.ctx.logger.info(
@@ -175,7 +185,7 @@ export class Engine {
       for (const run of result.created) this.ctx.emitRun('run:created', run);
       created.push(...result.created);
     });
-    return created;
+    return { created, advanced };
   }
 
   /** The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops. */

@@ -1,6 +1,13 @@
 import { DEFERRED_WRITES } from './deferred.js';
 
 /**
+ * Records whose field values add up to more than this many bytes are answered as HGETALL's flat
+ * array instead of one JSON text (see `record_json`): JSON escaping may make a text up to six
+ * times its data, and V8 builds no string over about 536 million characters.
+ */
+export const RECORD_JSON_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
  * Lua shared by every script: key names (built from `KEYS[1]`, the `<prefix>:` root, so an
  * ioredis `keyPrefix` applies to them too) and the index moves of each run transition. Every
  * transition of a run goes through these helpers, so the indexes and counters stay in step.
@@ -99,10 +106,15 @@ local function job_reply(id) return { JOB_REF, id } end
 -- A record answered as one JSON object text rather than a flat field/value array: the client
 -- then turns one string into an object instead of two per field (about 60 for a run), which
 -- costs it a third of the CPU. Internal fields (a leading '_') stay on the server. An absent
--- record is answered as the empty array HGETALL gives.
+-- record is answered as the empty array HGETALL gives, and so is a record of more than
+-- RECORD_JSON_MAX_BYTES: escaping can make its text up to six times longer, past the longest
+-- string the client can build, where each of its fields alone stays within it.
 local function record_json(key)
   local h = redis.call('HGETALL', key)
   if #h == 0 then return h end
+  local size = 0
+  for i = 2, #h, 2 do size = size + #h[i] end
+  if size > ${RECORD_JSON_MAX_BYTES} then return h end
   local record = {}
   for i = 1, #h, 2 do
     if string.byte(h[i], 1) ~= 95 then record[h[i]] = h[i + 1] end

@@ -5,16 +5,16 @@
  */
 
 /**
- * findDueJobs. ARGV: now (ms), limit. Returns the due jobs' records, earliest first; a job whose
- * record is gone (deleted between its index entry and this read cannot happen inside a script,
- * but a hand-edited keyspace can) is left out.
+ * findDueJobs. ARGV: now (ms), limit. Returns the due jobs' records, earliest first, each as
+ * `record_json` answers it (JSON text, or the flat array of a very large record); a job whose
+ * record is gone (which a hand-edited keyspace can cause) is left out.
  */
 export const FIND_DUE_JOBS = `
 local ids = redis.call('ZRANGEBYSCORE', K.due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for _, id in ipairs(ids) do
   local record = record_json(K.job(id))
-  if type(record) == 'string' then table.insert(out, record) end
+  if type(record) == 'string' or #record > 0 then table.insert(out, record) end
 end
 return out
 `;
