@@ -1,5 +1,5 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, manualClock, type Store } from '@cronkeeper/core';
+import { createScheduler, type ManualClock, manualClock, type Store } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -147,6 +147,17 @@ describe('slots freed by finished runs (real time, memory store)', () => {
   });
 });
 
+/** A scheduler on `store` at `clock`'s time, with one executor that does nothing. */
+function fakeTimeScheduler(store: Store, clock: ManualClock) {
+  return createScheduler({
+    store,
+    clock,
+    logger: false,
+    maintenanceJobs: false,
+    executors: { noop: { run: () => {} } },
+  });
+}
+
 describe('the search for due jobs (fake time, memory store)', () => {
   // The engine reads due jobs a page of 100 at a time; these counts sit on either side of a page.
   it.each([
@@ -158,13 +169,7 @@ describe('the search for due jobs (fake time, memory store)', () => {
     async (jobs, searches) => {
       const clock = manualClock('2027-01-04T09:59:30Z');
       const { store, calls } = counted(memoryStore());
-      const scheduler = createScheduler({
-        store,
-        clock,
-        logger: false,
-        maintenanceJobs: false,
-        executors: { noop: { run: () => {} } },
-      });
+      const scheduler = fakeTimeScheduler(store, clock);
       for (let index = 0; index < jobs; index++)
         await scheduler.jobs.create({ name: `job-${index}`, executor: 'noop', schedule: '0 10 * * *' });
       clock.set('2027-01-04T10:00:00Z');
@@ -180,13 +185,7 @@ describe('a store whose due index disagrees with its records', () => {
   it('ends the search after a page that moves no job on, instead of reading the same page for ever', async () => {
     const clock = manualClock('2027-01-04T10:00:00Z');
     const { store: inner, calls } = counted(memoryStore());
-    const scheduler = createScheduler({
-      store: inner,
-      clock,
-      logger: false,
-      maintenanceJobs: false,
-      executors: { noop: { run: () => {} } },
-    });
+    const scheduler = fakeTimeScheduler(inner, clock);
     const job = await scheduler.jobs.create({ name: 'paused', executor: 'noop', schedule: '0 11 * * *' });
     // More than a page of "due" entries whose records say the job is not due: a store whose index
     // was edited by hand, or a time index that lags its records.
@@ -204,13 +203,7 @@ describe('a store whose due index disagrees with its records', () => {
         };
       },
     });
-    const other = createScheduler({
-      store,
-      clock,
-      logger: false,
-      maintenanceJobs: false,
-      executors: { noop: { run: () => {} } },
-    });
+    const other = fakeTimeScheduler(store, clock);
     calls.clear();
     await other.runDue();
     expect(calls.get('findDueJobs')).toBe(1);
