@@ -300,13 +300,11 @@ export async function executeRun(
         : controller.signal;
       try {
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
-        if (taskController && taskTimeoutMs !== null) {
-          const ms = taskTimeoutMs;
+        if (taskTimeoutMs !== null)
           cancelTaskTimeout = setLongTimeout(
-            () => taskController.abort(new RunAbort('timeout', `timed out after ${ms} ms`)),
-            ms,
+            () => taskController?.abort(new RunAbort('timeout', `timed out after ${taskTimeoutMs} ms`)),
+            taskTimeoutMs,
           );
-        }
         const context: ExecutorContext<unknown> = {
           params,
           run: {
