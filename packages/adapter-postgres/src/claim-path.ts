@@ -32,7 +32,10 @@ export interface Target {
    * channel in its own statement, so it is delivered at commit (and never after a rollback).
    */
   wakeChannel?: string;
-  /** Set on a store that notifies: `createRun` announces the run it created on this channel. */
+  /**
+   * Set on a store that notifies: `createRun` announces the run it created on this channel, and a
+   * finish given `announceAs` the run it finished.
+   */
   announceChannel?: string;
 }
 
@@ -230,13 +233,15 @@ async function retryDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
  * gets the run back. Job rows are updated once per job, with the batch's last run of that job.
  */
 export async function finishRuns(
-  { sql, n }: Target,
+  { sql, n, announceChannel }: Target,
   inputs: FinishRunInput[],
 ): Promise<(FinishedRun | null)[]> {
   const rowsIn = finishRows(inputs);
   const finished: (FinishedRun | null)[] = inputs.map(() => null);
   if (rowsIn.length === 0) return finished;
-  const found = await retryDeadlock(() => sql(finishRunsSql(n), [JSON.stringify(rowsIn)]));
+  const values: unknown[] = [JSON.stringify(rowsIn)];
+  const channel = announcing(rowsIn, announceChannel) ? `$${values.push(announceChannel)}` : null;
+  const found = await retryDeadlock(() => sql(finishRunsSql(n, channel), values));
   for (const row of found) finished[Number(row.ord)] = finishedRun(row);
   return finished;
 }
@@ -249,20 +254,22 @@ export async function finishRuns(
  * same call.
  */
 export async function finishAndClaim(
-  { sql, n }: Target,
+  { sql, n, announceChannel }: Target,
   input: FinishAndClaimInput,
 ): Promise<FinishAndClaimResult> {
   const { finishes, claim } = input;
   const rowsIn = finishRows(finishes);
+  const values: unknown[] = [JSON.stringify(rowsIn), claim.workerId, claim.now, claim.limit, claim.leaseMs];
+  const channel = announcing(rowsIn, announceChannel) ? `$${values.push(announceChannel)}` : null;
   const found = await retryDeadlock(() =>
     sql(
-      `WITH ${finishRunsCtes(n)}, done AS (${finishRunsSelect}),
+      `WITH ${finishRunsCtes(n)}, done AS (${finishRunsSelect(channel)}),
        counted AS (SELECT (SELECT count(*) FROM done)::int + 0 * (SELECT count(*) FROM follow_up)::int AS n)
        SELECT 'finished' AS kind, to_jsonb(d) AS row FROM done AS d
        UNION ALL
        SELECT c.outcome, to_jsonb(c.run) FROM counted
        CROSS JOIN LATERAL ${n.claimRuns}($2, $3, greatest($4::int, 0) + 0 * counted.n, $5) AS c`,
-      [JSON.stringify(rowsIn), claim.workerId, claim.now, claim.limit, claim.leaseMs],
+      values,
     ),
   );
   const result: FinishAndClaimResult = { finished: finishes.map(() => null), claimed: [], skipped: [] };
@@ -298,6 +305,7 @@ function finishRows(inputs: FinishRunInput[]) {
             progress_set: input.progress !== undefined,
             progress: input.progress ?? null,
             follow_up: input.followUp ? encodeRunRow(input.followUp, randomUUID()) : null,
+            announce: input.announceAs ?? null,
           },
         ]
       : [],
@@ -312,13 +320,28 @@ function finishRows(inputs: FinishRunInput[]) {
  * finishes run beside this one; one that reaches its threshold is paused here, with its audit
  * entry, and the failure that paused it comes back with `paused_job`.
  */
-function finishRunsSql(n: SqlNames): string {
-  return `WITH ${finishRunsCtes(n)}\n     ${finishRunsSelect}`;
+function finishRunsSql(n: SqlNames, channel: string | null): string {
+  return `WITH ${finishRunsCtes(n)}\n     ${finishRunsSelect(channel)}`;
 }
 
-/** The finished runs, with whether each one's failure paused its job. */
-const finishRunsSelect = `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job
+/** Whether a finish statement for `rows` announces any of them (the store notifies, and one asks). */
+function announcing(rows: { announce: string | null }[], channel: string | undefined): channel is string {
+  return channel !== undefined && rows.some((row) => row.announce !== null);
+}
+
+/**
+ * The finished runs, with whether each one's failure paused its job. Given the parameter holding
+ * the channel, a run finished with `announceAs` is announced there by the same statement: the
+ * notification leaves at commit, with the finish, and costs no NOTIFY statement of its own.
+ */
+function finishRunsSelect(channel: string | null): string {
+  const notice =
+    channel === null
+      ? ''
+      : `, CASE WHEN f.announce IS NOT NULL THEN pg_notify(${channel}, json_build_object('type', 'run', 'origin', f.announce, 'runId', f.id, 'status', f.status, 'tenantId', f.tenant_id)::text) END AS announced`;
+  return `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job${notice}
      FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
+}
 
 /** The common table expressions of the finish statement (see {@link finishRunsSql}). */
 function finishRunsCtes(n: SqlNames): string {
@@ -327,7 +350,7 @@ function finishRunsCtes(n: SqlNames): string {
   return `input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, worker text, now timestamptz,
          status text, result jsonb, error jsonb, tasks jsonb, logs jsonb, progress_set boolean, progress jsonb,
-         follow_up jsonb)
+         follow_up jsonb, announce text)
      ), finished AS (
        UPDATE ${n.runs} AS r
        SET status = i.status, finished_at = i.now,
@@ -338,7 +361,7 @@ function finishRunsCtes(n: SqlNames): string {
        FROM input AS i
        WHERE r.id = i.id AND r.status = 'running'
          AND CASE WHEN i.worker IS NULL THEN r.lease_until < i.now ELSE r.worker_id = i.worker END
-       RETURNING r.*, i.ord AS ord, i.now AS finish_now,
+       RETURNING r.*, i.ord AS ord, i.now AS finish_now, i.announce AS announce,
          (i.status = 'failed' AND i.follow_up IS NULL) AS counted
      ), marked AS (
        SELECT f.*, max(f.ord) FILTER (WHERE f.status = 'succeeded') OVER (PARTITION BY f.job_id) AS last_success

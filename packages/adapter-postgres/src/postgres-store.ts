@@ -113,7 +113,11 @@ export class PgStore implements PostgresStore {
             this.#options.onError ?? defaultOnError,
           )
         : null;
-    this.capabilities = { subscribe: this.#events !== null, announcesCreatedRuns: this.#events !== null };
+    this.capabilities = {
+      subscribe: this.#events !== null,
+      announcesCreatedRuns: this.#events !== null,
+      announcesFinishedRuns: this.#events !== null,
+    };
     if (!this.#events) {
       // Declared absent, as the contract requires of a store without notifications.
       this.publish = undefined;

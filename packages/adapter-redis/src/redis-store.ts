@@ -77,7 +77,11 @@ function runArgs(run: NewRun, id: string): string[] {
  */
 export class RedisStore implements Store {
   // createRun publishes the run it created from inside its script (see CREATE_RUN).
-  readonly capabilities: StoreCapabilities = { subscribe: true, announcesCreatedRuns: true };
+  readonly capabilities: StoreCapabilities = {
+    subscribe: true,
+    announcesCreatedRuns: true,
+    announcesFinishedRuns: true,
+  };
   readonly keys: KeyLayout;
   readonly #client: RedisClientLike;
   readonly #ctx: RedisContext;
@@ -238,7 +242,7 @@ export class RedisStore implements Store {
   }
 
   async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
-    const finish = finishArgs(inputs);
+    const finish = finishArgs(inputs, this.keys.channel);
     if (finish.sent.length === 0) return inputs.map(() => null);
     const [reply, paused] = (await this.#run(SCRIPTS.finishRuns, finish.args)) as [unknown[], string[]];
     return finishResult(inputs, finish.sent, reply, paused);
@@ -246,7 +250,7 @@ export class RedisStore implements Store {
 
   /** One script: the finishRuns body, then the claimRuns body (see lua/claim-path.ts). */
   async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
-    const finish = finishArgs(input.finishes);
+    const finish = finishArgs(input.finishes, this.keys.channel);
     // A limit of 0 claims nothing, as claimRuns answers it.
     const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
     const [reply, paused, claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
@@ -412,7 +416,10 @@ function claimResult([claimed, skipped]: [unknown[], unknown[]]): ClaimResult {
  * finishRuns' script arguments, for the inputs it is sent. An empty worker id is how the script
  * spells the 'expired' fence: a worker named '' holds no lease, so its finishes are answered here.
  */
-function finishArgs(inputs: FinishRunInput[]): { sent: FinishRunInput[]; args: RedisArgument[] } {
+function finishArgs(
+  inputs: FinishRunInput[],
+  channel: string,
+): { sent: FinishRunInput[]; args: RedisArgument[] } {
   const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
   const args: RedisArgument[] = [String(sent.length)];
   for (const input of sent) {
@@ -430,10 +437,12 @@ function finishArgs(inputs: FinishRunInput[]): { sent: FinishRunInput[]; args: R
       input.progress === undefined ? 'keep' : 'set',
       input.progress === undefined ? '' : runField.json(input.progress),
       input.error?.message ?? 'failed',
+      input.announceAs ?? '',
     );
     if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
     else args.push('0');
   }
+  args.push(sent.some((input) => input.announceAs !== undefined) ? channel : '');
   return { sent, args };
 }
 

@@ -21,10 +21,12 @@ describe('redisStore options', () => {
     expect(redisStore({ redis: client }).capabilities).toEqual({
       subscribe: true,
       announcesCreatedRuns: true,
+      announcesFinishedRuns: true,
     });
     expect(redisStore({ redis: client, prefix: '{billing}' }).capabilities).toEqual({
       subscribe: true,
       announcesCreatedRuns: true,
+      announcesFinishedRuns: true,
     });
   });
 

@@ -38,8 +38,16 @@ export interface SchedulerContext {
   wake(): void;
   /** Tell other instances (and this one's subscribers); failures are reported, not thrown. */
   publish(event: StoreEvent): void;
-  /** Emit a run event locally and publish its status change. */
-  emitRun(name: RunEventName, run: Run): void;
+  /**
+   * The origin a run's own finish passes as `announceAs` when the store publishes finished runs
+   * itself (`announcesFinishedRuns`); undefined when core publishes them.
+   */
+  readonly announceFinishesAs: string | undefined;
+  /**
+   * Emit a run event locally and publish its status change; `announced` when the store already
+   * published it (the run's queued events are then dropped, never sent after it).
+   */
+  emitRun(name: RunEventName, run: Run, options?: { announced?: boolean }): void;
   /** Report a failure of background work (`scheduler:error` + logger). */
   reportError(operation: string, error: unknown): void;
 }

@@ -398,6 +398,7 @@ export async function executeRun(
     logs,
     ...(progressReported ? { progress } : {}),
     followUp,
+    ...(ctx.announceFinishesAs === undefined ? {} : { announceAs: ctx.announceFinishesAs }),
   });
   if (!finished) {
     logger.warn(fields, `${label}: run ${run.id} was recovered by another instance before it finished here`);
@@ -412,6 +413,7 @@ export async function executeRun(
   ctx.emitRun(
     status === 'succeeded' ? 'run:succeeded' : status === 'failed' ? 'run:failed' : 'run:cancelled',
     finished,
+    { announced: ctx.announceFinishesAs !== undefined },
   );
   if (followUp) {
     ctx.publish({ type: 'wake', origin: ctx.instanceId });

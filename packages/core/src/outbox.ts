@@ -47,6 +47,14 @@ export class Outbox {
     });
   }
 
+  /**
+   * Drop the queued `run` events of `runId`: the store has published a later status of the run
+   * itself, and these would reach other instances after it.
+   */
+  forget(runId: string): void {
+    this.#queue = this.#queue.filter(({ event }) => event.type !== 'run' || event.runId !== runId);
+  }
+
   /** Resolves once everything queued so far has been handed to the store (held events too). */
   async drain(): Promise<void> {
     clearTimeout(this.#timer);

@@ -161,7 +161,11 @@ class CronScheduler implements Scheduler {
       finishRun: (input) => this.#finishRun(finishes, input),
       publish: (event) => this.#publish(event),
       wake: () => this.#loop.wake(),
-      emitRun: (name, run) => this.#emitRun(name, run),
+      announceFinishesAs:
+        store.capabilities.subscribe && store.capabilities.announcesFinishedRuns
+          ? this.instanceId
+          : undefined,
+      emitRun: (name, run, options) => this.#emitRun(name, run, options),
       reportError: (operation, error) => this.#reportError(operation, error),
     };
     this.#ctx = ctx;
@@ -657,10 +661,16 @@ class CronScheduler implements Scheduler {
     return this;
   }
 
-  #emitRun(name: RunEventName, run: Run): void {
+  #emitRun(name: RunEventName, run: Run, options: { announced?: boolean } = {}): void {
     if (name === 'run:started') this.#ctx.telemetry.runStarted(run);
     else if (isTerminal(run.status)) this.#ctx.telemetry.runEnded(run);
     this.#events.emit(name, { run, origin: this.instanceId });
+    // The store published this status with the change: a `running` event still held for the run
+    // would now reach other instances after it, describing a run that has already ended.
+    if (options.announced) {
+      this.#outbox.forget(run.id);
+      return;
+    }
     this.#publish({
       type: 'run',
       origin: this.instanceId,

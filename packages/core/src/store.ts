@@ -70,6 +70,12 @@ export interface StoreCapabilities {
    * does not publish it again. Absent means false.
    */
   announcesCreatedRuns?: boolean;
+  /**
+   * Given `announceAs`, `finishRuns` and `finishAndClaim` publish each finished run's `run` event
+   * themselves, in the same step as the finish, so a finish costs no publish of its own; core
+   * then does not publish it again. Absent means false.
+   */
+  announcesFinishedRuns?: boolean;
 }
 
 /** Cross-instance notification: something became due, a run or job changed, or a running run should stop. */
@@ -388,6 +394,11 @@ export interface FinishRunInput {
   progress?: RunProgress | null;
   /** A retry to create in the same step. */
   followUp?: NewRun | null;
+  /**
+   * Only for stores that declare `announcesFinishedRuns`: publish the finished run's `run` event
+   * (its new status) with this origin, atomically with the finish. Nothing when the fence fails.
+   */
+  announceAs?: string;
 }
 
 /** Filter of {@link AdminStore.listJobs}. */

@@ -146,24 +146,26 @@ return { 1, 0 }
 /**
  * finishRuns. ARGV: run count, then per run: runId, fence worker ('' = lease expired), now,
  * status, result JSON, error JSON, tasks mode/JSON, logs mode/JSON, progress mode/JSON ('' for
- * null), lastError, follow-up flag,
- * and with the flag (id, field count, fields). Returns { per run, the finished run hash, or false
- * when its fence does not hold; the ids of the runs whose finish auto-paused their job }. Redis
- * runs the script alone, so each finish (and its job's auto-pause) is atomic.
+ * null), lastError, the origin to announce the finish as ('' for none), follow-up flag,
+ * and with the flag (id, field count, fields); last, the events channel ('' when no finish is
+ * announced). Returns { per run, the finished run hash, or false when its fence does not hold;
+ * the ids of the runs whose finish auto-paused their job }. Redis runs the script alone, so each
+ * finish (and its job's auto-pause) is atomic, and so is its announcement: published with the
+ * finish, it costs the caller no PUBLISH of its own.
  */
 export const FINISH_RUNS = `
 defer_writes()
-local reply, paused = {}, {}
+local reply, paused, announced = {}, {}, {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
   local id, fence, now, status = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local result_json, error_json, last_error = ARGV[i + 4], ARGV[i + 5], ARGV[i + 12]
+  local result_json, error_json, last_error, origin = ARGV[i + 4], ARGV[i + 5], ARGV[i + 12], ARGV[i + 13]
   local tasks, logs, progress = nil, nil, nil
   if ARGV[i + 6] == 'set' then tasks = ARGV[i + 7] end
   if ARGV[i + 8] == 'set' then logs = ARGV[i + 9] end
   if ARGV[i + 10] == 'set' then progress = ARGV[i + 11] end
-  local follow_up, follow_id, fields = ARGV[i + 13] == '1', nil, nil
-  i = i + 14
+  local follow_up, follow_id, fields = ARGV[i + 14] == '1', nil, nil
+  i = i + 15
   if follow_up then
     follow_id = ARGV[i]
     fields, i = read_pairs(i + 1)
@@ -179,12 +181,17 @@ for _ = 1, tonumber(ARGV[1]) do
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error, progress)
     if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
     table.insert(reply, run_reply(id))
+    if origin ~= '' then
+      local tenant = redis.call('HGET', K.run(id), 'tenantId')
+      table.insert(announced, { type = 'run', origin = origin, runId = id, status = status, tenantId = tenant or cjson.null })
+    end
     if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
   else
     table.insert(reply, false)
   end
 end
 apply_writes()
+publish_events(ARGV[i], announced)
 return { reply, paused }
 `;
 

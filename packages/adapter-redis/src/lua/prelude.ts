@@ -1,3 +1,4 @@
+import { EVENTS_PER_MESSAGE } from '../event-schema.js';
 import { DEFERRED_WRITES } from './deferred.js';
 
 /**
@@ -145,6 +146,18 @@ local function field_of(fields, name)
     if fields[j] == name then return fields[j + 1] end
   end
   return nil
+end
+
+-- Store events on the events channel, as encodeStoreEvents writes them: one event alone, more as
+-- an array, at most ${EVENTS_PER_MESSAGE} per message.
+local function publish_events(channel, events)
+  for from = 1, #events, ${EVENTS_PER_MESSAGE} do
+    local to = math.min(from + ${EVENTS_PER_MESSAGE} - 1, #events)
+    local message
+    if from == to then message = cjson.encode(events[from])
+    else message = cjson.encode({ unpack(events, from, to) }) end
+    redis.call('PUBLISH', channel, message)
+  end
 end
 
 -- The run holding a dedupe key, if it still exists.

@@ -1,8 +1,9 @@
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { Store, StoreEvent } from '../store.js';
+import type { Run } from '../types.js';
 import type { ContractFixture } from './harness.js';
-import { newRun, T0 } from './records.js';
-import { eventually } from './steps.js';
+import { at, newRun, SECOND, T0 } from './records.js';
+import { eventually, startRun } from './steps.js';
 
 const EVENTS: StoreEvent[] = [
   { type: 'wake', origin: 'instance-a' },
@@ -40,6 +41,7 @@ export function eventsContract(fixture: () => ContractFixture): void {
       expect(store.publish).toBeUndefined();
       expect(store.subscribe).toBeUndefined();
       expect(store.capabilities.announcesCreatedRuns ?? false).toBe(false);
+      expect(store.capabilities.announcesFinishedRuns ?? false).toBe(false);
     });
 
     it('delivers an event published on one instance to subscribers on every instance', async (ctx) => {
@@ -145,6 +147,87 @@ export function eventsContract(fixture: () => ContractFixture): void {
       await eventually(() => expect(heard).toEqual([expected]));
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(heard).toEqual([expected]);
+      await stop();
+    });
+
+    it('announces each run a finish ended when given announceAs, if it declares announcesFinishedRuns', async (ctx) => {
+      const [a, b] = await subscribingPair(fixture(), ctx);
+      ctx.skip(
+        !a.capabilities.announcesFinishedRuns,
+        'the store does not declare announcesFinishedRuns: core announces finished runs itself',
+      );
+      const heard: StoreEvent[] = [];
+      const stop = await b.subscribe((event) => heard.push(event));
+      const later = at(SECOND);
+      const started = (overrides: Partial<Run> = {}) => startRun(a, overrides, { workerId: 'worker-a' });
+      const tenantRun = await started({ tenantId: 'acme' });
+      const globalRun = await started();
+      const quietRun = await started();
+      const lostRun = await started();
+      const claimingRun = await started();
+      const base = { now: later, result: null, error: null } as const;
+      const finished = await a.finishRuns([
+        {
+          ...base,
+          runId: tenantRun.id,
+          fence: { workerId: 'worker-a' },
+          status: 'succeeded',
+          announceAs: 'instance-a',
+        },
+        {
+          ...base,
+          runId: globalRun.id,
+          fence: { workerId: 'worker-a' },
+          status: 'failed',
+          error: { code: 'error', message: 'boom' },
+          announceAs: 'instance-a',
+        },
+        // Finished without announceAs, or refused by its fence: neither is announced.
+        { ...base, runId: quietRun.id, fence: { workerId: 'worker-a' }, status: 'succeeded' },
+        {
+          ...base,
+          runId: lostRun.id,
+          fence: { workerId: 'someone-else' },
+          status: 'succeeded',
+          announceAs: 'instance-a',
+        },
+      ]);
+      expect(finished.map((run) => run?.status ?? null)).toEqual(['succeeded', 'failed', 'succeeded', null]);
+      // finishAndClaim announces its finishes the same way; what it claims is not a finish.
+      const next = await a.createRun({ run: newRun(), now: later, rejectIfActive: false });
+      const both = await a.finishAndClaim({
+        finishes: [
+          {
+            ...base,
+            runId: claimingRun.id,
+            fence: { workerId: 'worker-a' },
+            status: 'cancelled',
+            announceAs: 'instance-b',
+          },
+        ],
+        claim: { workerId: 'worker-a', now: later, limit: 1, leaseMs: 60_000 },
+      });
+      expect(both.claimed.map((run) => run.id)).toEqual([next.run.id]);
+      const event = (
+        run: Run,
+        status: Extract<StoreEvent, { type: 'run' }>['status'],
+        origin = 'instance-a',
+      ): StoreEvent => ({
+        type: 'run',
+        origin,
+        runId: run.id,
+        status,
+        tenantId: run.tenantId,
+      });
+      const expected = [
+        event(tenantRun, 'succeeded'),
+        event(globalRun, 'failed'),
+        event(claimingRun, 'cancelled', 'instance-b'),
+      ];
+      await eventually(() => expect(heard).toEqual(expected));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual(expected);
+      expect(tenantRun.tenantId).toBe('acme');
       await stop();
     });
   });
