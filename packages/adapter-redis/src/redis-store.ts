@@ -166,6 +166,8 @@ export class RedisStore implements Store {
   async fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
     if (inputs.length === 0) return [];
     const args: RedisArgument[] = [String(inputs.length)];
+    // A created run is stored as sent: it is read back from these fields, not from Redis.
+    const sent = new Map<string, string[]>();
     for (const input of inputs) {
       args.push(
         input.jobId,
@@ -173,14 +175,19 @@ export class RedisStore implements Store {
         input.nextRunAt === null ? '' : ms(input.nextRunAt),
         String(input.runs.length),
       );
-      for (const run of input.runs) args.push(...runArgs(run, randomUUID()));
+      for (const run of input.runs) {
+        const id = randomUUID();
+        const fields = encodeNewRun(run, id);
+        sent.set(id, fields);
+        args.push(id, String(fields.length), ...fields);
+      }
     }
     const reply = (await this.#run(SCRIPTS.fireSlots, args)) as unknown[];
     let at = 0;
     return inputs.map(() => {
       const advanced = reply[at] === 1;
       const count = Number(reply[at + 1]);
-      const created = reply.slice(at + 2, at + 2 + count).map((run) => decodeRun(run) as Run);
+      const created = reply.slice(at + 2, at + 2 + count).map((id) => decodeRun(sent.get(String(id))) as Run);
       at += 2 + count;
       return { advanced, created };
     });
@@ -188,16 +195,19 @@ export class RedisStore implements Store {
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
     const id = randomUUID();
-    const [outcome, reply] = (await this.#run(SCRIPTS.createRun, [
+    const fields = encodeNewRun(input.run, id);
+    const [outcome, holder] = (await this.#run(SCRIPTS.createRun, [
       id,
       ms(input.now),
       input.rejectIfActive ? '1' : '0',
       ...this.#announcement(input, id),
-      ...runArgs(input.run, id).slice(1),
+      String(fields.length),
+      ...fields,
       ...auditArgs(input.audit),
-    ])) as [string, unknown];
-    const run = decodeRun(reply) as Run;
-    if (outcome === 'created') return { created: true, run };
+    ])) as [string, unknown?];
+    // The created run is stored as sent; a refusal answers the run in the way.
+    if (outcome === 'created') return { created: true, run: decodeRun(fields) as Run };
+    const run = decodeRun(holder) as Run;
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }
 

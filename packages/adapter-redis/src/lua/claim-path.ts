@@ -6,8 +6,10 @@
 /**
  * fireSlots. ARGV: job count, then per job: jobId, expectedNextRunAt (ms), nextRunAt (ms or ''),
  * run count, then per run: id, field count, fields. Returns, per job: advanced (0/1), the number
- * of runs created, then their hashes. One script for the whole batch: Redis runs it alone, so each
- * job's compare-and-set and run creation are atomic (and the batch with them).
+ * of runs created, then their ids: a created run holds exactly the fields sent, so the caller reads
+ * it from those, and Redis neither reads it back nor encodes it (about 14 µs a run). One script for
+ * the whole batch: Redis runs it alone, so each job's compare-and-set and run creation are atomic
+ * (and the batch with them).
  */
 export const FIRE_SLOTS = `
 defer_writes()
@@ -26,7 +28,7 @@ for _ = 1, tonumber(ARGV[1]) do
     fields, i = read_pairs(i + 1)
     if fire and not dedupe_holder(field_of(fields, 'dedupeKey')) then
       create_run(id, fields)
-      table.insert(created, run_reply(id))
+      table.insert(created, id)
     end
   end
   if fire then
@@ -46,7 +48,8 @@ return reply
  * announcing the run, published only when the run is created (other instances then hear of it
  * without a PUBLISH of its own after this script), field count, fields, audit entry (see
  * read_audit), recorded with the run's id only when the run is created.
- * Returns { 'created' | 'duplicate' | 'active', run hash }.
+ * Returns { 'created' } (the run holds the fields sent, as in fireSlots), or { 'duplicate' |
+ * 'active', hash of the run in the way }.
  */
 export const CREATE_RUN = `
 local id, now, reject = ARGV[1], ARGV[2], ARGV[3] == '1'
@@ -65,7 +68,7 @@ end
 create_run(id, fields)
 if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, id) end
 if channel ~= '' then redis.call('PUBLISH', channel, announcement) end
-return { 'created', run_reply(id) }
+return { 'created' }
 `;
 
 /**
