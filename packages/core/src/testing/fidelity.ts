@@ -3,7 +3,7 @@ import { manualClock } from '../clock.js';
 import { defineExecutor } from '../executors.js';
 import { createScheduler } from '../scheduler.js';
 import type { Store } from '../store.js';
-import type { Job, JsonValue, Run, RunLogLine } from '../types.js';
+import type { Job, JsonValue, Run, RunLogLine, RunTask } from '../types.js';
 import type { ContractFixture } from './harness.js';
 import { JSON_SHAPES, STRING_SHAPES, shapesObject } from './json-shapes.js';
 import { at, MINUTE, newJob, newRun, SECOND, T0 } from './records.js';
@@ -213,6 +213,132 @@ export function fidelityContract(fixture: () => ContractFixture): void {
         for (const read of await jobFromEveryPath(store, (await store.getJob(job.id)) as Job))
           expect(read.lastError, label).toBe(message);
       }
+    });
+
+    it('a claim and a finish answer each run exactly as a read of it then gives it, whatever the finish keeps, sets or clears', async () => {
+      const { store } = fixture();
+      const tasks = (status: 'pending' | 'running' | 'succeeded'): RunTask[] => [
+        {
+          executor: 'a',
+          status,
+          params: { n: 1 },
+          startedAt: null,
+          finishedAt: null,
+          result: null,
+          error: null,
+        },
+        {
+          executor: 'b',
+          status: 'succeeded',
+          params: {},
+          startedAt: at(1),
+          finishedAt: at(2),
+          result: [],
+          error: null,
+        },
+      ];
+      const make = (overrides: Parameters<typeof newRun>[0] = {}) =>
+        store.createRun({
+          run: newRun({ runAt: T0, overlap: 'allow', ...overrides }),
+          now: T0,
+          rejectIfActive: false,
+        });
+      const created = [
+        await make({ tasks: tasks('running'), tenantId: 'acme', params: { big: 'x'.repeat(5_000) } }),
+        await make({ tasks: tasks('pending'), dedupeKey: 'reply-fidelity' }),
+        await make({ tasks: tasks('succeeded') }),
+        await make(),
+        await make(),
+      ].map((result) => result.run);
+      const { claimed } = await store.claimRuns({
+        workerId: 'w',
+        now: at(SECOND),
+        limit: 10,
+        leaseMs: LEASE_MS,
+      });
+      expect(claimed).toHaveLength(created.length);
+      for (const run of claimed) expect(run).toEqual(await store.getRun(run.id));
+      const [kept, cleared, overwritten, cancelled, retried] = created as [Run, Run, Run, Run, Run];
+      const logs: RunLogLine[] = [{ at: at(SECOND), level: 'info', message: 'half way' }];
+      for (const run of [kept, cleared])
+        await store.renewLease({
+          runId: run.id,
+          workerId: 'w',
+          now: at(SECOND),
+          leaseMs: LEASE_MS,
+          progress: { percent: 50, note: null },
+          logs,
+        });
+      await store.cancelRun({ runId: cancelled.id, now: at(SECOND), by: 'someone' });
+      const later = at(2 * SECOND);
+      const base = { fence: { workerId: 'w' }, now: later } as const;
+      const finished = await store.finishRuns([
+        // Tasks, logs and progress kept: the stored tasks still running end with the run.
+        {
+          ...base,
+          runId: kept.id,
+          status: 'succeeded',
+          result: { ok: true, nested: [null, 0, ''] },
+          error: null,
+        },
+        // Progress cleared, result and error null.
+        {
+          ...base,
+          runId: cleared.id,
+          status: 'failed',
+          result: null,
+          error: { code: 'error', message: 'boom' },
+          progress: null,
+        },
+        // Tasks and logs given.
+        {
+          ...base,
+          runId: overwritten.id,
+          status: 'succeeded',
+          result: 'done',
+          error: null,
+          tasks: tasks('succeeded'),
+          logs: [...logs, { at: later, level: 'warn', message: 'end' }],
+          progress: { percent: 100, note: 'all' },
+        },
+        {
+          ...base,
+          runId: cancelled.id,
+          status: 'cancelled',
+          result: null,
+          error: { code: 'cancelled', message: 'stop' },
+        },
+      ]);
+      expect(finished.map((run) => run?.status ?? null)).toEqual([
+        'succeeded',
+        'failed',
+        'succeeded',
+        'cancelled',
+      ]);
+      for (const run of finished) expect(run).toEqual(await store.getRun((run as Run).id));
+      expect(finished[0]?.tasks.map((task) => task.status)).toEqual(['succeeded', 'succeeded']);
+      expect(finished[0]?.progress).toEqual({ percent: 50, note: null });
+      expect(finished[1]?.progress).toBeNull();
+      expect(finished[3]?.cancelRequested).toBe(true);
+      // finishAndClaim: the finish, its follow-up and the run the freed slot takes.
+      const next = (await make()).run;
+      const retry = newRun({ runAt: later, attempt: 2, parentRunId: retried.id });
+      const both = await store.finishAndClaim({
+        finishes: [
+          {
+            ...base,
+            runId: retried.id,
+            status: 'failed',
+            result: null,
+            error: { code: 'error', message: 'again' },
+            followUp: retry,
+          },
+        ],
+        claim: { workerId: 'w', now: later, limit: 2, leaseMs: LEASE_MS },
+      });
+      expect(both.claimed.map((run) => run.id)).toContain(next.id);
+      for (const run of [...both.finished, ...both.claimed])
+        expect(run).toEqual(await store.getRun((run as Run).id));
     });
 
     it('a scheduler on this store hands back exactly what executors return, log and throw', async () => {
