@@ -105,7 +105,7 @@ while started < limit do
   for b = 1, #batch, 2 do
     local member, score = batch[b], batch[b + 1]
     local id = string.match(member, '([^:]+)$')
-    local r = read_record(id)
+    local r = read_run(id)
     if r == nil or r.status ~= 'pending' then
       -- a stale entry: the run ended or was pruned meanwhile
     elseif tonumber(r.runAt) > now_ms then
@@ -120,7 +120,6 @@ while started < limit do
       end
     else
       start_run(id, r, worker, now, lease_until)
-      remember_reply(id, r)
       started = started + 1
       table.insert(claimed, run_reply(id))
     end
@@ -174,7 +173,7 @@ for _ = 1, tonumber(ARGV[1]) do
     follow_id = ARGV[i]
     fields, i = read_pairs(i + 1)
   end
-  local r = read_record(id)
+  local r = read_run(id)
   local holds = r ~= nil and r.status == 'running'
   if holds and fence == '' then
     holds = r.leaseUntil ~= nil and tonumber(r.leaseUntil) < tonumber(now)
@@ -183,7 +182,6 @@ for _ = 1, tonumber(ARGV[1]) do
   end
   if holds then
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error, progress)
-    remember_reply(id, r)
     if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
     table.insert(reply, run_reply(id))
     if origin ~= '' then

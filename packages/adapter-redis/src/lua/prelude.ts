@@ -100,18 +100,6 @@ local function read_run(id)
     finishedAt = v[13] or nil, _tk = v[14] or nil, _ck = v[15] or nil, _h = v[16] or nil }
 end
 
--- A run's whole hash as one table (field -> value, internal fields included), or nil when the run
--- does not exist. It has every key read_run's table has, so the same helpers take it; a claim and
--- a finish read this way, mirror their writes in it, and encode their reply from it (see
--- remember_reply) instead of reading the hash a second time for the reply.
-local function read_record(id)
-  local h = redis.call('HGETALL', K.run(id))
-  if #h == 0 then return nil end
-  local r = {}
-  for i = 1, #h, 2 do r[h[i]] = h[i + 1] end
-  return r
-end
-
 local RUN_REF, JOB_REF = '__cronkeeper_run__', '__cronkeeper_job__'
 local function run_reply(id) return { RUN_REF, id } end
 local function job_reply(id) return { JOB_REF, id } end
@@ -135,23 +123,9 @@ local function record_json(key)
   return cjson.encode(record)
 end
 
--- Reply texts encoded by this script, by run id, for runs it read with read_record and will not
--- change again. Measured on a claim and finish loop, encoding them there saved the HGETALL that
--- record_json makes at the end (about 10 µs a run). A record over the limit is not kept here:
--- record_json answers it as the flat array, as for every other record.
-local encoded_runs = {}
-local function remember_reply(id, r)
-  local size, record = 0, {}
-  for field, value in pairs(r) do
-    size = size + #value
-    if string.byte(field, 1) ~= 95 then record[field] = value end
-  end
-  if size <= ${RECORD_JSON_MAX_BYTES} then encoded_runs[id] = cjson.encode(record) end
-end
-
 local function materialize(node)
   if type(node) ~= 'table' then return node end
-  if node[1] == RUN_REF then return encoded_runs[node[2]] or record_json(K.run(node[2])) end
+  if node[1] == RUN_REF then return record_json(K.run(node[2])) end
   if node[1] == JOB_REF then return record_json(K.job(node[2])) end
   local out = {}
   for i, child in ipairs(node) do out[i] = materialize(child) end
@@ -410,9 +384,6 @@ local function settle(id, r, status, now, result_json, error_json, tasks_json, l
   local key = K.run(id)
   redis.call('HSET', key, unpack(set))
   redis.call('HDEL', key, unpack(cleared))
-  -- r stays what the hash holds, for a reply encoded from it (see remember_reply).
-  for j = 1, #set, 2 do r[set[j]] = set[j + 1] end
-  for _, field in ipairs(cleared) do r[field] = nil end
   add_finished(id, r)
   if r.jobId and status ~= 'skipped' then
     local job = K.job(r.jobId)
