@@ -290,6 +290,20 @@ export function encodeCreatedRun(run: Run): string[] {
 }
 
 /** The run in a hash reply, or null when absent. */
+/**
+ * Hash fields as Redis keeps them. A string is sent as UTF-8, which cannot hold a lone surrogate,
+ * so Redis keeps U+FFFD in its place: a record read from the fields a script was sent (a run it
+ * created) must read the same.
+ */
+export function asStored(fields: string[]): string[] {
+  return fields.some((field) => LONE_SURROGATE.test(field))
+    ? fields.map((field) => field.replace(LONE_SURROGATE_ALL, '\uFFFD'))
+    : fields;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
+
 export function decodeRun(reply: unknown): Run | null {
   return decodeReply<Run>('run', RUN_DECODERS, reply);
 }

@@ -37,7 +37,7 @@ import { createRunsInChunks, insertJobsInChunks } from '@cronkeeper/core';
 import { auditArgs, listAudit, pruneAudit } from './audit.js';
 import * as bulk from './bulk.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
-import { decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
+import { asStored, decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
 import { RedisContext } from './context.js';
 import { encodeStoreEvents } from './event-schema.js';
 import { RedisEvents } from './events.js';
@@ -187,7 +187,9 @@ export class RedisStore implements Store {
     return inputs.map(() => {
       const advanced = reply[at] === 1;
       const count = Number(reply[at + 1]);
-      const created = reply.slice(at + 2, at + 2 + count).map((id) => decodeRun(sent.get(String(id))) as Run);
+      const created = reply
+        .slice(at + 2, at + 2 + count)
+        .map((id) => decodeRun(asStored(sent.get(String(id)) ?? [])) as Run);
       at += 2 + count;
       return { advanced, created };
     });
@@ -206,7 +208,7 @@ export class RedisStore implements Store {
       ...auditArgs(input.audit),
     ])) as [string, unknown?];
     // The created run is stored as sent; a refusal answers the run in the way.
-    if (outcome === 'created') return { created: true, run: decodeRun(fields) as Run };
+    if (outcome === 'created') return { created: true, run: decodeRun(asStored(fields)) as Run };
     const run = decodeRun(holder) as Run;
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }

@@ -1,6 +1,6 @@
 import { redisStore } from '@cronkeeper/adapter-redis';
 import { createScheduler, ValidationError } from '@cronkeeper/core';
-import { manualClock } from '@cronkeeper/core/testing';
+import { at, MINUTE, manualClock, newJob, newRun, newRunOf, T0 } from '@cronkeeper/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, deleteKeysUnder, redisAvailable, uniquePrefix } from './redis.js';
@@ -41,5 +41,35 @@ describe.skipIf(!redisAvailable)('redis: unstorable text is bad input', () => {
     expect(await scheduler.jobs.get('pause-note')).toEqual(before);
     const audit = await scheduler.audit.list({ job: 'pause-note' });
     expect(audit.items.map((entry) => entry.action)).toEqual(['created']);
+  });
+});
+
+describe.skipIf(!redisAvailable)('redis: a created run answered from the fields sent', () => {
+  const createdPrefix = uniquePrefix('created-as-stored');
+  let redis: Redis;
+  beforeAll(() => {
+    redis = connect();
+  });
+  afterAll(async () => {
+    if (!redis) return;
+    await deleteKeysUnder(redis, createdPrefix);
+    redis.disconnect();
+  });
+
+  it('reads as Redis keeps it, an unpaired surrogate (kept as U+FFFD) included, through createRun and fireSlots', async () => {
+    // Only a caller of the Store itself can send such text: the scheduler refuses it.
+    const store = redisStore({ redis, prefix: createdPrefix });
+    const lone = { tenantId: '\uD800lone', triggeredBy: 'end\uDC00', jobName: 'pair 😀 kept' };
+    const { run } = await store.createRun({ run: newRun(lone), now: T0, rejectIfActive: false });
+    expect(run.tenantId).toBe('\uFFFDlone');
+    expect(run).toEqual(await store.getRun(run.id));
+    const job = await store.insertJob(newJob({ name: 'lone-surrogates', nextRunAt: T0 }));
+    const [fired] = await store.fireSlots([
+      { jobId: job.id, expectedNextRunAt: T0, nextRunAt: at(MINUTE), now: T0, runs: [newRunOf(job, lone)] },
+    ]);
+    const [created] = fired?.created ?? [];
+    expect(created?.triggeredBy).toBe('end\uFFFD');
+    expect(created?.jobName).toBe('pair 😀 kept');
+    expect(created).toEqual(await store.getRun((created as { id: string }).id));
   });
 });

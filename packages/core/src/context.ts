@@ -44,8 +44,8 @@ export interface SchedulerContext {
    */
   readonly announceFinishesAs: string | undefined;
   /**
-   * Emit a run event locally and publish its status change; `announced` when the store already
-   * published it (the run's queued events are then dropped, never sent after it).
+   * Emit a run event locally and publish its status change, unless `announced`: the store
+   * published it with the change.
    */
   emitRun(name: RunEventName, run: Run, options?: { announced?: boolean }): void;
   /** Report a failure of background work (`scheduler:error` + logger). */

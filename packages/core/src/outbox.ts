@@ -23,6 +23,8 @@ export class Outbox {
   #scheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight: Promise<void> | null = null;
+  /** The runs whose events the publish in flight carries. */
+  #inFlightRuns = new Set<string>();
 
   constructor(
     private readonly send: (events: StoreEvent[]) => Promise<void>,
@@ -48,11 +50,14 @@ export class Outbox {
   }
 
   /**
-   * Drop the queued `run` events of `runId`: the store has published a later status of the run
-   * itself, and these would reach other instances after it.
+   * Make way for the store to publish a later status of run `runId` itself: its queued `run`
+   * events are dropped (sent later, they would reach other instances after that status), and when
+   * the publish in flight carries one of them, this resolves once that publish is over, so the
+   * store's own announcement cannot overtake it.
    */
-  forget(runId: string): void {
+  async release(runId: string): Promise<void> {
     this.#queue = this.#queue.filter(({ event }) => event.type !== 'run' || event.runId !== runId);
+    if (this.#inFlightRuns.has(runId)) await this.#inFlight;
   }
 
   /** Resolves once everything queued so far has been handed to the store (held events too). */
@@ -92,10 +97,12 @@ export class Outbox {
       this.#timer.unref?.();
     }
     if (batch.length === 0) return;
+    this.#inFlightRuns = new Set(batch.flatMap((event) => (event.type === 'run' ? [event.runId] : [])));
     this.#inFlight = this.send(batch)
       .catch((error) => this.onError(error))
       .then(() => {
         this.#inFlight = null;
+        this.#inFlightRuns = new Set();
         // Only what is ready leaves now; held events keep their timer.
         if (
           this.#queue.some((entry) => !isHeld(entry.event) || entry.at <= performance.now() - RUNNING_HOLD_MS)

@@ -240,8 +240,12 @@ class CronScheduler implements Scheduler {
     return this.#ready;
   }
 
-  /** A finish through the batcher; one that auto-paused its job announces the pause. */
+  /**
+   * A finish through the batcher; one that auto-paused its job announces the pause. A finish the
+   * store announces first takes the run's own events out of the outbox's way (see `release`).
+   */
   async #finishRun(finishes: FinishBatcher, input: FinishRunInput): Promise<Run | null> {
+    if (input.announceAs !== undefined) await this.#outbox.release(input.runId);
     const finished: FinishedRun | null = await finishes.finish(input);
     if (!finished?.pausedJob) return finished;
     const { pausedJob: _paused, ...run } = finished;
@@ -665,12 +669,8 @@ class CronScheduler implements Scheduler {
     if (name === 'run:started') this.#ctx.telemetry.runStarted(run);
     else if (isTerminal(run.status)) this.#ctx.telemetry.runEnded(run);
     this.#events.emit(name, { run, origin: this.instanceId });
-    // The store published this status with the change: a `running` event still held for the run
-    // would now reach other instances after it, describing a run that has already ended.
-    if (options.announced) {
-      this.#outbox.forget(run.id);
-      return;
-    }
+    // The store published this status with the change (its earlier events were released first).
+    if (options.announced) return;
     this.#publish({
       type: 'run',
       origin: this.instanceId,

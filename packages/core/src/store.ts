@@ -396,7 +396,8 @@ export interface FinishRunInput {
   followUp?: NewRun | null;
   /**
    * Only for stores that declare `announcesFinishedRuns`: publish the finished run's `run` event
-   * (its new status) with this origin, atomically with the finish. Nothing when the fence fails.
+   * (its new status) with this origin, atomically with the finish. Nothing when the fence fails,
+   * or when the origin is empty.
    */
   announceAs?: string;
 }

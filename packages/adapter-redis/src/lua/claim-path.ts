@@ -186,7 +186,9 @@ for _ = 1, tonumber(ARGV[1]) do
     table.insert(reply, run_reply(id))
     if origin ~= '' then
       local tenant = redis.call('HGET', K.run(id), 'tenantId')
-      table.insert(announced, { type = 'run', origin = origin, runId = id, status = status, tenantId = tenant or cjson.null })
+      -- Subscribers drop an event with a tenant id over 1000 characters: a wake-up goes instead.
+      if tenant and #tenant > 1000 then table.insert(announced, { type = 'wake', origin = origin })
+      else table.insert(announced, { type = 'run', origin = origin, runId = id, status = status, tenantId = tenant or cjson.null }) end
     end
     if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
   else

@@ -163,6 +163,7 @@ export function eventsContract(fixture: () => ContractFixture): void {
       const tenantRun = await started({ tenantId: 'acme' });
       const globalRun = await started();
       const quietRun = await started();
+      const emptyRun = await started();
       const lostRun = await started();
       const claimingRun = await started();
       const base = { now: later, result: null, error: null } as const;
@@ -182,8 +183,9 @@ export function eventsContract(fixture: () => ContractFixture): void {
           error: { code: 'error', message: 'boom' },
           announceAs: 'instance-a',
         },
-        // Finished without announceAs, or refused by its fence: neither is announced.
+        // Finished without announceAs (or with an empty one), or refused by its fence: none is announced.
         { ...base, runId: quietRun.id, fence: { workerId: 'worker-a' }, status: 'succeeded' },
+        { ...base, runId: emptyRun.id, fence: { workerId: 'worker-a' }, status: 'succeeded', announceAs: '' },
         {
           ...base,
           runId: lostRun.id,
@@ -192,7 +194,13 @@ export function eventsContract(fixture: () => ContractFixture): void {
           announceAs: 'instance-a',
         },
       ]);
-      expect(finished.map((run) => run?.status ?? null)).toEqual(['succeeded', 'failed', 'succeeded', null]);
+      expect(finished.map((run) => run?.status ?? null)).toEqual([
+        'succeeded',
+        'failed',
+        'succeeded',
+        'succeeded',
+        null,
+      ]);
       // finishAndClaim announces its finishes the same way; what it claims is not a finish.
       const next = await a.createRun({ run: newRun(), now: later, rejectIfActive: false });
       const both = await a.finishAndClaim({
@@ -228,6 +236,42 @@ export function eventsContract(fixture: () => ContractFixture): void {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(heard).toEqual(expected);
       expect(tenantRun.tenantId).toBe('acme');
+      await stop();
+    });
+
+    it('finishes a run whose event is too long for its channel, and still wakes other instances', async (ctx) => {
+      const [a, b] = await subscribingPair(fixture(), ctx);
+      ctx.skip(
+        !a.capabilities.announcesFinishedRuns,
+        'the store does not declare announcesFinishedRuns: core announces finished runs itself',
+      );
+      const heard: StoreEvent[] = [];
+      const stop = await b.subscribe((event) => heard.push(event));
+      // About 8 400 bytes of tenant id: more than a PostgreSQL notification may carry.
+      const run = await startRun(a, { tenantId: '漢'.repeat(2_800) }, { workerId: 'worker-a' });
+      const [finished] = await a.finishRuns([
+        {
+          runId: run.id,
+          fence: { workerId: 'worker-a' },
+          now: at(SECOND),
+          status: 'succeeded',
+          result: null,
+          error: null,
+          announceAs: 'instance-a',
+        },
+      ]);
+      expect(finished?.status).toBe('succeeded');
+      expect((await a.getRun(run.id))?.status).toBe('succeeded');
+      // The event itself, or a wake-up in its place where the channel cannot carry it.
+      const full: StoreEvent = {
+        type: 'run',
+        origin: 'instance-a',
+        runId: run.id,
+        status: 'succeeded',
+        tenantId: run.tenantId,
+      };
+      await eventually(() => expect(heard).toHaveLength(1));
+      expect([full, { type: 'wake', origin: 'instance-a' }]).toContainEqual(heard[0]);
       await stop();
     });
   });
