@@ -32,6 +32,33 @@ async function subscribingPair(
   return [a as Subscribing, b as Subscribing];
 }
 
+/**
+ * Two subscribing instances of a store that declares `capability`, and what the second one hears;
+ * skipped with the reason otherwise (core then publishes those events itself).
+ */
+async function announcingPair(
+  fixture: ContractFixture,
+  ctx: TestContext,
+  capability: 'announcesCreatedRuns' | 'announcesFinishedRuns',
+) {
+  const [a, b] = await subscribingPair(fixture, ctx);
+  const what = capability === 'announcesCreatedRuns' ? 'created' : 'finished';
+  ctx.skip(
+    !a.capabilities[capability],
+    `the store does not declare ${capability}: core announces ${what} runs itself`,
+  );
+  const heard: StoreEvent[] = [];
+  const stop = await b.subscribe((event) => heard.push(event));
+  return { a, b, heard, stop };
+}
+
+/** `heard` comes to equal `expected`, and still does a moment later (no late extra event). */
+async function expectHeardExactly(heard: StoreEvent[], expected: StoreEvent[]): Promise<void> {
+  await eventually(() => expect(heard).toEqual(expected));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(heard).toEqual(expected);
+}
+
 /** publish / subscribe, present exactly when `capabilities.subscribe` is true. */
 export function eventsContract(fixture: () => ContractFixture): void {
   describe('publish and subscribe', () => {
@@ -92,13 +119,7 @@ export function eventsContract(fixture: () => ContractFixture): void {
     });
 
     it('announces a run createRun created when given announceAs, if it declares announcesCreatedRuns', async (ctx) => {
-      const [a, b] = await subscribingPair(fixture(), ctx);
-      ctx.skip(
-        !a.capabilities.announcesCreatedRuns,
-        'the store does not declare announcesCreatedRuns: core announces created runs itself',
-      );
-      const heard: StoreEvent[] = [];
-      const stop = await b.subscribe((event) => heard.push(event));
+      const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesCreatedRuns');
       const run = newRun({ tenantId: 'acme' });
       const created = await a.createRun({ run, now: T0, rejectIfActive: true, announceAs: 'instance-a' });
       // Refused (the first is due and active), and created without announceAs: neither is announced.
@@ -112,20 +133,12 @@ export function eventsContract(fixture: () => ContractFixture): void {
         status: 'pending',
         tenantId: 'acme',
       };
-      await eventually(() => expect(heard).toEqual([expected]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(heard).toEqual([expected]);
+      await expectHeardExactly(heard, [expected]);
       await stop();
     });
 
     it('announces a global run with tenantId null, and never a run createRun found by its dedupe key', async (ctx) => {
-      const [a, b] = await subscribingPair(fixture(), ctx);
-      ctx.skip(
-        !a.capabilities.announcesCreatedRuns,
-        'the store does not declare announcesCreatedRuns: core announces created runs itself',
-      );
-      const heard: StoreEvent[] = [];
-      const stop = await b.subscribe((event) => heard.push(event));
+      const { a, b, heard, stop } = await announcingPair(fixture(), ctx, 'announcesCreatedRuns');
       const run = newRun({ dedupeKey: 'announce-once' });
       const created = await a.createRun({ run, now: T0, rejectIfActive: false, announceAs: 'instance-a' });
       // The same slot created again (by this instance or another): the first run comes back, and
@@ -144,20 +157,12 @@ export function eventsContract(fixture: () => ContractFixture): void {
         status: 'pending',
         tenantId: null,
       };
-      await eventually(() => expect(heard).toEqual([expected]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(heard).toEqual([expected]);
+      await expectHeardExactly(heard, [expected]);
       await stop();
     });
 
     it('announces each run a finish ended when given announceAs, if it declares announcesFinishedRuns', async (ctx) => {
-      const [a, b] = await subscribingPair(fixture(), ctx);
-      ctx.skip(
-        !a.capabilities.announcesFinishedRuns,
-        'the store does not declare announcesFinishedRuns: core announces finished runs itself',
-      );
-      const heard: StoreEvent[] = [];
-      const stop = await b.subscribe((event) => heard.push(event));
+      const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesFinishedRuns');
       const later = at(SECOND);
       const started = (overrides: Partial<Run> = {}) => startRun(a, overrides, { workerId: 'worker-a' });
       const tenantRun = await started({ tenantId: 'acme' });
@@ -232,21 +237,13 @@ export function eventsContract(fixture: () => ContractFixture): void {
         event(globalRun, 'failed'),
         event(claimingRun, 'cancelled', 'instance-b'),
       ];
-      await eventually(() => expect(heard).toEqual(expected));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(heard).toEqual(expected);
+      await expectHeardExactly(heard, expected);
       expect(tenantRun.tenantId).toBe('acme');
       await stop();
     });
 
     it('finishes a run whose event is too long for its channel, and still wakes other instances', async (ctx) => {
-      const [a, b] = await subscribingPair(fixture(), ctx);
-      ctx.skip(
-        !a.capabilities.announcesFinishedRuns,
-        'the store does not declare announcesFinishedRuns: core announces finished runs itself',
-      );
-      const heard: StoreEvent[] = [];
-      const stop = await b.subscribe((event) => heard.push(event));
+      const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesFinishedRuns');
       // About 8 400 bytes of tenant id: more than a PostgreSQL notification may carry.
       const run = await startRun(a, { tenantId: '漢'.repeat(2_800) }, { workerId: 'worker-a' });
       const [finished] = await a.finishRuns([
