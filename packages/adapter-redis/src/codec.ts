@@ -289,7 +289,6 @@ export function encodeCreatedRun(run: Run): string[] {
   return pairs;
 }
 
-/** The run in a hash reply, or null when absent. */
 /**
  * Hash fields as Redis keeps them. A string is sent as UTF-8, which cannot hold a lone surrogate,
  * so Redis keeps U+FFFD in its place: a record read from the fields a script was sent (a run it
@@ -304,6 +303,7 @@ export function asStored(fields: string[]): string[] {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
 
+/** The run in a hash reply, or null when absent. */
 export function decodeRun(reply: unknown): Run | null {
   return decodeReply<Run>('run', RUN_DECODERS, reply);
 }
