@@ -341,9 +341,9 @@ function finishRunsSelect(channel: string | null): string {
      FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
   // A payload must stay under 8000 bytes, or pg_notify fails and the finish with it, and
   // subscribers drop an event whose tenant id is over 1000 characters: such an event goes as a
-  // wake-up instead.
+  // wake-up instead. An origin no event may carry (over 1000) announces nothing.
   return `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job,
-       CASE WHEN f.announce IS NOT NULL THEN pg_notify(${channel},
+       CASE WHEN octet_length(f.announce) <= 1000 THEN pg_notify(${channel},
          CASE WHEN octet_length(e.message) < 8000 AND coalesce(octet_length(f.tenant_id), 0) <= 1000 THEN e.message
               ELSE json_build_object('type', 'wake', 'origin', f.announce)::text END) END AS announced
      FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id

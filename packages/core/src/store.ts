@@ -397,7 +397,7 @@ export interface FinishRunInput {
   /**
    * Only for stores that declare `announcesFinishedRuns`: publish the finished run's `run` event
    * (its new status) with this origin, atomically with the finish. Nothing when the fence fails,
-   * or when the origin is empty.
+   * or when the origin is empty or longer than an event's origin may be (1000 bytes).
    */
   announceAs?: string;
 }

@@ -184,7 +184,8 @@ for _ = 1, tonumber(ARGV[1]) do
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error, progress)
     if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
     table.insert(reply, run_reply(id))
-    if origin ~= '' then
+    -- An origin no event may carry (over 1000 characters) announces nothing.
+    if origin ~= '' and #origin <= 1000 then
       local tenant = redis.call('HGET', K.run(id), 'tenantId')
       -- Subscribers drop an event whose tenant id is over 1000 characters: past 1000 bytes, a
       -- wake-up goes instead.

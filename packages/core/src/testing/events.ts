@@ -271,5 +271,24 @@ export function eventsContract(fixture: () => ContractFixture): void {
       expect([full, { type: 'wake', origin: 'instance-a' }]).toContainEqual(heard[0]);
       await stop();
     });
+
+    it('finishes a run announced under an origin no event may carry, announcing nothing', async (ctx) => {
+      const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesFinishedRuns');
+      const run = await startRun(a, {}, { workerId: 'worker-a' });
+      const [finished] = await a.finishRuns([
+        {
+          runId: run.id,
+          fence: { workerId: 'worker-a' },
+          now: at(SECOND),
+          status: 'succeeded',
+          result: null,
+          error: null,
+          announceAs: 'o'.repeat(9_000),
+        },
+      ]);
+      expect(finished?.status).toBe('succeeded');
+      await expectHeardExactly(heard, []);
+      await stop();
+    });
   });
 }
