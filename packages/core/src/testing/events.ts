@@ -59,6 +59,22 @@ async function expectHeardExactly(heard: StoreEvent[], expected: StoreEvent[]): 
   expect(heard).toEqual(expected);
 }
 
+/** Finish `run` (running under worker-a) as succeeded, announced as `origin`; its status after. */
+async function succeedAnnounced(store: Store, run: Run, origin: string): Promise<string | null> {
+  const [finished] = await store.finishRuns([
+    {
+      runId: run.id,
+      fence: { workerId: 'worker-a' },
+      now: at(SECOND),
+      status: 'succeeded',
+      result: null,
+      error: null,
+      announceAs: origin,
+    },
+  ]);
+  return finished?.status ?? null;
+}
+
 /** publish / subscribe, present exactly when `capabilities.subscribe` is true. */
 export function eventsContract(fixture: () => ContractFixture): void {
   describe('publish and subscribe', () => {
@@ -246,18 +262,7 @@ export function eventsContract(fixture: () => ContractFixture): void {
       const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesFinishedRuns');
       // About 8 400 bytes of tenant id: more than a PostgreSQL notification may carry.
       const run = await startRun(a, { tenantId: '漢'.repeat(2_800) }, { workerId: 'worker-a' });
-      const [finished] = await a.finishRuns([
-        {
-          runId: run.id,
-          fence: { workerId: 'worker-a' },
-          now: at(SECOND),
-          status: 'succeeded',
-          result: null,
-          error: null,
-          announceAs: 'instance-a',
-        },
-      ]);
-      expect(finished?.status).toBe('succeeded');
+      expect(await succeedAnnounced(a, run, 'instance-a')).toBe('succeeded');
       expect((await a.getRun(run.id))?.status).toBe('succeeded');
       // The event itself, or a wake-up in its place where the channel cannot carry it.
       const full: StoreEvent = {
@@ -275,18 +280,7 @@ export function eventsContract(fixture: () => ContractFixture): void {
     it('finishes a run announced under an origin no event may carry, announcing nothing', async (ctx) => {
       const { a, heard, stop } = await announcingPair(fixture(), ctx, 'announcesFinishedRuns');
       const run = await startRun(a, {}, { workerId: 'worker-a' });
-      const [finished] = await a.finishRuns([
-        {
-          runId: run.id,
-          fence: { workerId: 'worker-a' },
-          now: at(SECOND),
-          status: 'succeeded',
-          result: null,
-          error: null,
-          announceAs: 'o'.repeat(9_000),
-        },
-      ]);
-      expect(finished?.status).toBe('succeeded');
+      expect(await succeedAnnounced(a, run, 'o'.repeat(9_000))).toBe('succeeded');
       await expectHeardExactly(heard, []);
       await stop();
     });
