@@ -336,19 +336,23 @@ function announcing(rows: { announce: string | null }[], channel: string | undef
  * notification leaves at commit, with the finish, and costs no NOTIFY statement of its own.
  */
 function finishRunsSelect(channel: string | null): string {
-  if (channel === null)
-    return `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job
-     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id`;
   // A payload must stay under 8000 bytes, or pg_notify fails and the finish with it, and
   // subscribers drop an event whose tenant id is over 1000 characters: such an event goes as a
   // wake-up instead. An origin no event may carry (over 1000) announces nothing.
-  return `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job,
+  const notice =
+    channel === null
+      ? { column: '', from: '' }
+      : {
+          column: `,
        CASE WHEN octet_length(f.announce) <= 1000 THEN pg_notify(${channel},
          CASE WHEN octet_length(e.message) < 8000 AND coalesce(octet_length(f.tenant_id), 0) <= 1000 THEN e.message
-              ELSE json_build_object('type', 'wake', 'origin', f.announce)::text END) END AS announced
-     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id
+              ELSE json_build_object('type', 'wake', 'origin', f.announce)::text END) END AS announced`,
+          from: `
      CROSS JOIN LATERAL (SELECT json_build_object('type', 'run', 'origin', f.announce, 'runId', f.id,
-       'status', f.status, 'tenantId', f.tenant_id)::text AS message) AS e`;
+       'status', f.status, 'tenantId', f.tenant_id)::text AS message) AS e`,
+        };
+  return `SELECT f.*, coalesce(d.pause AND f.id = d.last_failure, false) AS paused_job${notice.column}
+     FROM finished AS f LEFT JOIN decided AS d ON d.job_id = f.job_id${notice.from}`;
 }
 
 /** The common table expressions of the finish statement (see {@link finishRunsSql}). */

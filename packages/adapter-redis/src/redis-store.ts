@@ -66,6 +66,16 @@ function defaultOnError(error: Error): void {
 const ms = (date: Date): string => String(date.getTime());
 
 /** A run as script arguments: id, field count, fields. */
+/**
+ * A run a script created, read from the fields it was sent (what Redis stored); a script that
+ * answered an id it was not sent is a bug, reported rather than answered as a missing run.
+ */
+function runAsSent(fields: string[] | undefined): Run {
+  const run = fields ? decodeRun(asStored(fields)) : null;
+  if (!run) throw new Error('redis store: a script answered a created run it was not sent');
+  return run;
+}
+
 function runArgs(run: NewRun, id: string): string[] {
   const fields = encodeNewRun(run, id);
   return [id, String(fields.length), ...fields];
@@ -187,9 +197,7 @@ export class RedisStore implements Store {
     return inputs.map(() => {
       const advanced = reply[at] === 1;
       const count = Number(reply[at + 1]);
-      const created = reply
-        .slice(at + 2, at + 2 + count)
-        .map((id) => decodeRun(asStored(sent.get(String(id)) ?? [])) as Run);
+      const created = reply.slice(at + 2, at + 2 + count).map((id) => runAsSent(sent.get(String(id))));
       at += 2 + count;
       return { advanced, created };
     });
@@ -208,7 +216,7 @@ export class RedisStore implements Store {
       ...auditArgs(input.audit),
     ])) as [string, unknown?];
     // The created run is stored as sent; a refusal answers the run in the way.
-    if (outcome === 'created') return { created: true, run: decodeRun(asStored(fields)) as Run };
+    if (outcome === 'created') return { created: true, run: runAsSent(fields) };
     const run = decodeRun(holder) as Run;
     return { created: false, reason: outcome === 'duplicate' ? 'duplicate' : 'active', run };
   }
