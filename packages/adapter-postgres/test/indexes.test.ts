@@ -2,7 +2,11 @@ import { postgresStore } from '@cronkeeper/adapter-postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_QUERIES } from '../src/claim-path.js';
-import { claimCandidatesSql, releaseParkedSql } from '../src/migrations/005-parked-runs.js';
+import {
+  claimCandidatesSql,
+  headOfLineSql,
+  releaseParkedSql,
+} from '../src/migrations/claim-runs-function.js';
 import { sqlNames } from '../src/names.js';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
@@ -140,6 +144,33 @@ describe.skipIf(!pgAvailable)('postgres indexes: cost follows the due work', () 
       // Whether a key is busy: one probe per key of the unique index on exclusive running runs.
       expect(text, text).toContain('cronkeeper_runs_exclusive');
       expect(text, text).not.toMatch(/Sort|hashed SubPlan/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
+  it('whether a run is first in line on its key is one probe of the key index, whatever else is due', async () => {
+    // 20 000 due runs, 20 of them on the key looked at: the check reads that key's runs only.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO ${n.runs} (id, executor, trigger, status, tasks, run_at, created_at, overlap, concurrency_key)
+         SELECT gen_random_uuid(), 'exec', 'manual', 'pending', '[]', $1::timestamptz - i * interval '1 millisecond',
+                $1, 'queue', CASE WHEN i % 1000 = 0 THEN 'line' ELSE 'other-' || i END
+         FROM generate_series(1, 20000) AS i`,
+        [NOW],
+      );
+      await client.query(`ANALYZE ${n.runs}`);
+      const { rows } = await client.query(`EXPLAIN ${headOfLineSql(n, '$1', '$2::timestamptz')}`, [
+        'line',
+        NOW,
+      ]);
+      const text = rows.map((row) => row['QUERY PLAN']).join('\n');
+      if (process.env.CRONKEEPER_SHOW_PLANS) console.log(`first in line\n${text}\n`);
+      expectIndexOnly(text, 'cronkeeper_runs_key_claimable');
+      expect(text, text).not.toMatch(/Sort|Bitmap|cronkeeper_runs_claimable/);
     } finally {
       await client.query('ROLLBACK');
       client.release();

@@ -82,11 +82,12 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
       { version: 3, name: 'operations' },
       { version: 4, name: 'claim-order' },
       { version: 5, name: 'parked-runs' },
+      { version: 6, name: 'first-in-line' },
     ]);
   });
 
   // A database migrated by an earlier release, with data in it, brought to the latest version.
-  it.each([1, 2, 3, 4])(
+  it.each([1, 2, 3, 4, 5])(
     'init() brings a version-%i schema with data to the latest version: jobs keep their fields, backfill runs fit, ended runs end their tasks, pending runs are claimed in order',
     async (from) => {
       const schema = freshSchema(`upgrade${from}`);

@@ -4,6 +4,7 @@ import { terminalTasksSql } from './002-terminal-tasks.js';
 import { operationsSql } from './003-operations.js';
 import { claimOrderSql } from './004-claim-order.js';
 import { parkedRunsSql } from './005-parked-runs.js';
+import { firstInLineSql } from './006-first-in-line.js';
 
 /** One schema change: applied once, in version order, and recorded in the migrations table. */
 export interface Migration {
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'operations', sql: operationsSql },
   { version: 4, name: 'claim-order', sql: claimOrderSql },
   { version: 5, name: 'parked-runs', sql: parkedRunsSql },
+  { version: 6, name: 'first-in-line', sql: firstInLineSql },
 ];
 
 /** The version `init()` brings the schema to. */
