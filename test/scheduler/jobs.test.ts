@@ -114,6 +114,15 @@ describe('jobs', () => {
     expect(await scheduler.jobs.list({ tenantId: 't1', includeGlobal: true })).toHaveLength(2);
     expect((await scheduler.jobs.get('offline', { tenantId: 't1' })).tenantId).toBe('t1');
     await expect(scheduler.jobs.get('offline', { tenantId: 't2' })).rejects.toBeInstanceOf(NotFoundError);
+    // Looked up by name alone, a tenant's job is not found, and the error says where it may be.
+    await scheduler.jobs.create({ name: 'acme-only', schedule: 'hourly', executor: 'a', tenantId: 't1' });
+    await expect(scheduler.jobs.get('acme-only')).rejects.toThrow(
+      /^job "acme-only" was not found \(among global jobs; a tenant's job is read with its tenantId\)$/,
+    );
+    // A tenant's own lookup names no other tenant's place to look.
+    await expect(scheduler.jobs.get('acme-only', { tenantId: 't2' })).rejects.toThrow(
+      /^job "acme-only" was not found$/,
+    );
   });
 
   it('recomputes nextRunAt when the schedule changes, and bumps the version', async () => {

@@ -109,6 +109,29 @@ describe('parseSchedule', () => {
     expect(() => parseSchedule('* * * * *', { timezone: 'Mars/Olympus' })).toThrow(/timezone/);
   });
 
+  it('says which day-of-month syntax is not supported, naming the item as written', () => {
+    expect(() => parseSchedule('0 0 15W * *')).toThrow(
+      /day of month "15W" is not supported: "W" \(the nearest weekday\)/,
+    );
+    expect(() => parseSchedule('0 0 LW * *')).toThrow(/day of month "LW" is not supported: "W"/);
+    for (const item of ['L-3', 'L/2', '1-L', '1,L-1'.split(',')[1] as string]) {
+      expect(() => parseSchedule(`0 0 ${item} * *`), item).toThrow(
+        new RegExp(
+          `day of month "${item.replace('/', '\\/')}" is not supported: "L" \\(the last day of the month\\) stands alone`,
+        ),
+      );
+    }
+    // "L" alone, and in a list, is the last day of the month.
+    expect(parseSchedule('0 0 L * *').next(new Date('2026-02-10T00:00:00Z'))).toEqual(
+      new Date('2026-02-28T00:00:00Z'),
+    );
+    expect(parseSchedule('0 0 1,L * *').next(new Date('2026-02-10T00:00:00Z'))).toEqual(
+      new Date('2026-02-28T00:00:00Z'),
+    );
+    expect(() => parseSchedule('nope')).toThrow(/"nope" has 1 field; a cron expression has 5/);
+    expect(() => parseSchedule('1 2 3')).toThrow(/"1 2 3" has 3 fields;/);
+  });
+
   it('refuses an interval alias past its largest number with that limit, not as a cron expression', () => {
     expect(() => parseSchedule('every_99999_hours')).not.toThrow();
     for (const bad of ['every_100000_minutes', 'every_999999_hours', `every_${'9'.repeat(40)}_minutes`]) {

@@ -86,6 +86,54 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     ]);
   });
 
+  // Every index a write keeps up to date is one the store reads; docs/postgres.md lists them.
+  const RUN_INDEXES = [
+    'cronkeeper_runs_active_key',
+    'cronkeeper_runs_claimable',
+    'cronkeeper_runs_created',
+    'cronkeeper_runs_dedupe',
+    'cronkeeper_runs_due',
+    'cronkeeper_runs_exclusive',
+    'cronkeeper_runs_executor',
+    'cronkeeper_runs_finished',
+    'cronkeeper_runs_job',
+    'cronkeeper_runs_key_claimable',
+    'cronkeeper_runs_lease',
+    'cronkeeper_runs_parked',
+    'cronkeeper_runs_pkey',
+    'cronkeeper_runs_started',
+  ];
+  const runIndexes = async (schema: string) =>
+    (
+      await pool.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'cronkeeper_runs' ORDER BY indexname`,
+        [schema],
+      )
+    ).rows.map((row) => row.indexname);
+
+  it.each([0, 4, 5])(
+    'a schema at version %i brought to the latest holds the documented run indexes, and no other',
+    async (from) => {
+      const schema = freshSchema(`runindexes${from}`);
+      const n = sqlNames(schema, 'cronkeeper_');
+      if (from > 0) {
+        await pool.query(`CREATE SCHEMA "${schema}"`);
+        await pool.query(
+          `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        for (const migration of MIGRATIONS.filter((each) => each.version <= from)) {
+          await pool.query(migration.sql(n));
+          await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES ($1, $2)`, [
+            migration.version,
+            migration.name,
+          ]);
+        }
+      }
+      await postgresStore({ pool, schema, notify: false }).init();
+      expect(await runIndexes(schema)).toEqual(RUN_INDEXES);
+    },
+  );
+
   // A database migrated by an earlier release, with data in it, brought to the latest version.
   it.each([1, 2, 3, 4, 5])(
     'init() brings a version-%i schema with data to the latest version: jobs keep their fields, backfill runs fit, ended runs end their tasks, pending runs are claimed in order',

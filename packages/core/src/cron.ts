@@ -65,8 +65,6 @@ function parseValue(text: string, spec: FieldSpec): number {
       spec,
       '"H" (a hashed value) is not supported: pick the value, so every instance computes the same times',
     );
-  } else if (spec === DAY_OF_MONTH && /[LW]/i.test(text)) {
-    fail(spec, `"${text}" is not supported: "L" (the last day of the month) stands alone in a list item`);
   } else {
     const index = spec.names?.indexOf(text.toLowerCase()) ?? -1;
     if (index < 0) fail(spec, `"${text}" is not a number${spec.names ? ' or a name' : ''}`);
@@ -81,6 +79,14 @@ function parseValue(text: string, spec: FieldSpec): number {
 /** Values of one comma-separated item (`*`, `5`, `1-5`, `*\/15`, `10-40/5`, `5/15`); duplicates are fine. */
 function expandItem(item: string, spec: FieldSpec, into: Set<number>): void {
   if (item === '') fail(spec, 'has an empty item in its list');
+  // Caught on the whole item: split at "-" or "/", "L-3" would be reported as an unsupported "L".
+  if (spec === DAY_OF_MONTH && /W/i.test(item))
+    fail(spec, `"${item}" is not supported: "W" (the nearest weekday) is not; list the days instead`);
+  if (spec === DAY_OF_MONTH && /L/i.test(item))
+    fail(
+      spec,
+      `"${item}" is not supported: "L" (the last day of the month) stands alone in a list item, without a range, step or offset`,
+    );
   const [range, stepText, extra] = item.split('/');
   if (extra !== undefined || range === undefined || range === '') fail(spec, `"${item}" is not a valid item`);
   let step = 1;
@@ -350,7 +356,7 @@ export function parseCron(expression: string, field: string): CronPattern {
   if (parts.length !== 5 && parts.length !== 6) {
     throw ValidationError.field(
       field,
-      `"${expression}" has ${parts.length} fields; a cron expression has 5 (minute first) or 6 (seconds first), or use an alias such as "daily" or "every_5_minutes"`,
+      `"${expression}" has ${parts.length} ${parts.length === 1 ? 'field' : 'fields'}; a cron expression has 5 (minute first) or 6 (seconds first), or use an alias such as "daily" or "every_5_minutes"`,
     );
   }
   const fields = parts.length === 5 ? ['0', ...parts] : parts;

@@ -90,8 +90,9 @@ export class NotFoundError extends CronkeeperError {
   /** What kind of thing was looked up: `job`, `run` or `executor`. */
   readonly resource: 'job' | 'run' | 'executor';
 
-  constructor(resource: 'job' | 'run' | 'executor', key: string) {
-    super('NOT_FOUND', `${resource} "${key}" was not found`);
+  /** `hint` says where else the caller may look, e.g. that a tenant's job is read with its tenant id. */
+  constructor(resource: 'job' | 'run' | 'executor', key: string, hint?: string) {
+    super('NOT_FOUND', `${resource} "${key}" was not found${hint ? ` (${hint})` : ''}`);
     this.resource = resource;
   }
 }

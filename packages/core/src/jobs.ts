@@ -280,7 +280,13 @@ export class Jobs implements JobsApi {
     const find = (owner: string | null) =>
       storeCall('findJobByName', () => this.ctx.store.findJobByName(owner, name));
     const job = (await find(tenantId)) ?? (includeGlobal && tenantId !== null ? await find(null) : null);
-    if (!job) throw new NotFoundError('job', name);
+    if (!job)
+      throw new NotFoundError(
+        'job',
+        name,
+        // An operator looking up a tenant's job by name alone is the usual way to get here.
+        tenantId === null ? "among global jobs; a tenant's job is read with its tenantId" : undefined,
+      );
     return jobAsSeenBy(job, tenantId);
   }
 

@@ -28,6 +28,9 @@ export function expectedVersion(request: Request, bodyVersion: number | undefine
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header);
   if (!match) throw badPrecondition('must be the ETag of the job as read, e.g. "3"');
   const version = Number(match[1]);
+  // A job's first version is 1: "0" is no ETag this API answered, and is refused as a header.
+  if (version < 1)
+    throw badPrecondition('must be the ETag of the job as read, e.g. "3" (versions start at 1)');
   if (bodyVersion !== undefined && bodyVersion !== version)
     throw badPrecondition(`names version ${version} but the body's version is ${bodyVersion}`);
   return version;

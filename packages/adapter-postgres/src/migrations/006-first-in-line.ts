@@ -10,7 +10,11 @@ import { claimRunsFunctionSql } from './claim-runs-function.js';
  * hold no key and are left out of that index, so a queue of them pays nothing for it.
  */
 export function firstInLineSql(n: SqlNames): string {
+  // Version 5 meant to drop this index, which nothing reads since, but named it without its schema,
+  // so it stayed, and every write of a pending run kept updating it.
   return `
+DROP INDEX IF EXISTS ${n.schemaSql}.${n.index('runs_claim_order')};
+
 CREATE INDEX IF NOT EXISTS ${n.index('runs_key_claimable')} ON ${n.runs} (concurrency_key, priority, run_at, created_at, id)
   WHERE status = 'pending' AND parked IS NOT TRUE AND overlap <> 'allow';
 

@@ -197,6 +197,17 @@ export const jobWriteSuite: Suite = {
         });
         expect(junk.status).toBe(400);
         expect(junk.json.error.details.issues[0]).toMatchObject({ in: 'headers', path: 'if-match' });
+        // Versions start at 1: "0" is a malformed header, not a body field out of range.
+        for (const method of ['PUT', 'PATCH'] as const) {
+          const zero = await h.call(method, '/jobs/nightly', {
+            body: method === 'PUT' ? job : { schedule: '@hourly' },
+            headers: { 'if-match': '"0"' },
+          });
+          expect(zero.status).toBe(400);
+          expect(zero.json.error.details.issues).toEqual([
+            expect.objectContaining({ in: 'headers', path: 'if-match' }),
+          ]);
+        }
         const disagree = await h.call('PUT', '/jobs/nightly', {
           body: job,
           headers: { 'if-match': `"${job.version + 5}"` },
