@@ -169,6 +169,55 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect(done.error?.code).toBe('cancelled');
   });
 
+  it("gives an executor one signal, aborted with the cancel's reason whether it is read before or after", async () => {
+    const seen: { same?: boolean; before?: boolean; after?: unknown; afterAborted?: boolean } = {};
+    const { scheduler } = fakeTimeScheduler(undefined, {
+      late: {
+        run: async (ctx) => {
+          // Read only once the cancel has landed: the signal comes into being already aborted.
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          seen.afterAborted = ctx.signal.aborted;
+          seen.after = ctx.signal.reason;
+          seen.same = ctx.signal === ctx.signal;
+        },
+      },
+    });
+    const run = await scheduler.trigger({ executor: 'late' });
+    const due = scheduler.runDue();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.cancel(run.id, { by: 'ops' });
+    await due;
+    expect(seen.afterAborted).toBe(true);
+    expect(seen.after).toMatchObject({ name: 'RunAbort', code: 'cancelled' });
+    expect(seen.same).toBe(true);
+    expect((await scheduler.runs.get(run.id)).status).toBe('cancelled');
+  });
+
+  it('aborts a task that has a timeout of its own when its run is cancelled, with the cancel as reason', async () => {
+    let reason: unknown;
+    const { scheduler } = fakeTimeScheduler(undefined, {
+      bounded: {
+        timeout: '1h',
+        run: (ctx) =>
+          new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => {
+              reason = ctx.signal.reason;
+              reject(ctx.signal.reason);
+            }),
+          ),
+      },
+    });
+    const run = await scheduler.trigger({ executor: 'bounded' });
+    const due = scheduler.runDue();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.cancel(run.id, { by: 'ops' });
+    await due;
+    expect(reason).toMatchObject({ code: 'cancelled' });
+    const done = await scheduler.runs.get(run.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.error?.code).toBe('cancelled');
+  });
+
   it('runs tasks in order in one run and records each outcome; a failure skips the rest', async () => {
     const order: string[] = [];
     const { scheduler } = fakeTimeScheduler(undefined, {

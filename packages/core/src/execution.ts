@@ -1,6 +1,7 @@
 import type { SchedulerContext } from './context.js';
 import { ValidationError } from './errors.js';
 import type { ExecutorContext } from './executor.js';
+import { LazyAbort } from './lazy-abort.js';
 import { buildRetry } from './run-factory.js';
 import { isStorableText, toStorableText } from './storable.js';
 import type { NewRun } from './store.js';
@@ -139,9 +140,9 @@ function storableJson(value: JsonValue): boolean {
   return Object.entries(value).every(([key, field]) => isStorableText(key) && storableJson(field));
 }
 
-function errorOf(error: unknown, signal: AbortSignal): RunError {
-  if (signal.aborted && signal.reason instanceof RunAbort)
-    return { code: signal.reason.code, message: signal.reason.message };
+function errorOf(error: unknown, abort: LazyAbort): RunError {
+  if (abort.aborted && abort.reason instanceof RunAbort)
+    return { code: abort.reason.code, message: abort.reason.message };
   // Every message is made storable: one a store refused would fail the finish of the whole batch.
   if (error instanceof RunFailure) return { code: error.code, message: toStorableText(error.message) };
   if (error instanceof ValidationError)
@@ -150,24 +151,24 @@ function errorOf(error: unknown, signal: AbortSignal): RunError {
   return { code: 'error', message: toStorableText(String(error)) };
 }
 
-/** Settle with `work`, or reject with the abort reason once `signal` aborts and `graceMs` passes. */
-function settleWithin<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+/** Settle with `work`, or reject with the abort reason once `abort` fires and `graceMs` passes. */
+function settleWithin<T>(work: Promise<T>, abort: LazyAbort, graceMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
-      graceTimer = setTimeout(() => reject(signal.reason), graceMs);
+      graceTimer = setTimeout(() => reject(abort.reason), graceMs);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    if (abort.aborted) onAbort();
+    const stopListening = abort.onAbort(onAbort);
     const done = () => {
       clearTimeout(graceTimer);
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
     };
     work.then(
       (value) => {
         done();
         // Work that outlived its abort does not count as a success: the run was already stopped.
-        if (signal.aborted) reject(signal.reason);
+        if (abort.aborted) reject(abort.reason);
         else resolve(value);
       },
       (error) => {
@@ -194,10 +195,8 @@ export async function executeRun(
   logger.info(fields, `Starting ${label} (run ${run.id}, attempt ${run.attempt})`);
   ctx.emitRun('run:started', run);
 
-  const controller = new AbortController();
-  const abort: AbortHandle = (reason) => {
-    if (!controller.signal.aborted) controller.abort(reason);
-  };
+  const runAbort = new LazyAbort();
+  const abort: AbortHandle = (reason) => runAbort.abort(reason);
 
   const logs: RunLogLine[] = [...run.logs];
   let droppedLines = 0;
@@ -248,7 +247,7 @@ export async function executeRun(
       return;
     }
     // A renewal answered after the hold ran out does not bring the run back: it was given up.
-    if (!controller.signal.aborted && sentAt + holdMs > heldUntil) {
+    if (!runAbort.aborted && sentAt + holdMs > heldUntil) {
       heldUntil = sentAt + holdMs;
       watchHold();
     }
@@ -292,17 +291,15 @@ export async function executeRun(
       let cancelTaskTimeout: (() => void) | undefined;
       const executor = ctx.registry.get(task.executor);
       const taskTimeoutMs = run.timeoutMs === null ? (executor?.timeoutMs ?? null) : null;
-      // Only a task with its own timeout needs a signal of its own; creating and combining signals
-      // costs more than the rest of a short run's bookkeeping, so the others share the run's signal.
-      const taskController = taskTimeoutMs === null ? null : new AbortController();
-      const taskSignal = taskController
-        ? AbortSignal.any([controller.signal, taskController.signal])
-        : controller.signal;
+      // Only a task with its own timeout needs an abort of its own (following the run's); the
+      // others share the run's.
+      const own = taskTimeoutMs === null ? null : runAbort.child();
+      const taskAbort = own ? own.abort : runAbort;
       try {
         const params = resolveParams(ctx, task.executor, task.params, run.params, `tasks.${index}.params`);
         if (taskTimeoutMs !== null)
           cancelTaskTimeout = setLongTimeout(
-            () => taskController?.abort(new RunAbort('timeout', `timed out after ${taskTimeoutMs} ms`)),
+            () => taskAbort.abort(new RunAbort('timeout', `timed out after ${taskTimeoutMs} ms`)),
             taskTimeoutMs,
           );
         const context: ExecutorContext<unknown> = {
@@ -325,7 +322,9 @@ export async function executeRun(
               }
             : null,
           tenantId: run.tenantId,
-          signal: taskSignal,
+          get signal() {
+            return taskAbort.signal;
+          },
           log: {
             debug: (message) => log('debug', message),
             info: (message) => log('info', message),
@@ -344,21 +343,22 @@ export async function executeRun(
         };
         // Aborted before it began (the hold ran out while the claim was slow, a cancel or a
         // shutdown): the executor is not started at all.
-        if (taskSignal.aborted) throw taskSignal.reason;
+        if (taskAbort.aborted) throw taskAbort.reason;
         const value = await settleWithin(
           Promise.resolve().then(() => (executor as NonNullable<typeof executor>).run(context)),
-          taskSignal,
+          taskAbort,
           options.abortGraceMs,
         );
         task.result = toJson(value);
         task.status = 'succeeded';
         result = task.result;
       } catch (error) {
-        failure = errorOf(error, taskSignal);
+        failure = errorOf(error, taskAbort);
         task.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
         task.error = failure;
       } finally {
         cancelTaskTimeout?.();
+        own?.detach();
         task.finishedAt = clock.now();
       }
     }
