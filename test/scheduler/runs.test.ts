@@ -176,9 +176,10 @@ describe('manual runs, one-offs and the run lifecycle', () => {
         run: async (ctx) => {
           // Read only once the cancel has landed: the signal comes into being already aborted.
           await new Promise((resolve) => setTimeout(resolve, 60));
-          seen.afterAborted = ctx.signal.aborted;
-          seen.after = ctx.signal.reason;
-          seen.same = ctx.signal === ctx.signal;
+          const first = ctx.signal;
+          seen.afterAborted = first.aborted;
+          seen.after = first.reason;
+          seen.same = ctx.signal === first;
         },
       },
     });
