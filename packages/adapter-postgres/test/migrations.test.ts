@@ -4,7 +4,7 @@ import { newJob, newRun, T0 } from '@cronkeeper/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/migrations/index.js';
-import { sqlNames } from '../src/names.js';
+import { type SqlNames, sqlNames } from '../src/names.js';
 import { dropSchema, newPool, pgAvailable, uniqueSchema } from './postgres.js';
 
 const schemas: string[] = [];
@@ -86,6 +86,21 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     ]);
   });
 
+  /** A new schema at version `from`, as an earlier release's `init()` left it. */
+  async function migrateTo(n: SqlNames, from: number): Promise<void> {
+    await pool.query(`CREATE SCHEMA ${n.schemaSql}`);
+    await pool.query(
+      `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const migration of MIGRATIONS.filter((each) => each.version <= from)) {
+      await pool.query(migration.sql(n));
+      await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+  }
+
   // Every index a write keeps up to date is one the store reads; docs/postgres.md lists them.
   const RUN_INDEXES = [
     'cronkeeper_runs_active_key',
@@ -116,19 +131,7 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     async (from) => {
       const schema = freshSchema(`runindexes${from}`);
       const n = sqlNames(schema, 'cronkeeper_');
-      if (from > 0) {
-        await pool.query(`CREATE SCHEMA "${schema}"`);
-        await pool.query(
-          `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        for (const migration of MIGRATIONS.filter((each) => each.version <= from)) {
-          await pool.query(migration.sql(n));
-          await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES ($1, $2)`, [
-            migration.version,
-            migration.name,
-          ]);
-        }
-      }
+      if (from > 0) await migrateTo(n, from);
       await postgresStore({ pool, schema, notify: false }).init();
       expect(await runIndexes(schema)).toEqual(RUN_INDEXES);
     },
@@ -140,17 +143,7 @@ describe.skipIf(!pgAvailable)('postgres migrations', () => {
     async (from) => {
       const schema = freshSchema(`upgrade${from}`);
       const n = sqlNames(schema, 'cronkeeper_');
-      await pool.query(`CREATE SCHEMA "${schema}"`);
-      await pool.query(
-        `CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      for (const migration of MIGRATIONS.filter((each) => each.version <= from)) {
-        await pool.query(migration.sql(n));
-        await pool.query(`INSERT INTO ${n.migrations} (version, name) VALUES ($1, $2)`, [
-          migration.version,
-          migration.name,
-        ]);
-      }
+      await migrateTo(n, from);
       const legacy = newJob({ name: 'legacy' });
       await pool.query(
         `INSERT INTO ${n.jobs} (id, name, schedule, timezone, tasks, overlap, misfire, catch_up_limit, created_at, updated_at)
