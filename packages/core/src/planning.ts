@@ -50,6 +50,24 @@ export interface FiringPlan {
 const WALK_LIMIT = 2_000;
 
 /**
+ * Where a long walk may jump to: the latest instant after `cursorMs` from which `keep` slots are
+ * still due by `nowMs`, or null. The average spacing only gives the first guess: a schedule with
+ * quiet hours (weekdays 9-17) may have no slot at all just before `now`, and a jump past its
+ * newest slots would leave nothing to run, so the reach doubles until the slots are there.
+ */
+function jumpPoint(job: Job, cursorMs: number, nowMs: number, reach: number, keep: number): number | null {
+  for (let back = reach; nowMs - back > cursorMs; back *= 2) {
+    const from = nowMs - back;
+    let found = 0;
+    for (let at: Date | null = nextSlot(job, new Date(from)); at && at.getTime() <= nowMs; ) {
+      if (++found === keep) return from;
+      at = nextSlot(job, at);
+    }
+  }
+  return null;
+}
+
+/**
  * Due slots of `job` in [job.nextRunAt, now], newest `keep` of them, and the count of all.
  * `following` is the slot after the newest one, which the walk evaluates anyway to see that it is
  * not due (undefined when the walk jumped past its last slot, so it did not evaluate that).
@@ -78,10 +96,10 @@ function dueSlots(
     if (slots.length > keep) slots.shift();
     cursor = next;
     if (steps === WALK_LIMIT) {
-      const spacing = (cursor.getTime() - first.getTime()) / steps;
-      const jumpTo = nowMs - spacing * (keep + 2);
-      if (jumpTo > cursor.getTime()) {
-        total += Math.floor((jumpTo - cursor.getTime()) / Math.max(spacing, 1));
+      const spacing = Math.max((cursor.getTime() - first.getTime()) / steps, 1);
+      const jumpTo = jumpPoint(job, cursor.getTime(), nowMs, spacing * (keep + 2), keep);
+      if (jumpTo !== null) {
+        total += Math.floor((jumpTo - cursor.getTime()) / spacing);
         slots.length = 0;
         cursor = new Date(jumpTo);
       }

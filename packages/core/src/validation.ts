@@ -55,8 +55,12 @@ const jsonRecord = z.record(
   jsonValue,
 );
 
-/** A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. */
+/**
+ * A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. `-0`
+ * becomes `0`: JSON text, PostgreSQL and Redis all carry it as 0, so every store reads back the same.
+ */
 function copyJson(value: unknown): unknown {
+  if (Object.is(value, -0)) return 0;
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson);
   const copy: Record<string, unknown> = {};

@@ -29,7 +29,28 @@ export const runIdSchema = z
 const freeText = (max?: number) =>
   (max === undefined ? z.string() : z.string().max(max)).refine(isStorableText, STORABLE_TEXT_RULE);
 
-const jsonObject = z.record(z.string().max(200), z.unknown()).meta({ description: 'a JSON object' });
+const jsonRecord = z.record(z.string().max(200), z.unknown());
+
+/**
+ * A JSON object (params, metadata): checked as a record, then passed on as sent. zod leaves a
+ * `__proto__` key out of the record it outputs, and core keeps that key as data like any other, so
+ * the body's own object goes on. The meta keeps the record's JSON Schema in the OpenAPI document.
+ */
+const jsonObject = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const result = jsonRecord.safeParse(value);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .transform((value) => value as Record<string, unknown>)
+  .meta({
+    description: 'a JSON object',
+    type: 'object',
+    propertyNames: { type: 'string', maxLength: 200 },
+    additionalProperties: {},
+  });
 
 const duration = z
   .union([z.number().finite().nonnegative(), z.string().max(32)])
