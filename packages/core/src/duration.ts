@@ -79,5 +79,6 @@ export function toMs(value: Duration, field = 'duration', maxMs = Number.MAX_SAF
   }
   const ms = msOf(value);
   if (ms > maxMs) throw ValidationError.field(field, `must be at most ${formatDuration(maxMs)}`);
-  return ms;
+  // -0 as 0: the databases store it as 0, so every store reads the setting back the same.
+  return ms === 0 ? 0 : ms;
 }

@@ -141,7 +141,8 @@ export class Jobs implements JobsApi {
       input.autoPause === null ? null : input.autoPause === undefined ? undefined : { ...input.autoPause },
     );
     set('jitterMs', ms(input.jitter, input.jitterMs, 'jitter') ?? undefined);
-    set('priority', input.priority);
+    // -0 as 0, as the databases store it: every store then reads the job back the same.
+    set('priority', input.priority === 0 ? 0 : input.priority);
     set('activeFrom', input.activeFrom);
     set('activeUntil', input.activeUntil);
     set('metadata', input.metadata);

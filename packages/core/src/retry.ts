@@ -7,7 +7,8 @@ import type { Job, RetryPolicy } from './types.js';
 export function toRetryPolicy(input: RetryInput, field = 'retry'): RetryPolicy {
   const backoff = input.backoff ?? { type: 'fixed', delay: 1000 };
   return {
-    limit: input.limit,
+    // -0 as 0, as the databases store it.
+    limit: input.limit === 0 ? 0 : input.limit,
     backoff: {
       type: backoff.type,
       delay: toMs(backoff.delay, `${field}.backoff.delay`, DURATION_LIMITS.retryDelay),
