@@ -38,7 +38,7 @@ const UNIT_MS: Record<string, number> = {
 
 /** The whole milliseconds an accepted duration (`1500`, `'1.5s'`) stands for. */
 function msOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return Math.round(value);
+  if (typeof value === 'number') return Math.round(value) + 0;
   const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/.exec(value.trim()) : null;
   return match ? Math.round(Number(match[1]) * (UNIT_MS[match[2] as string] as number)) : undefined;
 }
@@ -46,7 +46,9 @@ function msOf(value: unknown): number | undefined {
 /** The job fields a jobs.create / jobs.update input sets, as they must be stored. */
 function definitionOf(input: Input): Partial<Job> {
   const expected: Record<string, unknown> = {};
-  for (const key of DIRECT) if (input[key] !== undefined) expected[key] = input[key];
+  // As JSON carries them: -0 is stored as 0 (and a "__proto__" key stays a key).
+  for (const key of DIRECT)
+    if (input[key] !== undefined) expected[key] = JSON.parse(JSON.stringify(input[key]));
   if (typeof input.schedule === 'string') expected.schedule = input.schedule.trim();
   for (const [given, stored] of DURATIONS) {
     const ms = msOf(input[given]);
