@@ -58,34 +58,35 @@ const keyIsRunning = (n: SqlNames, key: string) => `EXISTS (
         WHERE x.concurrency_key = ${key} AND x.status = 'running' AND x.overlap <> 'allow')`;
 
 /**
- * The first run in claim order of key `key` that is pending, unparked and due at `now` (each an
- * SQL expression): its priority, run_at, created_at and id. One probe of the key's claim-order
- * index however long the queue (the order and limit are what make it that index, rather than a
- * walk of every due run looking for the key).
+ * The first queued run (overlap `queue`) of key `key` in claim order that is pending, unparked and
+ * due at `now` (each an SQL expression): its priority, run_at, created_at and id. One probe of the
+ * key's claim-order index however long the queue (the order and limit are what make it that index,
+ * rather than a walk of every due run looking for the key).
  */
 export function headOfLineSql(n: SqlNames, key: string, now: string, into = ''): string {
   return `SELECT e.priority, e.run_at, e.created_at, e.id${into && ` INTO ${into}`} FROM ${n.runs} AS e
           WHERE e.concurrency_key = ${key} AND e.status = 'pending' AND e.parked IS NOT TRUE
-            AND e.overlap <> 'allow' AND e.run_at <= ${now}
+            AND e.overlap = 'queue' AND e.run_at <= ${now}
           ORDER BY e.priority, e.run_at, e.created_at, e.id LIMIT 1`;
 }
 
 /**
- * A run of the candidate's key that is due and comes first in claim order, yet was not among this
- * claim's candidates: another transaction holds its row (a claim that has not yet taken the key's
- * lock, a cancel, a host's transaction). The candidate waits for it, as it would behind a run this
- * claim had seen: otherwise two instances claiming at once could start the second run of a queue
- * before the first. Left pending (neither parked nor skipped, as the key is not running), it is
- * looked at again by the next claim.
+ * A queued run of the candidate's key that is due and comes first in claim order, yet was not among
+ * this claim's candidates: another transaction holds its row (a claim that has not yet taken the
+ * key's lock, a cancel, a host's transaction). The candidate waits for it, as it would behind a run
+ * this claim had seen: otherwise two instances claiming at once could start the second run of a
+ * queue before the first. Left pending (not parked, as the key is not running), it is looked at
+ * again by the next claim. Only queues are kept in order: a run that skips when its key is busy
+ * pays nothing for it.
  */
 function firstInLineCheck(n: SqlNames): string {
   return `${headOfLineSql(n, 'candidate.concurrency_key', 'p_now', 'first_in_line')};
-      IF first_in_line.id IS NOT NULL
-        AND (first_in_line.priority, first_in_line.run_at, first_in_line.created_at, first_in_line.id)
-          < (candidate.priority, candidate.run_at, candidate.created_at, candidate.id) THEN
-        CONTINUE;
-      END IF;
-      `;
+        IF first_in_line.id IS NOT NULL
+          AND (first_in_line.priority, first_in_line.run_at, first_in_line.created_at, first_in_line.id)
+            < (candidate.priority, candidate.run_at, candidate.created_at, candidate.id) THEN
+          CONTINUE;
+        END IF;
+        `;
 }
 
 /**
@@ -128,8 +129,8 @@ BEGIN
         END IF;
         CONTINUE;
       END IF;
-      ${options.firstInLine ? firstInLineCheck(n) : ''}IF candidate.overlap = 'queue' THEN
-        -- The key freed after the release above read it (a finish committed in between): a run
+      IF candidate.overlap = 'queue' THEN
+        ${options.firstInLine ? firstInLineCheck(n) : ''}-- The key freed after the release above read it (a finish committed in between): a run
         -- parked behind the last one is still first in line and starts instead of this one.
         SELECT p.id, p.priority, p.run_at, p.created_at INTO head FROM ${n.runs} AS p
           WHERE p.concurrency_key = candidate.concurrency_key AND p.status = 'pending' AND p.parked
