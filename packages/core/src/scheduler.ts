@@ -396,7 +396,10 @@ class CronScheduler implements Scheduler {
     const now = this.#ctx.clock.now();
     const overlap = parsed.force || target.job?.overlap === 'allow' ? 'allow' : 'queue';
     const run = buildRun({
-      ...target,
+      job: target.job,
+      tenantId: target.tenantId,
+      params: target.params,
+      maxAttempts: target.maxAttempts,
       executor: parsed.executor ?? null,
       trigger: 'manual',
       runAt: now,
