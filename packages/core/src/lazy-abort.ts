@@ -1,8 +1,8 @@
 /**
  * A run's (or a task's) abort, whose `AbortSignal` is built only when an executor reads it. Node
  * builds a signal lazily and dearly: reading `controller.signal` and adding and removing one
- * listener took about 7 µs, most of what core spends starting and settling a short run, and most
- * executors never look at their signal. A signal read after the abort is built already aborted,
+ * listener took about 5.7 µs a run (0.1 µs for this without the signal), and most executors never
+ * look at their signal. A signal read after the abort is built already aborted,
  * with the same reason, so an executor sees the same `AbortSignal` either way.
  */
 export class LazyAbort {
