@@ -17,8 +17,11 @@ const JOB_CHANGES = [
   'resumed',
 ] as const satisfies readonly JobChange[];
 
-const text = z.string().min(1).max(1_000);
-const tenantId = z.string().max(1_000).nullable();
+/** The longest origin, id or tenant id an event may carry; the finish script announces nothing longer. */
+export const EVENT_TEXT_MAX = 1_000;
+
+const text = z.string().min(1).max(EVENT_TEXT_MAX);
+const tenantId = z.string().max(EVENT_TEXT_MAX).nullable();
 
 /**
  * What a message on the events channel must look like. Anything else on the channel (another

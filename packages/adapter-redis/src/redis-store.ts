@@ -65,7 +65,6 @@ function defaultOnError(error: Error): void {
 
 const ms = (date: Date): string => String(date.getTime());
 
-/** A run as script arguments: id, field count, fields. */
 /**
  * A run a script created, read from the fields it was sent (what Redis stored); a script that
  * answered an id it was not sent is a bug, reported rather than answered as a missing run.
@@ -76,6 +75,7 @@ function runAsSent(fields: string[] | undefined): Run {
   return run;
 }
 
+/** A run as script arguments: id, field count, fields. */
 function runArgs(run: NewRun, id: string): string[] {
   const fields = encodeNewRun(run, id);
   return [id, String(fields.length), ...fields];

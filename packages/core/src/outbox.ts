@@ -52,12 +52,14 @@ export class Outbox {
   /**
    * Make way for the store to publish a later status of run `runId` itself: its queued `run`
    * events are dropped (sent later, they would reach other instances after that status), and when
-   * the publish in flight carries one of them, this resolves once that publish is over, so the
-   * store's own announcement cannot overtake it.
+   * the publish in flight carries one of them, this returns that publish, to be awaited so the
+   * store's own announcement cannot overtake it. Nothing to wait for is the usual case, on the
+   * path of every finish: it then returns undefined, costing the caller no await.
    */
-  async release(runId: string): Promise<void> {
-    this.#queue = this.#queue.filter(({ event }) => event.type !== 'run' || event.runId !== runId);
-    if (this.#inFlightRuns.has(runId)) await this.#inFlight;
+  release(runId: string): Promise<void> | undefined {
+    if (this.#queue.length > 0)
+      this.#queue = this.#queue.filter(({ event }) => event.type !== 'run' || event.runId !== runId);
+    return this.#inFlightRuns.has(runId) ? (this.#inFlight ?? undefined) : undefined;
   }
 
   /** Resolves once everything queued so far has been handed to the store (held events too). */

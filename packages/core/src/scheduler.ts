@@ -245,7 +245,8 @@ class CronScheduler implements Scheduler {
    * store announces first takes the run's own events out of the outbox's way (see `release`).
    */
   async #finishRun(finishes: FinishBatcher, input: FinishRunInput): Promise<Run | null> {
-    if (input.announceAs !== undefined) await this.#outbox.release(input.runId);
+    const inFlight = input.announceAs === undefined ? undefined : this.#outbox.release(input.runId);
+    if (inFlight) await inFlight;
     const finished: FinishedRun | null = await finishes.finish(input);
     if (!finished?.pausedJob) return finished;
     const { pausedJob: _paused, ...run } = finished;

@@ -1,3 +1,5 @@
+import { EVENT_TEXT_MAX } from '../event-schema.js';
+
 /**
  * Lua bodies of the claim path. Each runs atomically inside Redis, so every step holds with any
  * number of store instances and processes. `KEYS[1]` is the key root; arguments are in `ARGV`.
@@ -184,12 +186,12 @@ for _ = 1, tonumber(ARGV[1]) do
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error, progress)
     if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
     table.insert(reply, run_reply(id))
-    -- An origin no event may carry (over 1000 characters) announces nothing.
-    if origin ~= '' and #origin <= 1000 then
+    -- An origin no event may carry announces nothing.
+    if origin ~= '' and #origin <= ${EVENT_TEXT_MAX} then
       local tenant = redis.call('HGET', K.run(id), 'tenantId')
-      -- Subscribers drop an event whose tenant id is over 1000 characters: past 1000 bytes, a
-      -- wake-up goes instead.
-      if tenant and #tenant > 1000 then table.insert(announced, { type = 'wake', origin = origin })
+      -- Subscribers drop an event whose tenant id is longer than an event may carry: a wake-up
+      -- goes instead.
+      if tenant and #tenant > ${EVENT_TEXT_MAX} then table.insert(announced, { type = 'wake', origin = origin })
       else table.insert(announced, { type = 'run', origin = origin, runId = id, status = status, tenantId = tenant or cjson.null }) end
     end
     if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
