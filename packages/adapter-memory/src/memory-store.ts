@@ -10,6 +10,8 @@ import type {
   FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
+  FireAndClaimInput,
+  FireAndClaimResult,
   FireSlotInput,
   FireSlotResult,
   InsertJobsOptions,
@@ -122,6 +124,13 @@ export class MemoryStore implements Store {
 
   async fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
     return inputs.map((input) => this.#fireSlot(input));
+  }
+
+  /** One synchronous step: the claim sees the firings (a run just fired can start in this call). */
+  async fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
+    const fired = input.firings.map((firing) => this.#fireSlot(firing));
+    const { claimed, skipped } = this.#runs.claim(input.claim);
+    return { fired, claimed: claimed.map(copy), skipped: skipped.map(copy) };
   }
 
   #fireSlot(input: FireSlotInput): FireSlotResult {

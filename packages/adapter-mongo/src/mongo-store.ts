@@ -13,6 +13,8 @@ import {
   type FinishAndClaimResult,
   type FinishedRun,
   type FinishRunInput,
+  type FireAndClaimInput,
+  type FireAndClaimResult,
   type FireSlotInput,
   type FireSlotResult,
   type InsertJobsOptions,
@@ -257,6 +259,13 @@ export class MongoStore implements Store {
     const finished: (FinishedRun | null)[] = [];
     for (const input of inputs) finished.push(await this.#finishRun(input));
     return finished;
+  }
+
+  /** The firings, then the claim: as for finishAndClaim, two steps one after the other. */
+  async fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
+    const fired = await this.fireSlots(input.firings);
+    const { claimed, skipped } = await this.claimRuns(input.claim);
+    return { fired, claimed, skipped };
   }
 
   /** The finishes, then the claim: MongoDB has no multi-document step to put them in, nor needs one. */

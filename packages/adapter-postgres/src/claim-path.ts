@@ -7,6 +7,8 @@ import type {
   FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
+  FireAndClaimInput,
+  FireAndClaimResult,
   FireSlotInput,
   FireSlotResult,
   Job,
@@ -82,7 +84,71 @@ export async function nextWakeAt({ sql, n }: Target, query: { now: Date }): Prom
  * waited for), advance those, and insert their runs, deduplicated by their unique key. Jobs are
  * locked in the caller's order, so instances that start at different jobs rarely meet.
  */
-export async function fireSlots({ sql, n }: Target, inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+export async function fireSlots(target: Target, inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
+  const statement = fireStatement(target.n, inputs);
+  if (!statement) return inputs.map(() => ({ advanced: false, created: [] }));
+  const [row] = await target.sql(
+    `WITH ${statement.ctes}
+     SELECT (SELECT coalesce(jsonb_agg(ord), '[]'::jsonb) FROM advanced) AS advanced,
+            (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM created AS c) AS created`,
+    statement.values,
+  );
+  return statement.results(
+    (row?.advanced ?? []) as number[],
+    (row?.created ?? []) as Record<string, unknown>[],
+  );
+}
+
+/**
+ * fireSlots, then the claim function, in one statement: the claim's arguments depend on the count
+ * of runs created, which makes the firing CTEs complete before the (volatile) function runs, and
+ * the function's own queries see the runs they inserted, as finishAndClaim's claim sees its finishes.
+ */
+export async function fireAndClaim(target: Target, input: FireAndClaimInput): Promise<FireAndClaimResult> {
+  const { firings, claim } = input;
+  const statement = fireStatement(target.n, firings);
+  if (!statement)
+    return {
+      fired: firings.map(() => ({ advanced: false, created: [] })),
+      ...(await claimRuns(target, claim)),
+    };
+  const values = [...statement.values, claim.workerId, claim.now, claim.limit, claim.leaseMs];
+  const found = (await target.sql(
+    `WITH ${statement.ctes},
+     counted AS (SELECT (SELECT count(*) FROM created)::int AS n)
+     SELECT 'advanced' AS kind, to_jsonb(a.ord) AS row FROM advanced AS a
+     UNION ALL
+     SELECT 'created', to_jsonb(c) FROM created AS c
+     UNION ALL
+     SELECT c.outcome, to_jsonb(c.run) FROM counted
+     CROSS JOIN LATERAL ${target.n.claimRuns}($3, $4, greatest($5::int, 0) + 0 * counted.n, $6) AS c`,
+    values,
+  )) as { kind: string; row: unknown }[];
+  const advanced: number[] = [];
+  const created: Record<string, unknown>[] = [];
+  const result: FireAndClaimResult = { fired: [], claimed: [], skipped: [] };
+  for (const { kind, row } of found) {
+    if (kind === 'advanced') advanced.push(row as number);
+    else if (kind === 'created') created.push(row as Record<string, unknown>);
+    else
+      (kind === 'claimed' ? result.claimed : result.skipped).push(decodeRun(row as Record<string, unknown>));
+  }
+  result.fired = statement.results(advanced, created);
+  return result;
+}
+
+/**
+ * fireSlots' CTEs (see there; they end in `advanced` and `created`), their two parameters, and how
+ * to read their rows back; null when no input names a job that can exist.
+ */
+function fireStatement(
+  n: Target['n'],
+  inputs: FireSlotInput[],
+): {
+  ctes: string;
+  values: unknown[];
+  results(advanced: number[], created: Record<string, unknown>[]): FireSlotResult[];
+} | null {
   const jobs: { ord: number; id: string; expected: Date; next: Date | null }[] = [];
   const runs: { ord: number; payload: Record<string, unknown> }[] = [];
   const ids: string[] = [];
@@ -95,10 +161,8 @@ export async function fireSlots({ sql, n }: Target, inputs: FireSlotInput[]): Pr
       runs.push({ ord, payload: encodeRunRow(run, id) });
     }
   });
-  const results: FireSlotResult[] = inputs.map(() => ({ advanced: false, created: [] }));
-  if (jobs.length === 0) return results;
-  const [row] = await sql(
-    `WITH input AS (
+  if (jobs.length === 0) return null;
+  const ctes = `input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, id uuid, expected timestamptz, next timestamptz)
      ), job AS (
        SELECT j.id, i.ord, i.next FROM input AS i JOIN ${n.jobs} AS j ON j.id = i.id AND j.next_run_at = i.expected
@@ -113,17 +177,17 @@ export async function fireSlots({ sql, n }: Target, inputs: FireSlotInput[]): Pr
        WHERE e.ord IN (SELECT ord FROM job)
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING *
-     )
-     SELECT (SELECT coalesce(jsonb_agg(ord), '[]'::jsonb) FROM advanced) AS advanced,
-            (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM created AS c) AS created`,
-    [JSON.stringify(jobs), JSON.stringify(runs)],
-  );
-  for (const ord of (row?.advanced ?? []) as number[]) (results[ord] as FireSlotResult).advanced = true;
-  const created = ((row?.created ?? []) as Record<string, unknown>[]).map(decodeRun);
-  created.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
-  const ordOfRun = new Map(runs.map(({ ord, payload }) => [payload.id as string, ord]));
-  for (const run of created) results[ordOfRun.get(run.id) as number]?.created.push(run);
-  return results;
+     )`;
+  const results = (advanced: number[], createdRows: Record<string, unknown>[]): FireSlotResult[] => {
+    const out: FireSlotResult[] = inputs.map(() => ({ advanced: false, created: [] }));
+    for (const ord of advanced) (out[ord] as FireSlotResult).advanced = true;
+    const created = createdRows.map(decodeRun);
+    created.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    const ordOfRun = new Map(runs.map(({ ord, payload }) => [payload.id as string, ord]));
+    for (const run of created) out[ordOfRun.get(run.id) as number]?.created.push(run);
+    return out;
+  };
+  return { ctes, values: [JSON.stringify(jobs), JSON.stringify(runs)], results };
 }
 
 export async function createRun(

@@ -10,6 +10,8 @@ import {
   type FinishAndClaimResult,
   type FinishedRun,
   type FinishRunInput,
+  type FireAndClaimInput,
+  type FireAndClaimResult,
   type FireSlotInput,
   type FireSlotResult,
   type InsertJobsOptions,
@@ -160,6 +162,10 @@ export class PgStore implements PostgresStore {
 
   fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
     return claimPath.fireSlots(this.#target, inputs);
+  }
+
+  fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
+    return claimPath.fireAndClaim(this.#target, input);
   }
 
   createRun(input: CreateRunInput): Promise<CreateRunResult> {

@@ -11,6 +11,8 @@ import type {
   FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
+  FireAndClaimInput,
+  FireAndClaimResult,
   FireSlotInput,
   FireSlotResult,
   InsertJobsOptions,
@@ -175,32 +177,21 @@ export class RedisStore implements Store {
 
   async fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]> {
     if (inputs.length === 0) return [];
-    const args: RedisArgument[] = [String(inputs.length)];
-    // A created run is stored as sent: it is read back from these fields, not from Redis.
-    const sent = new Map<string, string[]>();
-    for (const input of inputs) {
-      args.push(
-        input.jobId,
-        ms(input.expectedNextRunAt),
-        input.nextRunAt === null ? '' : ms(input.nextRunAt),
-        String(input.runs.length),
-      );
-      for (const run of input.runs) {
-        const id = randomUUID();
-        const fields = encodeNewRun(run, id);
-        sent.set(id, fields);
-        args.push(id, String(fields.length), ...fields);
-      }
-    }
-    const reply = (await this.#run(SCRIPTS.fireSlots, args)) as unknown[];
-    let at = 0;
-    return inputs.map(() => {
-      const advanced = reply[at] === 1;
-      const count = Number(reply[at + 1]);
-      const created = reply.slice(at + 2, at + 2 + count).map((id) => runAsSent(sent.get(String(id))));
-      at += 2 + count;
-      return { advanced, created };
-    });
+    const firing = fireArgs(inputs);
+    return firing.results((await this.#run(SCRIPTS.fireSlots, firing.args)) as unknown[]);
+  }
+
+  /** One script: the fireSlots body, then the claimRuns body (see lua/claim-path.ts). */
+  async fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
+    const firing = fireArgs(input.firings);
+    // A limit of 0 claims nothing, as claimRuns answers it.
+    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
+    const [reply, claimed, skipped] = (await this.#run(SCRIPTS.fireAndClaim, [
+      String(firing.args.length),
+      ...firing.args,
+      ...claim,
+    ])) as [unknown[], unknown[], unknown[]];
+    return { fired: firing.results(reply), ...claimResult([claimed, skipped]) };
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -273,11 +264,11 @@ export class RedisStore implements Store {
     const finish = finishArgs(input.finishes, this.keys.channel);
     // A limit of 0 claims nothing, as claimRuns answers it.
     const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
-    const [reply, paused, claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
+    const [[reply, paused], claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
       String(finish.args.length),
       ...finish.args,
       ...claim,
-    ])) as [unknown[], string[], unknown[], unknown[]];
+    ])) as [[unknown[], string[]], unknown[], unknown[]];
     return {
       finished: finishResult(input.finishes, finish.sent, reply, paused),
       ...claimResult([claimed, skipped]),
@@ -411,6 +402,43 @@ export class RedisStore implements Store {
   consumeRateLimits(input: { limits: readonly RateLimitSpec[]; now: Date }): Promise<RateLimitVerdict> {
     return consumeRateLimits(this.#ctx, input);
   }
+}
+
+/**
+ * fireSlots' script arguments for `inputs` (at least one), and how to read its reply. A created
+ * run is stored as sent: it is read back from these fields, not from Redis.
+ */
+function fireArgs(inputs: FireSlotInput[]): {
+  args: RedisArgument[];
+  results(reply: unknown[]): FireSlotResult[];
+} {
+  const args: RedisArgument[] = [String(inputs.length)];
+  const sent = new Map<string, string[]>();
+  for (const input of inputs) {
+    args.push(
+      input.jobId,
+      ms(input.expectedNextRunAt),
+      input.nextRunAt === null ? '' : ms(input.nextRunAt),
+      String(input.runs.length),
+    );
+    for (const run of input.runs) {
+      const id = randomUUID();
+      const fields = encodeNewRun(run, id);
+      sent.set(id, fields);
+      args.push(id, String(fields.length), ...fields);
+    }
+  }
+  const results = (reply: unknown[]) => {
+    let at = 0;
+    return inputs.map(() => {
+      const advanced = reply[at] === 1;
+      const count = Number(reply[at + 1]);
+      const created = reply.slice(at + 2, at + 2 + count).map((id) => runAsSent(sent.get(String(id))));
+      at += 2 + count;
+      return { advanced, created };
+    });
+  };
+  return { args, results };
 }
 
 /** claimRuns' script arguments. */

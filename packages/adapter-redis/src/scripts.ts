@@ -17,6 +17,7 @@ import {
   CREATE_RUNS,
   FINISH_AND_CLAIM,
   FINISH_RUNS,
+  FIRE_AND_CLAIM,
   FIRE_SLOTS,
   RENEW_LEASE,
 } from './lua/claim-path.js';
@@ -47,6 +48,7 @@ export class LuaScript {
 export const SCRIPTS = {
   findDueJobs: new LuaScript('findDueJobs', FIND_DUE_JOBS, { readOnly: true }),
   fireSlots: new LuaScript('fireSlots', FIRE_SLOTS),
+  fireAndClaim: new LuaScript('fireAndClaim', FIRE_AND_CLAIM),
   createRun: new LuaScript('createRun', CREATE_RUN),
   createRuns: new LuaScript('createRuns', CREATE_RUNS),
   claimRuns: new LuaScript('claimRuns', CLAIM_RUNS),

@@ -6,7 +6,13 @@ import type { ClaimAlong } from './finish-batcher.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRetry, buildRun } from './run-factory.js';
-import type { ClaimResult, FinishRunInput, FireSlotInput } from './store.js';
+import type {
+  ClaimResult,
+  FinishRunInput,
+  FireAndClaimResult,
+  FireSlotInput,
+  FireSlotResult,
+} from './store.js';
 import type { Job, Run } from './types.js';
 
 const DUE_BATCH = 100;
@@ -115,7 +121,9 @@ export class Engine {
 
   /**
    * Fire every due slot; returns the runs created. Losing a race to another instance is normal.
-   * `onFired` is told each time a chunk created runs, so that the caller can claim them at once.
+   * `onFired` (the loop's) is told each time a chunk created runs, so that the caller can claim
+   * them at once; with it, a chunk fired while this instance has free slots claims for them in the
+   * same store call (`fireAndClaim`) and starts what it claims.
    */
   async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
@@ -147,11 +155,10 @@ export class Engine {
       let advanced = 0;
       const lane = async () => {
         for (let index = next++; index < chunks.length; index = next++) {
-          const fired = await this.#fire(chunks[index] as Job[], now);
+          const fired = await this.#fire(chunks[index] as Job[], now, onFired !== undefined);
           advanced += fired.advanced;
-          if (fired.created.length === 0) continue;
           created.push(...fired.created);
-          onFired?.();
+          if (fired.claimMore) onFired?.();
         }
       };
       await Promise.all(Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane));
@@ -163,12 +170,51 @@ export class Engine {
   }
 
   /**
-   * Fire the due slots of `jobs` in one store call; returns the runs this instance created and how
-   * many of the jobs it moved on to their next slot.
+   * Fire the due slots of `jobs` in one store call; returns the runs this instance created, how
+   * many of the jobs it moved on to their next slot, and whether a claim should follow. Asked to
+   * `claim` with a slot free, the same call claims and starts what it claims: a run it created
+   * then starts a round trip sooner, without a claim of its own queued behind the other chunks of
+   * the burst. It claims at most as many runs as it creates, so that the chunks in flight beside
+   * it keep slots for theirs.
    */
-  async #fire(jobs: Job[], now: Date): Promise<{ created: Run[]; advanced: number }> {
+  async #fire(
+    jobs: Job[],
+    now: Date,
+    claim: boolean,
+  ): Promise<{ created: Run[]; advanced: number; claimMore: boolean }> {
     const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
-    const results = await this.ctx.store.fireSlots(firings.map(({ input }) => input));
+    const inputs = firings.map(({ input }) => input);
+    const limit =
+      claim && this.options.refills()
+        ? Math.min(
+            this.room(),
+            inputs.reduce((sum, input) => sum + input.runs.length, 0),
+          )
+        : 0;
+    let results: FireSlotResult[];
+    let claimed: { result: ClaimResult; heldSince: number } | null = null;
+    if (limit > 0) {
+      const heldSince = performance.now();
+      this.#reserved += limit;
+      let outcome: FireAndClaimResult;
+      try {
+        outcome = await this.ctx.store.fireAndClaim({
+          firings: inputs,
+          claim: {
+            workerId: this.ctx.instanceId,
+            now: this.ctx.clock.now(),
+            limit,
+            leaseMs: this.ctx.leaseMs,
+          },
+        });
+      } finally {
+        this.#reserved -= limit;
+      }
+      results = outcome.fired;
+      claimed = { result: outcome, heldSince };
+    } else {
+      results = await this.ctx.store.fireSlots(inputs);
+    }
     const created: Run[] = [];
     let advanced = 0;
     firings.forEach(({ job, dropped }, index) => {
@@ -185,7 +231,12 @@ export class Engine {
       for (const run of result.created) this.ctx.emitRun('run:created', run);
       created.push(...result.created);
     });
-    return { created, advanced };
+    // After the created events: a run this call claimed is reported created before it starts.
+    if (claimed) this.#started(claimed.result, claimed.heldSince);
+    // A chunk that claimed fewer runs than it kept slots for (it lost its jobs to another instance,
+    // say) hands them back: the runs other chunks created meanwhile may take them now.
+    const claimMore = claimed ? claimed.result.claimed.length < limit : created.length > 0;
+    return { created, advanced, claimMore };
   }
 
   /** The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops. */

@@ -101,6 +101,8 @@ export type {
   FinishAndClaimResult,
   FinishedRun,
   FinishRunInput,
+  FireAndClaimInput,
+  FireAndClaimResult,
   FireSlotInput,
   FireSlotResult,
   InsertJobsOptions,

@@ -182,6 +182,16 @@ export interface SchedulingStore {
   fireSlots(inputs: FireSlotInput[]): Promise<FireSlotResult[]>;
 
   /**
+   * `fireSlots(firings)` and then `claimRuns(claim)`, in one round trip where the backend allows:
+   * how an instance with free slots starts the runs of a burst of due jobs without a second call.
+   * The firings have exactly the semantics of `fireSlots` and the claim exactly those of
+   * `claimRuns` (it may claim any due run, not only the ones just fired); the claim sees the
+   * firings, so a run this call created can be claimed by it. The two steps need not be one atomic
+   * step: each is atomic on its own, as in separate calls.
+   */
+  fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult>;
+
+  /**
    * Create one run (manual, one-off or retry).
    *
    * - If `run.dedupeKey` is set and a run with that key exists, nothing is created and the
@@ -285,6 +295,20 @@ export interface ClaimRunsInput {
   limit: number;
   /** Lease length given to each claimed run. */
   leaseMs: number;
+}
+
+/** Input of {@link SchedulingStore.fireAndClaim}. */
+export interface FireAndClaimInput {
+  /** The slots to fire, as given to `fireSlots`. */
+  firings: FireSlotInput[];
+  /** The claim to make once they are fired, as given to `claimRuns`. */
+  claim: ClaimRunsInput;
+}
+
+/** Result of {@link SchedulingStore.fireAndClaim}. */
+export interface FireAndClaimResult extends ClaimResult {
+  /** What `fireSlots` would return for `firings`, in input order. */
+  fired: FireSlotResult[];
 }
 
 /** Input of {@link SchedulingStore.finishAndClaim}. */

@@ -221,14 +221,16 @@ return run_reply(id)
 `;
 
 /**
- * finishAndClaim. ARGV: the number N of finishRuns arguments, those N arguments, then claimRuns'
- * arguments. Runs both bodies, unchanged, one after the other (the claim sees the finishes); each
- * reads its own arguments as ARGV, which the shared helpers read too, so ARGV is refilled for each.
- * Returns { finishRuns' two replies, claimRuns' two replies }.
+ * A script that runs `first` (a script body, e.g. FINISH_RUNS) and then CLAIM_RUNS, both
+ * unchanged, one after the other (the claim sees what the first did). ARGV: the number N of the
+ * first body's arguments, those N arguments, then claimRuns' arguments. Each body reads its own
+ * arguments as ARGV, which the shared helpers read too, so ARGV is refilled for each.
+ * Returns { the first body's reply, claimRuns' two replies }.
  */
-export const FINISH_AND_CLAIM = `
-local function finish_runs()
-${FINISH_RUNS}
+function thenClaim(first: string): string {
+  return `
+local function first_step()
+${first}
 end
 local function claim_runs()
 ${CLAIM_RUNS}
@@ -241,11 +243,18 @@ local function use_args(from, to)
   for j = from, to do ARGV[j - from + 1] = all[j] end
 end
 use_args(2, split + 1)
-local finished = finish_runs()
+local done = first_step()
 use_args(split + 2, #all)
 local claimed = claim_runs()
-return { finished[1], finished[2], claimed[1], claimed[2] }
+return { done, claimed[1], claimed[2] }
 `;
+}
+
+/** finishAndClaim: finishRuns, then claimRuns (see thenClaim). */
+export const FINISH_AND_CLAIM = thenClaim(FINISH_RUNS);
+
+/** fireAndClaim: fireSlots, then claimRuns (see thenClaim). */
+export const FIRE_AND_CLAIM = thenClaim(FIRE_SLOTS);
 
 /**
  * createRuns, for a chunk of plain runs (no active check, no audit; dedupe keys distinct).

@@ -9,6 +9,7 @@ import { createRunContract } from './create-run.js';
 import { eventsContract } from './events.js';
 import { fidelityContract } from './fidelity.js';
 import { finishAndClaimContract } from './finish-and-claim.js';
+import { fireAndClaimContract } from './fire-and-claim.js';
 import { firingContract } from './firing.js';
 import { type StoreHarness, useFixture } from './harness.js';
 import { historyContract } from './history.js';
@@ -52,6 +53,7 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
     claimContract(fixture);
     leasesContract(fixture);
     finishAndClaimContract(fixture);
+    fireAndClaimContract(fixture);
     recoveryContract(fixture);
     historyContract(fixture);
     maintenanceContract(fixture);
