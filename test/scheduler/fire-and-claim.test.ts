@@ -37,7 +37,7 @@ function hooked(store: Store, hook: Hook): Store {
 const SLOT = new Date('2026-03-01T10:00:00Z');
 
 /** A scheduler whose `count` jobs (every hour) come due at SLOT, started a second after it. */
-async function burst(store: Store, count: number, concurrency: number) {
+async function burst(store: Store, count: number, concurrency: number | undefined) {
   const clock = manualClock(new Date(SLOT.getTime() - 60_000));
   const started: Run[] = [];
   const scheduler = createScheduler({
@@ -45,7 +45,7 @@ async function burst(store: Store, count: number, concurrency: number) {
     clock,
     logger: false,
     maintenanceJobs: false,
-    concurrency,
+    ...(concurrency === undefined ? {} : { concurrency }),
     pollInterval: '1h',
     // Walks the burst from its first job: chunks hold jobs in the order they were created.
     random: () => 0,
@@ -153,5 +153,20 @@ describe('a burst of due jobs fired with free slots (memory store, real time)', 
     expect(handedBack).toBe(true);
     // This instance started the runs of the chunk it fired itself, none of the other instance's.
     expect(started.every((run) => run.workerId === scheduler.instanceId)).toBe(true);
+  });
+});
+
+describe('the default concurrency', () => {
+  it('runs 50 at once: an hourly burst of 60 jobs starts 50 runs and keeps 10 pending', async () => {
+    const { scheduler, started } = await burst(memoryStore(), 60, undefined);
+    await scheduler.start();
+    try {
+      await until(() => started.length === 50);
+      await sleep(20);
+      expect(started).toHaveLength(50);
+      expect((await scheduler.runs.list({ status: ['pending'], limit: 20 })).items).toHaveLength(10);
+    } finally {
+      await scheduler.stop({ grace: '0s' });
+    }
   });
 });

@@ -489,7 +489,9 @@ export interface SchedulerOptions<E extends ExecutorMap = ExecutorMap> {
   executors?: E & ExecutorMap;
   /** Default IANA zone of jobs. @default 'UTC' */
   timezone?: string;
-  /** Runs executed at once by this instance. @default 10 */
+  /**
+   * Runs executed at once by this instance. Lower it for executors heavy on CPU or memory. @default 50
+   */
   concurrency?: number;
   /** Longest sleep between looks at the store (wake-ups and exact due times come sooner). @default '1s' */
   pollInterval?: Duration;

@@ -57,6 +57,16 @@ import {
 } from './validation.js';
 import { assertZod4Loaded } from './zod-support.js';
 
+/**
+ * Runs one instance executes at once unless told otherwise. Cron jobs come due together (every
+ * job on the hour), and a run waiting for a slot starts late by a whole run of another job: with
+ * 10 slots, the 11th job of an hourly burst whose runs call a slow API starts seconds after its
+ * hour. A slot costs a pending promise while its run waits on I/O, so the default leaves room for a
+ * burst of about a hundred jobs across two instances; hosts whose executors are heavy on CPU or
+ * memory set a lower one.
+ */
+const DEFAULT_CONCURRENCY = 50;
+
 const ABORT_GRACE_MS = 5_000;
 
 function assertStore(store: unknown): asserts store is Store {
@@ -137,7 +147,7 @@ class CronScheduler implements Scheduler {
     const leaseMs = toMs(settings.lease ?? '10s', 'lease');
     if (leaseMs < 100) throw ValidationError.field('lease', 'must be at least 100 ms');
     const pollMs = Math.max(1, toMs(settings.pollInterval ?? '1s', 'pollInterval'));
-    const concurrency = settings.concurrency ?? 10;
+    const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
     const withMaintenance = settings.maintenanceJobs ?? true;
 
     // Finishes of runs executing here claim the next runs for the slots they free (see Engine).
@@ -745,7 +755,6 @@ class CronScheduler implements Scheduler {
     this.#events.emit('scheduler:error', { error: wrapped, operation });
   }
 }
-
 /** `random`, refusing a draw outside [0, 1): a bad source would otherwise move slots silently. */
 function checkedRandom(random: () => number): () => number {
   if (random === Math.random) return random;
