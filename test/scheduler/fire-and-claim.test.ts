@@ -170,3 +170,62 @@ describe('the default concurrency', () => {
     }
   });
 });
+
+describe('a burst fired with free slots, when something fails', () => {
+  it('starts the runs it claimed even when a run:created listener throws', async () => {
+    const { scheduler, started } = await burst(memoryStore(), 3, 10);
+    let thrown = false;
+    scheduler.on('run:created', () => {
+      if (thrown) return;
+      thrown = true;
+      throw new Error('listener failed');
+    });
+    await scheduler.start();
+    try {
+      await until(() => started.length === 3);
+    } finally {
+      await scheduler.stop({ grace: '0s' });
+    }
+    expect((await scheduler.runs.list({ status: ['running'], limit: 10 })).items).toEqual([]);
+  });
+
+  it('stop() waits for a chunk still in flight after another chunk failed, and leaves none of its runs running', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let firings = 0;
+    const store = hooked(memoryStore(), async (_target, key, _args, call) => {
+      if (key !== 'fireAndClaim') return call();
+      firings++;
+      if (firings === 1) {
+        await gate;
+        return call();
+      }
+      throw new Error('the store refused this chunk');
+    });
+    const { scheduler, started } = await burst(store, 30, 100);
+    await scheduler.start();
+    await until(() => firings === 2);
+    let stopped = false;
+    const stopping = scheduler.stop({ grace: '0s' }).then(() => {
+      stopped = true;
+    });
+    await sleep(30);
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    // The chunk in flight claimed its 25 runs; stop() executed them and ended them before returning.
+    expect(started).toHaveLength(25);
+    expect((await scheduler.runs.list({ status: ['running'], limit: 50 })).items).toEqual([]);
+  });
+
+  it('refuses a store without fireAndClaim when the scheduler is created', () => {
+    const store = memoryStore();
+    const partial = new Proxy(store, {
+      get: (target, key, receiver) =>
+        key === 'fireAndClaim' ? undefined : Reflect.get(target, key, receiver),
+    });
+    expect(() => createScheduler({ store: partial, logger: false })).toThrow(/store: must be a Store/);
+  });
+});

@@ -161,7 +161,13 @@ export class Engine {
           if (fired.claimMore) onFired?.();
         }
       };
-      await Promise.all(Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane));
+      // Every lane settles before a failure is thrown: a lane still in flight may bring back runs
+      // it claimed, and the tick (which stop() awaits) must not end before they are executing.
+      const lanes = await Promise.allSettled(
+        Array.from({ length: Math.min(FIRE_LANES, chunks.length) }, lane),
+      );
+      const failed = lanes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
       // A page that moved no job on would come back the same (a store whose time index disagrees
       // with its records, or jobs other instances hold): searching again would never end. The
       // rest waits for the next tick.
@@ -217,22 +223,27 @@ export class Engine {
     }
     const created: Run[] = [];
     let advanced = 0;
-    firings.forEach(({ job, dropped }, index) => {
-      const result = results[index];
-      if (!result) return;
-      if (result.advanced) advanced++;
-      if (result.advanced && dropped > 0) {
-        this.ctx.telemetry.slotsMissed(job.name, dropped);
-        this.ctx.logger.info(
-          { job: job.name, trigger: 'schedule' },
-          `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
-        );
-      }
-      for (const run of result.created) this.ctx.emitRun('run:created', run);
-      created.push(...result.created);
-    });
-    // After the created events: a run this call claimed is reported created before it starts.
-    if (claimed) this.#started(claimed.result, claimed.heldSince);
+    try {
+      firings.forEach(({ job, dropped }, index) => {
+        const result = results[index];
+        if (!result) return;
+        if (result.advanced) advanced++;
+        if (result.advanced && dropped > 0) {
+          this.ctx.telemetry.slotsMissed(job.name, dropped);
+          this.ctx.logger.info(
+            { job: job.name, trigger: 'schedule' },
+            `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
+          );
+        }
+        for (const run of result.created) this.ctx.emitRun('run:created', run);
+        created.push(...result.created);
+      });
+    } finally {
+      // After the created events, so a run is reported created before it starts; and whatever a
+      // listener threw, since the runs claimed are running under this instance, which alone will
+      // execute them.
+      if (claimed) this.#started(claimed.result, claimed.heldSince);
+    }
     // A chunk that claimed fewer runs than it kept slots for (it lost its jobs to another instance,
     // say) hands them back: the runs other chunks created meanwhile may take them now.
     const claimMore = claimed ? claimed.result.claimed.length < limit : created.length > 0;

@@ -74,6 +74,7 @@ function assertStore(store: unknown): asserts store is Store {
     'init',
     'findDueJobs',
     'fireSlots',
+    'fireAndClaim',
     'createRun',
     'claimRuns',
     'finishRuns',
