@@ -4,7 +4,7 @@ import type { Run } from '../types.js';
 import type { ContractFixture } from './harness.js';
 import { RACE_INSTANCES, RACE_ROUNDS, raceAll, roundStart } from './races.js';
 import { at, MINUTE, newJob, newRunOf, SECOND, T0 } from './records.js';
-import { allRuns, createRun, idsOf, LEASE_MS, ofJob, startRun } from './steps.js';
+import { allRuns, claimBy, createRun, expectClaimedBy, idsOf, ofJob, startRun } from './steps.js';
 
 const succeeded = (run: Run, now: Date, workerId = run.workerId ?? 'worker-1'): FinishRunInput => ({
   runId: run.id,
@@ -14,8 +14,6 @@ const succeeded = (run: Run, now: Date, workerId = run.workerId ?? 'worker-1'): 
   result: { done: true },
   error: null,
 });
-
-const claimBy = (workerId: string, now: Date, limit: number) => ({ workerId, now, limit, leaseMs: LEASE_MS });
 
 /** finishAndClaim: finishRuns then claimRuns in one call, each with its own semantics. */
 export function finishAndClaimContract(fixture: () => ContractFixture): void {
@@ -41,13 +39,7 @@ export function finishAndClaimContract(fixture: () => ContractFixture): void {
         leaseUntil: null,
       });
       expect(result.claimed.map((run) => run.id)).toEqual(pending.slice(0, 2).map((run) => run.id));
-      for (const run of result.claimed)
-        expect(run).toMatchObject({
-          status: 'running',
-          workerId: 'worker-a',
-          startedAt: now,
-          leaseUntil: new Date(now.getTime() + LEASE_MS),
-        });
+      expectClaimedBy(result.claimed, 'worker-a', now);
       expect(result.skipped).toEqual([]);
       expect((await store.getRun(running.id))?.status).toBe('succeeded');
       expect((await store.getRun((pending[2] as Run).id))?.status).toBe('pending');

@@ -4,7 +4,7 @@ import type { Job, Run } from '../types.js';
 import type { ContractFixture } from './harness.js';
 import { RACE_INSTANCES, RACE_ROUNDS, raceAll, roundStart } from './races.js';
 import { at, MINUTE, newJob, newRunOf, SECOND, T0 } from './records.js';
-import { allRuns, createRun, idsOf, LEASE_MS } from './steps.js';
+import { allRuns, claimBy, createRun, expectClaimedBy, idsOf } from './steps.js';
 
 /** The firing of `job`'s slot at `slot` into one run, keyed the way core keys slots. */
 function firing(job: Job, slot: Date, now: Date, run: Partial<NewRun> = {}): FireSlotInput {
@@ -23,8 +23,6 @@ function firing(job: Job, slot: Date, now: Date, run: Partial<NewRun> = {}): Fir
     now,
   };
 }
-
-const claimBy = (workerId: string, now: Date, limit: number) => ({ workerId, now, limit, leaseMs: LEASE_MS });
 
 /** fireAndClaim: fireSlots then claimRuns in one call, each with its own semantics. */
 export function fireAndClaimContract(fixture: () => ContractFixture): void {
@@ -50,13 +48,7 @@ export function fireAndClaimContract(fixture: () => ContractFixture): void {
       const runB = (firedB as Run[])[0] as Run;
       // In claim order: by priority, then runAt. The limit leaves the least urgent one pending.
       expect(result.claimed.map((run) => run.id)).toEqual([urgent.id, earlier.id, runA.id]);
-      for (const run of result.claimed)
-        expect(run).toMatchObject({
-          status: 'running',
-          workerId: 'worker-a',
-          startedAt: now,
-          leaseUntil: new Date(now.getTime() + LEASE_MS),
-        });
+      expectClaimedBy(result.claimed, 'worker-a', now);
       expect(result.skipped).toEqual([]);
       expect((await store.getJob(a.id))?.nextRunAt).toEqual(at(MINUTE));
       expect((await store.getRun(runA.id))?.status).toBe('running');

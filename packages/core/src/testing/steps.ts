@@ -6,6 +6,25 @@ import { MINUTE, newRun, T0 } from './records.js';
 /** Default lease of runs claimed by the suite. */
 export const LEASE_MS = MINUTE;
 
+/** A claim by `workerId` at `now` of at most `limit` runs, with the suite's lease. */
+export const claimBy = (workerId: string, now: Date, limit: number) => ({
+  workerId,
+  now,
+  limit,
+  leaseMs: LEASE_MS,
+});
+
+/** Each run is running under `workerId`, started at `now`, with a lease from then. */
+export function expectClaimedBy(runs: readonly Run[], workerId: string, now: Date): void {
+  for (const run of runs)
+    expect(run).toMatchObject({
+      status: 'running',
+      workerId,
+      startedAt: now,
+      leaseUntil: new Date(now.getTime() + LEASE_MS),
+    });
+}
+
 /** The fields that tie a run to a stored job, as core sets them (a partial, unlike `newRunOf`). */
 export function ofJob(job: Job): Partial<NewRun> {
   return {
