@@ -82,16 +82,18 @@ function assertStore(store: unknown): asserts store is Store {
     'insertJob',
     'listRuns',
   ];
-  if (
-    typeof store !== 'object' ||
-    store === null ||
-    required.some((key) => typeof (store as Record<string, unknown>)[key] !== 'function')
-  ) {
+  const example = '(e.g. memoryStore() from @cronkeeper/adapter-memory)';
+  if (typeof store !== 'object' || store === null)
+    throw ValidationError.field('store', `must be a Store ${example}`);
+  // A store written for an earlier version, or a wrapper that forwards only some methods, is
+  // told which one it lacks rather than failing on the first tick that calls it.
+  const missing = required.filter((key) => typeof (store as Record<string, unknown>)[key] !== 'function');
+  if (missing.length === required.length) throw ValidationError.field('store', `must be a Store ${example}`);
+  if (missing.length > 0)
     throw ValidationError.field(
       'store',
-      'must be a Store (e.g. memoryStore() from @cronkeeper/adapter-memory)',
+      `must be a Store ${example}: ${missing.map((key) => `${key}()`).join(', ')} missing`,
     );
-  }
 }
 
 class CronScheduler implements Scheduler {
