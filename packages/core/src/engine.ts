@@ -121,9 +121,10 @@ export class Engine {
 
   /**
    * Fire every due slot; returns the runs created. Losing a race to another instance is normal.
-   * `onFired` (the loop's) is told each time a chunk created runs, so that the caller can claim
-   * them at once; with it, a chunk fired while this instance has free slots claims for them in the
-   * same store call (`fireAndClaim`) and starts what it claims.
+   * With `onFired` (the loop's), a chunk fired while this instance has free slots claims for them
+   * in the same store call (`fireAndClaim`) and starts what it claims; `onFired` is told when a
+   * chunk leaves runs to claim at once: it created runs without claiming, or claimed fewer than
+   * the slots it kept.
    */
   async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
     const created: Run[] = [];
