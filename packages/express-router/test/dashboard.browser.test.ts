@@ -343,6 +343,20 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
     await expect.poll(focused).toBe('Schedule weekly-report');
   });
 
+  it("leaves focus where it moved before the dialog's close event, instead of taking it back", async () => {
+    await page.getByRole('button', { name: 'Schedule weekly-report' }).first().click();
+    await expect.poll(() => page.locator('dialog#dlg').isVisible()).toBe(true);
+    // A keyboard user on a loaded machine: focus moves on in the task that closed the dialog,
+    // before the close event (queued as a task of its own) runs.
+    const focusedAfter = await page.evaluate(async () => {
+      (document.getElementById('dlg') as HTMLDialogElement).close();
+      (document.getElementById('refresh') as HTMLElement).focus();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return document.activeElement?.id;
+    });
+    expect(focusedAfter).toBe('refresh');
+  });
+
   it('has no console errors after all that (besides the expected 400/409/429 answers)', () => {
     expect(consoleErrors).toEqual([]);
   });

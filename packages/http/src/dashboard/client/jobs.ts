@@ -245,6 +245,13 @@ function openDialog(title, fields, submitLabel, onSubmit) {
   dialog.addEventListener(
     'close',
     () => {
+      // The close event comes a task after the dialog closed: a keyboard user may have moved on
+      // meanwhile (the browser gave focus back to the opener), or a new dialog opened, and keeps
+      // the place they moved to. Only focus left on nothing, as when the opener was re-rendered,
+      // goes back to it.
+      const current = document.activeElement;
+      const lost = !current || current === document.body || (!dialog.open && dialog.contains(current));
+      if (!lost) return;
       const again = opener && document.querySelector('[data-key="' + CSS.escape(opener) + '"]');
       if (again) again.focus();
     },
