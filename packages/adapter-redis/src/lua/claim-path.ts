@@ -67,7 +67,7 @@ if reject then
   local due = redis.call('ZRANGEBYSCORE', K.ck_pending(ck), '-inf', now, 'LIMIT', 0, 1)
   if due[1] then return { 'active', run_reply(due[1]) } end
 end
-create_run(id, fields)
+create_run(id, fields, now)
 if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, id) end
 if channel ~= '' then redis.call('PUBLISH', channel, announcement) end
 return { 'created' }
@@ -188,13 +188,13 @@ for _ = 1, tonumber(ARGV[1]) do
     table.insert(reply, run_reply(id))
     -- An origin no event may carry announces nothing.
     if origin ~= '' and #origin <= ${EVENT_TEXT_MAX} then
-      local tenant = redis.call('HGET', K.run(id), 'tenantId')
+      local tenant = r.tenantId
       -- Subscribers drop an event whose tenant id is longer than an event may carry: a wake-up
       -- goes instead.
       if tenant and #tenant > ${EVENT_TEXT_MAX} then table.insert(announced, { type = 'wake', origin = origin })
       else table.insert(announced, { type = 'run', origin = origin, runId = id, status = status, tenantId = tenant or cjson.null }) end
     end
-    if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields) end
+    if follow_up and not dedupe_holder(field_of(fields, 'dedupeKey')) then create_run(follow_id, fields, now) end
   else
     table.insert(reply, false)
   end

@@ -92,12 +92,12 @@ end
 local function read_run(id)
   local v = redis.call('HMGET', K.run(id), 'status', 'runAt', 'priority', 'overlap', 'concurrencyKey',
     'executor', 'jobId', 'startedAt', 'leaseUntil', 'workerId', 'dedupeKey', 'cancelRequested', 'finishedAt',
-    '_tk', '_ck', '_h')
+    '_tk', '_ck', '_h', 'tenantId')
   if not v[1] then return nil end
   return { id = id, status = v[1], runAt = v[2] or nil, priority = v[3] or nil, overlap = v[4] or nil,
     concurrencyKey = v[5] or nil, executor = v[6] or nil, jobId = v[7] or nil, startedAt = v[8] or nil,
     leaseUntil = v[9] or nil, workerId = v[10] or nil, dedupeKey = v[11] or nil, cancelRequested = v[12] or nil,
-    finishedAt = v[13] or nil, _tk = v[14] or nil, _ck = v[15] or nil, _h = v[16] or nil }
+    finishedAt = v[13] or nil, _tk = v[14] or nil, _ck = v[15] or nil, _h = v[16] or nil, tenantId = v[17] or nil }
 end
 
 local RUN_REF, JOB_REF = '__cronkeeper_run__', '__cronkeeper_job__'
@@ -181,9 +181,13 @@ local function set_status(id, r, status)
   redis.call('HSET', K.run(id), 'status', status)
 end
 
-local function add_pending(id, r)
+-- \`now\` is the creating caller's clock, when it has one: a run already due then goes straight to
+-- 'ready', and the claim that takes it skips promoting it. A claim whose clock is behind puts it
+-- back in 'waiting' (see claimRuns), as it does for a run promoted by a clock ahead of its own.
+local function add_pending(id, r, now)
   write('ZADD', K.pending, r.runAt, id)
-  redis.call('ZADD', K.waiting, r.runAt, id)
+  if now and tonumber(r.runAt) <= tonumber(now) then redis.call('ZADD', K.ready, r.priority, r._ck)
+  else redis.call('ZADD', K.waiting, r.runAt, id) end
   write('ZADD', K.ck_pending(r.concurrencyKey), r.runAt, id)
   if r.jobId then write('SADD', K.job_pending(r.jobId), id) end
   bump(K.active(r._tk), 'pending', 1)
@@ -270,10 +274,12 @@ local function add_finished(id, r)
   note_last(ex, r.executor, r.finishedAt, id)
 end
 
-local function create_run(id, fields)
-  local key = K.run(id)
-  redis.call('HSET', key, unpack(fields))
-  local r = read_run(id)
+-- The record is read from the fields just written rather than back from Redis: the id is new, so
+-- the hash holds exactly those fields.
+local function create_run(id, fields, now)
+  redis.call('HSET', K.run(id), unpack(fields))
+  local r = { id = id }
+  for j = 1, #fields, 2 do r[fields[j]] = fields[j + 1] end
   if r.dedupeKey then redis.call('HSET', K.dedupe, r.dedupeKey, id) end
   write('ZADD', K.h, '0', r._h)
   write('ZADD', K.h_t(r._tk), '0', r._h)
@@ -282,7 +288,7 @@ local function create_run(id, fields)
   write('ZADD', K.h_e(r.executor), '0', r._h)
   redis.call('SADD', K.tenants, r._tk)
   redis.call('HSET', K.exec(r._tk), 'seen:' .. r.executor, '1')
-  if r.status == 'pending' then add_pending(id, r)
+  if r.status == 'pending' then add_pending(id, r, now)
   elseif r.status == 'running' then add_running(id, r)
   else add_finished(id, r) end
   return r

@@ -69,6 +69,16 @@ export function claimContract(fixture: () => ContractFixture): void {
       expect((await claim(store, at(MINUTE), 3)).claimed).toEqual([]);
     });
 
+    it("starts a run no earlier than its runAt by the claimer's clock, whatever the creator's clock said", async () => {
+      const { store } = fixture();
+      // Created by an instance whose clock runs two minutes ahead: due by that clock.
+      const early = await createRun(store, { runAt: at(MINUTE), createdAt: at(2 * MINUTE) }, at(2 * MINUTE));
+      const due = await createRun(store, { runAt: T0 }, at(2 * MINUTE));
+      expect(idsOf((await claim(store, T0)).claimed)).toEqual([due.id]);
+      expect((await claim(store, at(MINUTE - SECOND))).claimed).toEqual([]);
+      expect(idsOf((await claim(store, at(MINUTE))).claimed)).toEqual([early.id]);
+    });
+
     it('makes a claimed run running with workerId, startedAt = now and leaseUntil = now + leaseMs', async () => {
       const { store, inspect } = fixture();
       const run = await createRun(store, { runAt: at(-MINUTE) });
