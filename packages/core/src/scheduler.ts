@@ -43,6 +43,7 @@ import { computeDashboard, computeStats, Runs } from './reporting.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import type { FinishedRun, FinishRunInput, Store, StoreEvent } from './store.js';
+import { assertStore } from './store-check.js';
 import { Telemetry } from './telemetry.js';
 import { DEFAULT_TENANT_CAPS, TenantLimits } from './tenant-limits.js';
 import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
@@ -68,33 +69,6 @@ import { assertZod4Loaded } from './zod-support.js';
 const DEFAULT_CONCURRENCY = 50;
 
 const ABORT_GRACE_MS = 5_000;
-
-function assertStore(store: unknown): asserts store is Store {
-  const required = [
-    'init',
-    'findDueJobs',
-    'fireSlots',
-    'fireAndClaim',
-    'createRun',
-    'claimRuns',
-    'finishRuns',
-    'finishAndClaim',
-    'insertJob',
-    'listRuns',
-  ];
-  const example = '(e.g. memoryStore() from @cronkeeper/adapter-memory)';
-  if (typeof store !== 'object' || store === null)
-    throw ValidationError.field('store', `must be a Store ${example}`);
-  // A store written for an earlier version, or a wrapper that forwards only some methods, is
-  // told which one it lacks rather than failing on the first tick that calls it.
-  const missing = required.filter((key) => typeof (store as Record<string, unknown>)[key] !== 'function');
-  if (missing.length === required.length) throw ValidationError.field('store', `must be a Store ${example}`);
-  if (missing.length > 0)
-    throw ValidationError.field(
-      'store',
-      `must be a Store ${example}: ${missing.map((key) => `${key}()`).join(', ')} missing`,
-    );
-}
 
 class CronScheduler implements Scheduler {
   readonly instanceId: string;
