@@ -95,6 +95,12 @@ describe('parseSchedule', () => {
       '* * * * * * *',
       'every_0_minutes',
       'x'.repeat(300),
+      // Names of Object's own properties, which a lookup in a plain object would find.
+      'constructor',
+      '__proto__',
+      'toString',
+      'cron:hasOwnProperty',
+      '@valueOf',
     ]) {
       const error = (() => {
         try {

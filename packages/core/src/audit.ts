@@ -81,6 +81,23 @@ export function definitionOf(job: Pick<Job, (typeof DEFINITION_FIELDS)[number]>)
   return fields;
 }
 
+/**
+ * Whether two JSON values are equal, objects compared by their keys whatever their order: a store
+ * may give nested objects back with their keys reordered (PostgreSQL's jsonb sorts them), and a job
+ * written back as it was read must not count as changed.
+ */
+function sameJson(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, index) => sameJson(item, b[index] as JsonValue));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key] as JsonValue, b[key] as JsonValue));
+}
+
 /** The definition fields that differ between two versions of a job, before and after. */
 export function changedFields(
   before: Pick<Job, (typeof DEFINITION_FIELDS)[number]>,
@@ -91,7 +108,7 @@ export function changedFields(
   for (const key of DEFINITION_FIELDS) {
     const old = toJson(before[key]);
     const next = toJson(after[key]);
-    if (JSON.stringify(old) === JSON.stringify(next)) continue;
+    if (sameJson(old, next)) continue;
     changed.before[key] = old;
     changed.after[key] = next;
     any = true;

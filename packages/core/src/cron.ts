@@ -32,23 +32,24 @@ const DAY_OF_WEEK: FieldSpec = { name: 'day of week', min: 0, max: 7, names: WEE
 const MONTH_LABELS =
   'January February March April May June July August September October November December'.split(' ');
 
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 0 1 1 *',
-  '@annually': '0 0 0 1 1 *',
-  '@monthly': '0 0 0 1 * *',
-  '@weekly': '0 0 0 * * 0',
-  '@daily': '0 0 0 * * *',
-  '@midnight': '0 0 0 * * *',
-  '@hourly': '0 0 * * * *',
-  '@minutely': '0 * * * * *',
-  '@secondly': '* * * * * *',
-  '@weekdays': '0 0 0 * * 1-5',
-  '@weekends': '0 0 0 * * 0,6',
-};
+/** A Map: a schedule such as "constructor" must not find Object's own keys. */
+const MACROS = new Map<string, string>([
+  ['@yearly', '0 0 0 1 1 *'],
+  ['@annually', '0 0 0 1 1 *'],
+  ['@monthly', '0 0 0 1 * *'],
+  ['@weekly', '0 0 0 * * 0'],
+  ['@daily', '0 0 0 * * *'],
+  ['@midnight', '0 0 0 * * *'],
+  ['@hourly', '0 0 * * * *'],
+  ['@minutely', '0 * * * * *'],
+  ['@secondly', '* * * * * *'],
+  ['@weekdays', '0 0 0 * * 1-5'],
+  ['@weekends', '0 0 0 * * 0,6'],
+]);
 
 /** The cron fields a macro such as `@daily` stands for; any other expression unchanged. */
 export function expandMacro(expression: string): string {
-  return MACROS[expression.toLowerCase()] ?? expression;
+  return MACROS.get(expression.toLowerCase()) ?? expression;
 }
 
 class CronSyntaxError extends Error {}
@@ -349,7 +350,7 @@ export function parseCron(expression: string, field: string): CronPattern {
   if (text.startsWith('@')) {
     throw ValidationError.field(
       field,
-      `"${expression}" is not a known macro; use one of ${Object.keys(MACROS).join(', ')}`,
+      `"${expression}" is not a known macro; use one of ${[...MACROS.keys()].join(', ')}`,
     );
   }
   const parts = text.split(/\s+/).filter((part) => part.length > 0);

@@ -30,15 +30,15 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const MAX_EXPRESSION_LENGTH = 200;
 
-/** Named aliases, as cron. */
-const ALIASES: Record<string, string> = {
-  every_minute: '* * * * *',
-  hourly: '0 * * * *',
-  daily: '0 0 * * *',
-  weekly: '0 0 * * 1',
-  monthly: '0 0 1 * *',
-  yearly: '0 0 1 1 *',
-};
+/** Named aliases, as cron. A Map: a schedule such as "constructor" must not find Object's own keys. */
+const ALIASES = new Map<string, string>([
+  ['every_minute', '* * * * *'],
+  ['hourly', '0 * * * *'],
+  ['daily', '0 0 * * *'],
+  ['weekly', '0 0 * * 1'],
+  ['monthly', '0 0 1 * *'],
+  ['yearly', '0 0 1 1 *'],
+]);
 
 const EVERY_N = /^every_(\d+)_(minutes|hours)$/;
 const MAX_EVERY_N = 99_999;
@@ -52,7 +52,7 @@ function normalize(raw: string, field: string): Normalized {
   const expression = trimmed.toLowerCase().startsWith('cron:') ? trimmed.slice(5).trim() : trimmed;
   if (expression.length === 0)
     throw ValidationError.field(field, 'is empty; give a cron expression or an alias');
-  const alias = ALIASES[expression];
+  const alias = ALIASES.get(expression);
   if (alias) return { kind: 'cron', cron: alias };
   const every = EVERY_N.exec(expression);
   if (every) {

@@ -16,6 +16,7 @@ const BODY_ROUTES: Array<[string, string]> = [
   ['PUT', '/jobs/a'],
   ['PATCH', '/jobs/a'],
   ['POST', '/jobs/seed'],
+  ['POST', '/jobs/preview'],
   ['POST', '/jobs/a/pause'],
   ['POST', '/jobs/a/resume'],
   ['POST', '/jobs/a/trigger'],
@@ -44,6 +45,10 @@ const WRONG_BODIES: unknown[] = [
   { name: LONG, schedule: 'daily', executor: 'sync' },
   { name: 'n', schedule: 'every now and then', executor: 'sync' },
   { name: 'n', schedule: '* * * * * * *', executor: 'sync' },
+  // Names of Object's own properties: a schedule is never looked up among them.
+  { schedule: 'constructor' },
+  { name: 'n', schedule: '__proto__', executor: 'sync' },
+  { name: 'n', schedule: 'cron:toString', executor: 'sync' },
   { name: 'n', schedule: '0 3 * * *', executor: 'sync', timezone: 'Not/AZone' },
   { name: 'n', schedule: '0 3 * * *', executor: 'sync', timezone: LONG },
   { name: 'n', schedule: '0 3 * * *', executor: 'sync', activeFrom: 'yesterday-ish' },
