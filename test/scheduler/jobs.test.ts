@@ -74,6 +74,27 @@ describe('jobs', () => {
     expect(await scheduler.jobs.list()).toEqual([]);
   });
 
+  it('refuses a listing filter no store could answer, naming the field, on jobs, stats and the dashboard', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
+    const calls: [string, () => Promise<unknown>, string][] = [
+      ['jobs.list NUL tenant', () => scheduler.jobs.list({ tenantId: 'a\u0000b' }), 'tenantId'],
+      ['jobs.list enabled text', () => scheduler.jobs.list({ enabled: 'yes' as never }), 'enabled'],
+      [
+        'jobs.list includeGlobal text',
+        () => scheduler.jobs.list({ includeGlobal: 1 as never }),
+        'includeGlobal',
+      ],
+      ['jobs.list unknown field', () => scheduler.jobs.list({ tenant: 'x' } as never), ''],
+      ['stats NUL tenant', () => scheduler.stats({ tenantId: 'a\u0000b' }), 'tenantId'],
+      ['dashboard control tenant', () => scheduler.dashboard({ tenantId: 'a\u0001b' }), 'tenantId'],
+    ];
+    for (const [label, call, path] of calls) {
+      const error = await call().catch((caught: unknown) => caught);
+      expect(error, label).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues.map((issue) => issue.path).join(' '), label).toContain(path);
+    }
+  });
+
   it("checks job and task params against the executor's schema when saved, leaving required ones to runs", async () => {
     const batch = defineExecutor({
       params: z.object({ batchSize: z.number().int().positive(), region: z.string() }),

@@ -10,11 +10,13 @@ import type { TenantLimits } from './tenant-limits.js';
 import type { AuditAction, Job, JobTask } from './types.js';
 import {
   jobInputSchema,
+  jobListSchema,
   jobUpdateSchema,
   nameSchema,
   parse,
   parseScope,
   pauseNoteSchema,
+  tenantFilterSchema,
 } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
@@ -52,8 +54,14 @@ export function tenantIdsOf(filter: {
   tenantId?: string | null;
   includeGlobal?: boolean;
 }): TenantIds | undefined {
-  if (filter.tenantId === undefined) return undefined;
-  return filter.includeGlobal && filter.tenantId !== null ? [filter.tenantId, null] : [filter.tenantId];
+  // Checked here, where every listing's scope is read: a tenant id no store could hold (a NUL, say)
+  // is bad input, not a store error or an empty answer.
+  const { tenantId, includeGlobal } = parse(tenantFilterSchema, {
+    tenantId: filter.tenantId,
+    includeGlobal: filter.includeGlobal,
+  });
+  if (tenantId === undefined) return undefined;
+  return includeGlobal && tenantId !== null ? [tenantId, null] : [tenantId];
 }
 
 /** Whether `patch` moves when `job` fires, so its `nextRunAt` must be computed again. */
@@ -292,6 +300,7 @@ export class Jobs implements JobsApi {
   }
 
   async list(filter: JobListFilter = {}): Promise<Job[]> {
+    parse(jobListSchema, filter);
     const query: { tenantIds?: TenantIds; enabled?: boolean } = {};
     const tenantIds = tenantIdsOf(filter);
     if (tenantIds) query.tenantIds = tenantIds;

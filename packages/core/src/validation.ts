@@ -425,6 +425,15 @@ const scopeSchema = z.object({
   dryRun: z.boolean().optional(),
 });
 
+/** The tenant part of a listing's filter (`jobs.list`, `stats`, `dashboard`, `runs.list`). */
+export const tenantFilterSchema = z.object({
+  tenantId: tenantIdSchema.optional(),
+  includeGlobal: z.boolean().optional(),
+});
+
+/** Filter of `jobs.list`. */
+export const jobListSchema = tenantFilterSchema.extend({ enabled: z.boolean().optional() }).strict();
+
 /** Filter of `audit.list`. */
 export const auditListSchema = z.strictObject({
   job: nameSchema.optional(),

@@ -86,7 +86,9 @@ function validate<T>(where: 'body' | 'query' | 'params', schema: z.ZodType<T>, v
 
 /** Query parameters as an object; a repeated name becomes an array, as Node's `querystring` reads it. */
 function queryObject(search: URLSearchParams): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
+  // No prototype: a parameter named __proto__ is an own field (refused as unknown by name), not a
+  // write to the object's prototype.
+  const query: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of search) {
     const previous = query[name];
     if (previous === undefined) query[name] = value;

@@ -25,6 +25,25 @@ export const inputTextSuite: Suite = {
   name: 'input text and dates',
   cases: [
     {
+      name: 'a tenantId query with U+0000 or another control character is a 400 naming tenantId on every listing',
+      async run(h) {
+        await createJob(h);
+        for (const tenant of ['a%00b', 'a%01b', 'a%C2%85b']) {
+          for (const path of ['/jobs', '/stats', '/dashboard', '/runs', '/scheduled', '/audit']) {
+            expectField(await h.call('GET', `${path}?tenantId=${tenant}`), 'tenantId');
+          }
+        }
+      },
+    },
+    {
+      name: 'a query parameter named __proto__ is refused as an unknown field of that name',
+      async run(h) {
+        const answer = await h.call('GET', '/jobs?__proto__=x');
+        expect(answer.status).toBe(400);
+        expect(answer.json.error.message).toMatch(/__proto__/);
+      },
+    },
+    {
       name: 'a pause note with U+0000 or an unpaired surrogate is a 400 naming note, and the job is not paused',
       async run(h) {
         await createJob(h);
