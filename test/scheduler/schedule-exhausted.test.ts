@@ -19,42 +19,58 @@ describe('a schedule that runs out of times is never a silent stop', () => {
     }
   });
 
-  it('is refused when a job is created with no time left', async () => {
-    const { scheduler } = fakeTimeScheduler('+275760-06-01T00:00:00Z', {
+  // A job's times end where every store's dates end, 9999-12-31 (UTC): a slot after it is no
+  // next time, so a yearly job on 31 December runs out after its slot of the year 9999.
+  it('is refused when a job is created with no time left before 9999-12-31', async () => {
+    const { scheduler } = fakeTimeScheduler('9999-12-31T12:00:00Z', {
       noop: defineExecutor({ run: () => {} }),
     });
     const error = await scheduler.jobs
-      .create({ name: 'late', executor: 'noop', schedule: '0 0 1 1 *' })
+      .create({ name: 'late', executor: 'noop', schedule: '0 0 31 12 *' })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).path).toBe('schedule');
+    expect((error as ValidationError).message).toMatch(/times end on 9999-12-31/);
   });
 
   it('is refused when a paused job with no time left is resumed', async () => {
-    const { clock, scheduler } = fakeTimeScheduler('+275759-06-01T00:00:00Z', {
+    const { clock, scheduler } = fakeTimeScheduler('9999-06-01T00:00:00Z', {
       noop: defineExecutor({ run: () => {} }),
     });
-    await scheduler.jobs.create({ name: 'late', executor: 'noop', schedule: '0 0 1 1 *', enabled: false });
-    clock.set('+275760-06-01T00:00:00Z');
+    await scheduler.jobs.create({ name: 'late', executor: 'noop', schedule: '0 0 31 12 *', enabled: false });
+    clock.set('9999-12-31T12:00:00Z');
     const error = await scheduler.jobs.resume('late').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).path).toBe('schedule');
   });
 
   it('reports a job whose schedule ran out after its last slot, and still runs that slot', async () => {
-    const { clock, scheduler } = fakeTimeScheduler('+275759-12-31T00:00:00Z', {
+    const { clock, scheduler } = fakeTimeScheduler('9999-12-30T00:00:00Z', {
       noop: defineExecutor({ run: () => {} }),
     });
     const errors: { operation: string; error: Error }[] = [];
     scheduler.on('scheduler:error', (event) => errors.push(event));
-    await scheduler.jobs.create({ name: 'last', executor: 'noop', schedule: '0 0 1 1 *' });
-    clock.set('+275760-01-01T00:00:00Z');
+    await scheduler.jobs.create({ name: 'last', executor: 'noop', schedule: '0 0 31 12 *' });
+    clock.set('9999-12-31T00:00:00Z');
     const { executed } = await scheduler.runDue();
-    expect(executed.map((run) => iso(run.scheduledFor))).toEqual(['+275760-01-01T00:00:00.000Z']);
+    expect(executed.map((run) => iso(run.scheduledFor))).toEqual(['9999-12-31T00:00:00.000Z']);
     expect((await scheduler.jobs.get('last')).nextRunAt).toBeNull();
     expect(errors).toHaveLength(1);
     expect(errors[0]?.operation).toBe('plan job "last"');
     expect(errors[0]?.error.message).toMatch(/will not fire again/);
+  });
+
+  it('a job whose active window starts too late for a time before 9999-12-31 has no next run, quietly', async () => {
+    const { scheduler } = fakeTimeScheduler('2026-01-01T00:00:00Z', {
+      noop: defineExecutor({ run: () => {} }),
+    });
+    const job = await scheduler.jobs.create({
+      name: 'y10k',
+      executor: 'noop',
+      schedule: 'daily',
+      activeFrom: '9999-12-31T23:59:59Z',
+    });
+    expect(job.nextRunAt).toBeNull();
   });
 
   it('a job whose active window ended stops quietly: that is not an error', async () => {

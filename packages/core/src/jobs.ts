@@ -3,7 +3,7 @@ import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
 import { type Duration, toMs } from './duration.js';
 import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
-import { nextSlot, scheduleOf } from './planning.js';
+import { nextSlot, nextTime, scheduleOf } from './planning.js';
 import { toRetryPolicy } from './retry.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
 import type { TenantLimits } from './tenant-limits.js';
@@ -174,16 +174,20 @@ export class Jobs implements JobsApi {
     job: Pick<Job, 'schedule' | 'timezone' | 'activeFrom' | 'activeUntil' | 'enabled'>,
     now: Date = this.ctx.clock.now(),
   ): Date | null {
-    // Cached: an import of many jobs repeats a few expressions, and parsing one costs more than the rest.
-    const schedule = scheduleOf(job);
+    // Parsed first, so a paused job's bad schedule is refused too. Cached: an import of many jobs
+    // repeats a few expressions, and parsing one costs more than the rest.
+    scheduleOf(job);
     if (job.activeFrom && job.activeUntil && job.activeUntil.getTime() <= job.activeFrom.getTime()) {
       throw ValidationError.field('activeUntil', 'must be after activeFrom');
     }
     if (!job.enabled) return null;
     const slot = nextSlot(job, now);
     // Null from the schedule itself, not from the active window: an enabled job that never fires.
-    if (slot === null && schedule.next(now) === null) {
-      throw ValidationError.field('schedule', `"${job.schedule}" has no time after ${now.toISOString()}`);
+    if (slot === null && nextTime(job, now) === null) {
+      throw ValidationError.field(
+        'schedule',
+        `"${job.schedule}" has no time after ${now.toISOString()} (times end on 9999-12-31)`,
+      );
     }
     return slot;
   }

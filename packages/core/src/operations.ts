@@ -6,6 +6,7 @@ import { nextSlot } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
 import { parseSchedule } from './schedule.js';
+import { DATE_RANGE } from './storable.js';
 import type { NewRun } from './store.js';
 import type { Job, Run } from './types.js';
 import { backfillInputSchema, parse, previewInputSchema } from './validation.js';
@@ -39,6 +40,8 @@ export function previewSchedule(
   const from = parsed.from ?? defaults.now;
   const horizon = new Date(from.getTime());
   horizon.setUTCFullYear(horizon.getUTCFullYear() + PREVIEW_HORIZON_YEARS);
+  // No instant past the last one a job's next run can be stored as.
+  if (horizon.getTime() > DATE_RANGE.max.getTime()) horizon.setTime(DATE_RANGE.max.getTime());
   const next: Date[] = [];
   for (let after = from; next.length < count; ) {
     const instant = schedule.next(after);

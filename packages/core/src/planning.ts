@@ -1,4 +1,5 @@
 import { parseSchedule, type Schedule } from './schedule.js';
+import { DATE_RANGE } from './storable.js';
 import type { Job } from './types.js';
 
 const schedules = new Map<string, Schedule>();
@@ -18,14 +19,22 @@ export function scheduleOf(job: Pick<Job, 'schedule' | 'timezone'>): Schedule {
 
 type Window = Pick<Job, 'activeFrom' | 'activeUntil'>;
 
+/**
+ * The schedule's first time strictly after `after`, or null when it has none a store can hold: a
+ * job's times end on 9999-12-31 (UTC), the last instant every store holds alike.
+ */
+export function nextTime(job: Pick<Job, 'schedule' | 'timezone'>, after: Date): Date | null {
+  const time = scheduleOf(job).next(after);
+  return time && time.getTime() <= DATE_RANGE.max.getTime() ? time : null;
+}
+
 /** The first slot strictly after `after` that lies in the job's active window, or null. */
 export function nextSlot(job: Pick<Job, 'schedule' | 'timezone'> & Window, after: Date): Date | null {
-  const schedule = scheduleOf(job);
   const from =
     job.activeFrom && job.activeFrom.getTime() > after.getTime()
       ? new Date(job.activeFrom.getTime() - 1)
       : after;
-  const slot = schedule.next(from);
+  const slot = nextTime(job, from);
   if (!slot) return null;
   if (job.activeUntil && slot.getTime() > job.activeUntil.getTime()) return null;
   return slot;
@@ -123,7 +132,7 @@ export function planFiring(job: Job, now: Date): FiringPlan {
   // it rather than evaluate the schedule a second time (this halves the cron math of a firing).
   const after = newest.getTime() > now.getTime() ? newest : now;
   const nextRunAt = following !== undefined ? following : nextSlot(job, after);
-  const exhausted = nextRunAt === null && scheduleOf(job).next(after) === null;
+  const exhausted = nextRunAt === null && nextTime(job, after) === null;
   const grace = job.misfireGraceMs;
   let chosen = grace === null ? slots : slots.filter((slot) => now.getTime() - slot.getTime() <= grace);
   if (job.misfire === 'skip' && total > 1) chosen = [];

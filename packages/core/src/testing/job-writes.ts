@@ -112,6 +112,23 @@ export function jobWritesContract(fixture: () => ContractFixture): void {
       expect(trail.items.map((entry) => entry.action)).toEqual(['created']);
     });
 
+    it('a job whose next slot would fall after 9999-12-31 has no next run, on every store', async () => {
+      const scheduler = schedulerOn(fixture().store, 'a');
+      const job = await scheduler.jobs.create({
+        name: 'last-day',
+        schedule: 'daily',
+        executor: 'report.build',
+        activeFrom: '9999-12-31T23:59:59Z',
+      });
+      expect(job.nextRunAt).toBeNull();
+      expect((await scheduler.jobs.get('last-day')).nextRunAt).toBeNull();
+      const preview = await scheduler.preview({ schedule: 'hourly', from: '9999-12-31T21:30:00Z', count: 5 });
+      expect(preview.next.map((instant) => instant.toISOString())).toEqual([
+        '9999-12-31T22:00:00.000Z',
+        '9999-12-31T23:00:00.000Z',
+      ]);
+    });
+
     it('every field edited on a job read is written, under the name it is read with', async () => {
       const scheduler = schedulerOn(fixture().store, 'a');
       const read = await fullJob(scheduler);
