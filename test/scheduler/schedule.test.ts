@@ -27,6 +27,9 @@ describe('parseSchedule', () => {
     expect(firings('@daily', 'UTC', '2026-01-01T12:00:00Z', 1)).toEqual(['2026-01-02T00:00:00.000Z']);
     expect(firings('0 0 L * *', 'UTC', '2026-02-01T00:00:00Z', 1)).toEqual(['2026-02-28T00:00:00.000Z']);
     expect(firings('0 9 * * MON#2', 'UTC', '2026-01-01T00:00:00Z', 1)).toEqual(['2026-01-12T09:00:00.000Z']);
+    // "?" is "any" in a day field.
+    expect(firings('0 9 ? * MON', 'UTC', '2026-01-01T00:00:00Z', 1)).toEqual(['2026-01-05T09:00:00.000Z']);
+    expect(firings('0 9 15 * ?', 'UTC', '2026-01-01T00:00:00Z', 1)).toEqual(['2026-01-15T09:00:00.000Z']);
   });
 
   it("accepts seed 002's aliases and the cron: prefix", () => {
@@ -101,6 +104,11 @@ describe('parseSchedule', () => {
       'toString',
       'cron:hasOwnProperty',
       '@valueOf',
+      // "?" belongs to the day fields only.
+      '? * * * *',
+      '0 ? * * *',
+      '0 0 * ? *',
+      '? 0 0 * * *',
     ]) {
       const error = (() => {
         try {

@@ -133,9 +133,10 @@ function successors(values: Set<number>, spec: FieldSpec): Int16Array {
 }
 
 function parseSimpleField(text: string, spec: FieldSpec): Int16Array {
+  // As in every cron that has it, "?" stands for "any" in a day field only (see the day parsers).
+  if (text === '?') fail(spec, '"?" is only for the day-of-month and day-of-week fields; use "*"');
   const values = new Set<number>();
-  if (text !== '?') for (const item of text.split(',')) expandItem(item, spec, values);
-  else expandItem('*', spec, values);
+  for (const item of text.split(',')) expandItem(item, spec, values);
   return successors(values, spec);
 }
 
