@@ -276,7 +276,9 @@ describe('jobs', () => {
         );
         expect(refused, `${field} ${value}`).toBeInstanceOf(ValidationError);
         expect((refused as ValidationError).path).toBe(field);
-        expect((refused as ValidationError).message).toContain('use ISO 8601, e.g. 2027-02-01T09:00:00Z');
+        expect((refused as ValidationError).message).toContain(
+          'use ISO 8601 with Z or an offset, e.g. 2027-02-01T09:00:00Z',
+        );
       }
       await expect(scheduler.runs.list({ since: value }), value).rejects.toThrow(/^since: /);
       await expect(scheduler.stats({ since: value }), value).rejects.toThrow(/^since: .*ISO 8601/);

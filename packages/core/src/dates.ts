@@ -1,5 +1,5 @@
 /** How a date given as text must be written; every date error says so. */
-export const DATE_TEXT_RULE = 'use ISO 8601, e.g. 2027-02-01T09:00:00Z';
+export const DATE_TEXT_RULE = 'use ISO 8601 with Z or an offset, e.g. 2027-02-01T09:00:00Z, or a date alone';
 
 // A date-time with `Z` or an offset (RFC 3339; seconds, fraction and the offset's colon optional),
 // or a date alone. Nothing is read in the server's time zone, and no other form is guessed at.

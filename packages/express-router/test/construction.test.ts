@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { memoryStore } from '@cronkeeper/adapter-memory';
 import { createScheduler, defineExecutor, ValidationError } from '@cronkeeper/core';
@@ -115,6 +115,41 @@ describe('the Express request', () => {
     });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ data: { name: 'parsed-by-host', createdBy: 'host' } });
+  });
+
+  it('with allowAll, refuses a request a DNS-rebinding page sends (Host and Origin on its own domain)', async () => {
+    const scheduler = createScheduler({
+      store: memoryStore(),
+      logger: false,
+      executors: { noop: defineExecutor({ run: () => null }) },
+    });
+    const app = express();
+    app.use('/api/cron', cronRouter(scheduler, { authorize: allowAll }));
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const post = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ name: `job-${host.length}`, schedule: 'daily', executor: 'noop' });
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/cron/jobs',
+            headers: { host, origin: `http://${host}`, 'content-type': 'application/json' },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      });
+    expect(await post(`rebind.attacker.example:${port}`)).toBe(403);
+    expect(await post(`127.0.0.1:${port}`)).toBe(201);
   });
 
   async function behindHostParser(parser: express.RequestHandler, errors: unknown[] = []): Promise<string> {

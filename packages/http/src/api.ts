@@ -4,8 +4,9 @@ import { readJsonBody } from './body.js';
 import { bodyFailure, errorResponse, HttpError, jsonResponse, toHttpError, zodFailure } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { eventRoutes } from './events.js';
+import { hostGuard } from './host-guard.js';
 import { openApiRoute } from './openapi.js';
-import { type CronApiOptions, cronHandlerOptionsSchema, toBytes } from './options.js';
+import { allowAll, type CronApiOptions, cronHandlerOptionsSchema, toBytes } from './options.js';
 import { pageRoutes } from './page.js';
 import { refuseUnhonouredPrecondition } from './preconditions.js';
 import { TriggerLimiter } from './rate-limit.js';
@@ -126,6 +127,7 @@ export function createCronApi<Req>(
     });
   const bodyLimit = toBytes(options.bodyLimit ?? '100kb');
   const trustedOrigins = new Set((options.trustedOrigins ?? []).map((origin) => origin.toLowerCase()));
+  const assertAllowedHost = hostGuard(options.allowedHosts, options.authorize === allowAll);
   const events = options.events ?? {};
   const hub = new EventHub(scheduler, {
     heartbeatMs: Math.max(10, toMs(events.heartbeat ?? '15s', 'events.heartbeat')),
@@ -148,6 +150,7 @@ export function createCronApi<Req>(
   const table = new RouteTable(routes);
 
   const answer = async ({ request, source, path }: ApiRequest<Req>): Promise<Response> => {
+    assertAllowedHost?.(request);
     const match = table.match(request.method, path);
     if (match.kind === 'none')
       throw new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${path.slice(0, 200) || '/'}`, {

@@ -118,6 +118,12 @@ export interface CronApiOptions<Req = Request> {
   events?: EventsOption;
   /** Origins (`https://admin.example.com`) besides the API's own that may send changes, for a dashboard served from another origin. @default [] */
   trustedOrigins?: string[];
+  /**
+   * Host names the API answers for (`'.example.com'` takes its subdomains too), or `true` for any;
+   * other hosts get 403, which stops DNS rebinding. @default any host; with `authorize: allowAll`,
+   * only IP addresses, `localhost`, `*.localhost` and single-label names
+   */
+  allowedHosts?: string[] | true;
   /** Told about every 5xx answer (store outage, bug); the client only sees a generic message. @default logs with console.error */
   onError?: ErrorReporter<Req>;
   /** Time source of the rate-limit windows; pass the scheduler's `manualClock` in tests. @default the system clock */
@@ -184,6 +190,22 @@ export const cronHandlerOptionsSchema = z.strictObject({
     })
     .optional(),
   trustedOrigins: z.array(originSchema).max(100).optional(),
+  allowedHosts: z
+    .union([
+      z.literal(true),
+      z
+        .array(
+          z
+            .string()
+            .max(253)
+            .regex(
+              /^\.?[A-Za-z0-9._:[\]-]+$/,
+              "must be a host name such as 'admin.example.com' (no scheme or port)",
+            ),
+        )
+        .max(100),
+    ])
+    .optional(),
   onError: fn<ErrorReporter<never>>('(error, req) => void').optional(),
   clock: z
     .custom<Clock>(

@@ -65,11 +65,11 @@ describe('createCronHandler: basePath', () => {
   it('routes under basePath, with or without a trailing slash on it, and 404s anything outside', async () => {
     for (const basePath of ['/api/cron', '/api/cron/']) {
       const handle = createCronHandler(scheduler, { authorize: allowAll, basePath });
-      const inside = await handle(new Request('http://app.test/api/cron/executors'));
+      const inside = await handle(new Request('http://localhost/api/cron/executors'));
       expect(inside.status).toBe(200);
       expect((await inside.json()).data.map((e: { name: string }) => e.name)).toContain('noop');
       for (const outside of ['/api/cronx/executors', '/api/executors', '/executors']) {
-        const answer = await handle(new Request(`http://app.test${outside}`));
+        const answer = await handle(new Request(`http://localhost${outside}`));
         expect(answer.status, outside).toBe(404);
         expect((await answer.json()).error.code).toBe('NOT_FOUND');
       }
@@ -78,8 +78,8 @@ describe('createCronHandler: basePath', () => {
 
   it('without basePath, serves the API at the root of the URL it is given', async () => {
     const handle = createCronHandler(scheduler, { authorize: allowAll });
-    expect((await handle(new Request('http://app.test/executors'))).status).toBe(200);
-    expect((await handle(new Request('http://app.test/api/cron/executors'))).status).toBe(404);
+    expect((await handle(new Request('http://localhost/executors'))).status).toBe(200);
+    expect((await handle(new Request('http://localhost/api/cron/executors'))).status).toBe(404);
   });
 
   it('hands authorize, tenant and actor the Request itself', async () => {
@@ -97,5 +97,57 @@ describe('createCronHandler: basePath', () => {
     const request = new Request('http://app.test/jobs');
     await handle(request);
     expect(seen).toEqual([request, 'jobs:read', request]);
+  });
+});
+
+describe('createCronHandler: allowedHosts (DNS rebinding)', () => {
+  // A rebinding page on attacker.example calls the API as its own origin: Host and Origin agree.
+  const rebound = (host: string) =>
+    new Request(`http://${host}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://${host}` },
+      body: JSON.stringify({ name: 'planted', schedule: 'daily', executor: 'noop' }),
+    });
+
+  it('with allowAll, answers only for addresses and names no attacker can own', async () => {
+    const handle = createCronHandler(scheduler, { authorize: allowAll });
+    const refused = await handle(rebound('rebind.attacker.example:8080'));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.message).toMatch(
+      /host "rebind\.attacker\.example": list it in allowedHosts/,
+    );
+    expect((await handle(new Request('http://rebind.attacker.example/jobs'))).status).toBe(403);
+    await expect(scheduler.jobs.get('planted')).rejects.toThrow(/not found/i);
+    for (const host of [
+      'localhost:3000',
+      '127.0.0.1:3000',
+      '[::1]:3000',
+      'cron.localhost',
+      'scheduler:3000',
+      '10.0.0.7',
+    ]) {
+      expect((await handle(new Request(`http://${host}/executors`))).status, host).toBe(200);
+    }
+    // The Host header counts as well as the URL: a proxy may keep the URL and pass the header on.
+    const spoofed = new Request('http://localhost/executors', { headers: { host: 'evil.example' } });
+    expect((await handle(spoofed)).status).toBe(403);
+  });
+
+  it('answers for the hosts listed, subdomains with a leading dot, or any with true', async () => {
+    const listed = createCronHandler(scheduler, {
+      authorize: allowAll,
+      allowedHosts: ['admin.example.com', '.corp.example'],
+    });
+    for (const host of ['admin.example.com', 'corp.example', 'cron.corp.example'])
+      expect((await listed(new Request(`http://${host}/executors`))).status, host).toBe(200);
+    for (const host of ['other.example.com', 'localhost', 'corp.example.evil.test'])
+      expect((await listed(new Request(`http://${host}/executors`))).status, host).toBe(403);
+    const any = createCronHandler(scheduler, { authorize: allowAll, allowedHosts: true });
+    expect((await any(new Request('http://anything.example/executors'))).status).toBe(200);
+  });
+
+  it('with an authorize of its own, answers for any host unless allowedHosts is given', async () => {
+    const handle = createCronHandler(scheduler, { authorize: () => true });
+    expect((await handle(new Request('http://cron.example.com/executors'))).status).toBe(200);
   });
 });

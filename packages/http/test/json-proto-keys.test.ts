@@ -17,7 +17,7 @@ describe('a "__proto__" key in params and metadata sent over HTTP', () => {
     const handle = createCronHandler(scheduler, { authorize: allowAll, clock, rateLimits: false });
     const send = async (method: string, path: string, body: string) => {
       const response = await handle(
-        new Request(`http://api.test${path}`, {
+        new Request(`http://localhost${path}`, {
           method,
           headers: { 'content-type': 'application/json' },
           body,

@@ -97,7 +97,7 @@ export const inputTextSuite: Suite = {
           expectField(
             await h.call('POST', '/jobs', { body }),
             'activeUntil',
-            /use ISO 8601, e\.g\. 2027-02-01T09:00:00Z/,
+            /use ISO 8601 with Z or an offset, e\.g\. 2027-02-01T09:00:00Z/,
           );
           expectField(await h.call('GET', `/runs?since=${encodeURIComponent(value)}`), 'since', /ISO 8601/);
           expectField(await h.call('GET', `/stats?since=${encodeURIComponent(value)}`), 'since', /ISO 8601/);

@@ -1,0 +1,70 @@
+import { HttpError } from './errors.js';
+
+/**
+ * DNS-rebinding defence. A page on an attacker's domain can make that domain resolve to
+ * 127.0.0.1 (or any address the victim's browser reaches) and then call the API as its own origin:
+ * same-origin checks pass, as the browser sends `Host: attacker.example`. An API open to anyone who
+ * reaches it (`allowAll`, meant for local tools) therefore answers by default only for host names
+ * no attacker can own: IP addresses, `localhost` and `*.localhost`, and single-label names such as
+ * a container's service name. Any other name must be listed in `allowedHosts`. With an
+ * `authorize` of its own, the API answers for any host unless `allowedHosts` is given.
+ */
+
+/** `allowedHosts` as given: names (`'.example.com'` also takes its subdomains), or `true` for any. */
+export type AllowedHosts = readonly string[] | true;
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+function isUnownableName(host: string): boolean {
+  return (
+    IPV4.test(host) ||
+    host.includes(':') || // an IPv6 address, brackets stripped
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    !host.includes('.')
+  );
+}
+
+function listed(host: string, names: readonly string[]): boolean {
+  return names.some((name) =>
+    name.startsWith('.') ? host === name.slice(1) || host.endsWith(name) : host === name,
+  );
+}
+
+/** The host names a request was addressed to: its URL's and its `Host` header's, lower-cased, without port or brackets. */
+function hostsOf(request: Request): string[] {
+  const hosts: string[] = [];
+  const add = (authority: string) => {
+    try {
+      hosts.push(new URL(`http://${authority}`).hostname.toLowerCase().replace(/^\[|\]$/g, ''));
+    } catch {
+      hosts.push(authority.toLowerCase());
+    }
+  };
+  add(new URL(request.url).host);
+  const header = request.headers.get('host');
+  if (header) add(header.trim());
+  return hosts;
+}
+
+/** A check that refuses (403) a request addressed to a host the API does not answer for; null when any host will do. */
+export function hostGuard(
+  allowedHosts: AllowedHosts | undefined,
+  openToAll: boolean,
+): ((request: Request) => void) | null {
+  if (allowedHosts === true || (allowedHosts === undefined && !openToAll)) return null;
+  const names = (allowedHosts ?? []).map((name) => name.toLowerCase());
+  return (request) => {
+    for (const host of hostsOf(request)) {
+      if (listed(host, names) || (allowedHosts === undefined && isUnownableName(host))) continue;
+      throw new HttpError(
+        403,
+        'FORBIDDEN',
+        `this API does not answer for host "${host.slice(0, 200)}": list it in allowedHosts` +
+          (allowedHosts === undefined
+            ? ' (an API run with allowAll answers only for local names and addresses)'
+            : ''),
+      );
+    }
+  };
+}
