@@ -30,6 +30,8 @@ const ERROR_STATUSES: Record<string, string> = {
   '413': 'body too large',
   '415': 'a change sent without `Content-Type: application/json`',
   '429': 'over a manual-trigger limit; see `Retry-After`',
+  '500': 'an unexpected failure (reported to `onError`; the answer says no more)',
+  '503': 'the scheduler store is unavailable; try again shortly',
 };
 
 function parametersOf(route: RouteDef): JsonSchema[] {
@@ -47,6 +49,14 @@ function parametersOf(route: RouteDef): JsonSchema[] {
   };
   add('path', route.params);
   add('query', route.query);
+  if (route.ifMatch)
+    parameters.push({
+      name: 'If-Match',
+      in: 'header',
+      required: false,
+      description: "the job's `ETag` as read: the write is refused with 409 if the job changed since",
+      schema: { type: 'string' },
+    });
   return parameters;
 }
 
@@ -57,6 +67,16 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title: stri
     if (route.hidden) continue;
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const status = String(route.status ?? 200);
+    const headers = route.responseHeaders
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(route.responseHeaders).map(([name, description]) => [
+              name,
+              { description, schema: { type: 'string' } },
+            ]),
+          ),
+        }
+      : {};
     const responses: Record<string, unknown> = {
       [status]: route.raw
         ? {
@@ -68,6 +88,7 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title: stri
           }
         : {
             description: 'success: `{ data }`',
+            ...headers,
             content: {
               'application/json': {
                 schema: {
@@ -79,8 +100,16 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title: stri
             },
           },
     };
-    for (const [code, description] of Object.entries(ERROR_STATUSES)) {
+    for (const [code, description] of Object.entries(route.otherStatuses ?? {})) {
       responses[code] = {
+        description,
+        ...(Number(code) < 300 ? headers : {}),
+        content: { 'application/json': { schema: { type: 'object' } } },
+      };
+    }
+    for (const [code, description] of Object.entries(ERROR_STATUSES)) {
+      // A route's own meaning of a status (health's 503) comes first.
+      responses[code] ??= {
         description,
         content: { 'application/json': { schema: jsonSchema(errorEnvelope) } },
       };

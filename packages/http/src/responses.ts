@@ -86,6 +86,11 @@ export const runResponse = z.object({
   workerId: z.string().nullable(),
   leaseUntil: date.nullable(),
   priority: z.number().int(),
+  overlap: z.enum(['skip', 'queue', 'allow']),
+  concurrencyKey: z.string(),
+  dedupeKey: z.string().nullable(),
+  timeoutMs: z.number().int().nullable(),
+  cancelRequested: z.boolean(),
   progress: z.object({ percent: z.number(), note: z.string().nullable() }).nullable(),
   logs: z.array(
     z.object({ at: date, level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),

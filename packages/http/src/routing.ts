@@ -45,6 +45,10 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   response?: z.ZodType;
   /** Success status for OpenAPI (a handler may still return a `Reply`). @default 200 */
   status?: number;
+  /** Other statuses the route answers besides the errors every route may give, for OpenAPI. */
+  otherStatuses?: Record<string, string>;
+  /** Headers of a successful answer, by name, for OpenAPI. */
+  responseHeaders?: Record<string, string>;
   /** The handler answers with its own `Response` of this type (streams, HTML, the OpenAPI document). */
   raw?: { contentType: string };
   /** The handler honours `If-Match`; any other write carrying it is refused with a 400. */

@@ -71,6 +71,9 @@ function bodyField(path: string, message: string): HttpError {
   });
 }
 
+/** What a job's `ETag` header is, for OpenAPI. */
+const JOB_ETAG = "the job's version: send it back as `If-Match` to write only that version";
+
 /** Job CRUD, seeding, reload, pause and resume. */
 export function jobRoutes(scheduler: Scheduler): RouteDef[] {
   return [
@@ -78,6 +81,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       method: 'get',
       path: '/jobs',
       response: z.array(jobResponse),
+      responseHeaders: { 'X-Next-Cursor': "the next page's cursor, when there is one: pass it as `cursor`" },
       action: 'jobs:read',
       tag: 'jobs',
       summary: 'List jobs (a tenant sees its own and the global ones)',
@@ -144,6 +148,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       method: 'get',
       path: '/jobs/:name',
       response: jobResponse,
+      responseHeaders: { ETag: JOB_ETAG },
       action: 'jobs:read',
       tag: 'jobs',
       summary: 'One job',
@@ -159,6 +164,7 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       path: '/jobs/:name',
       ifMatch: true,
       response: jobResponse,
+      responseHeaders: { ETag: JOB_ETAG },
       action: 'jobs:write',
       tag: 'jobs',
       summary:
@@ -182,6 +188,8 @@ export function jobRoutes(scheduler: Scheduler): RouteDef[] {
       path: '/jobs/:name',
       ifMatch: true,
       response: jobResponse,
+      responseHeaders: { ETag: JOB_ETAG },
+      otherStatuses: { '201': 'created: the tenant had no job of that name' },
       action: 'jobs:write',
       tag: 'jobs',
       summary:

@@ -73,6 +73,7 @@ export function operationRoutes(scheduler: Scheduler, limiter: TriggerLimiter): 
       method: 'get',
       path: '/health',
       response: healthResponse,
+      otherStatuses: { '503': 'not ok: the same `{ data }` report, for liveness probes' },
       action: 'health:read',
       tag: 'operations',
       summary:

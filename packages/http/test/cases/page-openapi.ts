@@ -121,5 +121,43 @@ export const openApiSuite: Suite = {
         expect(JSON.stringify(doc)).not.toContain('$defs');
       },
     },
+    {
+      name: 'says what the routes actually answer: every field of a run and a job, statuses and headers',
+      async run(h) {
+        const doc = (await h.call('GET', '/openapi.json')).json;
+        const dataKeys = (path: string, method: string, status: string): string[] =>
+          Object.keys(
+            doc.paths[path][method].responses[status].content['application/json'].schema.properties.data
+              .properties,
+          );
+        // A job created and triggered over the API: every key it answers is in the schema.
+        const created = await h.call('PUT', '/jobs/documented', {
+          body: { schedule: 'daily', executor: 'sync' },
+        });
+        expect(created.status).toBe(201);
+        const put = doc.paths['/jobs/{name}'].put;
+        expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '201']));
+        expect(dataKeys('/jobs/{name}', 'get', '200')).toEqual(
+          expect.arrayContaining(Object.keys(created.json.data)),
+        );
+        const triggered = await h.call('POST', '/jobs/documented/trigger', { body: {} });
+        expect(triggered.status).toBe(202);
+        const run = (await h.call('GET', `/runs/${triggered.json.data.id}`)).json.data;
+        expect(dataKeys('/runs/{id}', 'get', '200')).toEqual(expect.arrayContaining(Object.keys(run)));
+        // Headers: the job's ETag, If-Match on its writes, the jobs list's next cursor.
+        expect(created.headers.get('etag')).toBe('"1"');
+        expect(doc.paths['/jobs/{name}'].get.responses['200'].headers.ETag).toBeDefined();
+        expect(put.responses['201'].headers.ETag).toBeDefined();
+        for (const method of ['put', 'patch'])
+          expect(doc.paths['/jobs/{name}'][method].parameters.map((p: { name: string }) => p.name)).toContain(
+            'If-Match',
+          );
+        expect(doc.paths['/jobs'].get.responses['200'].headers['X-Next-Cursor']).toBeDefined();
+        expect(Object.keys(doc.paths['/health'].get.responses)).toEqual(
+          expect.arrayContaining(['200', '503']),
+        );
+        expect(doc.paths['/jobs'].get.responses['500']).toBeDefined();
+      },
+    },
   ],
 };
