@@ -1,4 +1,5 @@
 import {
+  compareCodePoints,
   decodeRunCursor,
   type ExecutorSummary,
   encodeRunCursor,
@@ -104,6 +105,6 @@ export function summarizeExecutors(runs: Iterable<Run>, tenantIds: TenantIds | u
     if (!last || (last.finishedAt as Date).getTime() < run.finishedAt.getTime()) row.lastRun = run;
   }
   return [...rows.values()]
-    .sort((a, b) => (a.executor < b.executor ? -1 : a.executor > b.executor ? 1 : 0))
+    .sort((a, b) => compareCodePoints(a.executor, b.executor))
     .map((row) => ({ ...row, lastRun: row.lastRun ? copy(row.lastRun) : null }));
 }

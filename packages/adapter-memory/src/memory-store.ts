@@ -36,6 +36,7 @@ import type {
 import {
   autoPauseAuditEntry,
   autoPauseNote,
+  byNameThenTenant,
   createRunsInChunks,
   FROZEN_JOB_FIELDS,
   insertedJob,
@@ -59,14 +60,6 @@ import { RateLimiter } from './rate-limiter.js';
 import { RunTable } from './run-table.js';
 
 const FROZEN_FIELDS: ReadonlySet<string> = new Set(FROZEN_JOB_FIELDS);
-
-function byNameThenTenant(a: Job, b: Job): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  if (a.tenantId === b.tenantId) return 0;
-  if (a.tenantId === null) return -1;
-  if (b.tenantId === null) return 1;
-  return a.tenantId < b.tenantId ? -1 : 1;
-}
 
 /**
  * The Store kept in this process's memory. Every method does its whole step synchronously between

@@ -81,7 +81,7 @@ export async function findJobByName(
 export async function listJobs({ db, n }: Target, filter: JobFilter): Promise<Job[]> {
   const where = new Conditions().tenants(filter.tenantIds);
   if (filter.enabled !== undefined) where.add(`enabled = ${where.param(filter.enabled)}`);
-  // COLLATE "C" orders by code point, as JavaScript does, whatever the database's locale.
+  // COLLATE "C" orders by code point (UTF-8 bytes), whatever the database's locale: as the other stores do (compareCodePoints).
   const found = await rows(
     db,
     `SELECT * FROM ${n.jobs} ${where.where()} ORDER BY name COLLATE "C", tenant_id COLLATE "C" NULLS FIRST`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  byNameThenTenant,
   ConflictError,
   type Job,
   type JobFilter,
@@ -14,14 +15,6 @@ import { jobNameKey, tenantToken } from './keys.js';
 import { SCRIPTS } from './scripts.js';
 
 const ms = (date: Date): string => String(date.getTime());
-
-function byNameThenTenant(a: Job, b: Job): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  if (a.tenantId === b.tenantId) return 0;
-  if (a.tenantId === null) return -1;
-  if (b.tenantId === null) return 1;
-  return a.tenantId < b.tenantId ? -1 : 1;
-}
 
 function conflictMessage(tenantId: string | null, name: string): string {
   const where = tenantId === null ? 'as a global job' : `in tenant "${tenantId}"`;

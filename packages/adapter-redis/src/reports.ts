@@ -1,4 +1,10 @@
-import type { ExecutorSummary, RunCountRow, RunStatus, TenantIds } from '@cronkeeper/core';
+import {
+  compareCodePoints,
+  type ExecutorSummary,
+  type RunCountRow,
+  type RunStatus,
+  type TenantIds,
+} from '@cronkeeper/core';
 import { execPipeline, type RedisClientLike } from './client.js';
 import { decodeRun } from './codec.js';
 import { FINISHED_STATUSES, type KeyLayout, tenantToken } from './keys.js';
@@ -164,9 +170,7 @@ export async function summarizeExecutors(
       }
     }
   }
-  const sorted = [...rows.values()].sort((a, b) =>
-    a.executor < b.executor ? -1 : a.executor > b.executor ? 1 : 0,
-  );
+  const sorted = [...rows.values()].sort((a, b) => compareCodePoints(a.executor, b.executor));
   const withLast = sorted.filter((row) => row.last !== null);
   const lastRuns = new Map<string, ExecutorSummary['lastRun']>();
   if (withLast.length > 0) {

@@ -124,7 +124,13 @@ export type {
   StoreEvent,
   TenantIds,
 } from './store.js';
-export { autoPauseAuditEntry, autoPauseNote, FROZEN_JOB_FIELDS } from './store.js';
+export {
+  autoPauseAuditEntry,
+  autoPauseNote,
+  byNameThenTenant,
+  compareCodePoints,
+  FROZEN_JOB_FIELDS,
+} from './store.js';
 export type { MeterLike, SpanLike, TelemetryAttributes, TelemetryOptions, TracerLike } from './telemetry.js';
 export type {
   ExecutorMap,

@@ -104,6 +104,40 @@ export type NewAuditEntry = Omit<AuditEntry, 'id'>;
  */
 export type FinishedRun = Run & { pausedJob?: true };
 
+/**
+ * Text in Unicode code point order, which is UTF-8 byte order: how PostgreSQL's `"C"` collation and
+ * MongoDB compare strings. JavaScript's `<` compares UTF-16 units instead, which puts characters
+ * from U+10000 up (emoji) before U+E000–U+FFFF; a store that sorts in JavaScript uses this, so every
+ * store lists in one order.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    let x = a.charCodeAt(index);
+    let y = b.charCodeAt(index);
+    if (x === y) continue;
+    // Surrogates (U+D800–U+DFFF) stand for code points above U+FFFF: move them above U+E000–U+FFFF.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** The order of `listJobs`: by name, then global before tenants, then by tenant, in code point order. */
+export function byNameThenTenant(
+  a: Pick<Job, 'name' | 'tenantId'>,
+  b: Pick<Job, 'name' | 'tenantId'>,
+): number {
+  if (a.name !== b.name) return compareCodePoints(a.name, b.name);
+  if (a.tenantId === b.tenantId) return 0;
+  if (a.tenantId === null) return -1;
+  if (b.tenantId === null) return 1;
+  return compareCodePoints(a.tenantId, b.tenantId);
+}
+
 /** The `pausedNote` (and audit note) a store writes when it pauses a job after `failures` failed runs. */
 export function autoPauseNote(failures: number): string {
   return `paused automatically after ${failures} failed runs in a row`;

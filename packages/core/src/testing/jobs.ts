@@ -129,6 +129,17 @@ export function jobsContract(fixture: () => ContractFixture): void {
       expect(await fixture().store.listJobs({})).toHaveLength(1);
     });
 
+    it('listJobs orders names and tenants by code point on every store, characters past U+FFFF last', async () => {
+      const { store } = fixture();
+      // U+FF5A (fullwidth z) before U+1F600 (an emoji): JavaScript's < would order them the other way.
+      const names = ['😀', 'ｚ', 'z', 'é'];
+      for (const name of names) await store.insertJob(newJob({ name, tenantId: null }));
+      await store.insertJob(newJob({ name: 'z', tenantId: '😀' }));
+      await store.insertJob(newJob({ name: 'z', tenantId: 'ｚ' }));
+      const listed = (await store.listJobs({})).map((job) => `${job.name}/${job.tenantId}`);
+      expect(listed).toEqual(['z/null', 'z/ｚ', 'z/😀', 'é/null', 'ｚ/null', '😀/null']);
+    });
+
     it('listJobs orders by name then tenant (global first) and filters by tenant and enabled', async () => {
       const { store } = fixture();
       const insert = (name: string, tenantId: string | null, enabled = true) =>

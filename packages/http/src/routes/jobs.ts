@@ -1,4 +1,5 @@
 import {
+  compareCodePoints,
   type Job,
   type JobInput,
   type JobUpdate,
@@ -35,7 +36,7 @@ const jobsCursor = z.tuple([z.string(), z.string().nullable()]);
 function jobsPage(jobs: Job[], limit: number, cursor: string | undefined) {
   const key = (job: Pick<Job, 'name' | 'tenantId'>) => JSON.stringify([job.name, job.tenantId]);
   const sorted = [...jobs].sort(
-    (a, b) => compare(a.name, b.name) || compare(a.tenantId ?? '', b.tenantId ?? ''),
+    (a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.tenantId ?? '', b.tenantId ?? ''),
   );
   let start = 0;
   if (cursor !== undefined) {
@@ -50,7 +51,8 @@ function jobsPage(jobs: Job[], limit: number, cursor: string | undefined) {
     const [name, tenantId] = after;
     const past = sorted.findIndex(
       (job) =>
-        compare(job.name, name) > 0 || (job.name === name && compare(job.tenantId ?? '', tenantId ?? '') > 0),
+        compareCodePoints(job.name, name) > 0 ||
+        (job.name === name && compareCodePoints(job.tenantId ?? '', tenantId ?? '') > 0),
     );
     start = past === -1 ? sorted.length : past;
   }
@@ -59,10 +61,6 @@ function jobsPage(jobs: Job[], limit: number, cursor: string | undefined) {
   const next =
     start + limit < sorted.length && last ? Buffer.from(key(last), 'utf8').toString('base64url') : null;
   return { items, next };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function bodyField(path: string, message: string): HttpError {
