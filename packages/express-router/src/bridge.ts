@@ -99,6 +99,24 @@ function reserialised(body: unknown): string {
 }
 
 /**
+ * The request's URL. A `Host` that names no host (a port past 65535, say) is left out of it, as a
+ * missing one is: the header still goes along, and the API decides about it.
+ */
+function urlOf(req: ExpressRequest): URL {
+  const scheme = req.protocol === 'https' ? 'https' : 'http';
+  const path = pathAndQuery(req.originalUrl);
+  const host = req.get('host') ?? '';
+  if (HOST.test(host)) {
+    try {
+      return new URL(`${scheme}://${host}${path}`);
+    } catch {
+      // Not a host after all: as if there were none.
+    }
+  }
+  return new URL(`${scheme}://localhost${path}`);
+}
+
+/**
  * The Express request as a web `Request` whose signal aborts when the client goes away. Throws
  * `HttpError` when a body the host app parsed cannot be passed on.
  */
@@ -107,9 +125,7 @@ export function toWebRequest(req: ExpressRequest, res: ExpressResponse): Request
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  const host = req.get('host') ?? '';
-  const origin = `${req.protocol === 'https' ? 'https' : 'http'}://${HOST.test(host) ? host : 'localhost'}`;
-  const url = new URL(`${origin}${pathAndQuery(req.originalUrl)}`);
+  const url = urlOf(req);
   const init: RequestInit & { duplex?: 'half' } = {
     method: req.method,
     headers: headersOf(req),

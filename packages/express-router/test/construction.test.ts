@@ -149,6 +149,8 @@ describe('the Express request', () => {
         request.end(body);
       });
     expect(await post(`rebind.attacker.example:${port}`)).toBe(403);
+    // A Host that names no host is refused, not a 500 from building the request's URL.
+    expect(await post('evil.example:99999')).toBe(403);
     expect(await post(`127.0.0.1:${port}`)).toBe(201);
   });
 

@@ -6,7 +6,8 @@ import { HttpError } from './errors.js';
  * same-origin checks pass, as the browser sends `Host: attacker.example`. An API open to anyone who
  * reaches it (`allowAll`, meant for local tools) therefore answers by default only for host names
  * no attacker can own: IP addresses, `localhost` and `*.localhost`, and single-label names such as
- * a container's service name. Any other name must be listed in `allowedHosts`. With an
+ * a container's service name. Any other name must be listed in `allowedHosts`. The URL's host, the
+ * `Host` header and a proxy's `X-Forwarded-Host` are all checked: the same-origin check trusts each. With an
  * `authorize` of its own, the API answers for any host unless `allowedHosts` is given.
  */
 
@@ -18,7 +19,7 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 function isUnownableName(host: string): boolean {
   return (
     IPV4.test(host) ||
-    host.includes(':') || // an IPv6 address, brackets stripped
+    host.startsWith('[') || // an IPv6 address, as URL parsing writes one
     host === 'localhost' ||
     host.endsWith('.localhost') ||
     !host.includes('.')
@@ -31,19 +32,30 @@ function listed(host: string, names: readonly string[]): boolean {
   );
 }
 
-/** The host names a request was addressed to: its URL's and its `Host` header's, lower-cased, without port or brackets. */
-function hostsOf(request: Request): string[] {
-  const hosts: string[] = [];
-  const add = (authority: string) => {
-    try {
-      hosts.push(new URL(`http://${authority}`).hostname.toLowerCase().replace(/^\[|\]$/g, ''));
-    } catch {
-      hosts.push(authority.toLowerCase());
-    }
-  };
-  add(new URL(request.url).host);
+/**
+ * The host name in `authority` (`name[:port]`) as URL parsing reads it: lower-cased, without its
+ * port or a trailing dot. Null when it names no host (a port past 65535, user info, nothing).
+ */
+function hostName(authority: string): string | null {
+  try {
+    const url = new URL(`http://${authority}`);
+    if (url.username !== '' || url.password !== '' || url.hostname === '') return null;
+    return url.hostname.replace(/\.$/, '');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every host the request may be taken to be addressed to: its URL's, its `Host` header's and a
+ * proxy's `X-Forwarded-Host` (the same-origin check counts each as the API's own origin).
+ */
+function hostsOf(request: Request): (string | null)[] {
+  const hosts = [hostName(new URL(request.url).host)];
   const header = request.headers.get('host');
-  if (header) add(header.trim());
+  if (header !== null) hosts.push(hostName(header.trim()));
+  const forwarded = request.headers.get('x-forwarded-host');
+  if (forwarded !== null) hosts.push(hostName(forwarded.split(',')[0]?.trim() ?? ''));
   return hosts;
 }
 
@@ -56,11 +68,13 @@ export function hostGuard(
   const names = (allowedHosts ?? []).map((name) => name.toLowerCase());
   return (request) => {
     for (const host of hostsOf(request)) {
-      if (listed(host, names) || (allowedHosts === undefined && isUnownableName(host))) continue;
+      if (host !== null && (listed(host, names) || (allowedHosts === undefined && isUnownableName(host))))
+        continue;
+      const named = host === null ? 'a malformed host' : `host "${host.slice(0, 200)}"`;
       throw new HttpError(
         403,
         'FORBIDDEN',
-        `this API does not answer for host "${host.slice(0, 200)}": list it in allowedHosts` +
+        `this API does not answer for ${named}: list it in allowedHosts` +
           (allowedHosts === undefined
             ? ' (an API run with allowAll answers only for local names and addresses)'
             : ''),

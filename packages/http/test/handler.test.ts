@@ -131,6 +131,25 @@ describe('createCronHandler: allowedHosts (DNS rebinding)', () => {
     // The Host header counts as well as the URL: a proxy may keep the URL and pass the header on.
     const spoofed = new Request('http://localhost/executors', { headers: { host: 'evil.example' } });
     expect((await handle(spoofed)).status).toBe(403);
+    // Behind a proxy that sets Host to the upstream and passes the browser's host on.
+    const forwarded = new Request('http://127.0.0.1:3000/jobs', {
+      method: 'POST',
+      headers: {
+        host: '127.0.0.1:3000',
+        'x-forwarded-host': 'rebind.attacker.example',
+        origin: 'http://rebind.attacker.example',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'planted', schedule: 'daily', executor: 'noop' }),
+    });
+    expect((await handle(forwarded)).status).toBe(403);
+    await expect(scheduler.jobs.get('planted')).rejects.toThrow(/not found/i);
+    // A Host header that names no host is no local name, whatever characters it holds.
+    for (const host of ['evil.example:abc', 'evil.example:99999', 'user@evil.example', '']) {
+      const request = new Request('http://localhost/executors', { headers: { host } });
+      expect((await handle(request)).status, JSON.stringify(host)).toBe(403);
+    }
+    expect((await handle(new Request('http://localhost./executors'))).status).toBe(200);
   });
 
   it('answers for the hosts listed, subdomains with a leading dot, or any with true', async () => {
