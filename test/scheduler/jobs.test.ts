@@ -87,6 +87,7 @@ describe('jobs', () => {
       ['jobs.list unknown field', () => scheduler.jobs.list({ tenant: 'x' } as never), ''],
       ['stats NUL tenant', () => scheduler.stats({ tenantId: 'a\u0000b' }), 'tenantId'],
       ['dashboard control tenant', () => scheduler.dashboard({ tenantId: 'a\u0001b' }), 'tenantId'],
+      ['dashboard locale number', () => scheduler.dashboard({ locale: 5 as never }), 'locale'],
     ];
     for (const [label, call, path] of calls) {
       const error = await call().catch((caught: unknown) => caught);

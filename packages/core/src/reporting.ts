@@ -14,7 +14,7 @@ import { tenantIdsOf } from './jobs.js';
 import { scheduleOf } from './planning.js';
 import type { RunFilter } from './store.js';
 import type { Job, Run } from './types.js';
-import { parse, parseScope, runListSchema } from './validation.js';
+import { dashboardOptionsSchema, parse, parseScope, runListSchema } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
 const DAY = 86_400_000;
@@ -166,6 +166,7 @@ export async function computeDashboard(
   ctx: SchedulerContext,
   options: { tenantId?: string | null; locale?: string } = {},
 ): Promise<Dashboard> {
+  parse(dashboardOptionsSchema, options);
   // A tenant sees its jobs and the global ones (as a tenant may see them: no run outcomes), and
   // figures from its own runs only.
   const viewer = options.tenantId ?? null;

@@ -431,6 +431,12 @@ export const tenantFilterSchema = z.object({
   includeGlobal: z.boolean().optional(),
 });
 
+/** Options of `dashboard`. */
+export const dashboardOptionsSchema = z.strictObject({
+  tenantId: tenantIdSchema.optional(),
+  locale: text((s) => s.max(35)).optional(),
+});
+
 /** Filter of `jobs.list`. */
 export const jobListSchema = tenantFilterSchema.extend({ enabled: z.boolean().optional() }).strict();
 
