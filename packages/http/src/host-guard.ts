@@ -7,8 +7,8 @@ import { HttpError } from './errors.js';
  * reaches it (`allowAll`, meant for local tools) therefore answers by default only for host names
  * no attacker can own: IP addresses, `localhost` and `*.localhost`, and single-label names such as
  * a container's service name. Any other name must be listed in `allowedHosts`. The URL's host, the
- * `Host` header and a proxy's `X-Forwarded-Host` are all checked: the same-origin check trusts each. With an
- * `authorize` of its own, the API answers for any host unless `allowedHosts` is given.
+ * `Host` header and a proxy's `X-Forwarded-Host` are all checked, as the same-origin check trusts
+ * each. With an `authorize` of its own, the API answers for any host unless `allowedHosts` is given.
  */
 
 /** `allowedHosts` as given: names (`'.example.com'` also takes its subdomains), or `true` for any. */

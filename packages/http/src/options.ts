@@ -199,7 +199,7 @@ export const cronHandlerOptionsSchema = z.strictObject({
             .string()
             .max(253)
             .regex(
-              /^\.?[A-Za-z0-9._:[\]-]+$/,
+              /^\.?(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$|^\[[0-9A-Fa-f:.]+\]$/,
               "must be a host name such as 'admin.example.com' (no scheme or port)",
             ),
         )

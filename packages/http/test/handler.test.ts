@@ -161,6 +161,11 @@ describe('createCronHandler: allowedHosts (DNS rebinding)', () => {
       expect((await listed(new Request(`http://${host}/executors`))).status, host).toBe(200);
     for (const host of ['other.example.com', 'localhost', 'corp.example.evil.test'])
       expect((await listed(new Request(`http://${host}/executors`))).status, host).toBe(403);
+    // A port or a scheme would never match a host name: refused when the handler is built.
+    for (const name of ['localhost:3000', 'https://admin.example.com', 'admin.example.com/'])
+      expect(() => createCronHandler(scheduler, { authorize: allowAll, allowedHosts: [name] }), name).toThrow(
+        /allowedHosts\.0: must be a host name/,
+      );
     const any = createCronHandler(scheduler, { authorize: allowAll, allowedHosts: true });
     expect((await any(new Request('http://anything.example/executors'))).status).toBe(200);
   });
