@@ -227,6 +227,48 @@ describe('overlap under a slow executor', () => {
     expect((await scheduler.runs.list({ status: 'skipped' })).items).toHaveLength(1);
   });
 
+  it('skip, in the loop with every slot busy: the slot due while running is recorded skipped as it fires, not started late', async () => {
+    const gate = deferred();
+    let started = 0;
+    const { scheduler, clock } = fakeTimeScheduler(
+      '2026-03-01T00:00:00Z',
+      {
+        slow: {
+          run: async () => {
+            started++;
+            await gate.promise;
+          },
+        },
+      },
+      { concurrency: 1, pollInterval: '30s' },
+    );
+    const poll = async (check: () => Promise<boolean> | boolean) => {
+      for (let tries = 0; !(await check()); tries++) {
+        if (tries > 200) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const slots = async () =>
+      (await scheduler.runs.list({})).items
+        .map((run) => `${run.scheduledFor?.toISOString().slice(11, 16)} ${run.status}`)
+        .sort();
+    await scheduler.jobs.create({ name: 'j', schedule: '* * * * *', executor: 'slow', overlap: 'skip' });
+    await scheduler.start();
+    clock.advance('1m');
+    await scheduler.reload();
+    await poll(() => started === 1);
+    // The only slot is taken: no claim looks at the next run until this one ends.
+    clock.advance('1m');
+    await scheduler.reload();
+    await poll(async () => (await slots()).includes('00:02 skipped'));
+    gate.resolve();
+    await poll(async () => (await slots()).includes('00:01 succeeded'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await scheduler.stop();
+    expect(started).toBe(1);
+    expect(await slots()).toEqual(['00:01 succeeded', '00:02 skipped']);
+  });
+
   it('queue: the slot waits and starts when the running one ends', async () => {
     const { scheduler, gate, first, second, started } = await slowJob('queue');
     expect(second).toMatchObject({ summary: { total: 0 } });

@@ -5,7 +5,7 @@ import { executeRun, type LEASE_HOLD_SHARE, type RunAbort, type RunControls } fr
 import type { ClaimAlong } from './finish-batcher.js';
 import { planFiring } from './planning.js';
 import { retryPolicyOf } from './retry.js';
-import { buildRetry, buildRun } from './run-factory.js';
+import { buildRetry, buildRun, concurrencyKeyOf, skippedRun } from './run-factory.js';
 import type {
   ClaimResult,
   FinishRunInput,
@@ -49,7 +49,7 @@ interface LeaseSeen {
  */
 export class Engine {
   /** Runs executing on this instance, with the handle that aborts each. */
-  readonly active = new Map<string, { done: Promise<Run | null>; controls: RunControls | null }>();
+  readonly active = new Map<string, { run: Run; done: Promise<Run | null>; controls: RunControls | null }>();
   /**
    * The jobs of the latest burst of due jobs, by id, as read when their slot came due. A schedule
    * run of exactly that slot, fired here or by another instance, takes its job from here instead
@@ -237,6 +237,7 @@ export class Engine {
           );
         }
         for (const run of result.created) this.ctx.emitRun('run:created', run);
+        this.#skipped(result.created.filter((run) => run.status === 'skipped'));
         created.push(...result.created);
       });
     } finally {
@@ -275,8 +276,12 @@ export class Engine {
     const policy = retryPolicyOf(job, this.ctx.registry);
     // Catch-up runs of misfire `all` wait for each other rather than skip each other.
     const overlap = plan.slots.length > 1 && job.overlap === 'skip' ? 'queue' : job.overlap;
-    const runs = plan.slots.map((slot) =>
-      buildRun({
+    // A slot due while its job runs here is recorded skipped as it fires. Left pending, it would wait
+    // for a claim, and with every slot of this instance busy none comes until a run ends, which
+    // would then start it late instead of skipping it. (A run elsewhere is the claim's to see.)
+    const skipNow = overlap === 'skip' && this.#runsExclusivelyHere(concurrencyKeyOf(job, '', job.tenantId));
+    const runs = plan.slots.map((slot) => {
+      const run = buildRun({
         job,
         executor: null,
         tenantId: job.tenantId,
@@ -293,8 +298,9 @@ export class Engine {
         dedupeKey: `slot:${job.id}:${slot.toISOString()}`,
         maxAttempts: 1 + (policy?.limit ?? 0),
         timeoutMs: job.timeoutMs,
-      }),
-    );
+      });
+      return skipNow ? skippedRun(run, now) : run;
+    });
     return {
       input: { jobId: job.id, expectedNextRunAt, nextRunAt: plan.nextRunAt, runs, now },
       dropped: plan.dropped,
@@ -424,6 +430,13 @@ export class Engine {
     for (const run of result.claimed) void this.execute(run, heldSince);
   }
 
+  /** Whether a run of `key` that excludes others (overlap not `allow`) is executing here. */
+  #runsExclusivelyHere(key: string): boolean {
+    for (const { run } of this.active.values())
+      if (run.concurrencyKey === key && run.overlap !== 'allow') return true;
+    return false;
+  }
+
   #skipped(skipped: readonly Run[]): void {
     for (const run of skipped) {
       this.ctx.logger.info(
@@ -439,7 +452,8 @@ export class Engine {
    * `heldSince` is `performance.now()` read with the clock reading the claim sent.
    */
   execute(run: Run, heldSince: number): Promise<Run | null> {
-    const entry: { done: Promise<Run | null>; controls: RunControls | null } = {
+    const entry: { run: Run; done: Promise<Run | null>; controls: RunControls | null } = {
+      run,
       done: Promise.resolve(null),
       controls: null,
     };

@@ -139,3 +139,25 @@ export function buildRetry(failed: Run, policy: RetryPolicy, now: Date): NewRun 
     logs: [],
   };
 }
+
+/** The error of a slot skipped because its job was running (overlap `skip`), as every store writes it. */
+export const OVERLAP_SKIP_ERROR = {
+  code: 'overlap',
+  message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
+} as const;
+
+/**
+ * `run`, recorded skipped at `now` by the overlap policy instead of pending: what a claim would
+ * make of it, with its tasks ended as skipped too.
+ */
+export function skippedRun(run: NewRun, now: Date): NewRun {
+  return {
+    ...run,
+    status: 'skipped',
+    finishedAt: now,
+    error: { ...OVERLAP_SKIP_ERROR },
+    tasks: run.tasks.map((task) =>
+      task.status === 'pending' || task.status === 'running' ? { ...task, status: 'skipped' } : task,
+    ),
+  };
+}

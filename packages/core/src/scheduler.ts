@@ -507,7 +507,9 @@ class CronScheduler implements Scheduler {
       failed: [],
     };
     const now = this.#ctx.clock.now();
-    await storeCall('fireSlots', () => this.#engine.fireDue(now));
+    const fired = await storeCall('fireSlots', () => this.#engine.fireDue(now));
+    // Slots whose job was running here are recorded skipped as they fire (see Engine).
+    result.summary.skipped += fired.filter((run) => run.status === 'skipped').length;
     await storeCall('recover', () => this.#engine.recover(now));
     let processed = 0;
     while (processed < limit) {

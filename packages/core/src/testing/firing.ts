@@ -99,6 +99,37 @@ export function firingContract(fixture: () => ContractFixture): void {
       expect(await store.findDueJobs({ now: T0, limit: 10 })).toEqual([]);
     });
 
+    it('records a slot fired as skipped (its job running) as skipped: listed, counted, never claimed', async () => {
+      const { store } = fixture();
+      const job = await store.insertJob(newJob({ nextRunAt: T0 }));
+      const run: NewRun = {
+        ...slotRun(job, T0),
+        status: 'skipped',
+        finishedAt: T0,
+        error: { code: 'overlap', message: 'skipped: a run with the same concurrency key was running' },
+      };
+      run.tasks = run.tasks.map((task) => ({ ...task, status: 'skipped' }));
+      const result = await fireOne(store, {
+        jobId: job.id,
+        expectedNextRunAt: T0,
+        nextRunAt: at(MINUTE),
+        runs: [run],
+        now: T0,
+      });
+      const created = result.created[0];
+      expect(created).toEqual({ ...run, id: created?.id });
+      expect(await store.getRun(created?.id as string)).toEqual(created);
+      expect((await allRuns(store, { statuses: ['skipped'] })).map((stored) => stored.id)).toEqual([
+        created?.id,
+      ]);
+      expect(await allRuns(store, { statuses: ['pending'] })).toEqual([]);
+      expect(await store.claimRuns({ workerId: 'w', now: at(HOUR), limit: 10, leaseMs: MINUTE })).toEqual({
+        claimed: [],
+        skipped: [],
+      });
+      expect(await store.nextWakeAt({ now: T0 })).toEqual(at(MINUTE));
+    });
+
     it('gives a caller whose expected nextRunAt is stale { advanced: false, created: [] }', async () => {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
