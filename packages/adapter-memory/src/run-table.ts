@@ -1,6 +1,7 @@
 import {
   isTerminal,
   type NewRun,
+  OVERLAP_SKIP_ERROR,
   type Run,
   type RunError,
   type RunLogLine,
@@ -106,10 +107,7 @@ export class RunTable {
         run.status = 'skipped';
         endTasks(run);
         run.finishedAt = new Date(now);
-        run.error = {
-          code: 'overlap',
-          message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
-        };
+        run.error = { ...OVERLAP_SKIP_ERROR };
         this.#finish(run);
         skipped.push(run);
       },

@@ -1,6 +1,7 @@
 import {
   decodeRunCursor,
   type JsonValue,
+  OVERLAP_SKIP_ERROR,
   type RunError,
   type RunFilter,
   type RunLogLine,
@@ -41,10 +42,7 @@ export const CLAIM_ORDER = { priority: 1, runAt: 1, createdAt: 1, _id: 1 } as co
 export const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
 /** The error of a run skipped by the overlap policy. */
-export const OVERLAP_ERROR: RunError = {
-  code: 'overlap',
-  message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
-};
+export const OVERLAP_ERROR: RunError = OVERLAP_SKIP_ERROR;
 
 /** Matches records of these tenants (`null` = global); no condition when the filter is absent. */
 export function tenantFilter(tenantIds: TenantIds | undefined): Document {

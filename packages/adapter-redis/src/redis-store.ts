@@ -35,7 +35,7 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
-import { createRunsInChunks, insertJobsInChunks } from '@cronkeeper/core';
+import { createRunsInChunks, insertJobsInChunks, OVERLAP_SKIP_ERROR } from '@cronkeeper/core';
 import { auditArgs, listAudit, pruneAudit } from './audit.js';
 import * as bulk from './bulk.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
@@ -56,10 +56,7 @@ const DUE_JOBS_PER_SCRIPT = 500;
 /** Due runs moved into the claim order per claim at most, so one call never blocks Redis for long. */
 const PROMOTE_PER_CLAIM = 1_000;
 
-const SKIP_ERROR = JSON.stringify({
-  code: 'overlap',
-  message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
-});
+const SKIP_ERROR = JSON.stringify(OVERLAP_SKIP_ERROR);
 
 function defaultOnError(error: Error): void {
   console.warn(`[cronkeeper] redis store: ${error.message}`);

@@ -85,6 +85,7 @@ export {
 } from './logger.js';
 export { CLEANUP_STALE_EXECUTOR, MAINTENANCE_JOBS, PRUNE_EXECUTOR } from './maintenance.js';
 export { MAX_SERIES_PER_FAMILY, OVERFLOW_JOB_LABEL, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { OVERLAP_SKIP_ERROR } from './run-factory.js';
 export { type ParseScheduleOptions, parseSchedule, type Schedule } from './schedule.js';
 export { createScheduler } from './scheduler.js';
 export { isStorableText, STORABLE_TEXT_RULE } from './storable.js';

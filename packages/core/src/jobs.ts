@@ -16,7 +16,6 @@ import {
   parse,
   parseScope,
   pauseNoteSchema,
-  tenantFilterSchema,
 } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
@@ -54,14 +53,8 @@ export function tenantIdsOf(filter: {
   tenantId?: string | null;
   includeGlobal?: boolean;
 }): TenantIds | undefined {
-  // Checked here, where every listing's scope is read: a tenant id no store could hold (a NUL, say)
-  // is bad input, not a store error or an empty answer.
-  const { tenantId, includeGlobal } = parse(tenantFilterSchema, {
-    tenantId: filter.tenantId,
-    includeGlobal: filter.includeGlobal,
-  });
-  if (tenantId === undefined) return undefined;
-  return includeGlobal && tenantId !== null ? [tenantId, null] : [tenantId];
+  if (filter.tenantId === undefined) return undefined;
+  return filter.includeGlobal && filter.tenantId !== null ? [filter.tenantId, null] : [filter.tenantId];
 }
 
 /** Whether `patch` moves when `job` fires, so its `nextRunAt` must be computed again. */

@@ -1,6 +1,15 @@
 import { DURATION_LIMITS } from './duration.js';
 import type { NewRun } from './store.js';
-import type { Job, JsonObject, OverlapPolicy, RetryPolicy, Run, RunTask, RunTrigger } from './types.js';
+import type {
+  Job,
+  JsonObject,
+  OverlapPolicy,
+  RetryPolicy,
+  Run,
+  RunError,
+  RunTask,
+  RunTrigger,
+} from './types.js';
 
 /** Tasks of a job as a run records them: job params merged under each task's own. */
 export function tasksOf(job: Pick<Job, 'tasks' | 'params'>): RunTask[] {
@@ -140,11 +149,14 @@ export function buildRetry(failed: Run, policy: RetryPolicy, now: Date): NewRun 
   };
 }
 
-/** The error of a slot skipped because its job was running (overlap `skip`), as every store writes it. */
-export const OVERLAP_SKIP_ERROR = {
+/**
+ * The error of a run skipped by the overlap policy, as every store writes it (PostgreSQL's claim
+ * function holds the same text).
+ */
+export const OVERLAP_SKIP_ERROR: Readonly<RunError> = {
   code: 'overlap',
   message: 'skipped: a run with the same concurrency key was running (overlap "skip")',
-} as const;
+};
 
 /**
  * `run`, recorded skipped at `now` by the overlap policy instead of pending: what a claim would

@@ -60,6 +60,19 @@ function parametersOf(route: RouteDef): JsonSchema[] {
   return parameters;
 }
 
+/** A `{ data }` answer of `route`, typed by its response schema. */
+function dataContent(route: RouteDef): JsonSchema {
+  return {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['data'],
+        properties: { data: route.response ? jsonSchema(route.response) : {} },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document of the routes, built from the zod schemas they validate with. */
 export function openApiDocument(routes: readonly RouteDef[], info: { title: string; version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -86,26 +99,11 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title: stri
                 route.raw.contentType === 'application/json' ? { schema: { type: 'object' } } : {},
             },
           }
-        : {
-            description: 'success: `{ data }`',
-            ...headers,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['data'],
-                  properties: { data: route.response ? jsonSchema(route.response) : {} },
-                },
-              },
-            },
-          },
+        : { description: 'success: `{ data }`', ...headers, content: dataContent(route) },
     };
+    // The route's other answers (PUT's 201, health's 503) carry the same `{ data }` as its success.
     for (const [code, description] of Object.entries(route.otherStatuses ?? {})) {
-      responses[code] = {
-        description,
-        ...(Number(code) < 300 ? headers : {}),
-        content: { 'application/json': { schema: { type: 'object' } } },
-      };
+      responses[code] = { description, ...(Number(code) < 300 ? headers : {}), content: dataContent(route) };
     }
     for (const [code, description] of Object.entries(ERROR_STATUSES)) {
       // A route's own meaning of a status (health's 503) comes first.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { skippedRun } from '../run-factory.js';
 import type { FireSlotInput, FireSlotResult, NewRun, Store } from '../store.js';
 import type { Job } from '../types.js';
 import type { ContractFixture } from './harness.js';
@@ -102,13 +103,7 @@ export function firingContract(fixture: () => ContractFixture): void {
     it('records a slot fired as skipped (its job running) as skipped: listed, counted, never claimed', async () => {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
-      const run: NewRun = {
-        ...slotRun(job, T0),
-        status: 'skipped',
-        finishedAt: T0,
-        error: { code: 'overlap', message: 'skipped: a run with the same concurrency key was running' },
-      };
-      run.tasks = run.tasks.map((task) => ({ ...task, status: 'skipped' }));
+      const run = skippedRun(slotRun(job, T0), T0);
       const result = await fireOne(store, {
         jobId: job.id,
         expectedNextRunAt: T0,

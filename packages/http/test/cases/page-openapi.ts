@@ -148,6 +148,9 @@ export const openApiSuite: Suite = {
         expect(created.headers.get('etag')).toBe('"1"');
         expect(doc.paths['/jobs/{name}'].get.responses['200'].headers.ETag).toBeDefined();
         expect(put.responses['201'].headers.ETag).toBeDefined();
+        expect(dataKeys('/jobs/{name}', 'put', '201')).toEqual(
+          expect.arrayContaining(Object.keys(created.json.data)),
+        );
         for (const method of ['put', 'patch'])
           expect(doc.paths['/jobs/{name}'][method].parameters.map((p: { name: string }) => p.name)).toContain(
             'If-Match',
