@@ -308,6 +308,20 @@ export function decodeRun(reply: unknown): Run | null {
   return decodeReply<Run>('run', RUN_DECODERS, reply);
 }
 
+/** A run reply's hash fields as stored (from a script's JSON text or HGETALL), or null when absent. */
+export function runTextsOf(reply: unknown): Record<string, string> | null {
+  return typeof reply === 'string' ? (JSON.parse(reply) as Record<string, string>) : hashReply(reply);
+}
+
+/** The run whose hash holds `texts`, or, given `changed`, those texts with `changed` over them (null: absent). */
+export function decodeRunTexts(texts: Record<string, string>, changed?: Map<string, string | null>): Run {
+  if (!changed) return decodeRecord<Run>('run', RUN_DECODERS, (field) => texts[field]);
+  return decodeRecord<Run>('run', RUN_DECODERS, (field) => {
+    const text = changed.get(field);
+    return text === undefined ? texts[field] : (text ?? undefined);
+  });
+}
+
 /** Encoders for the single run fields scripts write from TypeScript values. */
 export const runField = {
   json: (value: unknown): string => encodeField(opt('json'), value) ?? '',

@@ -21,7 +21,6 @@ import type {
   JobPatch,
   NewAuditEntry,
   NewJob,
-  NewRun,
   RateLimitSpec,
   RateLimitVerdict,
   RenewLeaseInput,
@@ -35,9 +34,10 @@ import type {
   StoreEvent,
   TenantIds,
 } from '@cronkeeper/core';
-import { createRunsInChunks, insertJobsInChunks, OVERLAP_SKIP_ERROR } from '@cronkeeper/core';
+import { createRunsInChunks, insertJobsInChunks } from '@cronkeeper/core';
 import { auditArgs, listAudit, pruneAudit } from './audit.js';
 import * as bulk from './bulk.js';
+import { claimArgs, claimResult, finishArgs, finishResult, HeldRuns, ms } from './claim-finish.js';
 import { execPipeline, type RedisArgument, type RedisClientLike } from './client.js';
 import { asStored, decodeJob, decodeRun, encodeNewRun, runField } from './codec.js';
 import { RedisContext } from './context.js';
@@ -53,16 +53,9 @@ import { type LuaScript, loadScripts, SCRIPTS } from './scripts.js';
 
 /** Due jobs one findDueJobs script reads at most; a larger page is read in a pipeline. */
 const DUE_JOBS_PER_SCRIPT = 500;
-/** Due runs moved into the claim order per claim at most, so one call never blocks Redis for long. */
-const PROMOTE_PER_CLAIM = 1_000;
-
-const SKIP_ERROR = JSON.stringify(OVERLAP_SKIP_ERROR);
-
 function defaultOnError(error: Error): void {
   console.warn(`[cronkeeper] redis store: ${error.message}`);
 }
-
-const ms = (date: Date): string => String(date.getTime());
 
 /**
  * A run a script created, read from the fields it was sent (what Redis stored); a script that
@@ -72,12 +65,6 @@ function runAsSent(fields: string[] | undefined): Run {
   const run = fields ? decodeRun(asStored(fields)) : null;
   if (!run) throw new Error('redis store: a script answered a created run it was not sent');
   return run;
-}
-
-/** A run as script arguments: id, field count, fields. */
-function runArgs(run: NewRun, id: string): string[] {
-  const fields = encodeNewRun(run, id);
-  return [id, String(fields.length), ...fields];
 }
 
 /**
@@ -96,6 +83,7 @@ export class RedisStore implements Store {
   readonly #ctx: RedisContext;
   readonly #jobs: JobRecords;
   readonly #events: RedisEvents;
+  readonly #held = new HeldRuns();
 
   constructor(options: RedisStoreOptions) {
     const parsed: ParsedRedisStoreOptions = parseRedisStoreOptions(options);
@@ -188,7 +176,7 @@ export class RedisStore implements Store {
       ...firing.args,
       ...claim,
     ])) as [unknown[], unknown[], unknown[]];
-    return { fired: firing.results(reply), ...claimResult([claimed, skipped]) };
+    return { fired: firing.results(reply), ...claimResult([claimed, skipped], this.#held) };
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -233,7 +221,7 @@ export class RedisStore implements Store {
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     if (input.limit <= 0) return { claimed: [], skipped: [] };
     const reply = (await this.#run(SCRIPTS.claimRuns, claimArgs(input))) as [unknown[], unknown[]];
-    return claimResult(reply);
+    return claimResult(reply, this.#held);
   }
 
   async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
@@ -246,19 +234,21 @@ export class RedisStore implements Store {
       input.logs === undefined ? 'keep' : 'set',
       input.logs === undefined ? '' : runField.logs(input.logs),
     ])) as [number, number];
+    // A lease this worker no longer holds is never finished by it.
+    if (ok !== 1) this.#held.release(input.runId);
     return { ok: ok === 1, cancelRequested: cancelRequested === 1 };
   }
 
   async finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
-    const finish = finishArgs(inputs, this.keys.channel);
+    const finish = finishArgs(inputs, this.keys.channel, this.#held);
     if (finish.sent.length === 0) return inputs.map(() => null);
     const [reply, paused] = (await this.#run(SCRIPTS.finishRuns, finish.args)) as [unknown[], string[]];
-    return finishResult(inputs, finish.sent, reply, paused);
+    return finishResult(inputs, finish, reply, paused, this.#held);
   }
 
   /** One script: the finishRuns body, then the claimRuns body (see lua/claim-path.ts). */
   async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
-    const finish = finishArgs(input.finishes, this.keys.channel);
+    const finish = finishArgs(input.finishes, this.keys.channel, this.#held);
     // A limit of 0 claims nothing, as claimRuns answers it.
     const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
     const [[reply, paused], claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
@@ -267,8 +257,8 @@ export class RedisStore implements Store {
       ...claim,
     ])) as [[unknown[], string[]], unknown[], unknown[]];
     return {
-      finished: finishResult(input.finishes, finish.sent, reply, paused),
-      ...claimResult([claimed, skipped]),
+      finished: finishResult(input.finishes, finish, reply, paused, this.#held),
+      ...claimResult([claimed, skipped], this.#held),
     };
   }
 
@@ -436,75 +426,4 @@ function fireArgs(inputs: FireSlotInput[]): {
     });
   };
   return { args, results };
-}
-
-/** claimRuns' script arguments. */
-function claimArgs(input: ClaimRunsInput): RedisArgument[] {
-  return [
-    input.workerId,
-    ms(input.now),
-    String(input.limit),
-    String(input.now.getTime() + input.leaseMs),
-    SKIP_ERROR,
-    String(PROMOTE_PER_CLAIM),
-  ];
-}
-
-function claimResult([claimed, skipped]: [unknown[], unknown[]]): ClaimResult {
-  return {
-    claimed: claimed.map((reply) => decodeRun(reply) as Run),
-    skipped: skipped.map((reply) => decodeRun(reply) as Run),
-  };
-}
-
-/**
- * finishRuns' script arguments, for the inputs it is sent. An empty worker id is how the script
- * spells the 'expired' fence: a worker named '' holds no lease, so its finishes are answered here.
- */
-function finishArgs(
-  inputs: FinishRunInput[],
-  channel: string,
-): { sent: FinishRunInput[]; args: RedisArgument[] } {
-  const sent = inputs.filter((input) => input.fence === 'expired' || input.fence.workerId !== '');
-  const args: RedisArgument[] = [String(sent.length)];
-  for (const input of sent) {
-    args.push(
-      input.runId,
-      input.fence === 'expired' ? '' : input.fence.workerId,
-      ms(input.now),
-      input.status,
-      runField.json(input.result),
-      runField.json(input.error),
-      input.tasks === undefined ? 'keep' : 'set',
-      input.tasks === undefined ? '' : runField.tasks(input.tasks),
-      input.logs === undefined ? 'keep' : 'set',
-      input.logs === undefined ? '' : runField.logs(input.logs),
-      input.progress === undefined ? 'keep' : 'set',
-      input.progress === undefined ? '' : runField.json(input.progress),
-      input.error?.message ?? 'failed',
-      input.announceAs ?? '',
-    );
-    if (input.followUp) args.push('1', ...runArgs(input.followUp, randomUUID()));
-    else args.push('0');
-  }
-  args.push(sent.some((input) => input.announceAs !== undefined) ? channel : '');
-  return { sent, args };
-}
-
-/** finishRuns' answer, per input (null for inputs not sent or whose fence did not hold). */
-function finishResult(
-  inputs: FinishRunInput[],
-  sent: FinishRunInput[],
-  reply: unknown[],
-  paused: string[],
-): (FinishedRun | null)[] {
-  const pausedIds = new Set(paused);
-  const finished = new Map(
-    sent.map((input, index) => {
-      const run: FinishedRun | null = decodeRun(reply[index] ?? null);
-      if (run && pausedIds.has(run.id)) run.pausedJob = true;
-      return [input, run];
-    }),
-  );
-  return inputs.map((input) => finished.get(input) ?? null);
 }

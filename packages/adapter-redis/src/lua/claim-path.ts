@@ -151,10 +151,13 @@ return { 1, 0 }
 /**
  * finishRuns. ARGV: run count, then per run: runId, fence worker ('' = lease expired), now,
  * status, result JSON, error JSON, tasks mode/JSON, logs mode/JSON, progress mode/JSON ('' for
- * null), lastError, the origin to announce the finish as ('' for none), follow-up flag,
- * and with the flag (id, field count, fields); last, the events channel ('' when no finish is
- * announced). Returns { per run, the finished run hash, or false when its fence does not hold;
- * the ids of the runs whose finish auto-paused their job }. Redis runs the script alone, so each
+ * null), lastError, the origin to announce the finish as ('' for none), the run's startedAt as
+ * the caller holds it from its claim ('' for none), follow-up flag, and with the flag (id, field
+ * count, fields); last, the events channel ('' when no finish is announced). Returns { per run,
+ * false when its fence does not hold, else the finished run hash, or, when the caller holds the
+ * run as claimed (same startedAt: a run starts once), only what the caller cannot know:
+ * { 'held', durationMs, cancelRequested, the ended tasks (false: unchanged), the kept logs and the kept
+ * progress (false: sent, or absent) }; the ids of the runs whose finish auto-paused their job }. Redis runs the script alone, so each
  * finish (and its job's auto-pause) is atomic, and so is its announcement: published with the
  * finish, it costs the caller no PUBLISH of its own.
  */
@@ -169,8 +172,9 @@ for _ = 1, tonumber(ARGV[1]) do
   if ARGV[i + 6] == 'set' then tasks = ARGV[i + 7] end
   if ARGV[i + 8] == 'set' then logs = ARGV[i + 9] end
   if ARGV[i + 10] == 'set' then progress = ARGV[i + 11] end
-  local follow_up, follow_id, fields = ARGV[i + 14] == '1', nil, nil
-  i = i + 15
+  local claimed_started = ARGV[i + 14]
+  local follow_up, follow_id, fields = ARGV[i + 15] == '1', nil, nil
+  i = i + 16
   if follow_up then
     follow_id = ARGV[i]
     fields, i = read_pairs(i + 1)
@@ -185,7 +189,15 @@ for _ = 1, tonumber(ARGV[1]) do
   if holds then
     settle(id, r, status, now, result_json, error_json, tasks, logs, last_error, progress)
     if count_outcome(r, status, follow_up, now) then table.insert(paused, id) end
-    table.insert(reply, run_reply(id))
+    if claimed_started ~= '' and claimed_started == r.startedAt then
+      -- The caller holds the run as claimed: answer only what it cannot know (see finished_reply).
+      local kept_logs, kept_progress = false, false
+      if logs == nil then kept_logs = redis.call('HGET', K.run(id), 'logs') end
+      if progress == nil then kept_progress = redis.call('HGET', K.run(id), 'progress') end
+      table.insert(reply, { 'held', r.durationMs, r.cancelRequested or false, r.endedTasks or false, kept_logs, kept_progress })
+    else
+      table.insert(reply, run_reply(id))
+    end
     -- An origin no event may carry announces nothing.
     if origin ~= '' and #origin <= ${EVENT_TEXT_MAX} then
       local tenant = r.tenantId
