@@ -74,6 +74,50 @@ describe('jobs', () => {
     expect(await scheduler.jobs.list()).toEqual([]);
   });
 
+  it('refuses params or metadata that refer to themselves or nest too deep, naming where, and writes nothing', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { noop });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { again: cyclic };
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 20_000; level += 1) deep = { d: deep };
+    const refused = async (call: Promise<unknown>, path: unknown, message: RegExp) => {
+      const error = await call.then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]?.path).toEqual(path);
+      expect((error as ValidationError).message).toMatch(message);
+    };
+    const job = { name: 'nested', schedule: '@daily', executor: 'noop' };
+    await refused(
+      scheduler.jobs.create({ ...job, params: cyclic as never }),
+      'params.self.again',
+      /refers to itself/,
+    );
+    await refused(
+      scheduler.jobs.create({ ...job, metadata: { deep } as never }),
+      expect.stringMatching(/^metadata\.deep(\.d)+$/),
+      /deeper than 100 levels/,
+    );
+    await refused(
+      scheduler.trigger({ executor: 'noop', params: cyclic as never }),
+      'params.self.again',
+      /refers to itself/,
+    );
+    await refused(
+      scheduler.schedule({ executor: 'noop', at: '2026-03-02T00:00:00Z', params: { deep } as never }),
+      expect.stringMatching(/^params\.deep/),
+      /deeper/,
+    );
+    expect((await scheduler.jobs.list()).length).toBe(0);
+    expect((await scheduler.runs.list({})).items).toHaveLength(0);
+    // The same object twice, side by side, is no cycle.
+    const shared = { x: 1 };
+    await scheduler.jobs.create({ ...job, params: { one: shared, two: shared } });
+    expect((await scheduler.jobs.get('nested')).params).toEqual({ one: { x: 1 }, two: { x: 1 } });
+  });
+
   it('refuses a listing filter no store could answer, naming the field, on jobs, stats and the dashboard', async () => {
     const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
     const calls: [string, () => Promise<unknown>, string][] = [

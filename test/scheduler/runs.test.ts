@@ -27,6 +27,70 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect(job).toMatchObject({ runCount: 1, errorCount: 0, lastStatus: 'succeeded', lastRunId: run.id });
   });
 
+  it('fails a run with a readable error whatever its executor throws, even what cannot be shown as text', async () => {
+    const unreadableMessage = new Error('x');
+    Object.defineProperty(unreadableMessage, 'message', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    const objectMessage = new Error('x');
+    (objectMessage as { message: unknown }).message = { a: 'x\u0000' };
+    const numberMessage = new Error('x');
+    (numberMessage as { message: unknown }).message = 42;
+    const thrown: [label: string, value: unknown, message: string | RegExp][] = [
+      ['an object without a prototype', Object.create(null), /cannot be shown as text/],
+      [
+        'an object whose toString throws',
+        {
+          toString: () => {
+            throw new Error('no');
+          },
+        },
+        /cannot be shown as text/,
+      ],
+      [
+        'a revoked proxy',
+        (() => {
+          const p = Proxy.revocable({}, {});
+          p.revoke();
+          return p.proxy;
+        })(),
+        /cannot be shown as text/,
+      ],
+      ['an Error whose message getter throws', unreadableMessage, /message cannot be read/],
+      ['an Error whose message is an object', objectMessage, '{"a":"x\\u0000"}'],
+      ['an Error whose message is a number', numberMessage, '42'],
+      ['a string', 'plain', 'plain'],
+    ];
+    const { scheduler } = fakeTimeScheduler(
+      undefined,
+      Object.fromEntries(
+        thrown.map(([, value], index) => [
+          `throws${index}`,
+          {
+            run: async () => {
+              throw value;
+            },
+          },
+        ]),
+      ),
+    );
+    const runs = await Promise.all(
+      thrown.map((_, index) => scheduler.trigger({ executor: `throws${index}` })),
+    );
+    const { summary } = await scheduler.runDue();
+    expect(summary).toEqual({ total: thrown.length, executed: 0, skipped: 0, failed: thrown.length });
+    for (const [index, [label, , message]] of thrown.entries()) {
+      const run = await scheduler.runs.get((runs[index] as Run).id);
+      expect(run.status, label).toBe('failed');
+      expect(run.error?.code, label).toBe('error');
+      expect(typeof run.error?.message, label).toBe('string');
+      if (typeof message === 'string') expect(run.error?.message, label).toBe(message);
+      else expect(run.error?.message, label).toMatch(message);
+    }
+  });
+
   it('records a progress note with U+0000 or an unpaired surrogate readably, as a log line is', async () => {
     const { scheduler } = fakeTimeScheduler(undefined, {
       noting: {

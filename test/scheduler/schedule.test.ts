@@ -1,5 +1,5 @@
 import { parseSchedule, ValidationError } from '@cronkeeper/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -87,6 +87,19 @@ describe('parseSchedule', () => {
     expect(parseSchedule('0 3 * * *').describe('fr')).toBe('À 03:00');
     expect(parseSchedule('every_5_minutes').describe()).toBe('Every 5 minutes');
     expect(parseSchedule('every_7_minutes').describe('fr')).toBe('Toutes les 7 minutes');
+  });
+
+  it('describes in a regional locale by its language, and in English, silently, for one it does not know', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      expect(parseSchedule('0 3 * * *').describe('fr-CA')).toBe('À 03:00');
+      expect(parseSchedule('0 3 * * *').describe('pt-BR')).toBe(parseSchedule('0 3 * * *').describe('pt_BR'));
+      for (const unknown of ['xx-<script>', 'constructor', '__proto__', 'toString'])
+        expect(parseSchedule('0 3 * * *').describe(unknown), unknown).toBe('At 03:00');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('rejects invalid expressions and zones with a ValidationError naming the field', () => {

@@ -201,3 +201,44 @@ describe('built-in maintenance executors and tenants', () => {
     expect((await other.runs.get(prune.id)).result).toMatchObject({ deleted: 3 });
   });
 });
+
+describe('options of the scheduler-wide calls', () => {
+  it('refuses a misspelt or malformed option, naming it, and prunes or fails nothing', async () => {
+    const { scheduler } = await withHistory();
+    const before = (await scheduler.runs.list({})).items.length;
+    const misspelt: (() => Promise<unknown>)[] = [
+      // Ignored, a misspelt tenant key would prune or sweep every tenant.
+      () => scheduler.prune({ tenantID: 'acme', olderThan: '1d' } as never),
+      () => scheduler.cleanupStale({ tenantID: 'acme', olderThan: '1h' } as never),
+      () => scheduler.stats({ tenantID: 'acme' } as never),
+      () => scheduler.runDue({ limt: 5 } as never),
+      () => scheduler.stop({ grce: '1s' } as never),
+      () => scheduler.runs.get('any', { tenantID: 'acme' } as never),
+      () => scheduler.jobs.delete('sync-acme', { tenantID: 'acme' } as never),
+    ];
+    for (const call of misspelt) {
+      const error = await failure(call());
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(/tenantID|limt|grce/);
+    }
+    for (const tenantId of ['', 42, [], '\u0000', '\uD800', 'x'.repeat(300)]) {
+      for (const call of [
+        () => scheduler.prune({ tenantId, olderThan: 0 } as never),
+        () => scheduler.cleanupStale({ tenantId } as never),
+      ]) {
+        const error = await failure(call());
+        expect(error, JSON.stringify(tenantId)).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).path).toBe('tenantId');
+      }
+    }
+    for (const options of ['acme', null, [], 5]) {
+      const error = await failure(scheduler.prune(options as never));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).path).toBe('options');
+    }
+    expect((await scheduler.runs.list({})).items).toHaveLength(before);
+    expect(await scheduler.jobs.get('sync-acme', { tenantId: 'acme' })).toMatchObject({ name: 'sync-acme' });
+    // Spelt right, the same calls work.
+    expect(await scheduler.prune({ tenantId: 'acme', olderThan: '1d' })).toMatchObject({ deleted: 1 });
+  });
+});

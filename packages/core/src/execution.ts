@@ -144,11 +144,54 @@ function errorOf(error: unknown, abort: LazyAbort): RunError {
   if (abort.aborted && abort.reason instanceof RunAbort)
     return { code: abort.reason.code, message: abort.reason.message };
   // Every message is made storable: one a store refused would fail the finish of the whole batch.
-  if (error instanceof RunFailure) return { code: error.code, message: toStorableText(error.message) };
-  if (error instanceof ValidationError)
-    return { code: 'invalid_params', message: toStorableText(error.message) };
-  if (error instanceof Error) return { code: 'error', message: toStorableText(error.message || error.name) };
-  return { code: 'error', message: toStorableText(String(error)) };
+  try {
+    if (error instanceof RunFailure) return { code: error.code, message: toStorableText(error.message) };
+    if (error instanceof ValidationError)
+      return { code: 'invalid_params', message: toStorableText(error.message) };
+    if (error instanceof Error) return { code: 'error', message: toStorableText(errorText(error)) };
+  } catch {
+    // `instanceof` itself throws on a revoked Proxy.
+  }
+  return { code: 'error', message: toStorableText(textOf(error) ?? UNREADABLE) };
+}
+
+const UNREADABLE = 'a value that cannot be shown as text was thrown';
+
+/**
+ * What anything thrown reads as, or null when it cannot be read: a getter or `toString` that
+ * throws, a Proxy, an object without a prototype. Reading it must not throw, or the run would
+ * never be finished and would end as `stale` a lease later, its real error lost.
+ */
+function textOf(value: unknown): string | null {
+  try {
+    return String(value);
+  } catch {
+    return null;
+  }
+}
+
+/** An Error's message as text, whatever its `message` holds. */
+function errorText(error: Error): string {
+  let message: unknown;
+  let name: unknown;
+  try {
+    message = error.message;
+    name = error.name;
+  } catch {
+    return 'an error whose message cannot be read was thrown';
+  }
+  if (typeof message === 'string' && message !== '') return message;
+  if (message !== undefined && message !== null && message !== '') {
+    if (typeof message === 'object') {
+      try {
+        return JSON.stringify(message) ?? textOf(message) ?? 'error';
+      } catch {
+        return textOf(message) ?? UNREADABLE;
+      }
+    }
+    return textOf(message) ?? 'error';
+  }
+  return typeof name === 'string' && name !== '' ? name : 'Error';
 }
 
 /** Settle with `work`, or reject with the abort reason once `abort` fires and `graceMs` passes. */

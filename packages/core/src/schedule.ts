@@ -144,6 +144,19 @@ function intervalSchedule(
   );
 }
 
+/**
+ * The description locale for a requested one: itself, its language (`pt-BR` is `pt_BR`, `fr-CA`
+ * is `fr`), else English. An unknown locale is never passed on: the description library would
+ * write a warning to the console on every call, and the locale may come from a request.
+ */
+function describedLocale(requested: string): string {
+  const known = cronstrue.locales as Record<string, unknown>;
+  const exact = requested.replace('-', '_');
+  if (Object.hasOwn(known, exact)) return exact;
+  const language = exact.split('_')[0]?.toLowerCase() ?? '';
+  return Object.hasOwn(known, language) ? language : 'en';
+}
+
 function cronSchedule(cron: string, timezone: string, field: string): Schedule {
   const pattern = parseCron(cron, field);
   const words = expandMacro(cron).split(/\s+/).join(' ');
@@ -153,7 +166,11 @@ function cronSchedule(cron: string, timezone: string, field: string): Schedule {
     (fromWallMs) => pattern.next(fromWallMs),
     (locale = 'en') => {
       try {
-        return cronstrue.toString(words, { locale, use24HourTimeFormat: true, verbose: false });
+        return cronstrue.toString(words, {
+          locale: describedLocale(locale),
+          use24HourTimeFormat: true,
+          verbose: false,
+        });
       } catch {
         return cron;
       }

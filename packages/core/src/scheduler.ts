@@ -50,10 +50,16 @@ import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
 import {
   assertKnownSchedulerOptions,
+  cleanupStaleOptionsSchema,
   parse,
+  parseOptions,
   parseScope,
+  pruneOptionsSchema,
+  runDueOptionsSchema,
   scheduleInputSchema,
   schedulerOptionsSchema,
+  statsOptionsSchema,
+  stopOptionsSchema,
   triggerInputSchema,
 } from './validation.js';
 import { assertZod4Loaded } from './zod-support.js';
@@ -291,7 +297,8 @@ class CronScheduler implements Scheduler {
   }
 
   async stop(options: { grace?: Duration } = {}): Promise<void> {
-    const graceMs = toMs(options.grace ?? '30s', 'grace', DURATION_LIMITS.grace);
+    const { grace } = parseOptions(stopOptionsSchema, options);
+    const graceMs = toMs(grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
     await this.#loop.stop();
     // Until none is left: a finish still in flight may bring back runs it claimed for the slots it
@@ -497,9 +504,7 @@ class CronScheduler implements Scheduler {
   }
 
   async runDue(options: { limit?: number } = {}): Promise<RunDueResult> {
-    const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
-      throw ValidationError.field('limit', 'must be a whole number from 1 to 100000');
+    const limit = parseOptions(runDueOptionsSchema, options).limit ?? 1000;
     await this.#ensureReady();
     const result: RunDueResult = {
       summary: { total: 0, executed: 0, skipped: 0, failed: 0 },
@@ -541,8 +546,9 @@ class CronScheduler implements Scheduler {
   }
 
   async cleanupStale(
-    options: { olderThan?: Duration; tenantId?: string | null } = {},
+    input: { olderThan?: Duration; tenantId?: string | null } = {},
   ): Promise<CleanupStaleResult> {
+    const options = parseOptions(cleanupStaleOptionsSchema, input);
     const olderThanMs =
       options.olderThan === undefined
         ? this.#staleAfterMs
@@ -573,8 +579,9 @@ class CronScheduler implements Scheduler {
   }
 
   async prune(
-    options: { olderThan?: Duration; tenantId?: string | null; audit?: boolean } = {},
+    input: { olderThan?: Duration; tenantId?: string | null; audit?: boolean } = {},
   ): Promise<PruneResult> {
+    const options = parseOptions(pruneOptionsSchema, input);
     const olderThanMs =
       options.olderThan === undefined
         ? this.#retentionMs
@@ -628,8 +635,9 @@ class CronScheduler implements Scheduler {
   async stats(
     options: { since?: Date | string; tenantId?: string | null; days?: number } = {},
   ): Promise<SchedulerStats> {
+    const checked = parseOptions(statsOptionsSchema, options);
     await this.#ensureReady();
-    return computeStats(this.#ctx, options);
+    return computeStats(this.#ctx, checked);
   }
 
   async dashboard(options: { tenantId?: string | null; locale?: string } = {}): Promise<Dashboard> {

@@ -55,6 +55,35 @@ const jsonRecord = z.record(
   jsonValue,
 );
 
+/** How deep params and metadata may nest: JSON beyond it is a mistake, and a store may refuse it. */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * Where `value` refers to itself or nests past MAX_JSON_DEPTH, or null. Looked at without
+ * recursion before the shape is checked, which recurses and would overflow the stack on either.
+ */
+function nestingProblem(value: unknown): { path: (string | number)[]; message: string } | null {
+  const pending: { value: unknown; path: (string | number)[]; parents: Set<object> }[] = [
+    { value, path: [], parents: new Set() },
+  ];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const current = item.value;
+    if (current === null || typeof current !== 'object') continue;
+    if (item.parents.has(current))
+      return { path: item.path, message: 'refers to itself: JSON cannot hold a cycle' };
+    if (item.path.length >= MAX_JSON_DEPTH)
+      return { path: item.path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    const parents = new Set(item.parents).add(current);
+    const entries: [string | number, unknown][] = Array.isArray(current)
+      ? current.map((child, index) => [index, child])
+      : Object.entries(current);
+    for (const [key, child] of entries)
+      if (child !== null && typeof child === 'object')
+        pending.push({ value: child, path: [...item.path, key], parents });
+  }
+  return null;
+}
+
 /**
  * A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. `-0`
  * becomes `0`: JSON text, PostgreSQL and Redis all carry it as 0, so every store reads back the same.
@@ -81,6 +110,11 @@ function copyJson(value: unknown): unknown {
 export const jsonObjectSchema = z
   .unknown()
   .superRefine((value, ctx) => {
+    const nesting = nestingProblem(value);
+    if (nesting) {
+      ctx.addIssue({ code: 'custom', message: nesting.message, path: nesting.path });
+      return;
+    }
     const result = jsonRecord.safeParse(value);
     if (!result.success)
       for (const issue of result.error.issues)
@@ -415,7 +449,7 @@ export const schedulerOptionsSchema = z.object({
     .optional(),
 });
 
-const scopeSchema = z.object({
+const scopeSchema = z.strictObject({
   tenantId: tenantIdSchema.optional(),
   includeGlobal: z.boolean().optional(),
   by: text((s) => s.max(200))
@@ -482,6 +516,45 @@ export const backfillInputSchema = z.strictObject({
     })
     .optional(),
 });
+
+/** Options of `prune`. A misspelt key is refused: ignored, it would prune every tenant. */
+export const pruneOptionsSchema = z.strictObject({
+  olderThan: durationSchema.optional(),
+  tenantId: tenantIdSchema.optional(),
+  audit: z.boolean().optional(),
+});
+
+/** Options of `cleanupStale`. */
+export const cleanupStaleOptionsSchema = z.strictObject({
+  olderThan: durationSchema.optional(),
+  tenantId: tenantIdSchema.optional(),
+});
+
+/** Options of `stats` (`since` and `days` are checked against the timeline where it is built). */
+export const statsOptionsSchema = z.strictObject({
+  since: z.union([z.date(), text((s) => s.max(64))]).optional(),
+  tenantId: tenantIdSchema.optional(),
+  days: z.number().optional(),
+});
+
+/** Options of `runDue`. */
+export const runDueOptionsSchema = z.strictObject({
+  limit: z.number().int('must be a whole number from 1 to 100000').min(1).max(100_000).optional(),
+});
+
+/** Options of `stop`. */
+export const stopOptionsSchema = z.strictObject({ grace: durationSchema.optional() });
+
+/**
+ * A method's optional options object, checked with `schema`: left out is `{}`, anything but a
+ * plain object is refused by name rather than failing on a property read.
+ */
+export function parseOptions<T>(schema: z.ZodType<T>, options: unknown): T {
+  if (options === undefined) return parse(schema, {});
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw ValidationError.field('options', 'must be an object, or left out');
+  return parse(schema, options);
+}
 
 /** Input of `health`. */
 export const healthInputSchema = z.strictObject({
