@@ -135,6 +135,7 @@ export function createCronApi<Req>(
     maxStreams: events.maxStreams ?? 1000,
     maxStreamsPerCaller: events.maxStreamsPerCaller ?? 10,
     maxStreamsPerTenant: events.maxStreamsPerTenant ?? 50,
+    reauthorizeMs: Math.max(10, toMs(events.reauthorize ?? '30s', 'events.reauthorize')),
   });
 
   const routes: RouteDef[] = [
@@ -179,6 +180,7 @@ export function createCronApi<Req>(
       ? validate('body', route.body, await readJsonBody(request, bodyLimit))
       : undefined;
     const url = new URL(request.url);
+    const actor = (await actorOf(source)) ?? null;
     const ctx = {
       request,
       path,
@@ -186,7 +188,11 @@ export function createCronApi<Req>(
       query: validate('query', route.query ?? emptyQuery, queryObject(url.searchParams)),
       body,
       tenant: tenant ?? null,
-      actor: (await actorOf(source)) ?? null,
+      actor,
+      stillAllowed: async () =>
+        unauthorized(await authorize(source, route.action), route.action) === null &&
+        ((await tenantOf(source)) ?? null) === (tenant ?? null) &&
+        ((await actorOf(source)) ?? null) === actor,
     };
     let result: Awaited<ReturnType<typeof route.handle>>;
     try {

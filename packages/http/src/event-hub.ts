@@ -18,6 +18,8 @@ export interface EventHubLimits {
   maxStreams: number;
   maxStreamsPerCaller: number;
   maxStreamsPerTenant: number;
+  /** How often each stream's caller is asked again whether it may still watch. */
+  reauthorizeMs: number;
 }
 
 /** Which scheduler events one stream shows. */
@@ -31,6 +33,9 @@ export interface StreamFilter {
 interface Subscriber {
   filter: StreamFilter;
   caller: string;
+  stillAllowed: () => Promise<boolean>;
+  /** A re-check of this stream is under way (a slow `authorize` is not asked twice at once). */
+  checking: boolean;
   push(chunk: Uint8Array): void;
   close(): void;
 }
@@ -52,6 +57,7 @@ export class EventHub {
   /** Streams of each confined tenant, whatever its actors: one tenant cannot take every slot. */
   readonly #perTenant = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #reauthorize: ReturnType<typeof setInterval> | null = null;
   readonly #runListeners = RUN_EVENTS.map(
     (name) => [name, (event: RunEvent) => this.#onRun(name, event)] as const,
   );
@@ -69,10 +75,16 @@ export class EventHub {
 
   /**
    * A new event stream for a caller (`caller` is its tenant and actor, as one key), or a 429 when a
-   * cap is reached. It ends when the client cancels it, when `signal` aborts, or when it is dropped
-   * for not reading.
+   * cap is reached. It ends when the client cancels it, when `signal` aborts, when it is dropped
+   * for not reading, or when `stillAllowed`, asked every `reauthorizeMs`, answers false or fails:
+   * access revoked after the stream opened must not go on receiving events.
    */
-  open(filter: StreamFilter, caller: string, signal: AbortSignal): ReadableStream<Uint8Array> {
+  open(
+    filter: StreamFilter,
+    caller: string,
+    signal: AbortSignal,
+    stillAllowed: () => Promise<boolean>,
+  ): ReadableStream<Uint8Array> {
     if (this.#subscribers.size >= this.#limits.maxStreams)
       throw new HttpError(
         429,
@@ -114,6 +126,8 @@ export class EventHub {
           const entry: Subscriber = {
             filter,
             caller,
+            stillAllowed,
+            checking: false,
             push: (chunk) => {
               if (ended) return;
               const room = controller.desiredSize ?? 0;
@@ -166,6 +180,21 @@ export class EventHub {
     // Node and Bun: an idle stream must not keep the process alive on its own.
     (timer as { unref?: () => void }).unref?.();
     this.#heartbeat = timer;
+    const recheck = setInterval(() => this.#recheck(), this.#limits.reauthorizeMs);
+    (recheck as { unref?: () => void }).unref?.();
+    this.#reauthorize = recheck;
+  }
+
+  #recheck(): void {
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.checking) continue;
+      subscriber.checking = true;
+      const done = (allowed: boolean) => {
+        subscriber.checking = false;
+        if (!allowed) subscriber.close();
+      };
+      subscriber.stillAllowed().then(done, () => done(false));
+    }
   }
 
   #remove(subscriber: Subscriber): void {
@@ -183,7 +212,9 @@ export class EventHub {
     for (const [name, listener] of this.#runListeners) this.#scheduler.off(name, listener);
     this.#scheduler.off('job:changed', this.#jobListener);
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    if (this.#reauthorize !== null) clearInterval(this.#reauthorize);
     this.#heartbeat = null;
+    this.#reauthorize = null;
   }
 
   /**

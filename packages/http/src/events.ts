@@ -26,7 +26,7 @@ export function eventRoutes(hub: EventHub): RouteDef[] {
       summary: 'Server-sent events of run and job changes (tenant-filtered)',
       query: scopeQuery,
       raw: { contentType: 'text/event-stream' },
-      handle: async ({ request, query, tenant, actor }) => {
+      handle: async ({ request, query, tenant, actor, stillAllowed }) => {
         // An operator may narrow the stream to one tenant; a confined tenant always gets its own.
         const only = tenant === null ? query.tenantId : workingTenant(tenant, query.tenantId);
         // HEAD asks for the headers only; a client that left while it was being authorized gets
@@ -42,6 +42,7 @@ export function eventRoutes(hub: EventHub): RouteDef[] {
           },
           JSON.stringify([tenant, actor]),
           request.signal,
+          stillAllowed,
         );
         return new Response(stream, { status: 200, headers: STREAM_HEADERS });
       },

@@ -95,6 +95,8 @@ export interface EventsOption {
   maxStreamsPerCaller?: number;
   /** Open event streams per confined tenant, all its actors together, per handler; more are answered 429. @default 50 */
   maxStreamsPerTenant?: number;
+  /** How often each open stream's request is put to `authorize`, `tenant` and `actor` again; a stream no longer allowed, or now another tenant or actor, is closed. @default '30s' */
+  reauthorize?: Duration;
 }
 
 /**
@@ -114,7 +116,7 @@ export interface CronApiOptions<Req = Request> {
   dashboard?: boolean;
   /** Largest JSON body accepted; larger ones are answered 413. @default '100kb' */
   bodyLimit?: number | string;
-  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '4mb', maxStreams: 1000, maxStreamsPerCaller: 10, maxStreamsPerTenant: 50 } */
+  /** Server-sent events settings. @default { heartbeat: '15s', maxBuffered: '4mb', maxStreams: 1000, maxStreamsPerCaller: 10, maxStreamsPerTenant: 50, reauthorize: '30s' } */
   events?: EventsOption;
   /** Origins (`https://admin.example.com`) besides the API's own that may send changes, for a dashboard served from another origin. @default [] */
   trustedOrigins?: string[];
@@ -187,6 +189,7 @@ export const cronHandlerOptionsSchema = z.strictObject({
       maxStreams: z.number().int().min(1).max(1_000_000).optional(),
       maxStreamsPerCaller: z.number().int().min(1).max(1_000_000).optional(),
       maxStreamsPerTenant: z.number().int().min(1).max(1_000_000).optional(),
+      reauthorize: durationSchema.optional(),
     })
     .optional(),
   trustedOrigins: z.array(originSchema).max(100).optional(),

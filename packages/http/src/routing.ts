@@ -18,6 +18,11 @@ export interface RouteContext<P, Q, B> {
   tenant: string | null;
   /** Who is asking, for audit fields. */
   actor: string | null;
+  /**
+   * Asks `authorize`, `tenant` and `actor` again about the same request: true while it is still
+   * allowed this route as the same tenant and actor (a long-lived stream checks it now and then).
+   */
+  stillAllowed: () => Promise<boolean>;
 }
 
 /** A success answer with a status other than 200, or headers of its own. */

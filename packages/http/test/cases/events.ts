@@ -68,9 +68,55 @@ async function flood(h: Harness, count: number, stop: () => boolean): Promise<nu
   return sent;
 }
 
+/** Users whose access the host has revoked (read by the re-authorization case's `authorize`). */
+const revoked = new Set<string>();
+/** The tenant the host now places each user in (read by the same case's `tenant`). */
+const movedTo = new Map<string, string>();
+
 export const eventSuite: Suite = {
   name: 'GET /events',
   cases: [
+    {
+      name: 'closes an open stream once its caller is refused, or is placed in another tenant',
+      options: {
+        events: { reauthorize: 20 },
+        rateLimits: false,
+        authorize: (req) => {
+          const user = req.header('x-user');
+          return user === undefined ? 'unauthenticated' : !revoked.has(user);
+        },
+        tenant: (req) => movedTo.get(req.header('x-user') ?? '') ?? req.header('x-tenant') ?? null,
+      },
+      async run(h) {
+        revoked.clear();
+        movedTo.clear();
+        const mallory = await h.listen({ 'x-user': 'mallory', 'x-tenant': 'acme' });
+        const moving = await h.listen({ 'x-user': 'trent', 'x-tenant': 'acme' });
+        await waitFor(() => h.listeners() === 7, 'listening');
+        const created = await h.call('POST', '/jobs', { body: syncJob('a', { tenantId: 'acme' }) });
+        expect(created.status, created.text).toBe(201);
+        await mallory.until(() => mallory.events.length === 1);
+        revoked.add('mallory');
+        movedTo.set('trent', 'globex');
+        // Both streams close: with none left, the API stops listening to the scheduler.
+        await waitFor(() => h.listeners() === 0, 'streams of revoked callers closed');
+        const patched = await h.call('PATCH', '/jobs/a?tenantId=acme', {
+          body: { description: 'after revocation' },
+        });
+        expect(patched.status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(mallory.events.map((e) => e.data.change)).toEqual(['created']);
+        expect(moving.events.map((e) => e.data.change)).toEqual(['created']);
+        // Still allowed and the same tenant: the stream stays open across re-checks.
+        const alice = await h.listen({ 'x-tenant': 'acme' });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(
+          (await h.call('PATCH', '/jobs/a?tenantId=acme', { body: { description: 'seen' } })).status,
+        ).toBe(200);
+        await alice.until(() => alice.events.length === 1);
+        await Promise.all([mallory.close(), moving.close(), alice.close()]);
+      },
+    },
     {
       name: 'streams run and job changes as named server-sent events, with heartbeats',
       options: { events: { heartbeat: 50 }, rateLimits: false },
