@@ -6,7 +6,13 @@ import { EventHub } from './event-hub.js';
 import { eventRoutes } from './events.js';
 import { hostGuard } from './host-guard.js';
 import { openApiRoute } from './openapi.js';
-import { allowAll, type CronApiOptions, cronHandlerOptionsSchema, toBytes } from './options.js';
+import {
+  allowAll,
+  type CronAction,
+  type CronApiOptions,
+  cronHandlerOptionsSchema,
+  toBytes,
+} from './options.js';
 import { pageRoutes } from './page.js';
 import { refuseUnhonouredPrecondition } from './preconditions.js';
 import { TriggerLimiter } from './rate-limit.js';
@@ -193,6 +199,10 @@ export function createCronApi<Req>(
         unauthorized(await authorize(source, route.action), route.action) === null &&
         ((await tenantOf(source)) ?? null) === (tenant ?? null) &&
         ((await actorOf(source)) ?? null) === actor,
+      authorizeAlso: async (action: CronAction) => {
+        const refused = unauthorized(await authorize(source, action), action);
+        if (refused) throw refused;
+      },
     };
     let result: Awaited<ReturnType<typeof route.handle>>;
     try {

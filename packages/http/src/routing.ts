@@ -23,6 +23,8 @@ export interface RouteContext<P, Q, B> {
    * allowed this route as the same tenant and actor (a long-lived stream checks it now and then).
    */
   stillAllowed: () => Promise<boolean>;
+  /** Asks `authorize` for a further action this request needs; rejects with its 401 or 403 if refused. */
+  authorizeAlso: (action: CronAction) => Promise<void>;
 }
 
 /** A success answer with a status other than 200, or headers of its own. */

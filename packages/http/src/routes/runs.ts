@@ -69,11 +69,16 @@ export function runRoutes(scheduler: Scheduler, limiter: TriggerLimiter, clock: 
       response: runResponse,
       action: 'runs:schedule',
       tag: 'scheduled',
-      summary: 'Schedule a one-off run of a job or an executor at a future instant',
+      summary:
+        'Schedule a one-off run of a job or an executor at a future instant (also needs jobs:trigger or executors:trigger)',
       status: 201,
       query: scopeQuery,
       body: scheduleBody,
-      handle: async ({ query, body, tenant, actor }) => {
+      handle: async ({ query, body, tenant, actor, authorizeAlso }) => {
+        // A one-off is a trigger at a later time, which may be a second away: it needs its
+        // target's trigger action too, or runs:schedule would run what a trigger refuses.
+        if (body.job !== undefined) await authorizeAlso('jobs:trigger');
+        if (body.executor !== undefined) await authorizeAlso('executors:trigger');
         const base = {
           at: body.at,
           createdBy: actor,

@@ -43,6 +43,31 @@ export const authorizationSuite: Suite = {
         expect(seen).toEqual(['jobs:read', 'scheduler:admin', 'runs:read', 'executors:trigger']);
       },
     },
+    {
+      name: 'a one-off needs its target’s trigger action besides runs:schedule, so it runs nothing a trigger would refuse',
+      async run(h, target) {
+        await h.call('POST', '/jobs', { body: syncJob('nightly') });
+        const granted = (actions: CronAction[]) =>
+          target.start(
+            { authorize: (_req, action) => actions.includes(action) },
+            { store: h.store, clock: h.clock },
+          );
+        const at = new Date(h.clock.now().getTime() + 1_500).toISOString();
+        const scheduleOnly = await granted(['runs:schedule']);
+        const executorOneOff = await scheduleOnly.call('POST', '/scheduled', {
+          body: { executor: 'sync', at, params: { via: 'schedule' } },
+        });
+        expect(executorOneOff.status).toBe(403);
+        expect(executorOneOff.json.error.message).toBe('not allowed to executors:trigger');
+        const jobOneOff = await scheduleOnly.call('POST', '/scheduled', { body: { job: 'nightly', at } });
+        expect(jobOneOff.status).toBe(403);
+        expect(jobOneOff.json.error.message).toBe('not allowed to jobs:trigger');
+        expect((await h.call('GET', '/runs')).json.data.items).toEqual([]);
+        const both = await granted(['runs:schedule', 'executors:trigger', 'jobs:trigger']);
+        expect((await both.call('POST', '/scheduled', { body: { executor: 'sync', at } })).status).toBe(201);
+        expect((await both.call('POST', '/scheduled', { body: { job: 'nightly', at } })).status).toBe(201);
+      },
+    },
   ],
 };
 
