@@ -230,7 +230,7 @@ export class Engine {
         if (!result) return;
         if (result.advanced) advanced++;
         if (result.advanced && dropped > 0) {
-          this.ctx.telemetry.slotsMissed(job.name, dropped);
+          this.ctx.telemetry.slotsMissed(job.name, job.tenantId, dropped);
           this.ctx.logger.info(
             { job: job.name, trigger: 'schedule' },
             `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,

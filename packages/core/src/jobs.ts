@@ -480,7 +480,7 @@ export class Jobs implements JobsApi {
     const audit = auditEntry(job, { action: 'deleted', actor: by, at: now, before: definitionOf(job) });
     const deleted = await storeCall('deleteJob', () => this.ctx.store.deleteJob({ id: job.id, now, audit }));
     if (!deleted) throw new NotFoundError('job', name);
-    this.ctx.telemetry.forgetJob(job.name);
+    this.ctx.telemetry.forgetJob(job.name, job.tenantId);
     this.ctx.events.emit('job:changed', {
       change: 'deleted',
       jobId: job.id,

@@ -9,9 +9,10 @@ export const SECONDS_BUCKETS: readonly number[] = [
 ];
 
 /**
- * Label sets kept per metric family. Job names are labels, and a tenant may create and delete jobs
- * at will: past this many, new label sets of a family are folded into its `job="(other)"` series,
- * so a scrape stays small whatever names were ever seen.
+ * Label sets kept per metric family, for global jobs and again for all tenants' jobs together. Job
+ * names are labels, and a tenant may create and delete jobs at will: past this many, new label sets
+ * are folded into a `job="(other)"` series, so a scrape stays small whatever names were ever seen.
+ * The budgets are apart so that tenants filling theirs cannot fold a global job's series away.
  */
 export const MAX_SERIES_PER_FAMILY = 2000;
 /** The `job` label of the series that new label sets fold into once a family is full. */
@@ -54,6 +55,8 @@ interface HistogramValue {
 /** One metric family: its help text, kind and series by label set. */
 abstract class Family<T> {
   readonly #series = new Map<string, Series<T>>();
+  /** Series with a `tenant` label (a tenant's jobs), counted against their own budget. */
+  #tenantSeries = 0;
 
   constructor(
     readonly name: string,
@@ -63,21 +66,34 @@ abstract class Family<T> {
   protected series(labels: Labels, create: () => T): Series<T> {
     let key = JSON.stringify(labels);
     let found = this.#series.get(key);
-    if (!found && this.#series.size >= MAX_SERIES_PER_FAMILY && 'job' in labels) {
-      labels = { ...labels, job: OVERFLOW_JOB_LABEL };
+    const ofTenant = 'tenant' in labels;
+    const used = ofTenant ? this.#tenantSeries : this.#series.size - this.#tenantSeries;
+    if (!found && used >= MAX_SERIES_PER_FAMILY && 'job' in labels) {
+      // A tenant's overflow names no tenant: which tenant filled the budget is not a label set.
+      labels = ofTenant
+        ? { ...labels, job: OVERFLOW_JOB_LABEL, tenant: OVERFLOW_JOB_LABEL }
+        : { ...labels, job: OVERFLOW_JOB_LABEL };
       key = JSON.stringify(labels);
       found = this.#series.get(key);
     }
     if (!found) {
       found = { labels, value: create() };
       this.#series.set(key, found);
+      if (ofTenant) this.#tenantSeries++;
     }
     return found;
   }
 
-  /** Drop every series whose `label` is `value` (a deleted job's). */
-  forget(label: string, value: string): void {
-    for (const [key, series] of this.#series) if (series.labels[label] === value) this.#series.delete(key);
+  /** Drop every series whose labels include all of `match` (a deleted job's). */
+  forget(match: Labels): void {
+    const pairs = Object.entries(match);
+    for (const [key, series] of this.#series) {
+      if (!pairs.every(([label, value]) => series.labels[label] === value)) continue;
+      // A global job's series has no tenant label: matching one must not take a tenant's.
+      if (!('tenant' in match) && 'tenant' in series.labels) continue;
+      this.#series.delete(key);
+      if ('tenant' in series.labels) this.#tenantSeries--;
+    }
   }
 
   protected all(): IterableIterator<Series<T>> {

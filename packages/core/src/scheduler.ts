@@ -723,7 +723,7 @@ class CronScheduler implements Scheduler {
       );
     } else if (event.type === 'job' && event.change === 'deleted') {
       // Another instance deleted it: this one's metrics forget its series too.
-      this.#ctx.telemetry.forgetJob(event.name);
+      this.#ctx.telemetry.forgetJob(event.name, event.tenantId);
     }
     if (event.type === 'job' && this.#events.listenerCount('job:changed') > 0) {
       const { jobId, name, tenantId, change, origin } = event;

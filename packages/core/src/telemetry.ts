@@ -89,6 +89,12 @@ export const loadOtelApi: OtelLoader = async () => {
 };
 
 const jobLabel = (run: Run): string => run.jobName ?? '';
+/**
+ * The labels naming a run's job: its name, and its tenant when it has one (a tenant's job may share
+ * a global job's name, and must neither add to its series nor drop them when deleted).
+ */
+const jobLabels = (job: string, tenantId: string | null): { job: string; tenant?: string } =>
+  tenantId === null ? { job } : { job, tenant: tenantId };
 const seconds = (ms: number): number => ms / 1000;
 
 /**
@@ -218,14 +224,15 @@ export class Telemetry {
     if (run.startedAt === null || run.scheduledFor === null) return;
     if (run.trigger !== 'schedule' && run.trigger !== 'once') return;
     const lag = seconds(Math.max(0, run.startedAt.getTime() - run.scheduledFor.getTime()));
-    const labels = { job: jobLabel(run), trigger: run.trigger };
+    const labels = { ...jobLabels(jobLabel(run), run.tenantId), trigger: run.trigger };
     this.#lag.observe(labels, lag);
     this.#otel?.lag.record(lag, { 'cronkeeper.job': labels.job, 'cronkeeper.trigger': run.trigger });
   }
 
   /** A run reached a terminal state through this instance. */
   runEnded(run: Run): void {
-    const labels = { job: jobLabel(run), executor: run.executor, trigger: run.trigger, outcome: run.status };
+    const job = jobLabels(jobLabel(run), run.tenantId);
+    const labels = { ...job, executor: run.executor, trigger: run.trigger, outcome: run.status };
     this.#runs.add(labels);
     const attributes = {
       'cronkeeper.job': labels.job,
@@ -235,30 +242,30 @@ export class Telemetry {
     };
     this.#otel?.runs.add(1, attributes);
     if (run.status === 'skipped') {
-      this.#skipped.add({ job: labels.job });
+      this.#skipped.add(job);
       this.#otel?.skipped.add(1, { 'cronkeeper.job': labels.job });
     }
     if (run.durationMs !== null && run.startedAt !== null) {
       const duration = seconds(run.durationMs);
-      this.#duration.observe({ job: labels.job, executor: run.executor, outcome: run.status }, duration);
+      this.#duration.observe({ ...job, executor: run.executor, outcome: run.status }, duration);
       this.#otel?.duration.record(duration, attributes);
     }
   }
 
   /** Slots of `job` the misfire policy passed over. */
-  slotsMissed(job: string, count: number): void {
-    this.#missed.add({ job }, count);
+  slotsMissed(job: string, tenantId: string | null, count: number): void {
+    this.#missed.add(jobLabels(job, tenantId), count);
     this.#otel?.missed.add(count, { 'cronkeeper.job': job });
   }
 
   /** A run recovered after its lease lapsed. */
   leaseRecovered(run: Run): void {
-    this.#recoveries.add({ job: jobLabel(run) });
+    this.#recoveries.add(jobLabels(jobLabel(run), run.tenantId));
     this.#otel?.recoveries.add(1, { 'cronkeeper.job': jobLabel(run) });
   }
 
   /** Drop the series of a deleted job, so names that come and go do not pile up. */
-  forgetJob(name: string): void {
+  forgetJob(name: string, tenantId: string | null): void {
     for (const family of [
       this.#runs,
       this.#duration,
@@ -267,7 +274,7 @@ export class Telemetry {
       this.#skipped,
       this.#recoveries,
     ])
-      family.forget('job', name);
+      family.forget(jobLabels(name, tenantId));
   }
 
   /** Everything counted in this process, plus the store's queue depth, as Prometheus text. */

@@ -213,6 +213,41 @@ describe('Prometheus text', () => {
     expect(runs.render()).toContain('cronkeeper_runs_total{job="job-0"} 2');
   });
 
+  it("keeps a tenant's series apart from a global job's: same name, its deletion, and a full tenant budget", async () => {
+    const { scheduler, clock } = app(false);
+    await scheduler.jobs.create({ name: 'nightly-backup', schedule: '* * * * *', executor: 'ok' });
+    await scheduler.jobs.create({
+      name: 'nightly-backup',
+      tenantId: 'mt',
+      schedule: '* * * * *',
+      executor: 'ok',
+    });
+    clock.advance('1m');
+    await scheduler.runDue();
+    let text = await scheduler.prometheusMetrics();
+    expect(text).toContain(
+      'cronkeeper_runs_total{job="nightly-backup",executor="ok",trigger="schedule",outcome="succeeded"} 1',
+    );
+    expect(text).toContain(
+      'cronkeeper_runs_total{job="nightly-backup",tenant="mt",executor="ok",trigger="schedule",outcome="succeeded"} 1',
+    );
+    await scheduler.jobs.delete('nightly-backup', { tenantId: 'mt' });
+    text = await scheduler.prometheusMetrics();
+    expect(text).not.toContain('tenant="mt"');
+    expect(text).toContain(
+      'cronkeeper_runs_total{job="nightly-backup",executor="ok",trigger="schedule",outcome="succeeded"} 1',
+    );
+
+    // Tenants filling their budget fold only their own new series.
+    const runs = new Counter('cronkeeper_runs_total', 'Runs.');
+    for (let index = 0; index < MAX_SERIES_PER_FAMILY + 10; index++)
+      runs.add({ job: `t-${index}`, tenant: 'mt' });
+    runs.add({ job: 'nightly-backup', outcome: 'failed' });
+    const lines = runs.render();
+    expect(lines).toContain('cronkeeper_runs_total{job="nightly-backup",outcome="failed"} 1');
+    expect(lines).toContain('cronkeeper_runs_total{job="(other)",tenant="(other)"} 10');
+  });
+
   it('replaces control characters and line separators in label values, so a name cannot forge a line', () => {
     const runs = new Counter('cronkeeper_runs_total', 'Runs.');
     runs.add({ job: 'a\r\u0000\t\u2028\u0085b' });
