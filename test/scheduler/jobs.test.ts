@@ -118,6 +118,35 @@ describe('jobs', () => {
     expect((await scheduler.jobs.get('nested')).params).toEqual({ one: { x: 1 }, two: { x: 1 } });
   });
 
+  it('writes nothing for an update or overwriting seed that changes nothing, so an editor’s version still holds', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { noop });
+    const job = await scheduler.jobs.create({
+      name: 'steady',
+      schedule: '@daily',
+      executor: 'noop',
+      description: 'd',
+    });
+    const changes: string[] = [];
+    scheduler.on('job:changed', ({ change }) => changes.push(change));
+    for (const patch of [{}, { description: 'd' }, { ...job }, { schedule: '@daily', updatedBy: 'deploy' }])
+      expect(await scheduler.jobs.update('steady', patch)).toEqual(job);
+    const seeded = await scheduler.jobs.seed(
+      [{ name: 'steady', schedule: '@daily', executor: 'noop', description: 'd' }],
+      {
+        overwrite: true,
+      },
+    );
+    expect(seeded).toEqual({ created: [], updated: [], unchanged: ['steady'] });
+    expect(changes).toEqual([]);
+    expect((await scheduler.audit.list({ job: 'steady' })).items.map((entry) => entry.action)).toEqual([
+      'created',
+    ]);
+    // The editor who read version 1 still applies a guarded change.
+    const edited = await scheduler.jobs.update('steady', { description: 'edited', version: job.version });
+    expect(edited).toMatchObject({ description: 'edited', version: job.version + 1 });
+    expect(changes).toEqual(['updated']);
+  });
+
   it('refuses a listing filter no store could answer, naming the field, on jobs, stats and the dashboard', async () => {
     const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
     const calls: [string, () => Promise<unknown>, string][] = [

@@ -435,6 +435,7 @@ export class Jobs implements JobsApi {
     patchOf: (current: Job) => JobPatch,
     audit: AuditNote,
     guard: UpdateGuard = {},
+    unchanged?: () => void,
   ): Promise<Job> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       // Only the scope's own job: a change never falls back to a global job of that name.
@@ -448,6 +449,12 @@ export class Jobs implements JobsApi {
       if ('schedule' in patch || 'timezone' in patch || 'retry' in patch)
         this.options.limits.checkDefinition(next, now);
       const changed = changedFields(current, next);
+      // An update that changes nothing writes nothing: a deploy re-applying the same definition
+      // must not move `version` under an editor who read it (their guarded update would conflict).
+      if (!changed && change === 'updated') {
+        unchanged?.();
+        return current;
+      }
       const entry: NewAuditEntry | undefined = changed
         ? auditEntry(next, { ...audit, at: now, ...changed })
         : undefined;
@@ -549,14 +556,19 @@ export class Jobs implements JobsApi {
       const { tenantId: _tenant, createdBy: by, version: _version, id: _id, ...patch } = input;
       const parsed = parse(jobUpdateSchema, patch);
       const definition = this.#definition(parsed);
+      let same = false;
       await this.#apply(
         input.name,
         { tenantId: input.tenantId ?? null },
         'updated',
         () => ({ ...definition }),
         { action: 'seeded', actor: by },
+        {},
+        () => {
+          same = true;
+        },
       );
-      result.updated.push(input.name);
+      (same ? result.unchanged : result.updated).push(input.name);
     }
     return result;
   }
