@@ -1,7 +1,9 @@
 import { type TenantIds, ValidationError } from '@cronkeeper/core';
 import type { PgQueryable } from './driver.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Lower case only: the ids this store makes are, and the uuid type would also match an id in
+// upper case, which every other store treats as another id.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Whether `id` could be one of ours: anything else is simply not found (never a cast error). */
 export function isUuid(id: string): boolean {

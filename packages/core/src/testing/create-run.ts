@@ -44,6 +44,12 @@ export function createRunContract(fixture: () => ContractFixture): void {
       expect(await store.getRun(result.run.id)).toEqual(result.run);
       expect(await store.getRun(unknownId())).toBeNull();
       expect(await store.getRun('not-an-id')).toBeNull();
+      // Ids are exact on every store: the same id in other letter case is another, absent, id.
+      const otherCase =
+        result.run.id.toUpperCase() === result.run.id
+          ? result.run.id.toLowerCase()
+          : result.run.id.toUpperCase();
+      if (otherCase !== result.run.id) expect(await store.getRun(otherCase)).toBeNull();
       if (inspect) expect(storedValueIncludes(await inspect.run(result.run.id), 'report.build')).toBe(true);
     });
 

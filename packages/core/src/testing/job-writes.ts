@@ -78,15 +78,13 @@ export function jobWritesContract(fixture: () => ContractFixture): void {
       const read = await scheduler.jobs.get('round-trip', { tenantId: 'acme' });
       expect(read).toEqual(created);
 
+      // Written back, it changes nothing, so nothing is written (the version stays), whatever
+      // order the store gives nested keys in.
       const same = await scheduler.jobs.update('round-trip', read, { tenantId: 'acme' });
-      expect(definitionOf(same)).toEqual(definitionOf(created));
-      expect(same.version).toBe(created.version + 1);
-      expect(same.nextRunAt).toEqual(created.nextRunAt);
-
+      expect(same).toEqual(created);
       const overJson = JSON.parse(JSON.stringify(same)) as JobInput;
-      const again = await scheduler.jobs.update('round-trip', overJson, { tenantId: 'acme' });
-      expect(definitionOf(again)).toEqual(definitionOf(created));
-      expect(again.version).toBe(created.version + 2);
+      expect(await scheduler.jobs.update('round-trip', overJson, { tenantId: 'acme' })).toEqual(created);
+      expect(await scheduler.jobs.get('round-trip', { tenantId: 'acme' })).toEqual(created);
 
       // A job exported from one scheduler can be created on another as it was read.
       const copy = await scheduler.jobs.create({ ...overJson, name: 'copy', tenantId: null });
