@@ -125,7 +125,7 @@ describe('preview', () => {
       [{ schedule: 'daily', count: 0 }, 'count'],
       [{ schedule: 'daily', count: 101 }, 'count'],
       [{ schedule: 'daily', from: 'not a date' }, 'from'],
-      [{ schedule: 'daily', extra: 1 }, ''],
+      [{ schedule: 'daily', extra: 1 }, 'extra'],
     ];
     for (const [input, path] of cases)
       await expect(scheduler.preview(input as never)).rejects.toMatchObject({

@@ -577,10 +577,16 @@ export function parseScope(scope: unknown): z.output<typeof scopeSchema> {
 export function parse<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
+  const pathOf = (parts: string[]) => [prefix, ...parts].filter(Boolean).join('.');
   throw new ValidationError(
-    result.error.issues.map((issue) => ({
-      path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-      message: issue.message,
-    })),
+    result.error.issues.flatMap((issue) =>
+      // An unknown key is named as the field it is, so a misspelt option points at itself.
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            path: pathOf([...issue.path.map(String), key === '' ? '""' : key]),
+            message: 'is not a known field',
+          }))
+        : [{ path: pathOf(issue.path.map(String)), message: issue.message }],
+    ),
   );
 }
