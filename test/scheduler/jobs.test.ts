@@ -74,7 +74,7 @@ describe('jobs', () => {
     expect(await scheduler.jobs.list()).toEqual([]);
   });
 
-  it('refuses params or metadata that refer to themselves or nest too deep, naming where, and writes nothing', async () => {
+  it('refuses params or metadata that refer to themselves, nest too deep or hold undefined in a list, naming where; a key holding undefined is left out', async () => {
     const { scheduler } = fakeTimeScheduler(undefined, { noop });
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = { again: cyclic };
@@ -112,6 +112,15 @@ describe('jobs', () => {
     );
     expect((await scheduler.jobs.list()).length).toBe(0);
     expect((await scheduler.runs.list({})).items).toHaveLength(0);
+    // undefined: a key holding it is left out, as JSON leaves it out; in a list it is refused.
+    await refused(
+      scheduler.trigger({ executor: 'noop', params: { list: [1, undefined] } as never }),
+      'params.list.1',
+      /undefined.*use null/,
+    );
+    const run = await scheduler.trigger({ executor: 'noop', params: { label: undefined, n: 1 } as never });
+    expect(run.params).toEqual({ n: 1 });
+    expect(Object.keys((await scheduler.runs.get(run.id)).params)).toEqual(['n']);
     // The same object twice, side by side, is no cycle.
     const shared = { x: 1 };
     await scheduler.jobs.create({ ...job, params: { one: shared, two: shared } });

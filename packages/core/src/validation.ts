@@ -77,16 +77,24 @@ function nestingProblem(value: unknown): { path: (string | number)[]; message: s
     const entries: [string | number, unknown][] = Array.isArray(current)
       ? current.map((child, index) => [index, child])
       : Object.entries(current);
-    for (const [key, child] of entries)
+    for (const [key, child] of entries) {
+      if (child === undefined && Array.isArray(current))
+        return {
+          path: [...item.path, key],
+          message: 'is undefined, which JSON cannot hold in a list: use null',
+        };
       if (child !== null && typeof child === 'object')
         pending.push({ value: child, path: [...item.path, key], parents });
+    }
   }
   return null;
 }
 
 /**
- * A deep copy of validated JSON that keeps every key, `__proto__` included, as plain data. `-0`
- * becomes `0`: JSON text, PostgreSQL and Redis all carry it as 0, so every store reads back the same.
+ * A deep copy of JSON that keeps every key, `__proto__` included, as plain data. `-0` becomes `0`:
+ * JSON text, PostgreSQL and Redis all carry it as 0, so every store reads back the same. A key
+ * whose value is `undefined` is left out, as JSON text leaves it out: `{ label: options.label }`
+ * with no label is `{}`, as the types allow.
  */
 function copyJson(value: unknown): unknown {
   if (Object.is(value, -0)) return 0;
@@ -94,12 +102,13 @@ function copyJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyJson);
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value))
-    Object.defineProperty(copy, key, {
-      value: copyJson(field),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    if (field !== undefined)
+      Object.defineProperty(copy, key, {
+        value: copyJson(field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   return copy;
 }
 
@@ -115,7 +124,7 @@ export const jsonObjectSchema = z
       ctx.addIssue({ code: 'custom', message: nesting.message, path: nesting.path });
       return;
     }
-    const result = jsonRecord.safeParse(value);
+    const result = jsonRecord.safeParse(copyJson(value));
     if (!result.success)
       for (const issue of result.error.issues)
         ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
