@@ -186,8 +186,13 @@ export class EventHub {
   }
 
   #recheck(): void {
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.checking) continue;
+    for (const subscriber of [...this.#subscribers]) {
+      // A check still pending a whole interval later counts as a refusal: a hanging `authorize`
+      // must not keep a stream open that it can no longer vouch for.
+      if (subscriber.checking) {
+        subscriber.close();
+        continue;
+      }
       subscriber.checking = true;
       const done = (allowed: boolean) => {
         subscriber.checking = false;

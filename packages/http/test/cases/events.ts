@@ -72,10 +72,29 @@ async function flood(h: Harness, count: number, stop: () => boolean): Promise<nu
 const revoked = new Set<string>();
 /** The tenant the host now places each user in (read by the same case's `tenant`). */
 const movedTo = new Map<string, string>();
+/** Calls of `authorize` by the user whose re-checks never answer. */
+let slowChecks = 0;
 
 export const eventSuite: Suite = {
   name: 'GET /events',
   cases: [
+    {
+      name: 'closes an open stream whose re-check has not answered an interval later',
+      options: {
+        events: { reauthorize: 20 },
+        // The stream opens; every later check hangs, as a stuck session lookup would.
+        authorize: (req) =>
+          req.header('x-user') === 'slow' && slowChecks++ > 0 ? new Promise<boolean>(() => {}) : true,
+      },
+      async run(h) {
+        slowChecks = 0;
+        const stream = await h.listen({ 'x-user': 'slow' });
+        await waitFor(() => h.listeners() === 7, 'listening');
+        await waitFor(() => h.listeners() === 0, 'stream with a hanging re-check closed');
+        expect(slowChecks).toBeGreaterThan(1);
+        await stream.close();
+      },
+    },
     {
       name: 'closes an open stream once its caller is refused, or is placed in another tenant',
       options: {
