@@ -121,6 +121,32 @@ describe('jobs', () => {
     const run = await scheduler.trigger({ executor: 'noop', params: { label: undefined, n: 1 } as never });
     expect(run.params).toEqual({ n: 1 });
     expect(Object.keys((await scheduler.runs.get(run.id)).params)).toEqual(['n']);
+    // Unreadable: a getter that throws, a revoked proxy.
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const throwing = {
+      get a() {
+        throw new Error('getter');
+      },
+    };
+    await refused(
+      scheduler.trigger({ executor: 'noop', params: throwing as never }),
+      'params',
+      /cannot be read/,
+    );
+    await refused(
+      scheduler.trigger({ executor: 'noop', params: { x: revoked.proxy } as never }),
+      'params.x',
+      /cannot be read/,
+    );
+    // One object shared along a chain: a few dozen objects, 2^40 paths. Refused at once, not walked.
+    let chain: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 40; level += 1) chain = { l: chain, r: chain };
+    await refused(
+      scheduler.trigger({ executor: 'noop', params: chain as never }),
+      'params',
+      /more than 1000000 values/,
+    );
     // The same object twice, side by side, is no cycle.
     const shared = { x: 1 };
     await scheduler.jobs.create({ ...job, params: { one: shared, two: shared } });

@@ -215,11 +215,16 @@ describe('options of the scheduler-wide calls', () => {
       () => scheduler.stop({ grce: '1s' } as never),
       () => scheduler.runs.get('any', { tenantID: 'acme' } as never),
       () => scheduler.jobs.delete('sync-acme', { tenantID: 'acme' } as never),
+      // Ignored, a misspelt overwrite would report a changed definition as unchanged.
+      () =>
+        scheduler.jobs.seed([{ name: 'sync-global', schedule: '@daily', executor: 'echo' }], {
+          overwrit: true,
+        } as never),
     ];
     for (const call of misspelt) {
       const error = await failure(call());
       expect(error).toBeInstanceOf(ValidationError);
-      expect((error as ValidationError).message).toMatch(/tenantID|limt|grce/);
+      expect((error as ValidationError).message).toMatch(/tenantID|limt|grce|overwrit/);
     }
     for (const tenantId of ['', 42, [], '\u0000', '\uD800', 'x'.repeat(300)]) {
       for (const call of [
@@ -232,10 +237,16 @@ describe('options of the scheduler-wide calls', () => {
       }
     }
     for (const options of ['acme', null, [], 5]) {
-      const error = await failure(scheduler.prune(options as never));
-      expect(error).toBeInstanceOf(ValidationError);
-      expect((error as ValidationError).path).toBe('options');
+      for (const call of [
+        () => scheduler.prune(options as never),
+        () => scheduler.jobs.seed([], options as never),
+      ]) {
+        const error = await failure(call());
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).path).toBe('options');
+      }
     }
+    expect((await scheduler.jobs.get('sync-global')).schedule).toBe('@yearly');
     expect((await scheduler.runs.list({})).items).toHaveLength(before);
     expect(await scheduler.jobs.get('sync-acme', { tenantId: 'acme' })).toMatchObject({ name: 'sync-acme' });
     // Spelt right, the same calls work.

@@ -14,8 +14,10 @@ import {
   jobUpdateSchema,
   nameSchema,
   parse,
+  parseOptions,
   parseScope,
   pauseNoteSchema,
+  seedOptionsSchema,
 } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
@@ -506,7 +508,8 @@ export class Jobs implements JobsApi {
     });
   }
 
-  async seed(inputs?: JobInput[], options: { overwrite?: boolean } = {}) {
+  async seed(inputs?: JobInput[], input: { overwrite?: boolean } = {}) {
+    const options = parseOptions(seedOptionsSchema, input);
     const list = inputs ?? this.options.defaultJobs();
     if (!Array.isArray(list)) throw ValidationError.field('jobs', 'must be an array of job definitions');
     if (list.length > MAX_SEED)

@@ -58,34 +58,71 @@ const jsonRecord = z.record(
 /** How deep params and metadata may nest: JSON beyond it is a mistake, and a store may refuse it. */
 export const MAX_JSON_DEPTH = 100;
 
+/** Values params or metadata may hold in all, each list element and object field counted. */
+export const MAX_JSON_VALUES = 1_000_000;
+
 /**
  * Where `value` refers to itself or nests past MAX_JSON_DEPTH, or null. Looked at without
  * recursion before the shape is checked, which recurses and would overflow the stack on either.
  */
-function nestingProblem(value: unknown): { path: (string | number)[]; message: string } | null {
-  const pending: { value: unknown; path: (string | number)[]; parents: Set<object> }[] = [
-    { value, path: [], parents: new Set() },
-  ];
+function nestingProblem(value: unknown): JsonProblem | null {
+  const pending: PendingValue[] = [{ value, path: [], parents: new Set() }];
+  const budget = { values: 0 };
   for (let item = pending.pop(); item; item = pending.pop()) {
-    const current = item.value;
-    if (current === null || typeof current !== 'object') continue;
-    if (item.parents.has(current))
-      return { path: item.path, message: 'refers to itself: JSON cannot hold a cycle' };
-    if (item.path.length >= MAX_JSON_DEPTH)
-      return { path: item.path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
-    const parents = new Set(item.parents).add(current);
-    const entries: [string | number, unknown][] = Array.isArray(current)
-      ? current.map((child, index) => [index, child])
-      : Object.entries(current);
-    for (const [key, child] of entries) {
-      if (child === undefined && Array.isArray(current))
-        return {
-          path: [...item.path, key],
-          message: 'is undefined, which JSON cannot hold in a list: use null',
-        };
-      if (child !== null && typeof child === 'object')
-        pending.push({ value: child, path: [...item.path, key], parents });
+    try {
+      const problem = visitJson(item, pending, budget);
+      if (problem) return problem;
+    } catch {
+      // A getter that throws, a revoked Proxy: what cannot be read cannot be stored.
+      return { path: item.path, message: 'cannot be read as JSON (a getter or a proxy threw)' };
     }
+  }
+  return null;
+}
+
+interface JsonProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+interface PendingValue {
+  value: unknown;
+  path: (string | number)[];
+  parents: Set<object>;
+}
+
+/** Checks one value of {@link nestingProblem}'s walk and queues its children. */
+function visitJson(
+  item: PendingValue,
+  pending: PendingValue[],
+  budget: { values: number },
+): JsonProblem | null {
+  const current = item.value;
+  if (current === null || typeof current !== 'object') return null;
+  if (item.parents.has(current))
+    return { path: item.path, message: 'refers to itself: JSON cannot hold a cycle' };
+  if (item.path.length >= MAX_JSON_DEPTH)
+    return { path: item.path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+  const parents = new Set(item.parents).add(current);
+  const entries: [string | number, unknown][] = Array.isArray(current)
+    ? current.map((child, index) => [index, child])
+    : Object.entries(current);
+  // Counted along every path: an object shared many times is that many values to check, copy and
+  // store, which a chain of shared objects makes exponential.
+  budget.values += entries.length;
+  if (budget.values > MAX_JSON_VALUES)
+    return {
+      path: [],
+      message: `holds more than ${MAX_JSON_VALUES} values (a shared object counts each time)`,
+    };
+  for (const [key, child] of entries) {
+    if (child === undefined && Array.isArray(current))
+      return {
+        path: [...item.path, key],
+        message: 'is undefined, which JSON cannot hold in a list: use null',
+      };
+    if (child !== null && typeof child === 'object')
+      pending.push({ value: child, path: [...item.path, key], parents });
   }
   return null;
 }
@@ -550,6 +587,9 @@ export const statsOptionsSchema = z.strictObject({
 export const runDueOptionsSchema = z.strictObject({
   limit: z.number().int('must be a whole number from 1 to 100000').min(1).max(100_000).optional(),
 });
+
+/** Options of `jobs.seed`. A misspelt `overwrite` is refused: ignored, it would overwrite nothing. */
+export const seedOptionsSchema = z.strictObject({ overwrite: z.boolean().optional() });
 
 /** Options of `stop`. */
 export const stopOptionsSchema = z.strictObject({ grace: durationSchema.optional() });
