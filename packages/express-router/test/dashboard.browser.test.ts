@@ -357,6 +357,25 @@ describe.skipIf(!enabled)('dashboard in Chromium', () => {
     expect(focusedAfter).toBe('refresh');
   });
 
+  it('reloads its views at most every 2 s under a stream of events, and shows the last change', async () => {
+    const watcher = await openDashboard(h, context);
+    await expect.poll(() => watcher.locator('#conn').getAttribute('class')).toContain('on');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let reloads = 0;
+    watcher.on('request', (request) => {
+      if (new URL(request.url()).pathname === `${MOUNT}/dashboard`) reloads++;
+    });
+    // 12 changes 300 ms apart: one reload per event would be 12.
+    for (let index = 0; index < 12; index++) {
+      await h.scheduler.jobs.update('weekly-report', { description: `revision ${index}` });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(4);
+    await expect.poll(() => row(watcher, 'weekly-report').textContent()).toContain('revision 11');
+    await watcher.close();
+  });
+
   it('has no console errors after all that (besides the expected 400/409/429 answers)', () => {
     expect(consoleErrors).toEqual([]);
   });

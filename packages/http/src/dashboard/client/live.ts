@@ -83,6 +83,22 @@ function scheduleRefresh(delay) {
   refreshTimer = setTimeout(refresh, delay);
 }
 
+// Events reload every view at most once per EVENT_REFRESH_MS (each reload is several API calls,
+// for every open dashboard); the run an event names is shown at once by applyRun meanwhile.
+const EVENT_REFRESH_MS = 2000;
+let lastEventRefresh = 0;
+let eventRefreshTimer = null;
+
+function refreshAfterEvent() {
+  if (eventRefreshTimer !== null) return;
+  const wait = Math.max(250, lastEventRefresh + EVENT_REFRESH_MS - Date.now());
+  eventRefreshTimer = setTimeout(() => {
+    eventRefreshTimer = null;
+    lastEventRefresh = Date.now();
+    scheduleRefresh(0);
+  }, wait);
+}
+
 async function refresh() {
   if (refreshing) {
     refreshAgain = true;
@@ -158,7 +174,7 @@ function onEvent(raw) {
   const inner = payload && payload.data && typeof payload.data === 'object' ? payload.data : payload;
   const run = inner && (inner.run || (inner.id && inner.status && inner.runAt ? inner : null));
   if (run && run.id && run.status) applyRun(run);
-  scheduleRefresh(250);
+  refreshAfterEvent();
 }
 
 /** Live updates; EventSource retries by itself while CONNECTING, we retry after it gives up. */
