@@ -147,6 +147,13 @@ describe('jobs', () => {
       'params',
       /more than 1000000 values/,
     );
+    // A Date, Map or class instance is no JSON object, at the top or inside.
+    for (const [params, path] of [
+      [new Date(Number.NaN), 'params'],
+      [new Map([['a', 1]]), 'params'],
+      [{ at: new Date() }, 'params.at'],
+    ] as const)
+      await refused(scheduler.trigger({ executor: 'noop', params: params as never }), path, /Invalid input/);
     // The same object twice, side by side, is no cycle.
     const shared = { x: 1 };
     await scheduler.jobs.create({ ...job, params: { one: shared, two: shared } });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimResult, ClaimRunsInput, FinishedRun, FinishRunInput } from '@cronkeeper/core';
+import type { ClaimResult, ClaimRunsInput, FinishedRun, FinishRunInput, NewRun } from '@cronkeeper/core';
 import { OVERLAP_SKIP_ERROR } from '@cronkeeper/core';
 import type { RedisArgument } from './client.js';
 import { decodeRunTexts, encodeNewRun, runField, runTextsOf } from './codec.js';
@@ -18,12 +18,10 @@ const HELD_RUNS = 4_096;
 export const ms = (date: Date): string => String(date.getTime());
 
 /** A run as script arguments: id, field count, fields. */
-function runArgs(run: NewRunLike, id: string): string[] {
+function runArgs(run: NewRun, id: string): string[] {
   const fields = encodeNewRun(run, id);
   return [id, String(fields.length), ...fields];
 }
-
-type NewRunLike = Parameters<typeof encodeNewRun>[0];
 
 /**
  * The hash fields of the runs this store instance claimed, as the claim answered them. Between a

@@ -334,7 +334,7 @@ export class Jobs implements JobsApi {
       };
     };
     if (scope.dryRun) return this.#dryRun(name, scope, patchOf, guard);
-    return this.#apply(
+    const { job } = await this.#apply(
       name,
       scope,
       'updated',
@@ -342,6 +342,7 @@ export class Jobs implements JobsApi {
       { action: 'updated', actor: parsed.updatedBy },
       guard,
     );
+    return job;
   }
 
   /**
@@ -396,13 +397,14 @@ export class Jobs implements JobsApi {
     // Checked as `pausedNote` is on an update: one store may refuse what another silently alters.
     const checked = parse(pauseNoteSchema, note, 'note');
     const { by } = parseScope(scope);
-    return this.#apply(
+    const { job } = await this.#apply(
       name,
       scope,
       'paused',
       () => ({ enabled: false, pausedNote: checked, ...(by !== undefined ? { updatedBy: by } : {}) }),
       { action: 'paused', actor: by, note: checked },
     );
+    return job;
   }
 
   /** Resuming also gives `autoPause` a fresh count of failures. */
@@ -411,7 +413,7 @@ export class Jobs implements JobsApi {
     scope: TenantScope & { by?: string | null; note?: string | null } = {},
   ): Promise<Job> {
     const { by, note } = parseScope(scope);
-    return this.#apply(
+    const { job } = await this.#apply(
       name,
       scope,
       'resumed',
@@ -423,6 +425,7 @@ export class Jobs implements JobsApi {
       }),
       { action: 'resumed', actor: by, note: note ?? null },
     );
+    return job;
   }
 
   /**
@@ -437,8 +440,7 @@ export class Jobs implements JobsApi {
     patchOf: (current: Job) => JobPatch,
     audit: AuditNote,
     guard: UpdateGuard = {},
-    unchanged?: () => void,
-  ): Promise<Job> {
+  ): Promise<{ job: Job; written: boolean }> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       // Only the scope's own job: a change never falls back to a global job of that name.
       const current = await this.get(name, { tenantId: parseScope(scope).tenantId ?? null });
@@ -453,10 +455,7 @@ export class Jobs implements JobsApi {
       const changed = changedFields(current, next);
       // An update that changes nothing writes nothing: a deploy re-applying the same definition
       // must not move `version` under an editor who read it (their guarded update would conflict).
-      if (!changed && change === 'updated') {
-        unchanged?.();
-        return current;
-      }
+      if (!changed && change === 'updated') return { job: current, written: false };
       const entry: NewAuditEntry | undefined = changed
         ? auditEntry(next, { ...audit, at: now, ...changed })
         : undefined;
@@ -471,7 +470,7 @@ export class Jobs implements JobsApi {
       );
       if (updated) {
         this.#changed(change, updated);
-        return updated;
+        return { job: updated, written: true };
       }
       if (guard.version !== undefined) {
         const now = await storeCall('getJob', () => this.ctx.store.getJob(current.id));
@@ -508,8 +507,8 @@ export class Jobs implements JobsApi {
     });
   }
 
-  async seed(inputs?: JobInput[], input: { overwrite?: boolean } = {}) {
-    const options = parseOptions(seedOptionsSchema, input);
+  async seed(inputs?: JobInput[], options: { overwrite?: boolean } = {}) {
+    const { overwrite } = parseOptions(seedOptionsSchema, options);
     const list = inputs ?? this.options.defaultJobs();
     if (!Array.isArray(list)) throw ValidationError.field('jobs', 'must be an array of job definitions');
     if (list.length > MAX_SEED)
@@ -551,7 +550,7 @@ export class Jobs implements JobsApi {
       if (job) {
         result.created.push(job.name);
         this.#changed('created', job);
-      } else if (options.overwrite) taken.push(input);
+      } else if (overwrite) taken.push(input);
       else result.unchanged.push(input.name);
     });
     for (const input of taken) {
@@ -559,19 +558,14 @@ export class Jobs implements JobsApi {
       const { tenantId: _tenant, createdBy: by, version: _version, id: _id, ...patch } = input;
       const parsed = parse(jobUpdateSchema, patch);
       const definition = this.#definition(parsed);
-      let same = false;
-      await this.#apply(
+      const { written } = await this.#apply(
         input.name,
         { tenantId: input.tenantId ?? null },
         'updated',
         () => ({ ...definition }),
         { action: 'seeded', actor: by },
-        {},
-        () => {
-          same = true;
-        },
       );
-      (same ? result.unchanged : result.updated).push(input.name);
+      (written ? result.updated : result.unchanged).push(input.name);
     }
     return result;
   }

@@ -62,10 +62,12 @@ export const MAX_JSON_DEPTH = 100;
 export const MAX_JSON_VALUES = 1_000_000;
 
 /**
- * Where `value` refers to itself or nests past MAX_JSON_DEPTH, or null. Looked at without
- * recursion before the shape is checked, which recurses and would overflow the stack on either.
+ * Where `value` cannot become JSON by walking it: a cycle, nesting past MAX_JSON_DEPTH, more than
+ * MAX_JSON_VALUES values, `undefined` in a list, or a getter or proxy that throws; null when none.
+ * Walked without recursion before the shape is checked, which recurses and would overflow the
+ * stack, or take exponential time on shared objects.
  */
-function nestingProblem(value: unknown): JsonProblem | null {
+function jsonWalkProblem(value: unknown): JsonProblem | null {
   const pending: PendingValue[] = [{ value, path: [], parents: new Set() }];
   const budget = { values: 0 };
   for (let item = pending.pop(); item; item = pending.pop()) {
@@ -91,7 +93,7 @@ interface PendingValue {
   parents: Set<object>;
 }
 
-/** Checks one value of {@link nestingProblem}'s walk and queues its children. */
+/** Checks one value of {@link jsonWalkProblem}'s walk and queues its children. */
 function visitJson(
   item: PendingValue,
   pending: PendingValue[],
@@ -137,6 +139,10 @@ function copyJson(value: unknown): unknown {
   if (Object.is(value, -0)) return 0;
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson);
+  // A Date, Map or class instance is left as it is, for the shape check to refuse: copied, it
+  // would pass as a plain object and lose what it held.
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value))
     if (field !== undefined)
@@ -153,20 +159,19 @@ function copyJson(value: unknown): unknown {
  * A JSON object (params, metadata). Validated by shape, then copied from the input rather than
  * taken from zod's output, which drops a `__proto__` key: what a user stores comes back whole.
  */
-export const jsonObjectSchema = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    const nesting = nestingProblem(value);
-    if (nesting) {
-      ctx.addIssue({ code: 'custom', message: nesting.message, path: nesting.path });
-      return;
-    }
-    const result = jsonRecord.safeParse(copyJson(value));
-    if (!result.success)
-      for (const issue of result.error.issues)
-        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-  })
-  .transform(copyJson) as unknown as z.ZodType<JsonObject>;
+export const jsonObjectSchema = z.unknown().transform((value, ctx) => {
+  const problem = jsonWalkProblem(value);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+    return z.NEVER;
+  }
+  const copy = copyJson(value);
+  const result = jsonRecord.safeParse(copy);
+  if (result.success) return copy;
+  for (const issue of result.error.issues)
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+}) as unknown as z.ZodType<JsonObject>;
 
 /** A note on a job's pause (the job's `pausedNote`, a pause's or resume's note), kept in its audit entry too. */
 export const pauseNoteSchema = text((s) => s.max(2000, 'must be at most 2000 characters')).nullable();
@@ -583,9 +588,16 @@ export const statsOptionsSchema = z.strictObject({
   days: z.number().optional(),
 });
 
+const RUN_DUE_LIMIT_MESSAGE = 'must be a whole number from 1 to 100000';
+
 /** Options of `runDue`. */
 export const runDueOptionsSchema = z.strictObject({
-  limit: z.number().int('must be a whole number from 1 to 100000').min(1).max(100_000).optional(),
+  limit: z
+    .number()
+    .int(RUN_DUE_LIMIT_MESSAGE)
+    .min(1, RUN_DUE_LIMIT_MESSAGE)
+    .max(100_000, RUN_DUE_LIMIT_MESSAGE)
+    .optional(),
 });
 
 /** Options of `jobs.seed`. A misspelt `overwrite` is refused: ignored, it would overwrite nothing. */

@@ -176,7 +176,8 @@ export function createCronApi<Req>(
       assertSameOrigin(request, trustedOrigins);
       assertJsonRequest(request);
     }
-    const refusal = unauthorized(await authorize(source, route.action), route.action);
+    const refusalOf = async (action: CronAction) => unauthorized(await authorize(source, action), action);
+    const refusal = await refusalOf(route.action);
     if (refusal) throw refusal;
     if (isChange(request.method) && !route.ifMatch) refuseUnhonouredPrecondition(request);
     const tenant = await tenantOf(source);
@@ -196,11 +197,11 @@ export function createCronApi<Req>(
       tenant: tenant ?? null,
       actor,
       stillAllowed: async () =>
-        unauthorized(await authorize(source, route.action), route.action) === null &&
+        (await refusalOf(route.action)) === null &&
         ((await tenantOf(source)) ?? null) === (tenant ?? null) &&
         ((await actorOf(source)) ?? null) === actor,
       authorizeAlso: async (action: CronAction) => {
-        const refused = unauthorized(await authorize(source, action), action);
+        const refused = await refusalOf(action);
         if (refused) throw refused;
       },
     };

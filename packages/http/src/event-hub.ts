@@ -34,7 +34,7 @@ interface Subscriber {
   filter: StreamFilter;
   caller: string;
   stillAllowed: () => Promise<boolean>;
-  /** A re-check of this stream is under way (a slow `authorize` is not asked twice at once). */
+  /** A re-check of this stream is under way; one still pending at the next check closes the stream. */
   checking: boolean;
   push(chunk: Uint8Array): void;
   close(): void;
@@ -76,8 +76,9 @@ export class EventHub {
   /**
    * A new event stream for a caller (`caller` is its tenant and actor, as one key), or a 429 when a
    * cap is reached. It ends when the client cancels it, when `signal` aborts, when it is dropped
-   * for not reading, or when `stillAllowed`, asked every `reauthorizeMs`, answers false or fails:
-   * access revoked after the stream opened must not go on receiving events.
+   * for not reading, or when `stillAllowed`, asked every `reauthorizeMs`, answers false, fails or
+   * has not answered by the next check: access revoked after the stream opened must not go on
+   * receiving events.
    */
   open(
     filter: StreamFilter,

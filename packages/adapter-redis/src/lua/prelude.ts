@@ -382,10 +382,11 @@ local function settle(id, r, status, now, result_json, error_json, tasks_json, l
     if value == '' then table.insert(cleared, field)
     else table.insert(set, field); table.insert(set, value) end
   end
-  local ended_tasks = nil
+  -- The tasks ended here, if any: a caller that sent its own knows them.
+  local ended = nil
   if not tasks_json then
-    ended_tasks = stored_tasks_ended(id, status)
-    tasks_json = ended_tasks
+    ended = stored_tasks_ended(id, status)
+    tasks_json = ended
   end
   if tasks_json then table.insert(set, 'tasks'); table.insert(set, tasks_json) end
   if logs_json then table.insert(set, 'logs'); table.insert(set, logs_json) end
@@ -396,7 +397,7 @@ local function settle(id, r, status, now, result_json, error_json, tasks_json, l
   redis.call('HDEL', key, unpack(cleared))
   add_finished(id, r)
   -- What the finish's caller cannot know, for a compact answer (see finishRuns).
-  r.durationMs, r.endedTasks = duration, ended_tasks
+  r.durationMs, r.endedTasks = duration, ended
   if r.jobId and status ~= 'skipped' then
     local job = K.job(r.jobId)
     if redis.call('EXISTS', job) == 1 then

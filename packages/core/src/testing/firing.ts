@@ -22,6 +22,17 @@ async function fireOne(store: Store, input: FireSlotInput): Promise<FireSlotResu
   return results[0] as FireSlotResult;
 }
 
+/** Fire `run` for the T0 slot of `job` (due at T0), moving the job on to T0 + 1 minute. */
+function fireAtT0(store: Store, job: Job, run: NewRun): Promise<FireSlotResult> {
+  return fireOne(store, {
+    jobId: job.id,
+    expectedNextRunAt: T0,
+    nextRunAt: at(MINUTE),
+    runs: [run],
+    now: T0,
+  });
+}
+
 /** Finding due jobs, the next wake-up, and firing slots exactly once. */
 export function firingContract(fixture: () => ContractFixture): void {
   describe('findDueJobs', () => {
@@ -82,13 +93,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
       const run = slotRun(job, T0);
-      const result = await fireOne(store, {
-        jobId: job.id,
-        expectedNextRunAt: T0,
-        nextRunAt: at(MINUTE),
-        runs: [run],
-        now: T0,
-      });
+      const result = await fireAtT0(store, job, run);
       expect(result.advanced).toBe(true);
       expect(result.created).toHaveLength(1);
       const created = result.created[0];
@@ -104,13 +109,7 @@ export function firingContract(fixture: () => ContractFixture): void {
       const { store } = fixture();
       const job = await store.insertJob(newJob({ nextRunAt: T0 }));
       const run = skippedRun(slotRun(job, T0), T0);
-      const result = await fireOne(store, {
-        jobId: job.id,
-        expectedNextRunAt: T0,
-        nextRunAt: at(MINUTE),
-        runs: [run],
-        now: T0,
-      });
+      const result = await fireAtT0(store, job, run);
       const created = result.created[0];
       expect(created).toEqual({ ...run, id: created?.id });
       expect(await store.getRun(created?.id as string)).toEqual(created);
