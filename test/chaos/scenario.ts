@@ -46,6 +46,8 @@ export const settings = {
 // Only slots due this close to the pause AND not yet fired when the pause read the job may be
 // unfired (see Workload.slotWindows).
 export const FIRE_LAG_MS = 1_000;
+/** The furthest ahead of its slot a run is created (the loop's lead, capped; see docs/concepts.md). */
+const FIRE_AHEAD_MS = 250;
 // Store errors a connection fault or a server pause may cause: until the clients reconnect, which
 // they do within a lease (every store call is retried by the loop's next tick).
 const FAULT_ERRORS_TAIL = (leaseMs: number) => leaseMs;
@@ -269,7 +271,9 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     // Verdict from the stored history alone, through a store instance that took no part.
     const reader = await openStore(spec.kind, { url, namespace, name: connectionName(namespace, 'reader') });
     const history = await readHistory(reader.store).finally(() => reader.close());
-    const maxAhead = Math.max(0, ...(spec.offsets ?? []));
+    // A slot may be fired up to FIRE_AHEAD_MS before it comes (by the firing instance's clock),
+    // so a pause that lands in that moment leaves that slot's run, as docs/concepts.md says.
+    const maxAhead = Math.max(0, ...(spec.offsets ?? [])) + FIRE_AHEAD_MS;
     const ledger = readLedger(ledgerDir);
     const report = checkInvariants(history, workload.slotWindows(FIRE_LAG_MS, maxAhead), {
       ...ledger,

@@ -124,21 +124,28 @@ export class Engine {
    * With `onFired` (the loop's), a chunk fired while this instance has free slots claims for them
    * in the same store call (`fireAndClaim`) and starts what it claims; `onFired` is told when a
    * chunk leaves runs to claim at once: it created runs without claiming, or claimed fewer than
-   * the slots it kept.
+   * the slots it kept. With a `horizon` past `now`, slots due by the horizon are fired ahead of
+   * time: their runs are created pending, to be claimed when their `runAt` comes.
    */
-  async fireDue(now: Date, onFired?: () => void): Promise<Run[]> {
+  async fireDue(now: Date, options: { horizon?: Date; onFired?: () => void } = {}): Promise<Run[]> {
+    const { onFired } = options;
+    const horizon = options.horizon ?? now;
     const created: Run[] = [];
     let replaced = false;
     for (;;) {
       // One job more than a page is read to learn whether another page follows: with exactly a
       // page of jobs due, a second search would find nothing, at the busiest moment of the slot.
-      const page = await this.ctx.store.findDueJobs({ now, limit: DUE_BATCH + 1 });
+      const page = await this.ctx.store.findDueJobs({ now: horizon, limit: DUE_BATCH + 1 });
       const more = page.length > DUE_BATCH;
       const jobs = more ? page.slice(0, DUE_BATCH) : page;
       // A store may read its time index and the job records in two steps: a job fired or paused
       // by another instance in between comes back not due, and must not fire (early, or at all).
       const due = jobs.filter(
-        (job) => job.enabled && job.nextRunAt && job.nextRunAt.getTime() <= now.getTime(),
+        (job) =>
+          job.enabled &&
+          job.nextRunAt &&
+          job.nextRunAt.getTime() <= horizon.getTime() &&
+          (job.nextRunAt.getTime() <= now.getTime() || this.#mayFireAhead(job)),
       );
       if (due.length > 0 && !replaced) {
         this.#dueJobs = new Map();
@@ -156,7 +163,7 @@ export class Engine {
       let advanced = 0;
       const lane = async () => {
         for (let index = next++; index < chunks.length; index = next++) {
-          const fired = await this.#fire(chunks[index] as Job[], now, onFired !== undefined);
+          const fired = await this.#fire(chunks[index] as Job[], now, horizon, onFired !== undefined);
           advanced += fired.advanced;
           created.push(...fired.created);
           if (fired.claimMore) onFired?.();
@@ -177,6 +184,15 @@ export class Engine {
   }
 
   /**
+   * Whether a job not yet due may have its slot fired ahead of time. Not an overlap-`skip` job
+   * whose run executes here: whether that slot is skipped depends on whether the run is still
+   * going when the slot comes, so it fires then (see `#plan`).
+   */
+  #mayFireAhead(job: Job): boolean {
+    return job.overlap !== 'skip' || !this.#runsExclusivelyHere(concurrencyKeyOf(job, '', job.tenantId));
+  }
+
+  /**
    * Fire the due slots of `jobs` in one store call; returns the runs this instance created, how
    * many of the jobs it moved on to their next slot, and whether a claim should follow. Asked to
    * `claim` with a slot free, the same call claims and starts what it claims: a run it created
@@ -187,17 +203,17 @@ export class Engine {
   async #fire(
     jobs: Job[],
     now: Date,
+    horizon: Date,
     claim: boolean,
   ): Promise<{ created: Run[]; advanced: number; claimMore: boolean }> {
-    const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
+    const firings = jobs.map((job) => ({ job, ...this.#plan(job, now, horizon) }));
     const inputs = firings.map(({ input }) => input);
-    const limit =
-      claim && this.options.refills()
-        ? Math.min(
-            this.room(),
-            inputs.reduce((sum, input) => sum + input.runs.length, 0),
-          )
-        : 0;
+    // Runs fired ahead of their time cannot be claimed by this call.
+    const startable = inputs.reduce(
+      (sum, input) => sum + input.runs.filter((run) => run.runAt.getTime() <= now.getTime()).length,
+      0,
+    );
+    const limit = claim && this.options.refills() ? Math.min(this.room(), startable) : 0;
     let results: FireSlotResult[];
     let claimed: { result: ClaimResult; heldSince: number } | null = null;
     if (limit > 0) {
@@ -248,16 +264,25 @@ export class Engine {
     }
     // A chunk that claimed fewer runs than it kept slots for (it lost its jobs to another instance,
     // say) hands them back: the runs other chunks created meanwhile may take them now.
-    const claimMore = claimed ? claimed.result.claimed.length < limit : created.length > 0;
+    const claimMore = claimed
+      ? claimed.result.claimed.length < limit
+      : created.some(
+          (run) => run.status === 'pending' && run.runAt.getTime() <= this.ctx.clock.now().getTime(),
+        );
     return { created, advanced, claimMore };
   }
 
-  /** The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops. */
-  #plan(job: Job, now: Date): { input: FireSlotInput; dropped: number } {
+  /**
+   * The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops.
+   * A job already due by `now` is planned at `now` alone: a late slot and the next one, due by the
+   * horizon, must not count as missed slots of one firing.
+   */
+  #plan(job: Job, now: Date, horizon: Date): { input: FireSlotInput; dropped: number } {
     const expectedNextRunAt = job.nextRunAt as Date;
+    const ahead = expectedNextRunAt.getTime() > now.getTime();
     let plan: ReturnType<typeof planFiring>;
     try {
-      plan = planFiring(job, now);
+      plan = planFiring(job, now, ahead ? horizon : now);
     } catch (error) {
       // A schedule edited behind our back into something invalid: stop firing it and say so,
       // rather than failing every tick.
@@ -279,7 +304,8 @@ export class Engine {
     // A slot due while its job runs here is recorded skipped as it fires. Left pending, it would wait
     // for a claim, and with every slot of this instance busy none comes until a run ends, which
     // would then start it late instead of skipping it. (A run elsewhere is the claim's to see.)
-    const skipNow = overlap === 'skip' && this.#runsExclusivelyHere(concurrencyKeyOf(job, '', job.tenantId));
+    const skipNow =
+      !ahead && overlap === 'skip' && this.#runsExclusivelyHere(concurrencyKeyOf(job, '', job.tenantId));
     const runs = plan.slots.map((slot) => {
       const run = buildRun({
         job,

@@ -1,11 +1,23 @@
 import type { SchedulerContext } from './context.js';
 import type { Engine } from './engine.js';
 
+/** The furthest ahead of its slot a schedule's run is created. */
+export const MAX_FIRE_LEAD_MS = 250;
+/** How many recent firings set the lead. */
+const LEAD_SAMPLES = 8;
+/** Firings quicker than this (an in-memory store, or fake time) need no lead. */
+const MIN_FIRE_LEAD_MS = 2;
+
 /**
  * The background loop of a started scheduler. Each tick: fire due slots, recover lapsed leases
  * (every half lease, and when a watched lease may be taken over), claim what this instance has
  * room for, and sleep until the store's next due instant — capped by `pollMs`, and cut short by
  * `wake()` (a local trigger, a finished run, or a store notification from another instance).
+ *
+ * Slots are fired ahead of time by about as long as this instance's recent firings took (the
+ * lead, at most {@link MAX_FIRE_LEAD_MS}): their runs are created pending a moment before the slot
+ * and claimed when it comes, so a burst of due jobs starts on time instead of after its own
+ * writes. The lead is measured on the scheduler's clock, so in fake time it is zero.
  */
 export class Loop {
   #running = false;
@@ -18,6 +30,10 @@ export class Loop {
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #lastRecovery = Number.NEGATIVE_INFINITY;
+  /** How long (clock ms) the latest firings took, from the tick's start to their runs created. */
+  #firingTimes: number[] = [];
+  /** Every job slot due by this instant (clock ms) was fired by the last tick that completed. */
+  #firedThrough = Number.NEGATIVE_INFINITY;
   /** When the last tick completed (core's clock), for health checks. */
   lastTickAt: Date | null = null;
 
@@ -64,6 +80,17 @@ export class Loop {
   refill(): void {
     if (!this.#running || this.engine.room() <= 0) return;
     this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
+  }
+
+  /** How far ahead of its slot (ms) this instance fires a job: a little over its recent firings. */
+  #lead(): number {
+    const longest = Math.max(0, ...this.#firingTimes);
+    return longest < MIN_FIRE_LEAD_MS ? 0 : Math.min(MAX_FIRE_LEAD_MS, Math.ceil(longest * 1.25));
+  }
+
+  #recordFiring(ms: number): void {
+    this.#firingTimes.push(ms);
+    if (this.#firingTimes.length > LEAD_SAMPLES) this.#firingTimes.shift();
   }
 
   #clearTimers(): void {
@@ -117,6 +144,7 @@ export class Loop {
 
   async #tick(): Promise<void> {
     let delay = this.options.pollMs;
+    let claimAtWake = false;
     const claimFirst = this.#claimFirst;
     this.#claimFirst = false;
     try {
@@ -124,11 +152,21 @@ export class Loop {
       // likely claimable already, so claim it before the (often empty) search for due jobs.
       if (claimFirst) await this.#claimNow();
       const now = this.ctx.clock.now();
+      const horizon = new Date(now.getTime() + this.#lead());
       // Claim while the rest of a burst is still being fired, so the first fired slots start
       // without waiting for the last ones.
-      const fired = await this.engine.fireDue(now, () => {
-        this.#claimNow().catch((error) => this.ctx.reportError('claim', error));
+      const fired = await this.engine.fireDue(now, {
+        horizon,
+        onFired: () => this.#claimNow().catch((error) => this.ctx.reportError('claim', error)),
       });
+      this.#firedThrough = horizon.getTime();
+      if (fired.length > 0) this.#recordFiring(this.ctx.clock.now().getTime() - now.getTime());
+      const startable = fired.some(
+        (run) => run.status === 'pending' && run.runAt.getTime() <= this.ctx.clock.now().getTime(),
+      );
+      // Runs fired ahead of their slot cannot be claimed yet; a claim now would find nothing, and,
+      // still in flight when the slot comes, delay the claim that would.
+      const firedAheadOnly = fired.length > 0 && !startable;
       let recovered = 0;
       const takeoverAt = this.engine.nextTakeoverAt();
       if (
@@ -138,14 +176,27 @@ export class Loop {
         this.#lastRecovery = now.getTime();
         recovered = (await this.engine.recover(now)).length;
       }
-      if (!claimFirst || fired.length > 0 || recovered > 0 || this.#claiming) await this.#claimNow();
+      if ((!claimFirst && !firedAheadOnly) || startable || recovered > 0 || this.#claiming)
+        await this.#claimNow();
       const wakeAt = await this.ctx.store.nextWakeAt({ now });
       const current = this.ctx.clock.now().getTime();
-      if (wakeAt) delay = Math.min(delay, Math.max(0, wakeAt.getTime() - current));
+      if (wakeAt) {
+        // An instant no later than what was fired is a pending run's (or a slot kept for its time,
+        // see Engine#mayFireAhead): wake at it, and claim first. A later one is a slot to fire ahead.
+        const atSlot = wakeAt.getTime() <= this.#firedThrough;
+        const wakeDelay = Math.max(0, wakeAt.getTime() - (atSlot ? 0 : this.#lead()) - current);
+        if (wakeDelay < delay) {
+          delay = wakeDelay;
+          claimAtWake = atSlot;
+        }
+      }
       // A watched lease that may be taken over before the next poll: look again right then. (One
       // already due was just tried; it is looked at again at the next poll, not in a busy loop.)
       const nextTakeover = this.engine.nextTakeoverAt();
-      if (nextTakeover !== null && nextTakeover > current) delay = Math.min(delay, nextTakeover - current);
+      if (nextTakeover !== null && nextTakeover > current && nextTakeover - current < delay) {
+        delay = nextTakeover - current;
+        claimAtWake = false;
+      }
       this.lastTickAt = this.ctx.clock.now();
     } catch (error) {
       this.ctx.reportError('tick', error);
@@ -155,6 +206,7 @@ export class Loop {
       this.#wakeRequested = false;
       delay = 0;
     }
+    if (claimAtWake) this.#claimFirst = true;
     this.#schedule(delay);
   }
 }

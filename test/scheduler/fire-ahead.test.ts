@@ -1,0 +1,108 @@
+import { memoryStore } from '@cronkeeper/adapter-memory';
+import { createScheduler, type Run, type Store } from '@cronkeeper/core';
+import { describe, expect, it } from 'vitest';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A memory store whose every call answers `ms` later, as a database across a network would: firing
+ * a burst then takes the loop long enough that it fires the next slots ahead of their time.
+ */
+function slowStore(ms: number): Store {
+  const store = memoryStore();
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.then(async (answer) => {
+          await sleep(ms);
+          return answer;
+        });
+      };
+    },
+  });
+}
+
+/** Schedules' runs on a store with 25 ms round trips, in real time (a few seconds per test). */
+describe('slots fired ahead of time (real time, slow store)', () => {
+  it('creates a slot’s runs before the slot, starts none before it, and fires each slot once across instances', async () => {
+    const store = slowStore(25);
+    const startedAt = new Map<string, number>();
+    const make = (instanceId: string) =>
+      createScheduler({
+        store,
+        instanceId,
+        logger: false,
+        maintenanceJobs: false,
+        executors: {
+          tick: {
+            run: (ctx) => {
+              expect(startedAt.has(ctx.run.id), `run ${ctx.run.id} started twice`).toBe(false);
+              startedAt.set(ctx.run.id, Date.now());
+            },
+          },
+        },
+      });
+    const a = make('a');
+    const b = make('b');
+    for (let index = 0; index < 10; index++)
+      await a.jobs.create({ name: `tick-${index}`, schedule: '* * * * * *', executor: 'tick' });
+    await Promise.all([a.start(), b.start()]);
+    await sleep(4_300);
+    await Promise.all([a.stop(), b.stop()]);
+    const { items } = await a.runs.list({ limit: 100 });
+    const runs = items.filter((run): run is Run & { scheduledFor: Date } => run.scheduledFor !== null);
+    expect(runs.length).toBeGreaterThanOrEqual(30);
+    const slots = new Set(runs.map((run) => `${run.jobName}@${run.scheduledFor.toISOString()}`));
+    expect(slots.size, 'a slot fired twice').toBe(runs.length);
+    for (const run of runs) {
+      expect(run.status).toBe('succeeded');
+      const slot = run.scheduledFor.getTime();
+      // The executor, and the run's recorded start, never come before the slot...
+      expect(startedAt.get(run.id), `run of ${run.jobName} started before its slot`).toBeGreaterThanOrEqual(
+        slot,
+      );
+      expect(run.startedAt?.getTime()).toBeGreaterThanOrEqual(slot);
+    }
+    // ...but once the loop has timed its firings, the runs exist by the time their slot comes.
+    const firstCreated = Math.min(...runs.map((run) => run.createdAt.getTime()));
+    const laterSlots = runs.filter((run) => run.scheduledFor.getTime() >= firstCreated + 2_000);
+    expect(laterSlots.length).toBeGreaterThanOrEqual(10);
+    const createdAhead = laterSlots.filter((run) => run.createdAt.getTime() < run.scheduledFor.getTime());
+    expect(createdAhead.length).toBeGreaterThan(laterSlots.length / 2);
+    for (const run of createdAhead)
+      expect(run.scheduledFor.getTime() - run.createdAt.getTime()).toBeLessThanOrEqual(250);
+  });
+
+  it('still skips, rather than starts late, the slots of an overlap-skip job running here with every slot busy', async () => {
+    const store = slowStore(25);
+    const starts: { slot: number; at: number }[] = [];
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      concurrency: 1,
+      executors: {
+        long: {
+          run: async (ctx) => {
+            starts.push({ slot: ctx.run.scheduledFor?.getTime() ?? 0, at: Date.now() });
+            await sleep(2_300);
+          },
+        },
+      },
+    });
+    await scheduler.jobs.create({ name: 'long', schedule: '* * * * * *', executor: 'long', overlap: 'skip' });
+    await scheduler.start();
+    await sleep(5_600);
+    await scheduler.stop({ grace: '3s' });
+    const { items } = await scheduler.runs.list({ limit: 100 });
+    // While a run holds the only slot, the slots that come are recorded skipped as they come...
+    expect(items.filter((run) => run.status === 'skipped').length).toBeGreaterThanOrEqual(2);
+    // ...and none waits for the slot to free up and then starts late.
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const { slot, at } of starts) expect(at - slot).toBeLessThan(500);
+  });
+});
