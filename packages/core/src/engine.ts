@@ -163,7 +163,7 @@ export class Engine {
       let advanced = 0;
       const lane = async () => {
         for (let index = next++; index < chunks.length; index = next++) {
-          const fired = await this.#fire(chunks[index] as Job[], now, horizon, onFired !== undefined);
+          const fired = await this.#fire(chunks[index] as Job[], now, onFired !== undefined);
           advanced += fired.advanced;
           created.push(...fired.created);
           if (fired.claimMore) onFired?.();
@@ -203,10 +203,9 @@ export class Engine {
   async #fire(
     jobs: Job[],
     now: Date,
-    horizon: Date,
     claim: boolean,
   ): Promise<{ created: Run[]; advanced: number; claimMore: boolean }> {
-    const firings = jobs.map((job) => ({ job, ...this.#plan(job, now, horizon) }));
+    const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
     const inputs = firings.map(({ input }) => input);
     // Runs fired ahead of their time cannot be claimed by this call.
     const startable = inputs.reduce(
@@ -274,15 +273,15 @@ export class Engine {
 
   /**
    * The store input that fires `job`'s due slot(s), and how many slots its misfire policy drops.
-   * A job already due by `now` is planned at `now` alone: a late slot and the next one, due by the
-   * horizon, must not count as missed slots of one firing.
+   * Planned at `now`, also for a job fired ahead: a late slot and the next one, due by the horizon,
+   * must not count as missed slots of one firing.
    */
-  #plan(job: Job, now: Date, horizon: Date): { input: FireSlotInput; dropped: number } {
+  #plan(job: Job, now: Date): { input: FireSlotInput; dropped: number } {
     const expectedNextRunAt = job.nextRunAt as Date;
     const ahead = expectedNextRunAt.getTime() > now.getTime();
     let plan: ReturnType<typeof planFiring>;
     try {
-      plan = planFiring(job, now, ahead ? horizon : now);
+      plan = planFiring(job, now);
     } catch (error) {
       // A schedule edited behind our back into something invalid: stop firing it and say so,
       // rather than failing every tick.

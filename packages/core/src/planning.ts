@@ -122,16 +122,16 @@ function dueSlots(
  * - `once`: the newest due slot runs (missed ones coalesce into it);
  * - `skip`: a lone due slot runs (it is merely late); when slots were missed, none runs;
  * - `all`: every due slot runs, the newest `catchUpLimit` of them.
- * Slots later than `misfireGraceMs` (by `now`) never run. The job must be due by `horizon`
- * (`nextRunAt <= horizon`), which is `now` unless the slot is fired ahead of time.
+ * Slots later than `misfireGraceMs` never run. `nextRunAt` is always a slot of the plan: a job
+ * fired ahead of time (`nextRunAt > now`) plans that one slot, which is not late.
  */
-export function planFiring(job: Job, now: Date, horizon: Date = now): FiringPlan {
+export function planFiring(job: Job, now: Date): FiringPlan {
   const keep = job.misfire === 'all' ? job.catchUpLimit : 1;
-  const { slots, total, following } = dueSlots(job, horizon, keep);
+  const { slots, total, following } = dueSlots(job, now, keep);
   const newest = slots[slots.length - 1] as Date;
-  // No slot lies in (newest, horizon], so the slot after the newest is also the first after the
-  // horizon: reuse it rather than evaluate the schedule a second time (this halves the cron math).
-  const after = newest.getTime() > horizon.getTime() ? newest : horizon;
+  // No slot lies in (newest, now], so the slot after the newest is also the first after now: reuse
+  // it rather than evaluate the schedule a second time (this halves the cron math of a firing).
+  const after = newest.getTime() > now.getTime() ? newest : now;
   const nextRunAt = following !== undefined ? following : nextSlot(job, after);
   const exhausted = nextRunAt === null && nextTime(job, after) === null;
   const grace = job.misfireGraceMs;
