@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A memory store whose every call answers `ms` later, as a database across a network would: firing
- * a burst then takes the loop long enough that it fires the next slots ahead of their time.
+ * A memory store whose calls answer `ms` later (or `ms(method)`), as a database across a network
+ * would: firing a burst then takes the loop long enough that it fires the next slots ahead of time.
  */
-function slowStore(ms: number): Store {
+function slowStore(ms: number | ((method: string) => number)): Store {
   const store = memoryStore();
+  const delayOf = typeof ms === 'number' ? () => ms : ms;
   return new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
@@ -18,7 +19,7 @@ function slowStore(ms: number): Store {
         const result = (value as (...a: unknown[]) => unknown).apply(target, args);
         if (!(result instanceof Promise)) return result;
         return result.then(async (answer) => {
-          await sleep(ms);
+          await sleep(delayOf(String(key)));
           return answer;
         });
       };
@@ -104,5 +105,56 @@ describe('slots fired ahead of time (real time, slow store)', () => {
     // ...and none waits for the slot to free up and then starts late.
     expect(starts.length).toBeGreaterThanOrEqual(2);
     for (const { slot, at } of starts) expect(at - slot).toBeLessThan(500);
+  });
+
+  it('starts a slot fired ahead at its slot even when a wake-up’s claim went out just before it', async () => {
+    // Slow writes and claims, quick reads: the run created ahead wakes the instance (its own
+    // event), and the claim of that wake-up leaves a few ms before the slot and finds nothing.
+    const slow = new Set(['findDueJobs', 'fireSlots', 'fireAndClaim', 'claimRuns', 'finishAndClaim']);
+    const store = slowStore((method) => (slow.has(method) ? 40 : 5));
+    const lags: number[] = [];
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      executors: {
+        tick: { run: (ctx) => void lags.push(Date.now() - (ctx.run.scheduledFor?.getTime() ?? 0)) },
+      },
+    });
+    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    await scheduler.start();
+    await sleep(7_200);
+    await scheduler.stop();
+    expect(lags.length).toBeGreaterThanOrEqual(6);
+    // Each started within a claim or two of its slot, none a poll interval (1 s) late.
+    expect(lags.filter((lag) => lag > 500)).toEqual([]);
+  });
+
+  it('stop() starts the runs it fired ahead when their slot comes, rather than leave them pending', async () => {
+    const store = slowStore(25);
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      executors: { tick: { run: (ctx) => void started.push(ctx.run.id) } },
+    });
+    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    // Stop as soon as a run is created ahead of its slot, in the moment before the slot.
+    const firedAhead = new Promise<Run>((resolve) =>
+      scheduler.on('run:created', ({ run }) => {
+        if (run.runAt.getTime() > Date.now()) resolve(run);
+      }),
+    );
+    await scheduler.start();
+    const run = await Promise.race([firedAhead, sleep(6_000).then(() => null)]);
+    await scheduler.stop();
+    expect(run, 'no run was fired ahead of its slot').not.toBeNull();
+    const after = await scheduler.runs.get((run as Run).id);
+    expect(after.status).toBe('succeeded');
+    expect(after.startedAt?.getTime()).toBeGreaterThanOrEqual(after.scheduledFor?.getTime() ?? 0);
+    expect(started).toContain(after.id);
+    const { items } = await scheduler.runs.list({ status: 'pending', limit: 10 });
+    expect(items).toEqual([]);
   });
 });

@@ -64,6 +64,14 @@ export class Engine {
   #reserved = 0;
   /** Runs whose finish went out with a claim for their slot: that slot is being refilled already. */
   #refilled = new Set<string>();
+  /** Runs this instance fired ahead of their slot and has not started, by id: their `runAt` (ms). */
+  #firedAhead = new Map<string, number>();
+  /**
+   * The latest clock reading (ms) a claim answered for: every run due by then that a claim could
+   * take was taken. A run that comes due after a claim was sent is not, even if the answer comes
+   * after its `runAt`; the loop looks for what came due from here, not from its own clock reading.
+   */
+  claimedThrough = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -110,6 +118,7 @@ export class Engine {
       settle: (result) => {
         this.#reserved -= limit;
         if (result) {
+          this.#claimAnswered(now);
           this.#started(result, heldSince);
           return;
         }
@@ -130,6 +139,8 @@ export class Engine {
   async fireDue(now: Date, options: { horizon?: Date; onFired?: () => void } = {}): Promise<Run[]> {
     const { onFired } = options;
     const horizon = options.horizon ?? now;
+    // Those due by now were there for the claims at their slot (which any instance may make).
+    for (const [runId, runAt] of this.#firedAhead) if (runAt <= now.getTime()) this.#firedAhead.delete(runId);
     const created: Run[] = [];
     let replaced = false;
     for (;;) {
@@ -163,7 +174,7 @@ export class Engine {
       let advanced = 0;
       const lane = async () => {
         for (let index = next++; index < chunks.length; index = next++) {
-          const fired = await this.#fire(chunks[index] as Job[], now, onFired !== undefined);
+          const fired = await this.#fire(chunks[index] as Job[], now, horizon, onFired !== undefined);
           advanced += fired.advanced;
           created.push(...fired.created);
           if (fired.claimMore) onFired?.();
@@ -203,6 +214,7 @@ export class Engine {
   async #fire(
     jobs: Job[],
     now: Date,
+    horizon: Date,
     claim: boolean,
   ): Promise<{ created: Run[]; advanced: number; claimMore: boolean }> {
     const firings = jobs.map((job) => ({ job, ...this.#plan(job, now) }));
@@ -217,21 +229,18 @@ export class Engine {
     let claimed: { result: ClaimResult; heldSince: number } | null = null;
     if (limit > 0) {
       const heldSince = performance.now();
+      const claimNow = this.ctx.clock.now();
       this.#reserved += limit;
       let outcome: FireAndClaimResult;
       try {
         outcome = await this.ctx.store.fireAndClaim({
           firings: inputs,
-          claim: {
-            workerId: this.ctx.instanceId,
-            now: this.ctx.clock.now(),
-            limit,
-            leaseMs: this.ctx.leaseMs,
-          },
+          claim: { workerId: this.ctx.instanceId, now: claimNow, limit, leaseMs: this.ctx.leaseMs },
         });
       } finally {
         this.#reserved -= limit;
       }
+      this.#claimAnswered(claimNow);
       results = outcome.fired;
       claimed = { result: outcome, heldSince };
     } else {
@@ -251,7 +260,13 @@ export class Engine {
             `${job.name}: ${dropped} missed slot(s) not run (misfire policy "${job.misfire}")`,
           );
         }
-        for (const run of result.created) this.ctx.emitRun('run:created', run);
+        for (const run of result.created) {
+          this.ctx.emitRun('run:created', run);
+          // (A run jittered past the horizon waits for its time as any jittered run does.)
+          const runAt = run.runAt.getTime();
+          if (run.status === 'pending' && runAt > now.getTime() && runAt <= horizon.getTime())
+            this.#firedAhead.set(run.id, runAt);
+        }
         this.#skipped(result.created.filter((run) => run.status === 'skipped'));
         created.push(...result.created);
       });
@@ -445,8 +460,29 @@ export class Engine {
     } finally {
       this.#reserved -= limit;
     }
+    this.#claimAnswered(now);
     this.#skipped(result.skipped);
     return { claimed: result.claimed, heldSince };
+  }
+
+  #claimAnswered(now: Date): void {
+    this.claimedThrough = Math.max(this.claimedThrough, now.getTime());
+  }
+
+  /**
+   * The runs this instance fired ahead whose slot has not come (a stopping loop's): wait for the
+   * slot, at most the lead, and claim and start as many runs as there were. Left pending, they
+   * would wait for another instance, and a lone instance restarting would start them late,
+   * whatever their job's misfire policy; a slot fired at its time is not left behind that way.
+   */
+  async startFiredAhead(): Promise<void> {
+    const runAts = [...this.#firedAhead.values()];
+    this.#firedAhead.clear();
+    if (runAts.length === 0) return;
+    const wait = Math.max(...runAts) - this.ctx.clock.now().getTime();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { claimed, heldSince } = await this.claim(Math.min(this.room(), runAts.length));
+    for (const run of claimed) void this.execute(run, heldSince);
   }
 
   /** Execute the runs a claim sent with finishes brought back. */
@@ -483,6 +519,7 @@ export class Engine {
       controls: null,
     };
     this.active.set(run.id, entry);
+    this.#firedAhead.delete(run.id);
     entry.done = (async () => {
       try {
         const job = run.jobId ? (this.#dueJobOf(run) ?? (await this.ctx.store.getJob(run.jobId))) : null;

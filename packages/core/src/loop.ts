@@ -54,6 +54,7 @@ export class Loop {
     this.#clearTimers();
     await this.#ticking;
     await this.#claiming;
+    await this.engine.startFiredAhead();
   }
 
   /** `start()` was called and `stop()` was not. */
@@ -178,7 +179,15 @@ export class Loop {
       }
       if ((!claimFirst && !firedAheadOnly) || startable || recovered > 0 || this.#claiming)
         await this.#claimNow();
-      const wakeAt = await this.ctx.store.nextWakeAt({ now });
+      // From the last claim's reading when it is older than the tick's: a run that came due while
+      // that claim was in flight was not taken by it, and is due now rather than after `now`. (Not
+      // with every slot busy: no claim is sent then, and one comes when a run ends.)
+      const claimedThrough = this.engine.claimedThrough;
+      const from =
+        this.engine.room() > 0 && Number.isFinite(claimedThrough)
+          ? Math.min(now.getTime(), claimedThrough)
+          : now.getTime();
+      const wakeAt = await this.ctx.store.nextWakeAt({ now: new Date(from) });
       const current = this.ctx.clock.now().getTime();
       if (wakeAt) {
         // An instant no later than what was fired is a pending run's (or a slot kept for its time,
