@@ -108,12 +108,12 @@ describe('slots fired ahead of time (real time, slow store)', () => {
   });
 
   it('starts a slot fired ahead at its slot even when a wake-up’s claim went out just before it', async () => {
-    // Slow writes and claims, quick reads: the run created ahead wakes the instance (its own
-    // event), and the claim of that wake-up leaves a few ms before the slot and finds nothing.
+    // Slow claims: a wake-up from another instance just before each slot sends a claim that
+    // leaves before the slot, finds nothing, and is answered after it.
     const slow = new Set(['findDueJobs', 'fireSlots', 'fireAndClaim', 'claimRuns', 'finishAndClaim']);
     const store = slowStore((method) => (slow.has(method) ? 40 : 5));
     const lags: number[] = [];
-    const scheduler = createScheduler({
+    const worker = createScheduler({
       store,
       logger: false,
       maintenanceJobs: false,
@@ -121,10 +121,16 @@ describe('slots fired ahead of time (real time, slow store)', () => {
         tick: { run: (ctx) => void lags.push(Date.now() - (ctx.run.scheduledFor?.getTime() ?? 0)) },
       },
     });
-    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
-    await scheduler.start();
-    await sleep(7_200);
-    await scheduler.stop();
+    const web = createScheduler({ store, logger: false, maintenanceJobs: false });
+    await worker.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    await worker.start();
+    const until = Date.now() + 7_000;
+    while (Date.now() < until) {
+      await sleep(1_000 - (Date.now() % 1_000) - 15);
+      await web.reload();
+      await sleep(30);
+    }
+    await worker.stop();
     expect(lags.length).toBeGreaterThanOrEqual(6);
     // Each started within a claim or two of its slot, none a poll interval (1 s) late.
     expect(lags.filter((lag) => lag > 500)).toEqual([]);
@@ -156,5 +162,101 @@ describe('slots fired ahead of time (real time, slow store)', () => {
     expect(started).toContain(after.id);
     const { items } = await scheduler.runs.list({ status: 'pending', limit: 10 });
     expect(items).toEqual([]);
+  });
+
+  it('sends no claim in the moment before a slot it fired ahead: its own new run does not wake it', async () => {
+    const slow = new Set(['findDueJobs', 'fireSlots', 'fireAndClaim']);
+    const base = slowStore((method) => (slow.has(method) ? 40 : 5));
+    const claimsSentAt: number[] = [];
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'claimRuns' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          claimsSentAt.push(Date.now());
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      executors: { tick: { run: () => {} } },
+    });
+    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    await scheduler.start();
+    await sleep(5_200);
+    await scheduler.stop();
+    // Once the lead is known (after the first two slots), every claim goes out at or after a slot.
+    const settled = claimsSentAt.filter((at) => at - (claimsSentAt[0] ?? 0) > 2_500);
+    expect(settled.length).toBeGreaterThanOrEqual(2);
+    const justBeforeASlot = settled.filter((at) => 1_000 - (at % 1_000) <= 200);
+    expect(justBeforeASlot).toEqual([]);
+  });
+
+  it('stop() resolves and drains its runs when the store fails the claim it sends for its runs fired ahead', async () => {
+    let failClaims = false;
+    const base = slowStore(25);
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'claimRuns' || typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          failClaims
+            ? Promise.reject(new Error('connection terminated'))
+            : (value as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+    const scheduler = createScheduler({
+      store,
+      logger: false,
+      maintenanceJobs: false,
+      executors: {
+        tick: { run: () => {} },
+        long: {
+          run: (ctx) =>
+            new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        },
+      },
+    });
+    const errors: string[] = [];
+    scheduler.on('scheduler:error', ({ operation }) => errors.push(operation));
+    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    await scheduler.start();
+    const long = await scheduler.trigger({ executor: 'long' });
+    const firedAhead = new Promise<void>((resolve) =>
+      scheduler.on('run:created', ({ run }) => {
+        if (run.runAt.getTime() > Date.now()) resolve();
+      }),
+    );
+    await Promise.race([firedAhead, sleep(6_000)]);
+    failClaims = true;
+    await scheduler.stop({ grace: '200ms' });
+    failClaims = false;
+    expect((await scheduler.runs.get(long.id)).error?.code).toBe('shutdown');
+    expect(errors).toContain('claim');
+  });
+
+  it('a second stop() resolves only once the first has started and finished the runs it fired ahead', async () => {
+    const scheduler = createScheduler({
+      store: slowStore(25),
+      logger: false,
+      maintenanceJobs: false,
+      executors: { tick: { run: () => sleep(100) } },
+    });
+    await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
+    const firedAhead = new Promise<Run>((resolve) =>
+      scheduler.on('run:created', ({ run }) => {
+        if (run.runAt.getTime() > Date.now()) resolve(run);
+      }),
+    );
+    await scheduler.start();
+    const run = await Promise.race([firedAhead, sleep(6_000).then(() => null)]);
+    expect(run, 'no run was fired ahead of its slot').not.toBeNull();
+    const first = scheduler.stop();
+    await scheduler.stop();
+    expect((await scheduler.runs.get((run as Run).id)).status).toBe('succeeded');
+    await first;
   });
 });

@@ -94,6 +94,8 @@ class CronScheduler implements Scheduler {
   #ready: Promise<void> | null = null;
   #unsubscribe: (() => Promise<void>) | null = null;
   #started = false;
+  /** The stop in progress, which a second `stop()` call waits for. */
+  #stopping: Promise<void> | null = null;
   readonly #configuredJobs: JobInput[];
   readonly #outbox: Outbox;
   readonly #oneOffs: OneOffGate;
@@ -296,7 +298,16 @@ class CronScheduler implements Scheduler {
     this.#loop.start();
   }
 
-  async stop(options: { grace?: Duration } = {}): Promise<void> {
+  stop(options: { grace?: Duration } = {}): Promise<void> {
+    // A second call while stopping (SIGTERM then SIGINT) resolves when the first is done, not
+    // before: the host closes the store after it, and the first may still be starting runs.
+    this.#stopping ??= this.#stop(options).finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(options: { grace?: Duration }): Promise<void> {
     const { grace } = parseOptions(stopOptionsSchema, options);
     const graceMs = toMs(grace ?? '30s', 'grace', DURATION_LIMITS.grace);
     this.#started = false;
@@ -472,6 +483,7 @@ class CronScheduler implements Scheduler {
       );
     });
     this.#emitCreated(result.run);
+    this.#loop.wake();
     return result.run;
   }
 
@@ -706,7 +718,13 @@ class CronScheduler implements Scheduler {
     // A new run may be due at any time, so it calls for a tick (which also finds the next wake-up);
     // a run that ended elsewhere can only have freed its concurrency key, so it calls for a claim.
     // Runs ended here claimed for their slots as they finished.
-    if (event.type === 'wake' || (event.type === 'run' && event.status === 'pending')) this.#loop.wake();
+    // (Not for a run created here: whatever created it woke this loop already, and a run fired
+    // ahead of its slot would have the wake-up's claim go out just before the slot, for nothing.)
+    if (
+      event.type === 'wake' ||
+      (event.type === 'run' && event.status === 'pending' && event.origin !== this.instanceId)
+    )
+      this.#loop.wake();
     else if (event.type === 'run' && event.status !== 'running' && event.origin !== this.instanceId)
       this.#loop.refill();
     if (event.origin === this.instanceId) return;
