@@ -1,5 +1,5 @@
 import { memoryStore } from '@cronkeeper/adapter-memory';
-import { createScheduler, type Run, type Store } from '@cronkeeper/core';
+import { createScheduler, type Run, type Scheduler, type Store } from '@cronkeeper/core';
 import { describe, expect, it } from 'vitest';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,6 +25,16 @@ function slowStore(ms: number | ((method: string) => number)): Store {
       };
     },
   });
+}
+
+/** The first run `scheduler` creates ahead of its slot, or null if none comes within 6 s. */
+function firstRunFiredAhead(scheduler: Scheduler): Promise<Run | null> {
+  const firedAhead = new Promise<Run>((resolve) =>
+    scheduler.on('run:created', ({ run }) => {
+      if (run.runAt.getTime() > Date.now()) resolve(run);
+    }),
+  );
+  return Promise.race([firedAhead, sleep(6_000).then(() => null)]);
 }
 
 /** Schedules' runs on a store with 25 ms round trips, in real time (a few seconds per test). */
@@ -147,13 +157,9 @@ describe('slots fired ahead of time (real time, slow store)', () => {
     });
     await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
     // Stop as soon as a run is created ahead of its slot, in the moment before the slot.
-    const firedAhead = new Promise<Run>((resolve) =>
-      scheduler.on('run:created', ({ run }) => {
-        if (run.runAt.getTime() > Date.now()) resolve(run);
-      }),
-    );
+    const firedAhead = firstRunFiredAhead(scheduler);
     await scheduler.start();
-    const run = await Promise.race([firedAhead, sleep(6_000).then(() => null)]);
+    const run = await firedAhead;
     await scheduler.stop();
     expect(run, 'no run was fired ahead of its slot').not.toBeNull();
     const after = await scheduler.runs.get((run as Run).id);
@@ -225,12 +231,7 @@ describe('slots fired ahead of time (real time, slow store)', () => {
     await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
     await scheduler.start();
     const long = await scheduler.trigger({ executor: 'long' });
-    const firedAhead = new Promise<void>((resolve) =>
-      scheduler.on('run:created', ({ run }) => {
-        if (run.runAt.getTime() > Date.now()) resolve();
-      }),
-    );
-    await Promise.race([firedAhead, sleep(6_000)]);
+    expect(await firstRunFiredAhead(scheduler), 'no run was fired ahead of its slot').not.toBeNull();
     failClaims = true;
     await scheduler.stop({ grace: '200ms' });
     failClaims = false;
@@ -246,13 +247,9 @@ describe('slots fired ahead of time (real time, slow store)', () => {
       executors: { tick: { run: () => sleep(100) } },
     });
     await scheduler.jobs.create({ name: 'tick', schedule: '* * * * * *', executor: 'tick' });
-    const firedAhead = new Promise<Run>((resolve) =>
-      scheduler.on('run:created', ({ run }) => {
-        if (run.runAt.getTime() > Date.now()) resolve(run);
-      }),
-    );
+    const firedAhead = firstRunFiredAhead(scheduler);
     await scheduler.start();
-    const run = await Promise.race([firedAhead, sleep(6_000).then(() => null)]);
+    const run = await firedAhead;
     expect(run, 'no run was fired ahead of its slot').not.toBeNull();
     const first = scheduler.stop();
     await scheduler.stop();
