@@ -81,6 +81,52 @@ describe('the background loop (real time)', () => {
     expect(latency).toBeLessThan(500);
   });
 
+  it('one-offs, alone or in a batch, and retries start at their time on the instance that created them, with a long poll', async () => {
+    const lags: Record<string, number[]> = {};
+    const scheduler = createScheduler({
+      store: memoryStore(),
+      logger: false,
+      maintenanceJobs: false,
+      pollInterval: '10s',
+      executors: {
+        note: {
+          run: (ctx) => {
+            const { what, due } = ctx.params as { what: string; due: number };
+            lags[what] = [...(lags[what] ?? []), Date.now() - due];
+            if (what === 'retry' && ctx.run.attempt === 1) throw new Error('first attempt fails');
+          },
+        },
+      },
+    });
+    await scheduler.start();
+    await sleep(50);
+    // Each in a quiet loop of its own, so that nothing else wakes it for the run's time.
+    const at = Date.now() + 300;
+    await scheduler.schedule({ executor: 'note', at: new Date(at), params: { what: 'one-off', due: at } });
+    await sleep(900);
+    const batchAt = Date.now() + 300;
+    await scheduler.schedule([
+      { executor: 'note', at: new Date(batchAt), params: { what: 'batch', due: batchAt } },
+    ]);
+    await sleep(900);
+    await scheduler.jobs.create({
+      name: 'flaky',
+      executor: 'note',
+      schedule: '@yearly',
+      params: { what: 'retry', due: Date.now() },
+      retry: { limit: 1, backoff: { type: 'fixed', delay: '300ms' } },
+    });
+    await scheduler.trigger({ job: 'flaky' });
+    await sleep(600);
+    await scheduler.stop();
+    expect(lags['one-off']?.length).toBe(1);
+    expect(lags.batch?.length).toBe(1);
+    expect(lags.retry?.length).toBe(2);
+    // Well within the 10 s poll: each was woken for, not found by polling.
+    for (const lag of [...(lags['one-off'] ?? []), ...(lags.batch ?? [])]) expect(lag).toBeLessThan(200);
+    expect((lags.retry?.[1] ?? 0) - (lags.retry?.[0] ?? 0)).toBeLessThan(300 + 200);
+  });
+
   it('a cancel asked on one instance stops a run executing on another at once', async () => {
     const store = memoryStore();
     const waits = {

@@ -458,7 +458,9 @@ class CronScheduler implements Scheduler {
       target: (input, jobs) => this.#target(input, jobs),
       created: (runs) => {
         for (const run of runs) this.#emitRun('run:created', run);
-        if (runs.length > 0) this.#publish({ type: 'wake', origin: this.instanceId });
+        if (runs.length === 0) return;
+        this.#publish({ type: 'wake', origin: this.instanceId });
+        this.#loop.wake();
       },
     };
   }
