@@ -2,7 +2,7 @@ import type { SchedulerContext } from './context.js';
 import type { Engine } from './engine.js';
 
 /** The furthest ahead of its slot a schedule's run is created. */
-export const MAX_FIRE_LEAD_MS = 250;
+const MAX_FIRE_LEAD_MS = 250;
 /** How many recent firings set the lead. */
 const LEAD_SAMPLES = 8;
 /** Firings quicker than this (an in-memory store, or fake time) need no lead. */
@@ -161,10 +161,9 @@ export class Loop {
         onFired: () => this.#claimNow().catch((error) => this.ctx.reportError('claim', error)),
       });
       this.#firedThrough = horizon.getTime();
-      if (fired.length > 0) this.#recordFiring(this.ctx.clock.now().getTime() - now.getTime());
-      const startable = fired.some(
-        (run) => run.status === 'pending' && run.runAt.getTime() <= this.ctx.clock.now().getTime(),
-      );
+      const firedAt = this.ctx.clock.now().getTime();
+      if (fired.length > 0) this.#recordFiring(firedAt - now.getTime());
+      const startable = fired.some((run) => run.status === 'pending' && run.runAt.getTime() <= firedAt);
       // Runs fired ahead of their slot cannot be claimed yet; a claim now would find nothing, and,
       // still in flight when the slot comes, delay the claim that would.
       const firedAheadOnly = fired.length > 0 && !startable;
