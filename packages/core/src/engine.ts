@@ -1,11 +1,11 @@
 import type { SchedulerContext } from './context.js';
-import { DURATION_LIMITS } from './duration.js';
 import { ValidationError } from './errors.js';
-import { executeRun, type LEASE_HOLD_SHARE, type RunAbort, type RunControls } from './execution.js';
+import { executeRun, type RunAbort, type RunControls } from './execution.js';
 import type { ClaimAlong } from './finish-batcher.js';
 import { planFiring } from './planning.js';
+import { LeaseRecovery } from './recovery.js';
 import { retryPolicyOf } from './retry.js';
-import { buildRetry, buildRun, concurrencyKeyOf, skippedRun } from './run-factory.js';
+import { buildSlotRun, concurrencyKeyOf, skippedRun } from './run-factory.js';
 import type {
   ClaimResult,
   FinishRunInput,
@@ -16,13 +16,6 @@ import type {
 import type { Job, Run } from './types.js';
 
 const DUE_BATCH = 100;
-const RECOVERY_BATCH = 100;
-/**
- * A lease this instance did not watch go unrenewed (it came up after the lapse, or a serverless
- * process calls `runDue()` once) is taken over once it lapsed this many leases ago by this
- * instance's clock: clocks up to about that far apart cannot make it take over a live run.
- */
-const UNWATCHED_LAPSE_LEASES = 2;
 /**
  * A burst of due jobs is fired in chunks of this many per store call, up to `FIRE_LANES` calls at
  * once, so a full page of due jobs (`DUE_BATCH`) leaves in one wave. One call for the whole burst
@@ -32,16 +25,6 @@ const UNWATCHED_LAPSE_LEASES = 2;
  */
 const FIRE_CHUNK = 25;
 const FIRE_LANES = 4;
-
-/** A lease of another instance's run as this instance last read it. */
-interface LeaseSeen {
-  /** The run's `leaseUntil` (ms); a renewal changes it. */
-  leaseUntil: number;
-  /** Clock reading (ms) at which this instance first read that value. */
-  since: number;
-  /** When the run may be taken over if the value has not changed by then. */
-  takeoverAt: number;
-}
 
 /**
  * The scheduler's work, one store step at a time: find due jobs → fire their slots → recover runs
@@ -56,10 +39,6 @@ export class Engine {
    * of reading it again: one round trip per run saved. A copy never serves any other run.
    */
   #dueJobs = new Map<string, Job>();
-  /**
-   * The leases of other instances' running runs as this instance last read them, by run id.
-   */
-  #leasesSeen = new Map<string, LeaseSeen>();
   /** Slots promised to claims in flight: a run they bring back takes one. */
   #reserved = 0;
   /** Runs whose finish went out with a claim for their slot: that slot is being refilled already. */
@@ -85,7 +64,12 @@ export class Engine {
       /** A run ended without a claim for its slot: the caller may claim for it. */
       onRunSettled: () => void;
     },
-  ) {}
+  ) {
+    this.recovery = new LeaseRecovery(ctx, (runId) => this.active.has(runId));
+  }
+
+  /** Stale-run recovery; it renews, never takes over, the leases of runs executing here. */
+  readonly recovery: LeaseRecovery;
 
   /** Slots free for a claim now: neither executing a run nor promised to a claim in flight. */
   room(): number {
@@ -320,123 +304,15 @@ export class Engine {
     // would then start it late instead of skipping it. (A run elsewhere is the claim's to see.)
     const skipNow =
       !ahead && overlap === 'skip' && this.#runsExclusivelyHere(concurrencyKeyOf(job, '', job.tenantId));
+    const maxAttempts = 1 + (policy?.limit ?? 0);
     const runs = plan.slots.map((slot) => {
-      const run = buildRun({
-        job,
-        executor: null,
-        tenantId: job.tenantId,
-        trigger: 'schedule',
-        // Capped again here: a job stored before jitter had a limit must still get a valid runAt.
-        runAt: new Date(
-          slot.getTime() + Math.floor(this.options.random() * Math.min(job.jitterMs, DURATION_LIMITS.jitter)),
-        ),
-        now,
-        params: {},
-        triggeredBy: null,
-        overlap,
-        scheduledFor: slot,
-        dedupeKey: `slot:${job.id}:${slot.toISOString()}`,
-        maxAttempts: 1 + (policy?.limit ?? 0),
-        timeoutMs: job.timeoutMs,
-      });
+      const run = buildSlotRun(job, slot, { now, overlap, maxAttempts, random: this.options.random });
       return skipNow ? skippedRun(run, now) : run;
     });
     return {
       input: { jobId: job.id, expectedNextRunAt, nextRunAt: plan.nextRunAt, runs, now },
       dropped: plan.dropped,
     };
-  }
-
-  /**
-   * Fail (or retry) running runs whose worker died or lost the store. A run is taken over when its
-   * lease lapsed by this instance's clock and, on top of that, either this instance has seen the
-   * same lease, unrenewed, for a whole lease of its own clock, or the lease lapsed more than
-   * {@link UNWATCHED_LAPSE_LEASES} leases ago. Its worker gives a run up after
-   * {@link LEASE_HOLD_SHARE} of a lease without a renewal (see `executeRun`), so by the time a run
-   * is taken over here its executor has been aborted, even when this instance's clock runs far
-   * ahead of the worker's: the rule compares a lease with itself over time, never two clocks.
-   * Every running run is read (every lease lapses within one lease), to start watching each lease
-   * as soon as it is written.
-   */
-  async recover(now: Date): Promise<Run[]> {
-    const { leaseMs } = this.ctx;
-    const leases = await this.ctx.store.findExpiredLeases({
-      now: new Date(now.getTime() + leaseMs),
-      limit: RECOVERY_BATCH,
-    });
-    // Read after the answer: a lease written while the query ran is not taken as older than it is.
-    const seenAt = this.ctx.clock.now().getTime();
-    const seen = new Map<string, LeaseSeen>();
-    const lapsed: Run[] = [];
-    for (const run of leases) {
-      const leaseUntil = run.leaseUntil?.getTime() ?? Number.NEGATIVE_INFINITY;
-      if (this.active.has(run.id)) {
-        // Executing here: alive whatever its lease says (in fake time the clock can jump past it
-        // between two heartbeats). Renew it instead of failing it.
-        if (leaseUntil < now.getTime())
-          await this.ctx.store.renewLease({ runId: run.id, workerId: this.ctx.instanceId, now, leaseMs });
-        continue;
-      }
-      const previous = this.#leasesSeen.get(run.id);
-      const since = previous?.leaseUntil === leaseUntil ? previous.since : seenAt;
-      // Lapsed by this clock, and watched unrenewed for a whole lease.
-      const takeoverAt = Math.max(since + leaseMs, leaseUntil + 1);
-      seen.set(run.id, { leaseUntil, since, takeoverAt });
-      if (now.getTime() >= takeoverAt || leaseUntil < now.getTime() - UNWATCHED_LAPSE_LEASES * leaseMs)
-        lapsed.push(run);
-    }
-    this.#leasesSeen = seen;
-    // All at once: the finishes then leave together (see FinishBatcher) and each job is read once,
-    // so recovering a crashed instance's runs costs a few round trips, not two per run.
-    const jobs = new Map<string, Promise<Job | null>>();
-    const jobOf = (jobId: string) => {
-      let job = jobs.get(jobId);
-      if (!job) {
-        job = this.ctx.store.getJob(jobId);
-        jobs.set(jobId, job);
-      }
-      return job;
-    };
-    const recovered = await Promise.all(lapsed.map((run) => this.#recoverOne(run, now, jobOf)));
-    return recovered.filter((run): run is Run => run !== null);
-  }
-
-  /**
-   * When (clock ms) the first lease this instance watches may be taken over, so the loop can look
-   * again then rather than up to half a lease later; null when it watches none.
-   */
-  nextTakeoverAt(): number | null {
-    let earliest: number | null = null;
-    for (const { takeoverAt } of this.#leasesSeen.values())
-      if (earliest === null || takeoverAt < earliest) earliest = takeoverAt;
-    return earliest;
-  }
-
-  async #recoverOne(run: Run, now: Date, jobOf: (jobId: string) => Promise<Job | null>): Promise<Run | null> {
-    const job = run.jobId ? await jobOf(run.jobId) : null;
-    const policy = retryPolicyOf(job ?? { retry: null, tasks: run.tasks }, this.ctx.registry);
-    const followUp = policy && run.attempt < run.maxAttempts ? buildRetry(run, policy, now) : null;
-    const finished = await this.ctx.finishRun({
-      runId: run.id,
-      fence: 'expired',
-      now,
-      status: 'failed',
-      result: null,
-      error: {
-        code: 'stale',
-        // No instance id here: tenants read this message, and the run's workerId keeps it for operators.
-        message: `the instance running it stopped renewing its lease (expired ${run.leaseUntil?.toISOString()})`,
-      },
-      followUp,
-    });
-    if (!finished) return null;
-    this.ctx.telemetry.leaseRecovered(finished);
-    this.ctx.logger.warn(
-      { runId: run.id, trigger: run.trigger, job: run.jobName },
-      `${run.jobName ?? run.executor}: run ${run.id} recovered as failed (stale)${followUp ? '; retry scheduled' : ''}`,
-    );
-    this.ctx.emitRun('run:failed', finished);
-    return finished;
   }
 
   /**

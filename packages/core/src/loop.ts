@@ -168,13 +168,13 @@ export class Loop {
       // still in flight when the slot comes, delay the claim that would.
       const firedAheadOnly = fired.length > 0 && !startable;
       let recovered = 0;
-      const takeoverAt = this.engine.nextTakeoverAt();
+      const takeoverAt = this.engine.recovery.nextTakeoverAt();
       if (
         now.getTime() - this.#lastRecovery >= this.ctx.leaseMs / 2 ||
         (takeoverAt !== null && now.getTime() >= takeoverAt)
       ) {
         this.#lastRecovery = now.getTime();
-        recovered = (await this.engine.recover(now)).length;
+        recovered = (await this.engine.recovery.recover(now)).length;
       }
       if ((!claimFirst && !firedAheadOnly) || startable || recovered > 0 || this.#claiming)
         await this.#claimNow();
@@ -200,7 +200,7 @@ export class Loop {
       }
       // A watched lease that may be taken over before the next poll: look again right then. (One
       // already due was just tried; it is looked at again at the next poll, not in a busy loop.)
-      const nextTakeover = this.engine.nextTakeoverAt();
+      const nextTakeover = this.engine.recovery.nextTakeoverAt();
       if (nextTakeover !== null && nextTakeover > current && nextTakeover - current < delay) {
         delay = nextTakeover - current;
         claimAtWake = false;

@@ -104,6 +104,35 @@ export function buildRun(spec: RunSpec): NewRun {
 }
 
 /**
+ * The run of a job's cron slot: due at the slot plus the job's jitter, and created at most once
+ * across instances, by its dedupe key.
+ */
+export function buildSlotRun(
+  job: Job,
+  slot: Date,
+  options: { now: Date; overlap: OverlapPolicy; maxAttempts: number; random: () => number },
+): NewRun {
+  return buildRun({
+    job,
+    executor: null,
+    tenantId: job.tenantId,
+    trigger: 'schedule',
+    // Capped again here: a job stored before jitter had a limit must still get a valid runAt.
+    runAt: new Date(
+      slot.getTime() + Math.floor(options.random() * Math.min(job.jitterMs, DURATION_LIMITS.jitter)),
+    ),
+    now: options.now,
+    params: {},
+    triggeredBy: null,
+    overlap: options.overlap,
+    scheduledFor: slot,
+    dedupeKey: `slot:${job.id}:${slot.toISOString()}`,
+    maxAttempts: options.maxAttempts,
+    timeoutMs: job.timeoutMs,
+  });
+}
+
+/**
  * Wait before attempt `attempt + 1`, per the policy. Never more than the longest retry delay: an
  * uncapped exponential backoff doubles past any date after a few dozen attempts.
  */

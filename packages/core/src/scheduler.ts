@@ -529,7 +529,7 @@ class CronScheduler implements Scheduler {
     const fired = await storeCall('fireSlots', () => this.#engine.fireDue(now));
     // Slots whose job was running here are recorded skipped as they fire (see Engine).
     result.summary.skipped += fired.filter((run) => run.status === 'skipped').length;
-    await storeCall('recover', () => this.#engine.recover(now));
+    await storeCall('recover', () => this.#engine.recovery.recover(now));
     let processed = 0;
     while (processed < limit) {
       const batch = Math.min(limit - processed, 50);
