@@ -310,6 +310,22 @@ describe('manual runs, one-offs and the run lifecycle', () => {
     expect((await scheduler.jobs.get('morning-sync-3am')).lastError).toBe('API down');
   });
 
+  it('leaves the run a run:started listener was given as it started, while its tasks go on', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, {
+      first: { run: () => 'one' },
+      second: { run: () => 'two' },
+    });
+    await scheduler.jobs.create({ name: 'two-steps', schedule: '0 3 * * *', tasks: ['first', 'second'] });
+    const started: Run[] = [];
+    scheduler.on('run:started', ({ run }) => started.push(run));
+    await scheduler.trigger({ job: 'two-steps' });
+    await scheduler.runDue();
+    expect(started).toHaveLength(1);
+    expect(started[0]?.tasks.map((task) => [task.status, task.result])).toEqual([
+      ['pending', null],
+      ['pending', null],
+    ]);
+  });
   it('retries a failed run with exponential backoff, each retry a new run linked to its parent', async () => {
     let calls = 0;
     const { scheduler, clock } = fakeTimeScheduler(undefined, {
