@@ -2,9 +2,10 @@ import type { AuditApi, AuditListFilter } from './api.js';
 import type { SchedulerContext } from './context.js';
 import { encodeAuditCursor } from './cursor.js';
 import { storeCall } from './errors.js';
+import { auditListSchema } from './operation-schemas.js';
 import type { AuditFilter, AuditPage, NewAuditEntry } from './store.js';
 import type { AuditAction, AuditEntry, Job, JsonObject, JsonValue } from './types.js';
-import { auditListSchema, parse } from './validation.js';
+import { parse } from './validation.js';
 
 /** The fields of a job its audit entries show: what a person defines, not the scheduler's bookkeeping. */
 const DEFINITION_FIELDS = [

@@ -1,7 +1,8 @@
 import type { HealthOptions, HealthReport } from './api.js';
 import type { SchedulerContext } from './context.js';
 import { toMs } from './duration.js';
-import { healthInputSchema, parse } from './validation.js';
+import { healthInputSchema } from './operation-schemas.js';
+import { parse } from './validation.js';
 
 /** What the health check needs to know about the loop. */
 export interface LoopState {

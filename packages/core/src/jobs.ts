@@ -3,22 +3,13 @@ import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
 import { type Duration, toMs } from './duration.js';
 import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
+import { jobListSchema, parseOptions, parseScope, seedOptionsSchema } from './operation-schemas.js';
 import { nextSlot, nextTime, scheduleOf } from './planning.js';
 import { toRetryPolicy } from './retry.js';
 import type { JobChange, JobPatch, NewAuditEntry, NewJob, TenantIds } from './store.js';
 import type { TenantLimits } from './tenant-limits.js';
 import type { AuditAction, Job, JobTask } from './types.js';
-import {
-  jobInputSchema,
-  jobListSchema,
-  jobUpdateSchema,
-  nameSchema,
-  parse,
-  parseOptions,
-  parseScope,
-  pauseNoteSchema,
-  seedOptionsSchema,
-} from './validation.js';
+import { jobInputSchema, jobUpdateSchema, nameSchema, parse, pauseNoteSchema } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
 type ParsedJob = ReturnType<typeof jobInputSchema.parse>;

@@ -2,6 +2,7 @@ import type { BackfillInput, BackfillResult, PreviewInput, PreviewResult } from 
 import type { SchedulerContext } from './context.js';
 import { storeCall, ValidationError } from './errors.js';
 import type { Jobs } from './jobs.js';
+import { backfillInputSchema, previewInputSchema } from './operation-schemas.js';
 import { nextSlot } from './planning.js';
 import { retryPolicyOf } from './retry.js';
 import { buildRun } from './run-factory.js';
@@ -9,7 +10,7 @@ import { parseSchedule } from './schedule.js';
 import { DATE_RANGE } from './storable.js';
 import type { NewRun } from './store.js';
 import type { Job, Run } from './types.js';
-import { backfillInputSchema, parse, previewInputSchema } from './validation.js';
+import { parse } from './validation.js';
 
 /** Runs `backfill` creates at once: enough to overlap round trips, few enough to spare the pool. */
 const BACKFILL_LANES = 8;

@@ -11,10 +11,11 @@ import type { SchedulerContext } from './context.js';
 import { DATE_TEXT_RULE, parseIsoDate } from './dates.js';
 import { NotFoundError, storeCall, ValidationError } from './errors.js';
 import { tenantIdsOf } from './jobs.js';
+import { dashboardOptionsSchema, parseScope } from './operation-schemas.js';
 import { scheduleOf } from './planning.js';
 import type { RunFilter } from './store.js';
 import type { Job, Run } from './types.js';
-import { dashboardOptionsSchema, parse, parseScope, runListSchema } from './validation.js';
+import { parse, runListSchema } from './validation.js';
 import { jobAsSeenBy } from './views.js';
 
 const DAY = 86_400_000;

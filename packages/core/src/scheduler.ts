@@ -37,6 +37,17 @@ import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
 import { type OneOffBatchDeps, oneOffLabel, oneOffRun, scheduleMany } from './one-off-batch.js';
 import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
+import {
+  assertKnownSchedulerOptions,
+  cleanupStaleOptionsSchema,
+  parseOptions,
+  parseScope,
+  pruneOptionsSchema,
+  runDueOptionsSchema,
+  schedulerOptionsSchema,
+  statsOptionsSchema,
+  stopOptionsSchema,
+} from './operation-schemas.js';
 import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
@@ -48,20 +59,7 @@ import { Telemetry } from './telemetry.js';
 import { DEFAULT_TENANT_CAPS, TenantLimits } from './tenant-limits.js';
 import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
-import {
-  assertKnownSchedulerOptions,
-  cleanupStaleOptionsSchema,
-  parse,
-  parseOptions,
-  parseScope,
-  pruneOptionsSchema,
-  runDueOptionsSchema,
-  scheduleInputSchema,
-  schedulerOptionsSchema,
-  statsOptionsSchema,
-  stopOptionsSchema,
-  triggerInputSchema,
-} from './validation.js';
+import { parse, scheduleInputSchema, triggerInputSchema } from './validation.js';
 import { assertZod4Loaded } from './zod-support.js';
 
 /**
