@@ -324,6 +324,9 @@ async function runFiles(app, quickStartFile) {
   log('node:test file using @cronkeeper/core/testing passed, without vitest installed');
   await run('npx', ['tsx', 'smoke.ts'], { cwd: app, timeout: 60_000, show: true });
   log('stores and router smoke passed');
+  for (const file of ['describe.mjs', 'describe.cjs'])
+    await run('node', [file], { cwd: app, timeout: 30_000 });
+  log('schedules described in words under plain node, with import and with require');
 }
 
 function installedVersions(app, names) {

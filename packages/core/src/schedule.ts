@@ -1,7 +1,19 @@
-import cronstrue from 'cronstrue/i18n.js';
+import cronstrueImport from 'cronstrue/i18n.js';
 import { expandMacro, parseCron } from './cron.js';
 import { ValidationError } from './errors.js';
 import { firingInstant, isValidTimezone, wallHighWater } from './timezone.js';
+
+type Cronstrue = typeof cronstrueImport;
+/**
+ * The description library with its locales. It is a CommonJS module whose default export the
+ * loaders disagree on: Node's ESM loader and a CommonJS build hand back `{ toString, default }`,
+ * with the locales only on `default`, while bundlers and vitest hand back the library itself.
+ * Read without this, every description fell back to the raw expression in the published package.
+ */
+const cronstrue: Cronstrue =
+  'locales' in cronstrueImport
+    ? cronstrueImport
+    : ((cronstrueImport as unknown as { default?: Cronstrue }).default ?? cronstrueImport);
 
 /** A parsed schedule: when it fires next, and what it says in words. */
 export interface Schedule {
