@@ -23,24 +23,47 @@ const PROBE_MS = 12 * HOUR_MS;
 const REACH_MS = DAY_MS;
 const MAX_CACHED_CHUNKS = 4096;
 
+/** One formatter per zone, by its canonical name: a few hundred at most, however zones are spelt. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * The canonical zone of each spelling seen (`Intl` takes a zone name in any letter case). Bounded:
+ * spellings come from requests, and a formatter kept per spelling let anyone who can preview a
+ * schedule grow the process's memory without end.
+ */
+const canonicalZones = new Map<string, string>();
+const MAX_ZONE_SPELLINGS = 1000;
+
+/** How many formatters and spellings are cached (for the test that they stay bounded). */
+export function zoneCacheSizes(): { formatters: number; spellings: number } {
+  return { formatters: formatters.size, spellings: canonicalZones.size };
+}
+
+function newFormatter(timezone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    era: 'short',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+}
 
 function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      era: 'short',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
+  const canonical = canonicalZones.get(timezone);
+  const known = canonical === undefined ? undefined : formatters.get(canonical);
+  if (known) return known;
+  // Throws a RangeError for a zone the runtime does not know.
+  const formatter = newFormatter(timezone);
+  const zone = formatter.resolvedOptions().timeZone;
+  if (canonicalZones.size >= MAX_ZONE_SPELLINGS) canonicalZones.clear();
+  canonicalZones.set(timezone, zone);
+  const kept = formatters.get(zone);
+  if (kept) return kept;
+  formatters.set(zone, formatter);
   return formatter;
 }
 
@@ -88,7 +111,9 @@ interface Chunk {
 const chunks = new Map<string, Chunk>();
 
 function chunkOf(timezone: string, index: number): Chunk {
-  const key = `${timezone}\u0000${index}`;
+  // By the canonical zone, so that spellings of one zone share their chunks.
+  formatterFor(timezone);
+  const key = `${canonicalZones.get(timezone) ?? timezone}\u0000${index}`;
   let chunk = chunks.get(key);
   if (chunk) return chunk;
   const start = index * CHUNK_MS;
