@@ -16,7 +16,7 @@ import {
 import { pageRoutes } from './page.js';
 import { refuseUnhonouredPrecondition } from './preconditions.js';
 import { TriggerLimiter } from './rate-limit.js';
-import { assertJsonRequest, assertSameOrigin, isChange } from './request-guard.js';
+import { assertJsonRequest, assertOwnOriginRead, assertSameOrigin, isChange } from './request-guard.js';
 import { adminRoutes } from './routes/admin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { operationRoutes } from './routes/operations.js';
@@ -175,6 +175,8 @@ export function createCronApi<Req>(
     if (isChange(request.method)) {
       assertSameOrigin(request, trustedOrigins);
       assertJsonRequest(request);
+    } else if (route.ownOriginOnly) {
+      assertOwnOriginRead(request, trustedOrigins);
     }
     const refusalOf = async (action: CronAction) => unauthorized(await authorize(source, action), action);
     const refusal = await refusalOf(route.action);

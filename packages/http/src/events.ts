@@ -26,6 +26,7 @@ export function eventRoutes(hub: EventHub): RouteDef[] {
       summary: 'Server-sent events of run and job changes (tenant-filtered)',
       query: scopeQuery,
       raw: { contentType: 'text/event-stream' },
+      ownOriginOnly: true,
       handle: async ({ request, query, tenant, actor, stillAllowed }) => {
         // An operator may narrow the stream to one tenant; a confined tenant always gets its own.
         const only = tenant === null ? query.tenantId : workingTenant(tenant, query.tenantId);

@@ -106,3 +106,17 @@ export function assertSameOrigin(request: Request, trustedOrigins: ReadonlySet<s
   if (!ownOrigins(request).has(from))
     throw crossSite(`it comes from ${normalized.slice(0, 200)}, another origin (see trustedOrigins)`);
 }
+
+/**
+ * 403 when a browser says another origin opened this read ({@link RouteDef.ownOriginOnly}): what a
+ * change is refused for, and also a request from another origin of the same site that carries no
+ * `Origin` (an `<img>` or `<script>` tag on a sibling subdomain, which sends the cookies whatever
+ * their `SameSite`). The dashboard's own stream says `same-origin`; one opened on purpose from a
+ * trusted origin carries that `Origin`; a client that is not a browser says neither and passes.
+ */
+export function assertOwnOriginRead(request: Request, trustedOrigins: ReadonlySet<string>): void {
+  assertSameOrigin(request, trustedOrigins);
+  const site = request.headers.get('sec-fetch-site')?.trim().toLowerCase();
+  if (site === 'same-site' && request.headers.get('origin') === null)
+    throw crossSite('another origin of this site opened it (Sec-Fetch-Site: same-site, without an Origin)');
+}

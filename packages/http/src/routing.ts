@@ -62,6 +62,11 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   ifMatch?: boolean;
   /** Left out of the OpenAPI document (the dashboard page and its assets). */
   hidden?: boolean;
+  /**
+   * A read that holds something of the caller's while it lasts (an event stream holds one of their
+   * few stream slots): refused, like a change, when a browser says another origin started it.
+   */
+  ownOriginOnly?: boolean;
   /** Data of the answer, a `Reply`, or (raw routes) a `Response`. */
   handle(ctx: RouteContext<P, Q, B>): Promise<unknown>;
 }

@@ -79,6 +79,38 @@ export const eventSuite: Suite = {
   name: 'GET /events',
   cases: [
     {
+      name: 'refuses a stream another origin opened, a sibling page’s tag without Origin included',
+      options: { trustedOrigins: ['https://admin.example.com'] },
+      async run(h) {
+        const sibling = h.origin.replace('://', '://evil.');
+        const status = async (headers: Record<string, string>) => {
+          const client = new AbortController();
+          const response = await h.send('/events', {
+            headers: { 'x-user': 'alice', ...headers },
+            signal: client.signal,
+          });
+          client.abort();
+          return response.status;
+        };
+        const refused: Array<Record<string, string>> = [
+          // An <img src=".../events"> on a sibling subdomain: cookies go along, no Origin does.
+          { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'image', 'sec-fetch-mode': 'no-cors' },
+          { 'sec-fetch-site': 'cross-site' },
+          { origin: sibling, 'sec-fetch-site': 'same-site' },
+          { origin: 'https://attacker.example' },
+        ];
+        for (const headers of refused) expect(await status(headers), JSON.stringify(headers)).toBe(403);
+        const accepted: Array<Record<string, string>> = [
+          { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' },
+          { origin: 'https://admin.example.com', 'sec-fetch-site': 'cross-site' },
+          { 'sec-fetch-site': 'none' },
+          {},
+        ];
+        for (const headers of accepted) expect(await status(headers), JSON.stringify(headers)).toBe(200);
+        await waitFor(() => h.listeners() === 0, 'streams closed');
+      },
+    },
+    {
       name: 'closes an open stream whose re-check has not answered an interval later',
       options: {
         events: { reauthorize: 20 },
