@@ -15,6 +15,8 @@ import { Conditions, rows } from './query.js';
 /** Audit entries deleted per statement by `pruneAudit`. */
 const PRUNE_BATCH = 5_000;
 const SEQUENCE = /^\d{1,19}$/;
+/** The largest `bigint`: a 19-digit id above it is no entry's, and PostgreSQL refuses to cast it. */
+const MAX_SEQUENCE = 9_223_372_036_854_775_807n;
 
 /** An entry as one JSON parameter, for {@link insertAuditSql}. */
 export function encodeAudit(entry: NewAuditEntry): string {
@@ -73,7 +75,7 @@ export async function listAudit({ db, n }: Target, filter: AuditFilter): Promise
   if (filter.since) where.add(`at >= ${where.param(filter.since)}`);
   if (filter.cursor) {
     const after = decodeAuditCursor(filter.cursor);
-    if (!SEQUENCE.test(after.id))
+    if (!SEQUENCE.test(after.id) || BigInt(after.id) > MAX_SEQUENCE)
       throw ValidationError.field('cursor', 'is not a cursor returned by a previous page');
     where.add(
       `(at, seq) < (${where.param(new Date(after.at))}::timestamptz, ${where.param(after.id)}::bigint)`,

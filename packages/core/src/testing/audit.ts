@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeAuditCursor } from '../cursor.js';
 import type { AuditFilter, NewAuditEntry, Store } from '../store.js';
 import type { AuditEntry } from '../types.js';
 import type { ContractFixture } from './harness.js';
@@ -244,6 +245,23 @@ export function auditContract(fixture: () => ContractFixture): void {
     it('rejects a cursor it did not make with a ValidationError on cursor', async () => {
       const { store } = fixture();
       await expectCode(store.listAudit({ limit: 10, cursor: 'not-a-cursor' }), 'VALIDATION');
+    });
+
+    it('answers a forged cursor of the right shape with a page or a ValidationError on cursor, never a backend error', async () => {
+      const { store } = fixture();
+      await record(store, [newAuditEntry({ job: 'kept', at: at(0) })]);
+      // Entry ids past what any backend's integers hold, and ones no entry ever had.
+      for (const id of ['9223372036854775808', '9999999999999999999', '99999999999999999999999', '0', '-1']) {
+        const cursor = encodeAuditCursor({ at: T0.getTime() + DAY, id });
+        const outcome = await store.listAudit({ limit: 10, cursor }).then(
+          (page) => page,
+          (error: unknown) => error,
+        );
+        if (outcome instanceof Error) {
+          expect((outcome as { code?: unknown }).code, `${id}: ${outcome.message}`).toBe('VALIDATION');
+          expect((outcome as { issues?: { path: string }[] }).issues?.[0]?.path, id).toBe('cursor');
+        } else expect(Array.isArray((outcome as { items?: unknown }).items), id).toBe(true);
+      }
     });
 
     it('pruneAudit deletes entries recorded before the threshold, only in the tenants given', async () => {
