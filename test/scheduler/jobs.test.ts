@@ -452,4 +452,29 @@ describe('jobs', () => {
     ).rejects.toThrow(/jobs\.1\.schedule/);
     expect(await scheduler.jobs.list()).toEqual([]);
   });
+
+  it('rejects a seed that defines one job twice, naming the repeat, and writes nothing', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, { a: noop });
+    for (const overwrite of [false, true]) {
+      const error = await scheduler.jobs
+        .seed(
+          [
+            { name: 'report', schedule: '0 9 * * *', executor: 'a' },
+            { name: 'other', schedule: '0 9 * * *', executor: 'a', tenantId: 'acme' },
+            { name: 'report', schedule: '0 18 * * *', executor: 'a' },
+          ],
+          { overwrite },
+        )
+        .catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues.map((issue) => issue.path)).toEqual(['jobs.2.name']);
+      expect(await scheduler.jobs.list()).toEqual([]);
+    }
+    // The same name in two tenants is two jobs.
+    const seeded = await scheduler.jobs.seed([
+      { name: 'report', schedule: '0 9 * * *', executor: 'a' },
+      { name: 'report', schedule: '0 9 * * *', executor: 'a', tenantId: 'acme' },
+    ]);
+    expect(seeded.created).toEqual(['report', 'report']);
+  });
 });

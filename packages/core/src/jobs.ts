@@ -2,7 +2,7 @@ import type { JobDryRun, JobInput, JobListFilter, JobsApi, JobUpdate, TenantScop
 import { auditEntry, changedFields, definitionOf } from './audit.js';
 import type { SchedulerContext } from './context.js';
 import { type Duration, toMs } from './duration.js';
-import { ConflictError, NotFoundError, storeCall, ValidationError } from './errors.js';
+import { ConflictError, NotFoundError, storeCall, ValidationError, type ValidationIssue } from './errors.js';
 import { jobListSchema, parseOptions, parseScope, seedOptionsSchema } from './operation-schemas.js';
 import { nextSlot, nextTime, scheduleOf } from './planning.js';
 import { toRetryPolicy } from './retry.js';
@@ -524,6 +524,21 @@ export class Jobs implements JobsApi {
         throw error;
       }
     });
+    // A name given twice would be written once and the second definition reported unchanged
+    // (or as both created and updated with overwrite): refuse the set instead, naming each repeat.
+    const firstOf = new Map<string, number>();
+    const repeats: ValidationIssue[] = [];
+    built.forEach(({ record }, index) => {
+      const key = JSON.stringify([record.tenantId, record.name]);
+      const first = firstOf.get(key);
+      if (first === undefined) firstOf.set(key, index);
+      else
+        repeats.push({
+          path: `jobs.${index}.name`,
+          message: `"${record.name}" is already defined at jobs.${first}: each job appears once per seed`,
+        });
+    });
+    if (repeats.length > 0) throw new ValidationError(repeats);
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
     await this.ctx.ready();
     await this.options.limits.checkSeed(built.map(({ record }) => record));
