@@ -133,7 +133,10 @@ export function toWebRequest(req: ExpressRequest, res: ExpressResponse): Request
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (bodyAlreadyRead(req)) {
-      if (req.body !== undefined) init.body = reserialised(req.body);
+      // Text or bytes (express.text(), express.raw()) are the body as sent; anything else was parsed.
+      if (typeof req.body === 'string') init.body = req.body;
+      else if (req.body instanceof Uint8Array) init.body = new Uint8Array(req.body);
+      else if (req.body !== undefined) init.body = reserialised(req.body);
     } else {
       init.body = bodyStream(req, res);
       init.duplex = 'half';

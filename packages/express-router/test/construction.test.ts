@@ -194,6 +194,27 @@ describe('the Express request', () => {
     expect(paused.status).toBe(200);
   });
 
+  it.each([
+    ['text', express.text({ type: '*/*' })],
+    ['raw', express.raw({ type: '*/*' })],
+  ])('reads a body that a %s parser of the host read first as the JSON it is', async (_kind, parser) => {
+    const base = await behindHostParser(parser);
+    const paused = await fetch(`${base}/jobs/j/pause`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"note":"maintenance window"}',
+    });
+    expect(paused.status).toBe(200);
+    expect((await paused.json()).data.pausedNote).toBe('maintenance window');
+    const bad = await fetch(`${base}/jobs/j/resume`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"note":',
+    });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_JSON');
+  });
+
   it('answers a body the host parsed that cannot be written as JSON (a cycle, a BigInt) with a 400 naming the body', async () => {
     const parsers: Record<string, unknown> = {
       cycle: (() => {
