@@ -39,6 +39,7 @@ import * as audit from './audit.js';
 import * as bulk from './bulk.js';
 import * as claimPath from './claim-path.js';
 import type { PgQueryable } from './driver.js';
+import * as finishPath from './finish-path.js';
 import { applyMigrations, checkMigrations } from './migrate.js';
 import { type SqlNames, sqlNames } from './names.js';
 import { notifyAll, PgNotifications } from './notifications.js';
@@ -185,11 +186,11 @@ export class PgStore implements PostgresStore {
   }
 
   finishRuns(inputs: FinishRunInput[]): Promise<(FinishedRun | null)[]> {
-    return claimPath.finishRuns(this.#target, inputs);
+    return finishPath.finishRuns(this.#target, inputs);
   }
 
   finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
-    return claimPath.finishAndClaim(this.#target, input);
+    return finishPath.finishAndClaim(this.#target, input);
   }
 
   findExpiredLeases(query: { now: Date; limit: number }): Promise<Run[]> {
