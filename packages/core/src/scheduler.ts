@@ -20,13 +20,13 @@ import type {
   SchedulerStats,
   TriggerInput,
 } from './api.js';
-import { AuditTrail, auditEntry } from './audit.js';
+import { AuditTrail } from './audit.js';
 import { systemClock } from './clock.js';
 import { eventForStatus, type RunEventName, type SchedulerContext } from './context.js';
 import { DURATION_LIMITS, type Duration, toMs } from './duration.js';
 import { Engine } from './engine.js';
 import { ConflictError, NotFoundError, StoreError, storeCall, ValidationError } from './errors.js';
-import { RunAbort, resolveParams } from './execution.js';
+import { RunAbort } from './execution.js';
 import type { Executor, ExecutorDefinition, ExecutorInfo } from './executor.js';
 import { ExecutorRegistry } from './executors.js';
 import { FinishBatcher } from './finish-batcher.js';
@@ -35,7 +35,6 @@ import { Jobs } from './jobs.js';
 import { consoleLogger, silentLogger } from './logger.js';
 import { Loop } from './loop.js';
 import { MAINTENANCE_JOBS, maintenanceExecutors } from './maintenance.js';
-import { type OneOffBatchDeps, oneOffLabel, oneOffRun, scheduleMany } from './one-off-batch.js';
 import { DEFAULT_ONE_OFF_CAPS, OneOffGate } from './one-offs.js';
 import {
   assertKnownSchedulerOptions,
@@ -51,15 +50,14 @@ import {
 import { backfillSlots, previewSchedule } from './operations.js';
 import { Outbox } from './outbox.js';
 import { computeDashboard, computeStats, Runs } from './reporting.js';
-import { retryPolicyOf } from './retry.js';
-import { buildRun } from './run-factory.js';
+import { RunRequests } from './run-requests.js';
 import type { FinishedRun, FinishRunInput, Store, StoreEvent } from './store.js';
 import { assertStore } from './store-check.js';
 import { Telemetry } from './telemetry.js';
 import { DEFAULT_TENANT_CAPS, TenantLimits } from './tenant-limits.js';
 import type { ExecutorMap, SchedulerFor, TypedScheduler } from './typed-api.js';
 import { isTerminal, type Job, type Run } from './types.js';
-import { parse, scheduleInputSchema, triggerInputSchema } from './validation.js';
+import { parse } from './validation.js';
 import { assertZod4Loaded } from './zod-support.js';
 
 /**
@@ -97,6 +95,7 @@ class CronScheduler implements Scheduler {
   readonly #configuredJobs: JobInput[];
   readonly #outbox: Outbox;
   readonly #oneOffs: OneOffGate;
+  readonly #requests: RunRequests;
 
   constructor(options: SchedulerOptions) {
     if (typeof options !== 'object' || options === null)
@@ -197,6 +196,22 @@ class CronScheduler implements Scheduler {
     this.#oneOffs = new OneOffGate(ctx, {
       perJob: caps.perJob === false ? null : (caps.perJob ?? DEFAULT_ONE_OFF_CAPS.perJob),
       perTenant: caps.perTenant === false ? null : (caps.perTenant ?? DEFAULT_ONE_OFF_CAPS.perTenant),
+    });
+    this.#requests = new RunRequests({
+      ctx,
+      jobs: this.jobs,
+      gate: this.#oneOffs,
+      announce: () => this.#announce(),
+      created: (run) => {
+        this.#emitCreated(run);
+        this.#loop.wake();
+      },
+      createdMany: (runs) => {
+        for (const run of runs) this.#emitRun('run:created', run);
+        if (runs.length === 0) return;
+        this.#publish({ type: 'wake', origin: this.instanceId });
+        this.#loop.wake();
+      },
     });
     for (const [name, executor] of Object.entries(maintenanceExecutors(this)))
       this.#registry.register(name, executor, true);
@@ -341,150 +356,14 @@ class CronScheduler implements Scheduler {
     return this.#registry.list();
   }
 
-  /**
-   * The job (or executor) a trigger or one-off targets, and the run's base fields. `jobs` shares
-   * the job lookups of a batch, which names the same few jobs many times.
-   */
-  async #target(
-    input: {
-      job?: string | undefined;
-      executor?: string | undefined;
-      tenantId?: string | null | undefined;
-      params?: Record<string, unknown> | undefined;
-    },
-    jobs?: Map<string, Promise<Job>>,
-  ) {
-    await this.#ensureReady();
-    const tenantId = input.tenantId ?? null;
-    let job: Job | null = null;
-    if (input.job !== undefined) {
-      const key = JSON.stringify([tenantId, input.job]);
-      const lookup = jobs?.get(key) ?? this.jobs.get(input.job, { tenantId });
-      jobs?.set(key, lookup);
-      job = await lookup;
-    }
-    if (!job) {
-      this.#registry.assertRegistered(input.executor as string, 'executor');
-      this.#registry.assertTenantMayUse(input.executor as string, tenantId, 'executor');
-    }
-    const params = (input.params ?? {}) as Run['params'];
-    const tasks = job
-      ? job.tasks.filter((task) => task.enabled)
-      : [{ executor: input.executor as string, params: {} }];
-    tasks.forEach((task, index) => {
-      try {
-        resolveParams(this.#ctx, task.executor, { ...(job?.params ?? {}), ...task.params }, params, 'params');
-      } catch (error) {
-        if (error instanceof ValidationError) throw error;
-        throw ValidationError.field(
-          job ? `tasks.${index}.executor` : 'executor',
-          error instanceof Error ? error.message : String(error),
-        );
-      }
-    });
-    const policy = retryPolicyOf(
-      job ?? { retry: null, tasks: [{ executor: input.executor as string }] },
-      this.#registry,
-    );
-    return { job, tenantId: job?.tenantId ?? tenantId, params, maxAttempts: 1 + (policy?.limit ?? 0) };
-  }
-
-  async trigger(input: TriggerInput): Promise<Run> {
-    const parsed = parse(triggerInputSchema, input);
-    const target = await this.#target(parsed);
-    await parsed.beforeCreate?.({
-      job: target.job,
-      executor: parsed.executor ?? null,
-      tenantId: target.tenantId,
-    });
-    const now = this.#ctx.clock.now();
-    const overlap = parsed.force || target.job?.overlap === 'allow' ? 'allow' : 'queue';
-    const run = buildRun({
-      job: target.job,
-      tenantId: target.tenantId,
-      params: target.params,
-      maxAttempts: target.maxAttempts,
-      executor: parsed.executor ?? null,
-      trigger: 'manual',
-      runAt: now,
-      now,
-      triggeredBy: parsed.triggeredBy ?? null,
-      overlap,
-      scheduledFor: null,
-      dedupeKey: null,
-      timeoutMs: target.job?.timeoutMs ?? null,
-    });
-    const audit = auditEntry(target.job ?? { name: null, tenantId: target.tenantId }, {
-      action: 'triggered',
-      actor: run.triggeredBy,
-      at: now,
-      after: {
-        ...(target.job ? {} : { executor: run.executor }),
-        params: run.params,
-        ...(parsed.force ? { force: true } : {}),
-      },
-    });
-    const result = await storeCall('createRun', () =>
-      this.store.createRun({
-        run,
-        now,
-        rejectIfActive: overlap !== 'allow',
-        audit,
-        ...this.#announce(),
-      }),
-    );
-    if (!result.created) {
-      throw ConflictError.activeRun(parsed.job ?? parsed.executor ?? '', result.run);
-    }
-    this.#emitCreated(result.run);
-    this.#loop.wake();
-    return result.run;
+  trigger(input: TriggerInput): Promise<Run> {
+    return this.#requests.trigger(input);
   }
 
   schedule(input: ScheduleInput): Promise<Run>;
   schedule(inputs: readonly ScheduleInput[]): Promise<Run[]>;
   schedule(input: ScheduleInput | readonly ScheduleInput[]): Promise<Run | Run[]> {
-    if (Array.isArray(input)) return scheduleMany(this.#batchDeps(), input);
-    return this.#scheduleOne(input as ScheduleInput);
-  }
-
-  /** What a batch of one-offs needs of this scheduler (see one-off-batch.ts). */
-  #batchDeps(): OneOffBatchDeps {
-    return {
-      ctx: this.#ctx,
-      gate: this.#oneOffs,
-      target: (input, jobs) => this.#target(input, jobs),
-      created: (runs) => {
-        for (const run of runs) this.#emitRun('run:created', run);
-        if (runs.length === 0) return;
-        this.#publish({ type: 'wake', origin: this.instanceId });
-        this.#loop.wake();
-      },
-    };
-  }
-
-  async #scheduleOne(input: ScheduleInput): Promise<Run> {
-    const parsed = parse(scheduleInputSchema, input);
-    const now = this.#ctx.clock.now();
-    if (parsed.at.getTime() <= now.getTime())
-      throw ValidationError.field('at', `must be in the future (now is ${now.toISOString()})`);
-    const target = await this.#target(parsed);
-    const run = oneOffRun(target, parsed, now);
-    const label = oneOffLabel(parsed);
-    const result = await this.#oneOffs.admit(run, label, async () => {
-      await parsed.beforeCreate?.({
-        job: target.job,
-        executor: parsed.executor ?? null,
-        tenantId: target.tenantId,
-        at: parsed.at,
-      });
-      return storeCall('createRun', () =>
-        this.store.createRun({ run, now, rejectIfActive: false, ...this.#announce() }),
-      );
-    });
-    this.#emitCreated(result.run);
-    this.#loop.wake();
-    return result.run;
+    return this.#requests.schedule(input);
   }
 
   async cancel(runId: string, scope: { by?: string | null; tenantId?: string | null } = {}): Promise<Run> {
