@@ -53,6 +53,20 @@ describe('lease recovery in fake time', () => {
     expect(late).toEqual([null]);
   });
 
+  it('sees a lease written at this very instant: runDue(), advance past one lease, runDue() takes it over (the testing guide)', async () => {
+    const { scheduler, clock, store } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { lease: '10s' });
+    const run = await scheduler.trigger({ executor: 'a' });
+    // Claimed at this instant by a worker that dies at once: its lease ends exactly one lease on.
+    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });
+    await scheduler.runDue();
+    clock.advance('10s');
+    await scheduler.runDue(); // the lease ends now: not lapsed yet
+    expect((await scheduler.runs.get(run.id)).status).toBe('running');
+    clock.advance('1ms');
+    await scheduler.runDue();
+    expect(await scheduler.runs.get(run.id)).toMatchObject({ status: 'failed', error: { code: 'stale' } });
+  });
+
   it('watches a renewed lease afresh: a worker that renews is never taken over, whatever the time', async () => {
     const { scheduler, clock, store } = fakeTimeScheduler(
       '2026-03-01T00:00:00Z',

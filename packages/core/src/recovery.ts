@@ -49,7 +49,9 @@ export class LeaseRecovery {
   async recover(now: Date): Promise<Run[]> {
     const { leaseMs } = this.ctx;
     const leases = await this.ctx.store.findExpiredLeases({
-      now: new Date(now.getTime() + leaseMs),
+      // Leases ending before the bound are found: one written at this very instant ends one
+      // lease from now, and is watched from now on too.
+      now: new Date(now.getTime() + leaseMs + 1),
       limit: RECOVERY_BATCH,
     });
     // Read after the answer: a lease written while the query ran is not taken as older than it is.
