@@ -54,7 +54,11 @@ describe('lease recovery in fake time', () => {
   });
 
   it('sees a lease written at this very instant: runDue(), advance past one lease, runDue() takes it over (the testing guide)', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { lease: '10s' });
+    const { scheduler, clock, store } = fakeTimeScheduler(
+      '2026-03-01T00:00:00Z',
+      { a: noop },
+      { lease: '10s' },
+    );
     const run = await scheduler.trigger({ executor: 'a' });
     // Claimed at this instant by a worker that dies at once: its lease ends exactly one lease on.
     await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });

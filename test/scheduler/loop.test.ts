@@ -159,7 +159,11 @@ describe('the background loop (real time)', () => {
     await web.cancel(run.id, { by: 'ops' });
     expect((await cancelled) - before).toBeLessThan(500);
     await worker.stop();
-    expect((await web.runs.get(run.id)).status).toBe('cancelled');
+    // Who asked travels with the notification, as it does when the run executes where it is asked.
+    expect(await web.runs.get(run.id)).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'cancelled', message: 'cancelled by ops' },
+    });
   });
 
   it('stop() lets a running run finish within the grace, and aborts it after', async () => {

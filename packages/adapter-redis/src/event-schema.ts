@@ -36,7 +36,12 @@ export const storeEventSchema = z.discriminatedUnion('type', [
     status: z.enum(RUN_STATUSES),
     tenantId,
   }),
-  z.object({ type: z.literal('cancel'), origin: text, runId: text }),
+  z.object({
+    type: z.literal('cancel'),
+    origin: text,
+    runId: text,
+    by: z.string().max(EVENT_TEXT_MAX).nullish(),
+  }),
   z.object({
     type: z.literal('job'),
     origin: text,

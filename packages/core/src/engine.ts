@@ -444,11 +444,14 @@ export class Engine {
     return true;
   }
 
-  /** Heartbeat a run executing here now, so a cancel asked on another instance lands at once. */
-  renewNow(runId: string): void {
+  /**
+   * Heartbeat a run executing here now, so a cancel asked on another instance (by `cancelledBy`,
+   * when it said) lands at once.
+   */
+  renewNow(runId: string, cancelledBy: string | null = null): void {
     this.active
       .get(runId)
-      ?.controls?.renew()
+      ?.controls?.renew(cancelledBy)
       .catch((error) => this.ctx.reportError('renewLease', error));
   }
 }

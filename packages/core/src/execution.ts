@@ -58,7 +58,8 @@ export type AbortHandle = (reason: RunAbort) => void;
 /** Handles on a run executing here: abort it, or heartbeat now (to see a cancel request at once). */
 export interface RunControls {
   abort: AbortHandle;
-  renew(): Promise<void>;
+  /** Heartbeat now; `cancelledBy` names who asked for a cancel the store reports, if known. */
+  renew(cancelledBy?: string | null): Promise<void>;
 }
 
 /** Inputs of {@link executeRun} beyond the run itself. */
@@ -275,7 +276,7 @@ export async function executeRun(
   };
   watchHold();
 
-  const renew = async () => {
+  const renew = async (cancelledBy?: string | null) => {
     const sentAt = performance.now();
     const outcome = await store.renewLease({
       runId: run.id,
@@ -294,7 +295,8 @@ export async function executeRun(
       heldUntil = sentAt + holdMs;
       watchHold();
     }
-    if (outcome.cancelRequested) abort(new RunAbort('cancelled', 'cancelled on request'));
+    if (outcome.cancelRequested)
+      abort(new RunAbort('cancelled', cancelledBy ? `cancelled by ${cancelledBy}` : 'cancelled on request'));
   };
   options.onControls({ abort, renew });
   const heartbeat = setInterval(
@@ -376,7 +378,7 @@ export async function executeRun(
             warn: (message) => log('warn', message),
             error: (message) => log('error', message),
           },
-          heartbeat: renew,
+          heartbeat: () => renew(),
           progress: (percent, note) => {
             // Stored with the run like a log line: the same cap and the same repair of text the
             // stores cannot hold (a NUL would otherwise fail the heartbeat and the finish).

@@ -385,7 +385,7 @@ class CronScheduler implements Scheduler {
         runId,
         new RunAbort('cancelled', `cancelled by ${options.by ?? 'request'}`),
       );
-      if (!local) this.#publish({ type: 'cancel', origin: this.instanceId, runId });
+      if (!local) this.#publish({ type: 'cancel', origin: this.instanceId, runId, by: options.by ?? null });
     } else if (run.status === 'cancelled') {
       this.#emitRun('run:cancelled', run);
     } else if (isTerminal(run.status)) {
@@ -608,7 +608,7 @@ class CronScheduler implements Scheduler {
       this.#loop.refill();
     if (event.origin === this.instanceId) return;
     if (event.type === 'cancel') {
-      this.#engine.renewNow(event.runId);
+      this.#engine.renewNow(event.runId, typeof event.by === 'string' ? event.by : null);
       return;
     }
     if (event.type === 'run') {

@@ -82,7 +82,7 @@ export interface StoreCapabilities {
 export type StoreEvent =
   | { type: 'wake'; origin: string }
   | { type: 'run'; origin: string; runId: string; status: RunStatus; tenantId: string | null }
-  | { type: 'cancel'; origin: string; runId: string }
+  | { type: 'cancel'; origin: string; runId: string; by?: string | null }
   | { type: 'job'; origin: string; jobId: string; name: string; tenantId: string | null; change: JobChange };
 
 /** How a job changed, for `job:changed` events. */

@@ -10,6 +10,7 @@ const EVENTS: StoreEvent[] = [
   { type: 'run', origin: 'instance-a', runId: 'run-1', status: 'succeeded', tenantId: 'acme' },
   { type: 'job', origin: 'instance-a', jobId: 'job-1', name: 'nightly', tenantId: null, change: 'paused' },
   { type: 'cancel', origin: 'instance-a', runId: 'run-2' },
+  { type: 'cancel', origin: 'instance-a', runId: 'run-3', by: 'ops@example.com' },
 ];
 
 type Subscribing = Store & Required<Pick<Store, 'publish' | 'subscribe'>>;
