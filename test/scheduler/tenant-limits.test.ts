@@ -34,6 +34,30 @@ describe('tenantLimits', () => {
     await scheduler.jobs.create({ name: 'again', tenantId: 'acme', schedule: 'daily', executor: 'echo' });
   });
 
+  it('holds maxJobs against seeds sent at once, and against a seed beside creations, as it does for creations', async () => {
+    const { scheduler } = fakeTimeScheduler(undefined, executors, { tenantLimits: { maxJobs: 10 } });
+    const seedOf = (batch: number) =>
+      Array.from({ length: 8 }, (_, i) => ({
+        name: `s${batch}-${i}`,
+        tenantId: 'acme',
+        schedule: 'daily',
+        executor: 'echo',
+      }));
+    const outcomes = await Promise.allSettled([
+      ...[0, 1, 2, 3].map((batch) => scheduler.jobs.seed(seedOf(batch))),
+      ...Array.from({ length: 4 }, (_, i) =>
+        scheduler.jobs.create({ name: `c${i}`, tenantId: 'acme', schedule: 'daily', executor: 'echo' }),
+      ),
+    ]);
+    for (const outcome of outcomes)
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ConflictError);
+    const stored = await scheduler.jobs.list({ tenantId: 'acme' });
+    expect(stored.length).toBeLessThanOrEqual(10);
+    // One seed of 8 and two creations fit; everything else was refused, not half-written.
+    expect(stored.length).toBe(10);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+  });
+
   it("refuses a tenant's schedule firing more often than minInterval on create, update, dry run and seed, naming schedule", async () => {
     const { scheduler } = fakeTimeScheduler(undefined, executors, { tenantLimits: { minInterval: '5m' } });
     const acme = { tenantId: 'acme' };

@@ -541,14 +541,17 @@ export class Jobs implements JobsApi {
     if (repeats.length > 0) throw new ValidationError(repeats);
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
     await this.ctx.ready();
-    await this.options.limits.checkSeed(built.map(({ record }) => record));
     // One write per chunk; a name already taken (here, or by another instance seeding at the same
     // moment) comes back as null: that is the idempotence seeding promises.
-    const inserted = await storeCall('insertJobs', () =>
-      this.ctx.store.insertJobs(
-        built.map((entry) => entry.record),
-        { audits: built.map((entry) => entry.audit) },
-      ),
+    const inserted = await this.options.limits.admitSeed(
+      built.map(({ record }) => record),
+      () =>
+        storeCall('insertJobs', () =>
+          this.ctx.store.insertJobs(
+            built.map((entry) => entry.record),
+            { audits: built.map((entry) => entry.audit) },
+          ),
+        ),
     );
     const taken: JobInput[] = [];
     inserted.forEach((job, index) => {

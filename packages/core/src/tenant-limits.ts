@@ -66,13 +66,15 @@ export class TenantLimits {
   }
 
   /**
-   * A seed's new tenant jobs against `maxJobs`, before anything is written: names a tenant already
-   * has are updates or no-ops, the rest count. Not serialised with `admit` (a seed is an operator's
-   * import); like concurrent creations on several instances, a race may pass the cap by its size.
+   * Check a seed's new tenant jobs against `maxJobs` (names a tenant already has are updates or
+   * no-ops, the rest count), then `write` it: after the earlier creations of every tenant it names
+   * and before their later ones, as one creation is, so concurrent seeds cannot all pass one count.
    */
-  async checkSeed(entries: readonly { tenantId: string | null; name: string }[]): Promise<void> {
+  admitSeed<T>(
+    entries: readonly { tenantId: string | null; name: string }[],
+    write: () => Promise<T>,
+  ): Promise<T> {
     const max = this.caps.maxJobs;
-    if (max === null) return;
     const byTenant = new Map<string, Set<string>>();
     for (const { tenantId, name } of entries) {
       if (tenantId === null) continue;
@@ -80,41 +82,52 @@ export class TenantLimits {
       names.add(name);
       byTenant.set(tenantId, names);
     }
-    for (const [tenantId, names] of byTenant) {
-      const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs({ tenantIds: [tenantId] }));
-      const stored = new Set(jobs.map((job) => job.name));
-      const added = [...names].filter((name) => !stored.has(name)).length;
-      if (jobs.length + added > max) {
-        throw new ConflictError(
-          `the seed would give tenant "${tenantId}" ${jobs.length + added} jobs, more than it may own (tenantLimits.maxJobs is ${max})`,
-        );
+    if (max === null || byTenant.size === 0) return write();
+    return this.#inLanes([...byTenant.keys()], async () => {
+      for (const [tenantId, names] of byTenant) {
+        const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs({ tenantIds: [tenantId] }));
+        const stored = new Set(jobs.map((job) => job.name));
+        const added = [...names].filter((name) => !stored.has(name)).length;
+        if (jobs.length + added > max) {
+          throw new ConflictError(
+            `the seed would give tenant "${tenantId}" ${jobs.length + added} jobs, more than it may own (tenantLimits.maxJobs is ${max})`,
+          );
+        }
       }
-    }
+      return write();
+    });
   }
 
   /** Check the tenant's job count, then `create`, after the tenant's earlier creations. */
   admit<T>(tenantId: string | null, create: () => Promise<T>): Promise<T> {
     if (tenantId === null || this.caps.maxJobs === null) return create();
     const max = this.caps.maxJobs;
-    const lane = JSON.stringify(tenantId);
-    const previous = this.#lanes.get(lane) ?? Promise.resolve();
-    const turn = previous
-      .then(async () => {
-        const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs({ tenantIds: [tenantId] }));
-        if (jobs.length >= max) {
-          throw new ConflictError(
-            `tenant "${tenantId}" already has ${jobs.length} jobs, the most it may own (tenantLimits.maxJobs is ${max}); delete some first`,
-          );
-        }
-      })
-      .then(create);
+    return this.#inLanes([tenantId], async () => {
+      const jobs = await storeCall('listJobs', () => this.ctx.store.listJobs({ tenantIds: [tenantId] }));
+      if (jobs.length >= max) {
+        throw new ConflictError(
+          `tenant "${tenantId}" already has ${jobs.length} jobs, the most it may own (tenantLimits.maxJobs is ${max}); delete some first`,
+        );
+      }
+      return create();
+    });
+  }
+
+  /**
+   * Run `work` after the work queued before it on any of these tenants' lanes, and before the work
+   * queued after it. Every lane is taken at once, when `work` is queued, so no two works can each
+   * wait for the other.
+   */
+  #inLanes<T>(tenantIds: readonly string[], work: () => Promise<T>): Promise<T> {
+    const lanes = tenantIds.map((tenantId) => JSON.stringify(tenantId));
+    const turn = Promise.all(lanes.map((lane) => this.#lanes.get(lane))).then(work);
     const tail = turn.then(
       () => undefined,
       () => undefined,
     );
-    this.#lanes.set(lane, tail);
+    for (const lane of lanes) this.#lanes.set(lane, tail);
     void tail.then(() => {
-      if (this.#lanes.get(lane) === tail) this.#lanes.delete(lane);
+      for (const lane of lanes) if (this.#lanes.get(lane) === tail) this.#lanes.delete(lane);
     });
     return turn;
   }
