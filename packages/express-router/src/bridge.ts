@@ -99,6 +99,33 @@ function reserialised(body: unknown): string {
 }
 
 /**
+ * Bytes a host parser left (`express.raw()`, any typed array or ArrayBuffer) are the body as sent:
+ * the API reads them as it reads a body itself, UTF-8 checks included. A copy, so the API's reading
+ * cannot see a later change to the host's buffer.
+ */
+function bodyBytes(body: unknown): Uint8Array<ArrayBuffer> | null {
+  if (body instanceof ArrayBuffer) return new Uint8Array(body.slice(0));
+  if (ArrayBuffer.isView(body)) {
+    const copy = new Uint8Array(body.byteLength);
+    copy.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    return copy;
+  }
+  return null;
+}
+
+/**
+ * A string in `req.body` is either the text `express.text()` read or a JSON string that
+ * `express.json({ strict: false })` decoded, and nothing tells which: reading it as JSON would
+ * decode the second kind twice. The API takes only objects, so say how to mount it instead.
+ */
+function textBody(): HttpError {
+  return new HttpError(400, 'INVALID_JSON', 'the request body is not valid JSON', {
+    reason:
+      'a body parser of the host app left text in req.body (express.text(), or express.json({ strict: false })): mount the router before it, or send a JSON object',
+  });
+}
+
+/**
  * The request's URL. A `Host` that names no host (a port past 65535, say) is left out of it, as a
  * missing one is: the header still goes along, and the API decides about it.
  */
@@ -133,9 +160,9 @@ export function toWebRequest(req: ExpressRequest, res: ExpressResponse): Request
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (bodyAlreadyRead(req)) {
-      // Text or bytes (express.text(), express.raw()) are the body as sent; anything else was parsed.
-      if (typeof req.body === 'string') init.body = req.body;
-      else if (req.body instanceof Uint8Array) init.body = new Uint8Array(req.body);
+      const bytes = bodyBytes(req.body);
+      if (bytes) init.body = bytes;
+      else if (typeof req.body === 'string') throw textBody();
       else if (req.body !== undefined) init.body = reserialised(req.body);
     } else {
       init.body = bodyStream(req, res);

@@ -194,26 +194,63 @@ describe('the Express request', () => {
     expect(paused.status).toBe(200);
   });
 
-  it.each([
-    ['text', express.text({ type: '*/*' })],
-    ['raw', express.raw({ type: '*/*' })],
-  ])('reads a body that a %s parser of the host read first as the JSON it is', async (_kind, parser) => {
-    const base = await behindHostParser(parser);
-    const paused = await fetch(`${base}/jobs/j/pause`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"note":"maintenance window"}',
-    });
+  it('reads the bytes a raw parser of the host read first as the body they are, UTF-8 checks included', async () => {
+    const base = await behindHostParser(express.raw({ type: '*/*' }));
+    const post = (path: string, body: string | Uint8Array<ArrayBuffer>) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const paused = await post('/jobs/j/pause', '{"note":"maintenance window"}');
     expect(paused.status).toBe(200);
     expect((await paused.json()).data.pausedNote).toBe('maintenance window');
-    const bad = await fetch(`${base}/jobs/j/resume`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"note":',
-    });
-    expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('INVALID_JSON');
+    for (const body of ['{"note":', new Uint8Array([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])]) {
+      const bad = await post('/jobs/j/resume', body);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.code).toBe('INVALID_JSON');
+    }
   });
+
+  it('passes bytes a custom parser left as an ArrayBuffer or another typed array on as the body', async () => {
+    const text = '{"note":"from bytes"}';
+    const bodies: Record<string, unknown> = {
+      arraybuffer: new TextEncoder().encode(text).buffer,
+      dataview: new DataView(new TextEncoder().encode(`xx${text}`).buffer, 2),
+    };
+    const base = await behindHostParser((req, _res, next) => {
+      (req as unknown as { _body: boolean })._body = true;
+      req.body = bodies[req.get('x-body') ?? ''];
+      next();
+    });
+    for (const kind of Object.keys(bodies)) {
+      const answer = await fetch(`${base}/jobs/j/pause`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-body': kind },
+      });
+      expect(answer.status, kind).toBe(200);
+      expect((await answer.json()).data.pausedNote, kind).toBe('from bytes');
+      await fetch(`${base}/jobs/j/resume`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+    }
+  });
+
+  it.each([
+    ['text', express.text({ type: '*/*' }), '{"note":"hi"}'],
+    ['json with strict: false', express.json({ strict: false }), JSON.stringify('{"note":"smuggled"}')],
+  ])(
+    'refuses text a %s parser of the host left, saying to mount the router first, and changes nothing',
+    async (_kind, parser, body) => {
+      const base = await behindHostParser(parser);
+      const answer = await fetch(`${base}/jobs/j/pause`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(answer.status).toBe(400);
+      expect((await answer.json()).error.details.reason).toMatch(/mount the router before it/);
+      const job = await fetch(`${base}/jobs/j`);
+      expect((await job.json()).data.enabled).toBe(true);
+    },
+  );
 
   it('answers a body the host parsed that cannot be written as JSON (a cycle, a BigInt) with a 400 naming the body', async () => {
     const parsers: Record<string, unknown> = {
