@@ -12,6 +12,14 @@ import { fakeTimeScheduler } from './helpers.js';
 const noop = { run: () => {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A scheduler on a 10 s lease, and a run of executor `a` that `workerId` claims now (and renews only if the test does). */
+async function runClaimedBy(workerId: string) {
+  const fixture = fakeTimeScheduler('2026-03-01T00:00:00Z', { a: noop }, { lease: '10s' });
+  const run = await fixture.scheduler.trigger({ executor: 'a' });
+  await fixture.store.claimRuns({ workerId, now: fixture.clock.now(), limit: 1, leaseMs: 10_000 });
+  return { ...fixture, run };
+}
+
 describe('lease recovery in fake time', () => {
   it('takes a vanished worker’s run over once this instance watched its lease lapse, unrenewed, for a whole lease', async () => {
     const { scheduler, clock, store } = fakeTimeScheduler(
@@ -54,14 +62,8 @@ describe('lease recovery in fake time', () => {
   });
 
   it('sees a lease written at this very instant: runDue(), advance past one lease, runDue() takes it over (the testing guide)', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler(
-      '2026-03-01T00:00:00Z',
-      { a: noop },
-      { lease: '10s' },
-    );
-    const run = await scheduler.trigger({ executor: 'a' });
     // Claimed at this instant by a worker that dies at once: its lease ends exactly one lease on.
-    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });
+    const { scheduler, clock, run } = await runClaimedBy('dead-worker');
     await scheduler.runDue();
     clock.advance('10s');
     await scheduler.runDue(); // the lease ends now: not lapsed yet
@@ -72,13 +74,7 @@ describe('lease recovery in fake time', () => {
   });
 
   it('watches a renewed lease afresh: a worker that renews is never taken over, whatever the time', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler(
-      '2026-03-01T00:00:00Z',
-      { a: noop },
-      { lease: '10s' },
-    );
-    const run = await scheduler.trigger({ executor: 'a' });
-    await store.claimRuns({ workerId: 'slow-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });
+    const { scheduler, clock, store, run } = await runClaimedBy('slow-worker');
     for (let step = 0; step < 6; step++) {
       clock.advance('9s');
       await scheduler.runDue();
@@ -100,13 +96,7 @@ describe('lease recovery in fake time', () => {
   });
 
   it('a fresh instance (one runDue() call) takes over a lease that lapsed more than two leases ago, not less', async () => {
-    const { scheduler, clock, store } = fakeTimeScheduler(
-      '2026-03-01T00:00:00Z',
-      { a: noop },
-      { lease: '10s' },
-    );
-    const run = await scheduler.trigger({ executor: 'a' });
-    await store.claimRuns({ workerId: 'dead-worker', now: clock.now(), limit: 1, leaseMs: 10_000 });
+    const { scheduler, clock, store, run } = await runClaimedBy('dead-worker');
     const freshInstance = () =>
       createScheduler({
         store,

@@ -51,6 +51,8 @@ export class Engine {
    * after its `runAt`; the loop looks for what came due from here, not from its own clock reading.
    */
   claimedThrough = Number.NEGATIVE_INFINITY;
+  /** Stale-run recovery; it renews, never takes over, the leases of runs executing here. */
+  readonly recovery: LeaseRecovery;
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -67,9 +69,6 @@ export class Engine {
   ) {
     this.recovery = new LeaseRecovery(ctx, (runId) => this.active.has(runId));
   }
-
-  /** Stale-run recovery; it renews, never takes over, the leases of runs executing here. */
-  readonly recovery: LeaseRecovery;
 
   /** Slots free for a claim now: neither executing a run nor promised to a claim in flight. */
   room(): number {

@@ -543,15 +543,11 @@ export class Jobs implements JobsApi {
     await this.ctx.ready();
     // One write per chunk; a name already taken (here, or by another instance seeding at the same
     // moment) comes back as null: that is the idempotence seeding promises.
-    const inserted = await this.options.limits.admitSeed(
-      built.map(({ record }) => record),
-      () =>
-        storeCall('insertJobs', () =>
-          this.ctx.store.insertJobs(
-            built.map((entry) => entry.record),
-            { audits: built.map((entry) => entry.audit) },
-          ),
-        ),
+    const records = built.map((entry) => entry.record);
+    const inserted = await this.options.limits.admitSeed(records, () =>
+      storeCall('insertJobs', () =>
+        this.ctx.store.insertJobs(records, { audits: built.map((entry) => entry.audit) }),
+      ),
     );
     const taken: JobInput[] = [];
     inserted.forEach((job, index) => {

@@ -52,19 +52,23 @@ function newFormatter(timezone: string): Intl.DateTimeFormat {
   });
 }
 
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  const canonical = canonicalZones.get(timezone);
-  const known = canonical === undefined ? undefined : formatters.get(canonical);
-  if (known) return known;
-  // Throws a RangeError for a zone the runtime does not know.
+/**
+ * The canonical name of `timezone` (its formatter made on first sight); throws a RangeError for a
+ * zone the runtime does not know.
+ */
+function canonicalZone(timezone: string): string {
+  const known = canonicalZones.get(timezone);
+  if (known !== undefined) return known;
   const formatter = newFormatter(timezone);
   const zone = formatter.resolvedOptions().timeZone;
+  if (!formatters.has(zone)) formatters.set(zone, formatter);
   if (canonicalZones.size >= MAX_ZONE_SPELLINGS) canonicalZones.clear();
   canonicalZones.set(timezone, zone);
-  const kept = formatters.get(zone);
-  if (kept) return kept;
-  formatters.set(zone, formatter);
-  return formatter;
+  return zone;
+}
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  return formatters.get(canonicalZone(timezone)) as Intl.DateTimeFormat;
 }
 
 /** True when `timezone` is an IANA zone name this runtime knows. */
@@ -112,8 +116,7 @@ const chunks = new Map<string, Chunk>();
 
 function chunkOf(timezone: string, index: number): Chunk {
   // By the canonical zone, so that spellings of one zone share their chunks.
-  formatterFor(timezone);
-  const key = `${canonicalZones.get(timezone) ?? timezone}\u0000${index}`;
+  const key = `${canonicalZone(timezone)}\u0000${index}`;
   let chunk = chunks.get(key);
   if (chunk) return chunk;
   const start = index * CHUNK_MS;
