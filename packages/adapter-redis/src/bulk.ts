@@ -56,7 +56,15 @@ export function prepareJobs(
   const args: string[] = [String(jobs.length)];
   stored.forEach((job, index) => {
     const fields = encodeInsertedJob(job);
-    args.push(job.id, jobNameKey(job.tenantId, job.name), tenantToken(job.tenantId), String(fields.length));
+    // The due index holds an enabled job with a next run, by that instant (see reindex_due).
+    const due = job.enabled && job.nextRunAt ? String(job.nextRunAt.getTime()) : '';
+    args.push(
+      job.id,
+      jobNameKey(job.tenantId, job.name),
+      tenantToken(job.tenantId),
+      due,
+      String(fields.length),
+    );
     for (const field of fields) args.push(field);
     for (const arg of auditArgs(audits[index])) args.push(arg);
   });

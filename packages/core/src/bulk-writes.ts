@@ -31,9 +31,9 @@ export interface JobChunkWriter {
    */
   writeChunk(jobs: NewJob[], audits: (NewAuditEntry | undefined)[]): Promise<(Job | null)[]>;
   /**
-   * `writeChunk` in two steps, for a store whose client does real work per chunk (encoding it):
-   * build the chunk's request now, and return what sends it. When given, it is used instead of
-   * `writeChunk`, and the next chunk is built while this one is at the server.
+   * `writeChunk` in two steps: build the chunk's request, and return what sends it. When given, it
+   * is used instead of `writeChunk`. Either way, the next chunk is built and sent while the
+   * previous one is at the server (two at once at most).
    */
   prepareChunk?(jobs: NewJob[], audits: (NewAuditEntry | undefined)[]): () => Promise<(Job | null)[]>;
 }
@@ -50,9 +50,34 @@ function chunksOf(count: number, size: number): [number, number][] {
 }
 
 /**
+ * Writes `chunks` in order with two at the backend at once: each is sent as soon as it is built,
+ * so the server works on one while the previous one's answer comes back and the next one is
+ * built. Chunks never depend on one another (their names or dedupe keys are distinct). A failed
+ * chunk rejects the whole call and stops the sending; the one chunk already sent after it may be
+ * written too (each record is atomic on its own, the batch is not).
+ */
+async function writeInPipeline<T>(
+  chunks: number[][],
+  send: (indexes: number[]) => Promise<T[]>,
+  record: (indexes: number[], written: T[]) => void,
+): Promise<void> {
+  let previous: { indexes: number[]; written: Promise<T[]> } | null = null;
+  for (const indexes of chunks) {
+    const written = send(indexes);
+    // Rejected while the previous one is awaited, it is not unhandled: it is awaited next.
+    written.catch(() => {});
+    if (previous) record(previous.indexes, await previous.written);
+    previous = { indexes, written };
+    // Lets the request just started reach the socket before the next chunk is built.
+    await afterPendingIo();
+  }
+  if (previous) record(previous.indexes, await previous.written);
+}
+
+/**
  * `Store.createRuns` on top of a chunk writer: repeated dedupe keys are answered from the first
  * input that holds them (so a chunk never carries one key twice), inputs that need `createRun`'s
- * own checks go through it, and the rest are written a chunk per round trip.
+ * own checks go through it, and the rest are written a chunk per round trip, two chunks at once.
  */
 export async function createRunsInChunks(
   inputs: readonly CreateRunInput[],
@@ -72,13 +97,15 @@ export async function createRunsInChunks(
       (input.rejectIfActive || input.audit ? checked : plain).push(index);
     }
   });
-  for (const [start, end] of chunksOf(plain.length, writer.chunkSize)) {
-    const indexes = plain.slice(start, end);
-    const written = await writer.writeChunk(indexes.map((index) => (inputs[index] as CreateRunInput).run));
-    indexes.forEach((index, at) => {
-      results[index] = written[at];
-    });
-  }
+  const chunks = chunksOf(plain.length, writer.chunkSize).map(([start, end]) => plain.slice(start, end));
+  await writeInPipeline(
+    chunks,
+    (indexes) => writer.writeChunk(indexes.map((index) => (inputs[index] as CreateRunInput).run)),
+    (indexes, written) =>
+      indexes.forEach((index, at) => {
+        results[index] = written[at];
+      }),
+  );
   const alone = (index: number) => {
     const { announceAs: _announce, ...input } = inputs[index] as CreateRunInput;
     return writer.createRun(input);
@@ -180,7 +207,8 @@ export function insertedJob(job: NewJob, id: string): Job {
 
 /**
  * `Store.insertJobs` on top of a chunk writer: a name repeated in the call is taken by its first
- * input (later ones get null without a write), and the rest are written a chunk per round trip.
+ * input (later ones get null without a write), and the rest are written a chunk per round trip,
+ * two chunks at once.
  */
 export async function insertJobsInChunks(
   jobs: readonly NewJob[],
@@ -202,27 +230,15 @@ export async function insertJobsInChunks(
     first.push(index);
   });
   const chunks = chunksOf(first.length, writer.chunkSize).map(([start, end]) => first.slice(start, end));
-  const prepare = (indexes: number[]): (() => Promise<(Job | null)[]>) => {
+  const send = (indexes: number[]): Promise<(Job | null)[]> => {
     const chunk = indexes.map((index) => jobs[index] as NewJob);
     const audits = indexes.map((index) => options?.audits?.[index]);
-    return writer.prepareChunk ? writer.prepareChunk(chunk, audits) : () => writer.writeChunk(chunk, audits);
+    return writer.prepareChunk ? writer.prepareChunk(chunk, audits)() : writer.writeChunk(chunk, audits);
   };
-  let send = chunks[0] && prepare(chunks[0]);
-  for (const [position, indexes] of chunks.entries()) {
-    const inFlight = (send as () => Promise<(Job | null)[]>)();
-    const following = chunks[position + 1];
-    // Chunks are written one after the other (each sees the names the previous ones took), but the
-    // next one is built while this one is at the server, so client and server work side by side.
-    if (writer.prepareChunk && following) {
-      // Rejected while the next chunk is built, it is not unhandled: it is awaited below.
-      inFlight.catch(() => {});
-      await afterPendingIo();
-      send = prepare(following);
-    } else if (following) send = prepare(following);
-    const written = await inFlight;
+  await writeInPipeline(chunks, send, (indexes, written) =>
     indexes.forEach((index, at) => {
       results[index] = written[at] ?? null;
-    });
-  }
+    }),
+  );
   return results;
 }

@@ -18,29 +18,37 @@ return 1
 `;
 
 /**
- * insertJobs, for a chunk of jobs with distinct names. ARGV: job count, then per job what
- * insertJob takes (id, name key, tenant token, field count, fields, audit entry). Returns, per
- * job, 1 when inserted or 0 when its name is taken (nothing recorded for it).
+ * insertJobs, for a chunk of jobs with distinct names. ARGV: job count, then per job: id, name
+ * key, tenant token, due index score ('' when the job is paused or has no next run), field count,
+ * fields, audit entry (see read_audit). Returns, per job, 1 when inserted or 0 when its name is
+ * taken (nothing recorded for it). The index and audit index writes are deferred: an import adds
+ * each index's members with one command per chunk rather than one per job.
  */
 export const INSERT_JOBS = `
+defer_writes()
 local reply = {}
 local i = 2
 for _ = 1, tonumber(ARGV[1]) do
-  local id, nk, tk = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local fields, next_arg = read_pairs(i + 3)
-  local audit = read_audit(next_arg)
-  i = next_arg + (audit and 5 or 1)
+  local id, nk, tk, due = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  -- The fields go from ARGV to HSET as they are: no table is built for them.
+  local first, last = i + 5, i + 4 + tonumber(ARGV[i + 4])
+  local audit = read_audit(last + 1)
+  i = last + (audit and 6 or 2)
   if redis.call('HSETNX', K.names, nk, id) == 1 then
     if audit then append_audit(audit.at, audit.tk, audit.name, audit.value, nil) end
-    redis.call('HSET', K.job(id), unpack(fields))
-    redis.call('SADD', K.jobs, id)
-    redis.call('SADD', K.jobs_t(tk), id)
-    reindex_due(id, tk)
+    redis.call('HSET', K.job(id), unpack(ARGV, first, last))
+    write('SADD', K.jobs, id)
+    write('SADD', K.jobs_t(tk), id)
+    if due ~= '' then
+      write('ZADD', K.due, due, id)
+      write('ZADD', K.due_t(tk), due, id)
+    end
     table.insert(reply, 1)
   else
     table.insert(reply, 0)
   end
 end
+apply_writes()
 return reply
 `;
 

@@ -9,8 +9,8 @@ export const DEFERRED_WRITES = `
 -- called defer_writes(), collected and applied by apply_writes(): one HINCRBY per counter instead
 -- of one per run, and one variadic ZADD / ZREM / SADD / SREM per key and run of the same command.
 -- Only the index keys written through write() are collected. The scripts that defer (fireSlots,
--- claimRuns, finishRuns, and finishAndClaim, which applies the finishes' writes before it claims)
--- never read those keys, nor write them with redis.call, before apply_writes(); per key, the
+-- claimRuns, finishRuns, finishAndClaim, which applies the finishes' writes before it claims, and
+-- insertJobs) never read those keys, nor write them with redis.call, before apply_writes(); per key, the
 -- commands keep their order, so an add and a later removal of one member stay in that order.
 local deferred, writes, write_keys, lasts = nil, nil, nil, nil
 local function bump(key, field, by)

@@ -66,20 +66,6 @@ local function sortable_ms(ms)
   return 'n' .. string.format('%016d', 8640000000000000 + ms)
 end
 
--- Record an audit entry: a hash (at, v = the entry's JSON, r = run id, tk, n = job name, m = index
--- member) and its place in the time-ordered indexes (all, per tenant, per job name).
-local function append_audit(at, tk, name, value, run_id)
-  local id = redis.call('INCR', K.audit_seq)
-  local member = sortable_ms(at) .. ':' .. string.format('%016d', id)
-  local fields = { 'at', at, 'v', value, 'tk', tk, 'm', member }
-  if name and name ~= '' then table.insert(fields, 'n'); table.insert(fields, name) end
-  if run_id then table.insert(fields, 'r'); table.insert(fields, run_id) end
-  redis.call('HSET', K.audit_e(id), unpack(fields))
-  redis.call('ZADD', K.audit_h, 0, member)
-  redis.call('ZADD', K.audit_h_t(tk), 0, member)
-  if name and name ~= '' then redis.call('ZADD', K.audit_h_n(name), 0, member) end
-end
-
 -- An audit entry passed in ARGV at i: '1', at, tenant token, job name ('' for none), JSON; or '0'.
 local function read_audit(i)
   if ARGV[i] ~= '1' then return nil end
@@ -169,6 +155,21 @@ local function dedupe_holder(key)
 end
 
 ${DEFERRED_WRITES}
+-- Record an audit entry: a hash (at, v = the entry's JSON, r = run id, tk, n = job name, m = index
+-- member) and its place in the time-ordered indexes (all, per tenant, per job name), which a script
+-- that defers its writes (see defer_writes) adds with one command per index.
+local function append_audit(at, tk, name, value, run_id)
+  local id = redis.call('INCR', K.audit_seq)
+  local member = sortable_ms(at) .. ':' .. string.format('%016d', id)
+  local fields = { 'at', at, 'v', value, 'tk', tk, 'm', member }
+  if name and name ~= '' then table.insert(fields, 'n'); table.insert(fields, name) end
+  if run_id then table.insert(fields, 'r'); table.insert(fields, run_id) end
+  redis.call('HSET', K.audit_e(id), unpack(fields))
+  write('ZADD', K.audit_h, '0', member)
+  write('ZADD', K.audit_h_t(tk), '0', member)
+  if name and name ~= '' then write('ZADD', K.audit_h_n(name), '0', member) end
+end
+
 -- Moves the run between status indexes; the caller writes 'status' with its other fields.
 local function index_status(r, status)
   write('ZREM', K.h_s(r.status), r._h)

@@ -193,6 +193,55 @@ export function bulkContract(fixture: () => ContractFixture): void {
       expect(items.every((entry) => entry.action === 'seeded')).toBe(true);
     });
 
+    it('indexes as due only the enabled jobs with a next run, overall and per tenant, across chunk boundaries', async () => {
+      const { store } = fixture();
+      // Every third job is paused (with a nextRunAt a careless store would index), every third has no next run.
+      const jobs: NewJob[] = Array.from({ length: ACROSS_CHUNKS }, (_, index) =>
+        newJob({
+          tenantId: index % 2 === 0 ? 'acme' : null,
+          enabled: index % 3 !== 1,
+          nextRunAt: index % 3 === 2 ? null : at(MINUTE + index),
+        }),
+      );
+      const results = await store.insertJobs(jobs);
+      const dueIds = (due: { id: string }[]) => due.map((job) => job.id).sort();
+      const expected = (keep: (index: number) => boolean) =>
+        results
+          .filter((_, index) => index % 3 === 0 && keep(index))
+          .map((job) => job?.id as string)
+          .sort();
+      const now = at(MINUTE + ACROSS_CHUNKS);
+      expect(dueIds(await store.findDueJobs({ now, limit: ACROSS_CHUNKS }))).toEqual(expected(() => true));
+      // The earliest due job of each tenant: job 0 for acme, job 3 for no tenant (job 1, paused, is earlier).
+      expect(await store.nextJobRunAt({ tenantIds: ['acme'] })).toEqual(at(MINUTE));
+      expect(await store.nextJobRunAt({ tenantIds: [null] })).toEqual(at(MINUTE + 3));
+      expect(await store.nextJobRunAt({})).toEqual(at(MINUTE));
+    });
+
+    it("finds each inserted job's audit entry by job name and by tenant, across chunk boundaries", async () => {
+      const { store } = fixture();
+      const jobs: NewJob[] = Array.from({ length: ACROSS_CHUNKS }, (_, index) =>
+        newJob({ name: `imported-${index}`, tenantId: index % 2 === 0 ? 'acme' : 'globex' }),
+      );
+      await store.insertJobs(jobs, {
+        audits: jobs.map((job) =>
+          newAuditEntry({ action: 'seeded', job: job.name, tenantId: job.tenantId, at: at(1) }),
+        ),
+      });
+      for (const index of BOUNDARIES) {
+        const job = jobs[index] as NewJob;
+        const byName = await store.listAudit({ job: job.name, limit: 10 });
+        expect(byName.items.map((entry) => [entry.job, entry.tenantId, entry.action])).toEqual([
+          [job.name, job.tenantId, 'seeded'],
+        ]);
+      }
+      const acme = await store.listAudit({ tenantIds: ['acme'], limit: ACROSS_CHUNKS });
+      expect(new Set(acme.items.map((entry) => entry.job)).size).toBe(Math.ceil(ACROSS_CHUNKS / 2));
+      expect(acme.items.every((entry) => entry.tenantId === 'acme')).toBe(true);
+      const globex = await store.listAudit({ tenantIds: ['globex'], limit: ACROSS_CHUNKS });
+      expect(new Set(globex.items.map((entry) => entry.job)).size).toBe(Math.floor(ACROSS_CHUNKS / 2));
+    });
+
     it('creates each name exactly once when two instances seed the same jobs at once', async () => {
       const { instances } = fixture();
       const stores = await instances(2);
