@@ -289,6 +289,13 @@ export class MemoryStore implements Store {
     return job ? copy(job) : null;
   }
 
+  async getJobs(ids: readonly string[]): Promise<Job[]> {
+    return ids.flatMap((id) => {
+      const job = this.#jobs.get(id);
+      return job ? [copy(job)] : [];
+    });
+  }
+
   async findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
     const job = this.#jobs.byName(tenantId, name);
     return job ? copy(job) : null;

@@ -362,6 +362,12 @@ export class MongoStore implements Store {
     return doc ? decodeJob(doc) : null;
   }
 
+  async getJobs(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.#jobs.find({ _id: { $in: [...ids] } }).toArray();
+    return docs.map(decodeJob);
+  }
+
   async findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
     const doc = await this.#jobs.findOne({ tenantId, name });
     return doc ? decodeJob(doc) : null;

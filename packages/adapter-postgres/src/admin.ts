@@ -63,6 +63,13 @@ export async function getJob({ sql, n }: Target, id: string): Promise<Job | null
   return row ? decodeJob(row) : null;
 }
 
+export async function getJobs({ sql, n }: Target, ids: readonly string[]): Promise<Job[]> {
+  const uuids = ids.filter(isUuid);
+  if (uuids.length === 0) return [];
+  const rows = await sql(`SELECT * FROM ${n.jobs} WHERE id = ANY ($1::uuid[])`, [uuids]);
+  return rows.map(decodeJob);
+}
+
 export async function findJobByName(
   { db, n }: Target,
   tenantId: string | null,

@@ -215,6 +215,10 @@ export class PgStore implements PostgresStore {
     return refusingBadData(admin.getJob(this.#target, id));
   }
 
+  getJobs(ids: readonly string[]): Promise<Job[]> {
+    return refusingBadData(admin.getJobs(this.#target, ids));
+  }
+
   findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
     return refusingBadData(admin.findJobByName(this.#target, tenantId, name));
   }

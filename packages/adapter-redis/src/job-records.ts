@@ -44,6 +44,14 @@ export class JobRecords {
     return decodeJob(await this.ctx.client.call('hgetall', this.ctx.keys.job(id)));
   }
 
+  /** Many jobs in one round trip; absent ones are left out. */
+  getMany(ids: readonly string[]): Promise<Job[]> {
+    return this.ctx.readAll(
+      ids.map((id) => this.ctx.keys.job(id)),
+      decodeJob,
+    );
+  }
+
   async findByName(tenantId: string | null, name: string): Promise<Job | null> {
     const id = (await this.ctx.client.call('hget', this.ctx.keys.jobNames, jobNameKey(tenantId, name))) as
       | string

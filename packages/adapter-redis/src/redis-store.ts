@@ -306,6 +306,10 @@ export class RedisStore implements Store {
     return this.#jobs.get(id);
   }
 
+  getJobs(ids: readonly string[]): Promise<Job[]> {
+    return this.#jobs.getMany(ids);
+  }
+
   findJobByName(tenantId: string | null, name: string): Promise<Job | null> {
     return this.#jobs.findByName(tenantId, name);
   }

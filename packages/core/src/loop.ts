@@ -135,7 +135,7 @@ export class Loop {
       // taken a while, and claiming with an older reading would record a start before the run it
       // waited for had ended, and shorten the lease by the same amount.
       const { claimed, heldSince } = await this.engine.claim(room);
-      for (const run of claimed) void this.engine.execute(run, heldSince);
+      this.engine.executeAll(claimed, heldSince);
     })().finally(() => {
       this.#claiming = null;
       if (this.#claimAgain) this.#claimNow().catch((error) => this.ctx.reportError('claim', error));

@@ -423,7 +423,7 @@ class CronScheduler implements Scheduler {
       result.summary.skipped += skipped.length;
       processed += skipped.length;
       if (claimed.length === 0) break;
-      const finished = await Promise.all(claimed.map((run) => this.#engine.execute(run, heldSince)));
+      const finished = await Promise.all(this.#engine.executeAll(claimed, heldSince));
       processed += claimed.length;
       for (const run of finished) {
         if (run?.status === 'succeeded') result.executed.push(run);

@@ -554,6 +554,12 @@ export interface AdminStore {
   insertJobs(jobs: NewJob[], options?: InsertJobsOptions): Promise<(Job | null)[]>;
   /** The job with this id, or null. */
   getJob(id: string): Promise<Job | null>;
+  /**
+   * The stored jobs among `ids`, each as `getJob` answers it, in any order; ids with no job (or of
+   * no job's shape) are left out. Optional: core reads the jobs of the runs one claim brings in one
+   * call, and without it reads them one `getJob` at a time.
+   */
+  getJobs?(ids: readonly string[]): Promise<Job[]>;
   /** The job named `name` in `tenantId` (null = global), or null. */
   findJobByName(tenantId: string | null, name: string): Promise<Job | null>;
   /** Jobs matching the filter, ordered by name then tenant. */

@@ -23,6 +23,7 @@ async function jobFromEveryPath(store: Store, job: Job): Promise<Job[]> {
     : undefined;
   return [
     (await store.getJob(job.id)) as Job,
+    ...(store.getJobs ? await store.getJobs([job.id]) : []),
     (await store.findJobByName(job.tenantId, job.name)) as Job,
     listed as Job,
     ...(job.enabled && job.nextRunAt ? [due as Job, dueNow as Job] : []),

@@ -95,6 +95,23 @@ export function jobsContract(fixture: () => ContractFixture): void {
       expect(await store.findJobByName('acme', 'nope')).toBeNull();
     });
 
+    it('getJobs answers the stored jobs among the ids, each as getJob does, and leaves out the others', async (ctx) => {
+      const { store } = fixture();
+      ctx.skip(!store.getJobs, 'the store has no getJobs (core then reads jobs one getJob at a time)');
+      const getJobs = (store.getJobs as NonNullable<typeof store.getJobs>).bind(store);
+      const a = await store.insertJob(newJob({ name: 'a', tenantId: 'acme', metadata: { n: 1 } }));
+      const b = await store.insertJob(newJob({ name: 'b', enabled: false, nextRunAt: null }));
+      const c = await store.insertJob(newJob({ name: 'c' }));
+      await store.deleteJob({ id: c.id, now: T0 });
+      const found = await getJobs([b.id, unknownId(), 'not-an-id', a.id, c.id]);
+      const byName = (jobs: Job[]) => [...jobs].sort((x, y) => (x.name < y.name ? -1 : 1));
+      expect(byName(found)).toEqual([await store.getJob(a.id), await store.getJob(b.id)]);
+      expect(await getJobs([])).toEqual([]);
+      // The answer is the caller's: changing it changes nothing stored.
+      (found.find((job) => job.id === a.id)?.metadata as { n: number }).n = 2;
+      expect((await store.getJob(a.id))?.metadata).toEqual({ n: 1 });
+    });
+
     it('a name is unique per tenant: the same name in another tenant or globally is a different job', async () => {
       const { store } = fixture();
       const global = await store.insertJob(newJob({ name: 'sync', tenantId: null }));
