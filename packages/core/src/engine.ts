@@ -2,6 +2,7 @@ import type { SchedulerContext } from './context.js';
 import { ValidationError } from './errors.js';
 import { executeRun, type RunAbort, type RunControls } from './execution.js';
 import type { ClaimAlong } from './finish-batcher.js';
+import { type BatchJobs, JobLookups } from './job-lookups.js';
 import { planFiring } from './planning.js';
 import { LeaseRecovery } from './recovery.js';
 import { retryPolicyOf } from './retry.js';
@@ -12,7 +13,6 @@ import type {
   FireAndClaimResult,
   FireSlotInput,
   FireSlotResult,
-  Store,
 } from './store.js';
 import type { Job, Run } from './types.js';
 
@@ -34,12 +34,8 @@ const FIRE_LANES = 4;
 export class Engine {
   /** Runs executing on this instance, with the handle that aborts each. */
   readonly active = new Map<string, { run: Run; done: Promise<Run | null>; controls: RunControls | null }>();
-  /**
-   * The jobs of the latest burst of due jobs, by id, as read when their slot came due. A schedule
-   * run of exactly that slot, fired here or by another instance, takes its job from here instead
-   * of reading it again: one round trip per run saved. A copy never serves any other run.
-   */
-  #dueJobs = new Map<string, Job>();
+  /** The jobs claimed runs execute with: the due burst's copies, or read per claimed batch. */
+  readonly #jobs: JobLookups;
   /** Slots promised to claims in flight: a run they bring back takes one. */
   #reserved = 0;
   /** Runs whose finish went out with a claim for their slot: that slot is being refilled already. */
@@ -69,6 +65,7 @@ export class Engine {
     },
   ) {
     this.recovery = new LeaseRecovery(ctx, (runId) => this.active.has(runId));
+    this.#jobs = new JobLookups(ctx.store);
   }
 
   /** Slots free for a claim now: neither executing a run nor promised to a claim in flight. */
@@ -143,10 +140,10 @@ export class Engine {
           (job.nextRunAt.getTime() <= now.getTime() || this.#mayFireAhead(job)),
       );
       if (due.length > 0 && !replaced) {
-        this.#dueJobs = new Map();
+        this.#jobs.replaceDue();
         replaced = true;
       }
-      for (const job of due) this.#dueJobs.set(job.id, job);
+      for (const job of due) this.#jobs.rememberDue(job);
       // Instances walk the due jobs from different places: in the same order, every instance would
       // wait on the same jobs' row locks and lose the race for them, slot after slot.
       const offset = Math.floor(this.options.random() * due.length);
@@ -391,33 +388,18 @@ export class Engine {
     }
   }
 
-  /**
-   * Execute the runs one claim brought; per run, what {@link execute} settles with. The jobs of the
-   * runs this instance did not fire are read in one call when the store can, not one read per run:
-   * an instance that claimed a burst of cron runs another one fired waited for a read per run, and
-   * with its pool's connections taken in turn, the last of a hundred started some 40 ms late.
-   */
+  /** Execute the runs one claim brought (their jobs read at once); per run, what {@link execute} settles with. */
   executeAll(runs: readonly Run[], heldSince: number): Promise<Run | null>[] {
-    const unread = new Set<string>();
-    for (const run of runs) if (run.jobId !== null && !this.#dueJobOf(run)) unread.add(run.jobId);
-    const jobs = unread.size > 1 && this.ctx.store.getJobs ? this.#readJobs([...unread]) : undefined;
-    return runs.map((run) => this.execute(run, heldSince, jobs));
-  }
-
-  /** The jobs with these ids by id, or undefined when the read failed (each run then reads its own). */
-  #readJobs(ids: string[]): Promise<Map<string, Job> | undefined> {
-    return (this.ctx.store.getJobs as NonNullable<Store['getJobs']>)(ids).then(
-      (jobs) => new Map(jobs.map((job) => [job.id, job])),
-      () => undefined,
-    );
+    const batch = this.#jobs.readBatch(runs);
+    return runs.map((run) => this.execute(run, heldSince, batch));
   }
 
   /**
    * Execute a claimed run; settles with the finished run (null if this worker lost it).
-   * `heldSince` is `performance.now()` read with the clock reading the claim sent; `jobs`, the
-   * jobs of a claimed batch read at once (a job absent from it was deleted).
+   * `heldSince` is `performance.now()` read with the clock reading the claim sent; `batch`, the
+   * jobs of its claimed batch when they were read at once.
    */
-  execute(run: Run, heldSince: number, jobs?: Promise<Map<string, Job> | undefined>): Promise<Run | null> {
+  execute(run: Run, heldSince: number, batch?: BatchJobs): Promise<Run | null> {
     const entry: { run: Run; done: Promise<Run | null>; controls: RunControls | null } = {
       run,
       done: Promise.resolve(null),
@@ -427,7 +409,7 @@ export class Engine {
     this.#firedAhead.delete(run.id);
     entry.done = (async () => {
       try {
-        const job = run.jobId ? (this.#dueJobOf(run) ?? (await this.#jobOf(run.jobId, jobs))) : null;
+        const job = await this.#jobs.jobOf(run, batch);
         return await this.ctx.telemetry.traceRun(run, () =>
           executeRun(this.ctx, run, {
             job,
@@ -449,19 +431,6 @@ export class Engine {
       }
     })();
     return entry.done;
-  }
-
-  /** A claimed run's job: from its batch's read, or read alone when there was none. */
-  async #jobOf(id: string, jobs: Promise<Map<string, Job> | undefined> | undefined): Promise<Job | null> {
-    const read = await jobs;
-    return read ? (read.get(id) ?? null) : this.ctx.store.getJob(id);
-  }
-
-  /** The job of `run` as read when the slot `run` was fired for came due, if this instance read it. */
-  #dueJobOf(run: Run): Job | undefined {
-    const job = run.jobId === null ? undefined : this.#dueJobs.get(run.jobId);
-    const slot = run.trigger === 'schedule' ? run.scheduledFor?.getTime() : undefined;
-    return job && slot !== undefined && job.nextRunAt?.getTime() === slot ? job : undefined;
   }
 
   /** Abort a run executing here (local cancel, shutdown). False when it is not running here. */
