@@ -31,6 +31,9 @@ export function createRuns(target: Target, inputs: CreateRunInput[]): Promise<Cr
     chunkSize: RUN_CHUNK,
     writeChunk: (runs) => writeRuns(target, runs),
     createRun: (input) => createRun(target, input),
+    // Two chunks may run at once on two connections: their dedupe keys are distinct and nothing
+    // in a run takes its order from a sequence.
+    pipelined: true,
   });
 }
 
@@ -111,6 +114,9 @@ export function insertJobs(
     chunkSize: JOB_CHUNK,
     prepareChunk,
     writeChunk: (chunk, audits) => prepareChunk(chunk, audits)(),
+    // One at a time: the audit entries of two chunks running at once on two connections would
+    // take interleaved sequence numbers, and an import's entries (one instant) list in that order.
+    pipelined: false,
   });
 }
 

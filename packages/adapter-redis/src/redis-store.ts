@@ -215,6 +215,8 @@ export class RedisStore implements Store {
       chunkSize: bulk.RUN_CHUNK,
       writeChunk: (runs) => bulk.writeRuns(this.#ctx, runs),
       createRun: (input) => this.createRun(input),
+      // One connection: Redis runs the scripts in the order they were sent.
+      pipelined: true,
     });
   }
 
@@ -299,6 +301,7 @@ export class RedisStore implements Store {
       chunkSize: bulk.JOB_CHUNK,
       prepareChunk: (chunk, audits) => bulk.prepareJobs(this.#ctx, chunk, audits),
       writeChunk: (chunk, audits) => bulk.prepareJobs(this.#ctx, chunk, audits)(),
+      pipelined: true,
     });
   }
 

@@ -19,6 +19,8 @@ export interface RunChunkWriter {
   writeChunk(runs: NewRun[]): Promise<CreateRunResult[]>;
   /** The store's `createRun`, for inputs with `rejectIfActive` or an audit entry. */
   createRun(input: CreateRunInput): Promise<CreateRunResult>;
+  /** Whether a chunk may be sent before the previous one is answered (see {@link JobChunkWriter.pipelined}). */
+  pipelined?: boolean;
 }
 
 /** How a store writes one chunk of jobs. */
@@ -32,10 +34,17 @@ export interface JobChunkWriter {
   writeChunk(jobs: NewJob[], audits: (NewAuditEntry | undefined)[]): Promise<(Job | null)[]>;
   /**
    * `writeChunk` in two steps: build the chunk's request, and return what sends it. When given, it
-   * is used instead of `writeChunk`. Either way, the next chunk is built and sent while the
-   * previous one is at the server (two at once at most).
+   * is used instead of `writeChunk`, and the next chunk is built while this one is at the server.
    */
   prepareChunk?(jobs: NewJob[], audits: (NewAuditEntry | undefined)[]): () => Promise<(Job | null)[]>;
+  /**
+   * Whether a chunk may be sent before the previous one is answered, two at the server at once:
+   * true for a backend that applies a connection's requests in the order sent (Redis), or where
+   * two chunks applied at the same time leave what an applied-in-order pair would. Not for chunks
+   * whose audit entries take their order from a sequence two statements would interleave.
+   * Default false: one chunk at a time.
+   */
+  pipelined?: boolean;
 }
 
 /** Resolves after pending I/O callbacks: a request just started has then been handed to the socket. */
@@ -50,26 +59,45 @@ function chunksOf(count: number, size: number): [number, number][] {
 }
 
 /**
- * Writes `chunks` in order with two at the backend at once: each is sent as soon as it is built,
- * so the server works on one while the previous one's answer comes back and the next one is
- * built. Chunks never depend on one another (their names or dedupe keys are distinct). A failed
- * chunk rejects the whole call and stops the sending; the one chunk already sent after it may be
- * written too (each record is atomic on its own, the batch is not).
+ * Writes `chunks` in order, each recorded as its answer comes. `build` does a chunk's client work
+ * (encoding it) and returns what sends it. One at a time, the next chunk is built while the
+ * previous one is at the server. Pipelined, two are at the server at once: each is sent as soon as
+ * it is built, so the server works on one while the previous one's answer comes back and the next
+ * one is built (chunks never depend on one another: their names or dedupe keys are distinct).
+ * A failed chunk rejects the whole call and stops the sending; pipelined, the one chunk already
+ * sent after it may be written too (each record is atomic on its own, the batch is not).
  */
-async function writeInPipeline<T>(
+async function writeChunks<T>(
   chunks: number[][],
-  send: (indexes: number[]) => Promise<T[]>,
+  pipelined: boolean,
+  build: (indexes: number[]) => () => Promise<T[]>,
   record: (indexes: number[], written: T[]) => void,
 ): Promise<void> {
+  let failed = false;
   let previous: { indexes: number[]; written: Promise<T[]> } | null = null;
-  for (const indexes of chunks) {
-    const written = send(indexes);
-    // Rejected while the previous one is awaited, it is not unhandled: it is awaited next.
-    written.catch(() => {});
-    if (previous) record(previous.indexes, await previous.written);
-    previous = { indexes, written };
-    // Lets the request just started reach the socket before the next chunk is built.
-    await afterPendingIo();
+  let next = chunks[0] && build(chunks[0]);
+  for (const [position, indexes] of chunks.entries()) {
+    if (failed) break;
+    const written = (next as () => Promise<T[]>)();
+    // Rejected while another chunk is awaited or built, it is not unhandled: it is awaited below.
+    written.catch(() => {
+      failed = true;
+    });
+    const following = chunks[position + 1];
+    if (pipelined) {
+      if (previous) record(previous.indexes, await previous.written);
+      previous = { indexes, written };
+      // Lets the request just started reach the socket (and a failure already answered stop the
+      // sending) before the next chunk is built.
+      await afterPendingIo();
+      next = following && build(following);
+    } else {
+      if (following) {
+        await afterPendingIo();
+        next = build(following);
+      }
+      record(indexes, await written);
+    }
   }
   if (previous) record(previous.indexes, await previous.written);
 }
@@ -77,7 +105,7 @@ async function writeInPipeline<T>(
 /**
  * `Store.createRuns` on top of a chunk writer: repeated dedupe keys are answered from the first
  * input that holds them (so a chunk never carries one key twice), inputs that need `createRun`'s
- * own checks go through it, and the rest are written a chunk per round trip, two chunks at once.
+ * own checks go through it, and the rest are written a chunk per round trip (see {@link writeChunks}).
  */
 export async function createRunsInChunks(
   inputs: readonly CreateRunInput[],
@@ -98,9 +126,10 @@ export async function createRunsInChunks(
     }
   });
   const chunks = chunksOf(plain.length, writer.chunkSize).map(([start, end]) => plain.slice(start, end));
-  await writeInPipeline(
+  await writeChunks(
     chunks,
-    (indexes) => writer.writeChunk(indexes.map((index) => (inputs[index] as CreateRunInput).run)),
+    writer.pipelined ?? false,
+    (indexes) => () => writer.writeChunk(indexes.map((index) => (inputs[index] as CreateRunInput).run)),
     (indexes, written) =>
       indexes.forEach((index, at) => {
         results[index] = written[at];
@@ -207,8 +236,8 @@ export function insertedJob(job: NewJob, id: string): Job {
 
 /**
  * `Store.insertJobs` on top of a chunk writer: a name repeated in the call is taken by its first
- * input (later ones get null without a write), and the rest are written a chunk per round trip,
- * two chunks at once.
+ * input (later ones get null without a write), and the rest are written a chunk per round trip
+ * (see {@link writeChunks}).
  */
 export async function insertJobsInChunks(
   jobs: readonly NewJob[],
@@ -230,12 +259,12 @@ export async function insertJobsInChunks(
     first.push(index);
   });
   const chunks = chunksOf(first.length, writer.chunkSize).map(([start, end]) => first.slice(start, end));
-  const send = (indexes: number[]): Promise<(Job | null)[]> => {
+  const build = (indexes: number[]): (() => Promise<(Job | null)[]>) => {
     const chunk = indexes.map((index) => jobs[index] as NewJob);
     const audits = indexes.map((index) => options?.audits?.[index]);
-    return writer.prepareChunk ? writer.prepareChunk(chunk, audits)() : writer.writeChunk(chunk, audits);
+    return writer.prepareChunk ? writer.prepareChunk(chunk, audits) : () => writer.writeChunk(chunk, audits);
   };
-  await writeInPipeline(chunks, send, (indexes, written) =>
+  await writeChunks(chunks, writer.pipelined ?? false, build, (indexes, written) =>
     indexes.forEach((index, at) => {
       results[index] = written[at] ?? null;
     }),

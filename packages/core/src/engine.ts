@@ -65,7 +65,7 @@ export class Engine {
     },
   ) {
     this.recovery = new LeaseRecovery(ctx, (runId) => this.active.has(runId));
-    this.#jobs = new JobLookups(ctx.store);
+    this.#jobs = new JobLookups(ctx.store, (error) => ctx.reportError('getJobs', error));
   }
 
   /** Slots free for a claim now: neither executing a run nor promised to a claim in flight. */

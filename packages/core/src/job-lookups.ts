@@ -15,7 +15,11 @@ export class JobLookups {
   /** The jobs of the latest burst of due jobs, by id, as read when their slot came due. */
   #due = new Map<string, Job>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** A failed batch read is reported here; each run then reads its own job. */
+    private readonly reportError: (error: unknown) => void,
+  ) {}
 
   /** A new burst of due jobs was read: its jobs replace the previous burst's. */
   replaceDue(): void {
@@ -33,16 +37,22 @@ export class JobLookups {
     return job && slot !== undefined && job.nextRunAt?.getTime() === slot ? job : undefined;
   }
 
-  /** One read of the jobs of `runs` not at hand, when there are several and the store can. */
+  /** One read of the jobs of `runs` not at hand, when more than one run needs one and the store can. */
   readBatch(runs: readonly Run[]): BatchJobs {
-    const unread = new Set<string>();
-    for (const run of runs) if (run.jobId !== null && !this.dueJobOf(run)) unread.add(run.jobId);
-    if (unread.size < 2 || !this.store.getJobs) return undefined;
-    return this.store.getJobs([...unread]).then(
-      (jobs) => new Map(jobs.map((job) => [job.id, job])),
-      // Each run then reads its own job, and reports the error if that read fails too.
-      () => undefined,
-    );
+    const getJobs = this.store.getJobs?.bind(this.store);
+    const unread = runs.filter((run) => run.jobId !== null && !this.dueJobOf(run));
+    if (unread.length < 2 || !getJobs) return undefined;
+    const ids = [...new Set(unread.map((run) => run.jobId as string))];
+    // Called in a promise, so that a store throwing rather than rejecting is handled the same way.
+    return Promise.resolve()
+      .then(() => getJobs(ids))
+      .then(
+        (jobs) => new Map(jobs.map((job) => [job.id, job])),
+        (error) => {
+          this.reportError(error);
+          return undefined;
+        },
+      );
   }
 
   /** `run`'s job (null for a job-less run, or a job deleted since): at hand, from its batch, or read alone. */

@@ -242,6 +242,25 @@ export function bulkContract(fixture: () => ContractFixture): void {
       expect(new Set(globex.items.map((entry) => entry.job)).size).toBe(Math.floor(ACROSS_CHUNKS / 2));
     });
 
+    it("lists an import's audit entries, recorded at one instant, in the order recorded across chunk boundaries", async () => {
+      const { store } = fixture();
+      const jobs: NewJob[] = Array.from({ length: 2 * ACROSS_CHUNKS }, (_, index) =>
+        newJob({ name: `ordered-${String(index).padStart(4, '0')}` }),
+      );
+      await store.insertJobs(jobs, {
+        audits: jobs.map((job) => newAuditEntry({ action: 'seeded', job: job.name, at: at(1) })),
+      });
+      const listed: (string | null)[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.listAudit({ limit: 500, cursor });
+        listed.push(...page.items.map((entry) => entry.job));
+        cursor = page.nextCursor;
+      } while (cursor);
+      // Newest first; entries of one instant, in the reverse of the order they were recorded.
+      expect(listed).toEqual(jobs.map((job) => job.name).reverse());
+    });
+
     it('creates each name exactly once when two instances seed the same jobs at once', async () => {
       const { instances } = fixture();
       const stores = await instances(2);

@@ -14,30 +14,35 @@ async function settle(): Promise<void> {
   for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A chunk writer whose chunks are answered when the test says so, recording what was sent when. */
-function heldWriter(chunkSize: number) {
+/** A chunk writer whose chunks are answered when the test says so, recording what was built and sent. */
+function heldWriter(chunkSize: number, pipelined: boolean) {
+  const built: string[][] = [];
   const sent: { names: string[]; answer: (outcome: Error | null) => void }[] = [];
   let inFlight = 0;
   let mostInFlight = 0;
   const writer: JobChunkWriter = {
     chunkSize,
+    pipelined,
     writeChunk: () => Promise.reject(new Error('prepareChunk is given: writeChunk is not used')),
-    prepareChunk: (jobs) => () => {
-      inFlight++;
-      mostInFlight = Math.max(mostInFlight, inFlight);
-      return new Promise<(Job | null)[]>((resolve, reject) => {
-        sent.push({
-          names: jobs.map((job) => job.name),
-          answer: (outcome) => {
-            inFlight--;
-            if (outcome) reject(outcome);
-            else resolve(jobs.map((job) => ({ ...job, id: `id-${job.name}`, version: 1 })));
-          },
+    prepareChunk: (jobs) => {
+      built.push(jobs.map((job) => job.name));
+      return () => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        return new Promise<(Job | null)[]>((resolve, reject) => {
+          sent.push({
+            names: jobs.map((job) => job.name),
+            answer: (outcome) => {
+              inFlight--;
+              if (outcome) reject(outcome);
+              else resolve(jobs.map((job) => ({ ...job, id: `id-${job.name}`, version: 1 })));
+            },
+          });
         });
-      });
+      };
     },
   };
-  return { writer, sent, mostInFlight: () => mostInFlight };
+  return { writer, built, sent, mostInFlight: () => mostInFlight };
 }
 
 const named = (count: number) =>
@@ -45,7 +50,7 @@ const named = (count: number) =>
 
 describe('insertJobsInChunks with a pipelining writer', () => {
   it('sends the next chunk before the previous one is answered, never more than two at once, and answers in input order', async () => {
-    const { writer, sent, mostInFlight } = heldWriter(2);
+    const { writer, sent, mostInFlight } = heldWriter(2, true);
     const jobs = named(6);
     const done = insertJobsInChunks(jobs, undefined, writer);
     await settle();
@@ -68,7 +73,7 @@ describe('insertJobsInChunks with a pipelining writer', () => {
   });
 
   it('rejects with a failed chunk and sends nothing after the chunk already on its way', async () => {
-    const { writer, sent } = heldWriter(2);
+    const { writer, sent } = heldWriter(2, true);
     const done = insertJobsInChunks(named(8), undefined, writer);
     await settle();
     sent[0]?.answer(new Error('chunk refused'));
@@ -77,13 +82,49 @@ describe('insertJobsInChunks with a pipelining writer', () => {
     await settle();
     expect(sent).toHaveLength(2);
   });
+
+  it('stops sending once a chunk failed, even while the one before it is still at the server', async () => {
+    const { writer, sent } = heldWriter(2, true);
+    const done = insertJobsInChunks(named(8), undefined, writer);
+    done.catch(() => {});
+    await settle();
+    // The second chunk fails first; the first one then succeeds.
+    sent[1]?.answer(new Error('second chunk refused'));
+    await settle();
+    sent[0]?.answer(null);
+    await expect(done).rejects.toThrow('second chunk refused');
+    await settle();
+    expect(sent).toHaveLength(2);
+  });
 });
 
-describe('createRunsInChunks', () => {
+describe('insertJobsInChunks with a writer that is not pipelined', () => {
+  it('sends one chunk at a time, and builds the next one while the previous one is at the server', async () => {
+    const { writer, built, sent, mostInFlight } = heldWriter(2, false);
+    const jobs = named(5);
+    const done = insertJobsInChunks(jobs, undefined, writer);
+    await settle();
+    expect(sent).toHaveLength(1);
+    expect(built).toHaveLength(2);
+    sent[0]?.answer(null);
+    await settle();
+    expect(sent).toHaveLength(2);
+    expect(built).toHaveLength(3);
+    sent[1]?.answer(null);
+    await settle();
+    sent[2]?.answer(null);
+    const results = await done;
+    expect(results.map((job) => job?.id)).toEqual(jobs.map((job) => `id-${job.name}`));
+    expect(mostInFlight()).toBe(1);
+  });
+});
+
+describe('createRunsInChunks with a pipelined writer', () => {
   it('sends the next chunk before the previous one is answered, and answers in input order', async () => {
     const sent: { runs: NewRun[]; answer: () => void }[] = [];
     const writer: RunChunkWriter = {
       chunkSize: 2,
+      pipelined: true,
       writeChunk: (runs) =>
         new Promise<CreateRunResult[]>((resolve) =>
           sent.push({
