@@ -93,6 +93,34 @@ describe("the jobs of a claimed batch's runs", () => {
     for (const run of runs) expect(seen.get(run.id)).toMatchObject({ id: jobs[0]?.id, name: 'alpha' });
   });
 
+  it("give each run of one job its own copy: an executor changing its job's metadata changes no other run's", async () => {
+    const seen: unknown[] = [];
+    const scheduler = createScheduler({
+      store: memoryStore(),
+      clock: manualClock('2026-03-01T00:00:00Z'),
+      logger: false,
+      maintenanceJobs: false,
+      executors: {
+        meddle: {
+          run: (ctx) => {
+            const metadata = ctx.job?.metadata as { tags: string[] };
+            seen.push([...metadata.tags]);
+            metadata.tags.push('changed by a run');
+          },
+        },
+      },
+    });
+    await scheduler.jobs.create({
+      name: 'shared',
+      executor: 'meddle',
+      schedule: '@daily',
+      metadata: { tags: ['a'] },
+    });
+    for (let index = 0; index < 3; index++) await scheduler.trigger({ job: 'shared', force: true });
+    expect((await scheduler.runDue()).executed).toHaveLength(3);
+    expect(seen).toEqual([['a'], ['a'], ['a']]);
+  });
+
   it('are read one at a time when the batch read fails, even by throwing, and the failure is reported', async () => {
     const { store, reads } = countingReads(memoryStore(), { getJobsThrows: true });
     const { jobs, runs, seen, errors, executed } = await runTriggered(store);

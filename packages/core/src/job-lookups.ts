@@ -1,8 +1,11 @@
 import type { Store } from './store.js';
 import type { Job, Run } from './types.js';
 
-/** What one claimed run's job is looked up with: the read of its batch, when there was one. */
-export type BatchJobs = Promise<Map<string, Job> | undefined> | undefined;
+/**
+ * What one claimed run's job is looked up with: the read of its batch, when there was one, and the
+ * ids already handed to a run of it.
+ */
+export type BatchJobs = Promise<{ jobs: Map<string, Job>; given: Set<string> } | undefined> | undefined;
 
 /**
  * The jobs a claimed run executes with. A schedule run of the slot this instance read its job for
@@ -47,7 +50,7 @@ export class JobLookups {
     return Promise.resolve()
       .then(() => getJobs(ids))
       .then(
-        (jobs) => new Map(jobs.map((job) => [job.id, job])),
+        (jobs) => ({ jobs: new Map(jobs.map((job) => [job.id, job])), given: new Set<string>() }),
         (error) => {
           this.reportError(error);
           return undefined;
@@ -61,6 +64,13 @@ export class JobLookups {
     const due = this.dueJobOf(run);
     if (due) return due;
     const read = await batch;
-    return read ? (read.get(run.jobId) ?? null) : this.store.getJob(run.jobId);
+    if (!read) return this.store.getJob(run.jobId);
+    const job = read.jobs.get(run.jobId);
+    if (!job) return null;
+    // Runs of one job read once each get a copy of their own, as reads of their own gave them: an
+    // executor that changes its job's metadata must not change another run's.
+    if (read.given.has(job.id)) return structuredClone(job);
+    read.given.add(job.id);
+    return job;
   }
 }
