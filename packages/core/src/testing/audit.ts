@@ -4,21 +4,7 @@ import type { AuditFilter, NewAuditEntry, Store } from '../store.js';
 import type { AuditEntry } from '../types.js';
 import type { ContractFixture } from './harness.js';
 import { at, DAY, HOUR, MINUTE, newAuditEntry, newJob, newRun, T0 } from './records.js';
-import { expectCode, race, unknownId } from './steps.js';
-
-/** Every entry of a listing, following cursors. */
-async function allEntries(store: Store, filter: Omit<AuditFilter, 'limit' | 'cursor'> = {}, limit = 100) {
-  const entries: AuditEntry[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 200; page++) {
-    const result = await store.listAudit({ ...filter, limit, cursor });
-    expect(result.items.length).toBeLessThanOrEqual(limit);
-    entries.push(...result.items);
-    cursor = result.nextCursor;
-    if (!cursor) return entries;
-  }
-  throw new Error('listAudit kept returning cursors: paging never ends');
-}
+import { allAuditEntries, expectCode, race, unknownId } from './steps.js';
 
 /** Record `entries` through job inserts (each entry about a fresh job of its own). */
 async function record(store: Store, entries: NewAuditEntry[]): Promise<void> {
@@ -55,7 +41,7 @@ export function auditContract(fixture: () => ContractFixture): void {
         }),
         'CONFLICT',
       );
-      expect((await allEntries(store)).map((item) => item.actor)).toEqual(['alice']);
+      expect((await allAuditEntries(store)).map((item) => item.actor)).toEqual(['alice']);
     });
 
     it('updateJob records its entry only when the patch is applied', async () => {
@@ -79,7 +65,7 @@ export function auditContract(fixture: () => ContractFixture): void {
           audit: { ...entry, actor: 'ghost' },
         }),
       ).toBeNull();
-      expect(await allEntries(store)).toEqual([]);
+      expect(await allAuditEntries(store)).toEqual([]);
       const updated = await store.updateJob({
         id: job.id,
         expectedVersion: 1,
@@ -88,7 +74,7 @@ export function auditContract(fixture: () => ContractFixture): void {
         audit: entry,
       });
       expect(updated?.priority).toBe(5);
-      expect((await allEntries(store)).map(withoutId)).toEqual([entry]);
+      expect((await allAuditEntries(store)).map(withoutId)).toEqual([entry]);
     });
 
     it('an update without an entry records nothing', async () => {
@@ -96,7 +82,7 @@ export function auditContract(fixture: () => ContractFixture): void {
       const job = await store.insertJob(newJob());
       await store.updateJob({ id: job.id, expectedVersion: 1, patch: { priority: 1 }, now: at(1) });
       await store.deleteJob({ id: job.id, now: at(2) });
-      expect(await allEntries(store)).toEqual([]);
+      expect(await allAuditEntries(store)).toEqual([]);
     });
 
     it('of concurrent updates with the same expected version only the winner’s entry is recorded', async () => {
@@ -113,7 +99,9 @@ export function auditContract(fixture: () => ContractFixture): void {
       );
       const winner = results.findIndex((result) => result !== null);
       expect(results.filter((result) => result !== null)).toHaveLength(1);
-      expect((await allEntries(fixture().store)).map((entry) => entry.actor)).toEqual([`writer ${winner}`]);
+      expect((await allAuditEntries(fixture().store)).map((entry) => entry.actor)).toEqual([
+        `writer ${winner}`,
+      ]);
     });
 
     it('deleteJob records its entry only when it deleted the job', async () => {
@@ -130,7 +118,7 @@ export function auditContract(fixture: () => ContractFixture): void {
       expect(await store.deleteJob({ id: job.id, now: at(2), audit: { ...entry, actor: 'again' } })).toBe(
         false,
       );
-      expect((await allEntries(store)).map(withoutId)).toEqual([entry]);
+      expect((await allAuditEntries(store)).map(withoutId)).toEqual([entry]);
     });
 
     it('createRun records its entry with the created run id, and nothing for a duplicate or an active run', async () => {
@@ -161,7 +149,7 @@ export function auditContract(fixture: () => ContractFixture): void {
         audit: { ...entry, actor: 'active' },
       });
       expect([duplicate.created, active.created]).toEqual([false, false]);
-      const entries = await allEntries(store);
+      const entries = await allAuditEntries(store);
       expect(entries.map(withoutId)).toEqual([
         { ...entry, after: { params: { day: '2026-01-01' }, runId: created.run.id } },
       ]);
@@ -179,7 +167,7 @@ export function auditContract(fixture: () => ContractFixture): void {
       );
       const created = results.filter((result) => result.created);
       expect(created).toHaveLength(1);
-      const entries = await allEntries(fixture().store);
+      const entries = await allAuditEntries(fixture().store);
       expect(entries).toHaveLength(1);
       expect(entries[0]?.after).toEqual({ runId: created[0]?.run.id });
     });
@@ -196,9 +184,9 @@ export function auditContract(fixture: () => ContractFixture): void {
       ];
       await record(store, entries);
       const expected = ['b', 'e', 'd', 'c', 'a', 'f'];
-      expect((await allEntries(store)).map((entry) => entry.actor)).toEqual(expected);
+      expect((await allAuditEntries(store)).map((entry) => entry.actor)).toEqual(expected);
       for (const limit of [1, 2, 4]) {
-        expect((await allEntries(store, {}, limit)).map((entry) => entry.actor)).toEqual(expected);
+        expect((await allAuditEntries(store, {}, limit)).map((entry) => entry.actor)).toEqual(expected);
       }
       const first = await store.listAudit({ limit: 6 });
       expect(first.nextCursor).toBeNull();
@@ -214,7 +202,7 @@ export function auditContract(fixture: () => ContractFixture): void {
         newAuditEntry({ job: 'sync', tenantId: 'null', actor: 'tenant-named-null', at: at(3 * MINUTE) }),
       ]);
       const actors = async (filter: Omit<AuditFilter, 'limit' | 'cursor'>) =>
-        (await allEntries(store, filter)).map((entry) => entry.actor);
+        (await allAuditEntries(store, filter)).map((entry) => entry.actor);
       expect(await actors({ tenantIds: [null] })).toEqual(['global']);
       expect(await actors({ tenantIds: ['acme'] })).toEqual(['acme-report', 'acme-sync']);
       expect(await actors({ tenantIds: ['acme', null] })).toEqual(['acme-report', 'acme-sync', 'global']);
@@ -238,7 +226,7 @@ export function auditContract(fixture: () => ContractFixture): void {
       const after = { params: { big: 'x'.repeat(20_000), neg: -1.5, empty: {} }, enabled: false };
       const entry = newAuditEntry({ before, after, note: 'line one\nline "two"' });
       await record(store, [entry]);
-      const [stored] = await allEntries(store);
+      const [stored] = await allAuditEntries(store);
       expect(stored && withoutId(stored)).toEqual(entry);
     });
 
@@ -274,7 +262,7 @@ export function auditContract(fixture: () => ContractFixture): void {
         newAuditEntry({ tenantId: null, at: at(-30 * DAY), actor: 'global-edge' }),
       ]);
       expect(await store.pruneAudit({ before: at(-30 * DAY), tenantIds: ['acme'] })).toBe(1);
-      const actors = async () => (await allEntries(store)).map((entry) => entry.actor).sort();
+      const actors = async () => (await allAuditEntries(store)).map((entry) => entry.actor).sort();
       expect(await actors()).toEqual(['acme-new', 'global-edge', 'global-old', 'other-old']);
       expect(await store.pruneAudit({ before: at(-30 * DAY), tenantIds: [null] })).toBe(1);
       expect(await store.pruneAudit({ before: at(-30 * DAY) })).toBe(1);
@@ -282,7 +270,7 @@ export function auditContract(fixture: () => ContractFixture): void {
       expect(await store.pruneAudit({ before: at(-30 * DAY) })).toBe(0);
       expect(await store.pruneAudit({ before: at(0), tenantIds: [] })).toBe(0);
       expect(await store.pruneAudit({ before: at(0) })).toBe(2);
-      expect(await allEntries(store)).toEqual([]);
+      expect(await allAuditEntries(store)).toEqual([]);
     });
   });
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewJob, NewRun, Store } from '../store.js';
 import type { ContractFixture } from './harness.js';
 import { at, HOUR, MINUTE, newAuditEntry, newJob, newRun, T0 } from './records.js';
-import { allRuns, race } from './steps.js';
+import { allAuditEntries, allRuns, race } from './steps.js';
 
 /**
  * Sizes that cross every adapter's chunk boundaries (500 and 1 000 records per round trip), so a
@@ -235,11 +235,11 @@ export function bulkContract(fixture: () => ContractFixture): void {
           [job.name, job.tenantId, 'seeded'],
         ]);
       }
-      const acme = await store.listAudit({ tenantIds: ['acme'], limit: ACROSS_CHUNKS });
-      expect(new Set(acme.items.map((entry) => entry.job)).size).toBe(Math.ceil(ACROSS_CHUNKS / 2));
-      expect(acme.items.every((entry) => entry.tenantId === 'acme')).toBe(true);
-      const globex = await store.listAudit({ tenantIds: ['globex'], limit: ACROSS_CHUNKS });
-      expect(new Set(globex.items.map((entry) => entry.job)).size).toBe(Math.floor(ACROSS_CHUNKS / 2));
+      const acme = await allAuditEntries(store, { tenantIds: ['acme'] }, 500);
+      expect(new Set(acme.map((entry) => entry.job)).size).toBe(Math.ceil(ACROSS_CHUNKS / 2));
+      expect(acme.every((entry) => entry.tenantId === 'acme')).toBe(true);
+      const globex = await allAuditEntries(store, { tenantIds: ['globex'] }, 500);
+      expect(new Set(globex.map((entry) => entry.job)).size).toBe(Math.floor(ACROSS_CHUNKS / 2));
     });
 
     it("lists an import's audit entries, recorded at one instant, in the order recorded across chunk boundaries", async () => {
@@ -250,13 +250,7 @@ export function bulkContract(fixture: () => ContractFixture): void {
       await store.insertJobs(jobs, {
         audits: jobs.map((job) => newAuditEntry({ action: 'seeded', job: job.name, at: at(1) })),
       });
-      const listed: (string | null)[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.listAudit({ limit: 500, cursor });
-        listed.push(...page.items.map((entry) => entry.job));
-        cursor = page.nextCursor;
-      } while (cursor);
+      const listed = (await allAuditEntries(store, {}, 500)).map((entry) => entry.job);
       // Newest first; entries of one instant, in the reverse of the order they were recorded.
       expect(listed).toEqual(jobs.map((job) => job.name).reverse());
     });

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { FinishRunInput, NewRun, Store } from '../store.js';
-import type { Job, Run, RunStatus } from '../types.js';
+import type { AuditFilter, FinishRunInput, NewRun, Store } from '../store.js';
+import type { AuditEntry, Job, Run, RunStatus } from '../types.js';
 import { MINUTE, newRun, T0 } from './records.js';
 
 /** Default lease of runs claimed by the suite. */
@@ -125,6 +125,24 @@ export async function allRuns(
     if (!cursor) return runs;
   }
   throw new Error('listRuns kept returning cursors: paging never ends');
+}
+
+/** Every audit entry of a listing, following cursors, `limit` per page. */
+export async function allAuditEntries(
+  store: Store,
+  filter: Omit<AuditFilter, 'limit' | 'cursor'> = {},
+  limit = 100,
+) {
+  const entries: AuditEntry[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 200; page++) {
+    const result = await store.listAudit({ ...filter, limit, cursor });
+    expect(result.items.length).toBeLessThanOrEqual(limit);
+    entries.push(...result.items);
+    cursor = result.nextCursor;
+    if (!cursor) return entries;
+  }
+  throw new Error('listAudit kept returning cursors: paging never ends');
 }
 
 /** Expect a promise to reject with a Cronkeeper error of `code` (checked by code, not class identity). */
