@@ -124,7 +124,8 @@ function encodeValue(kind: Kind, value: unknown): string {
 }
 
 /** Task instants are stored as epoch ms; each task keeps its other keys, in their order. */
-function decodeTasks(text: string): RunTask[] {
+export function decodeTasks(text: string): RunTask[] {
+  if (text === '[]') return [];
   const tasks = JSON.parse(text) as Record<string, unknown>[];
   for (const task of tasks) {
     task.startedAt = dateOrNull((task.startedAt as number | null | undefined) ?? null);
@@ -133,7 +134,9 @@ function decodeTasks(text: string): RunTask[] {
   return tasks as unknown as RunTask[];
 }
 
-function decodeLogs(text: string): RunLogLine[] {
+/** Log lines as stored (instants as epoch ms). */
+export function decodeLogs(text: string): RunLogLine[] {
+  if (text === '[]') return [];
   const lines = JSON.parse(text) as Record<string, unknown>[];
   for (const line of lines) line.at = new Date(line.at as number);
   return lines as unknown as RunLogLine[];
@@ -160,7 +163,6 @@ function decodersOf(specs: Record<string, FieldSpec>): Decoders {
 }
 
 const JOB_DECODERS = decodersOf(JOB_FIELDS);
-const RUN_DECODERS = decodersOf(RUN_FIELDS);
 
 /** One field as hash text, or null when the value is null (the field is then absent). */
 export function encodeField(spec: FieldSpec, value: unknown): string | null {
@@ -303,9 +305,13 @@ export function asStored(fields: string[]): string[] {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
 
+/** A run's hash fields as text; an absent field (a null value) is undefined. */
+export type RunTexts = Readonly<Record<string, string | undefined>>;
+
 /** The run in a hash reply, or null when absent. */
 export function decodeRun(reply: unknown): Run | null {
-  return decodeReply<Run>('run', RUN_DECODERS, reply);
+  const texts = runTextsOf(reply);
+  return texts ? decodeRunTexts(texts) : null;
 }
 
 /** A run reply's hash fields as stored (from a script's JSON text or HGETALL), or null when absent. */
@@ -313,13 +319,61 @@ export function runTextsOf(reply: unknown): Record<string, string> | null {
   return typeof reply === 'string' ? (JSON.parse(reply) as Record<string, string>) : hashReply(reply);
 }
 
-/** The run whose hash holds `texts`, or, given `changed`, those texts with `changed` over them (null: absent). */
-export function decodeRunTexts(texts: Record<string, string>, changed?: Map<string, string | null>): Run {
-  if (!changed) return decodeRecord<Run>('run', RUN_DECODERS, (field) => texts[field]);
-  return decodeRecord<Run>('run', RUN_DECODERS, (field) => {
-    const text = changed.get(field);
-    return text === undefined ? texts[field] : (text ?? undefined);
-  });
+function required(texts: RunTexts, field: keyof Run): string {
+  const text = texts[field];
+  if (text === undefined) throw new Error(`run ${texts.id ?? '?'} is missing its "${field}" field`);
+  return text;
+}
+
+const dateText = (text: string | undefined): Date | null =>
+  text === undefined ? null : new Date(Number(text));
+/** A number field's text (absent: null). */
+export const numberText = (text: string | undefined): number | null =>
+  text === undefined ? null : Number(text);
+/** A JSON field's text, parsed (absent: null). */
+export const jsonText = <T>(text: string | undefined): T | null =>
+  text === undefined ? null : (JSON.parse(text) as T);
+
+/**
+ * The run whose hash holds `texts`. One object literal rather than a loop over RUN_FIELDS: every
+ * run then has one shape, allocated whole, where adding 31 fields one by one grew the object (and
+ * left garbage) several times; a run is decoded on every claim and every finish. The fields keep
+ * the order of `Run`, as RUN_FIELDS has them, and `Run`'s type makes a missing one an error.
+ */
+export function decodeRunTexts(texts: RunTexts): Run {
+  return {
+    id: required(texts, 'id'),
+    jobId: texts.jobId ?? null,
+    jobName: texts.jobName ?? null,
+    executor: required(texts, 'executor'),
+    tenantId: texts.tenantId ?? null,
+    trigger: required(texts, 'trigger') as Run['trigger'],
+    status: required(texts, 'status') as Run['status'],
+    tasks: decodeTasks(required(texts, 'tasks')),
+    scheduledFor: dateText(texts.scheduledFor),
+    runAt: new Date(Number(required(texts, 'runAt'))),
+    createdAt: new Date(Number(required(texts, 'createdAt'))),
+    startedAt: dateText(texts.startedAt),
+    finishedAt: dateText(texts.finishedAt),
+    durationMs: numberText(texts.durationMs),
+    params: JSON.parse(required(texts, 'params')) as Run['params'],
+    result: jsonText<Run['result']>(texts.result),
+    error: jsonText<Run['error']>(texts.error),
+    attempt: Number(required(texts, 'attempt')),
+    maxAttempts: Number(required(texts, 'maxAttempts')),
+    parentRunId: texts.parentRunId ?? null,
+    triggeredBy: texts.triggeredBy ?? null,
+    workerId: texts.workerId ?? null,
+    leaseUntil: dateText(texts.leaseUntil),
+    priority: Number(required(texts, 'priority')),
+    overlap: required(texts, 'overlap') as Run['overlap'],
+    concurrencyKey: required(texts, 'concurrencyKey'),
+    dedupeKey: texts.dedupeKey ?? null,
+    timeoutMs: numberText(texts.timeoutMs),
+    cancelRequested: required(texts, 'cancelRequested') === '1',
+    progress: jsonText<Run['progress']>(texts.progress),
+    logs: decodeLogs(required(texts, 'logs')),
+  };
 }
 
 /** Encoders for the single run fields scripts write from TypeScript values. */
