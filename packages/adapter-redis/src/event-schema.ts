@@ -64,6 +64,28 @@ export function encodeStoreEvents(events: readonly StoreEvent[]): string {
   return JSON.stringify(events.length === 1 ? events[0] : events);
 }
 
+const STATUSES: ReadonlySet<unknown> = new Set(RUN_STATUSES);
+const isText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= EVENT_TEXT_MAX;
+
+/**
+ * The message's events when every one is a `run` event the schema would accept as it is, else
+ * null (the schema then decides, and says why it refuses). Every instance reads every finish
+ * announced on the channel, a few per run, and this check costs a tenth of the schema's.
+ */
+function runEventsOf(items: unknown[]): StoreEvent[] | null {
+  const events: StoreEvent[] = [];
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null) return null;
+    const { type, origin, runId, status, tenantId } = item as Record<string, unknown>;
+    if (type !== 'run' || !isText(origin) || !isText(runId) || !STATUSES.has(status)) return null;
+    if (tenantId !== null && (typeof tenantId !== 'string' || tenantId.length > EVENT_TEXT_MAX)) return null;
+    // Built anew, as the schema does: fields it does not know are dropped.
+    events.push({ type, origin, runId, status: status as RunStatus, tenantId });
+  }
+  return events;
+}
+
 /** The events in a channel message (one event, or an array of them), or an Error saying why not. */
 export function parseStoreEvents(message: string): StoreEvent[] | Error {
   let json: unknown;
@@ -72,7 +94,10 @@ export function parseStoreEvents(message: string): StoreEvent[] | Error {
   } catch (error) {
     return new Error(`not a store event (invalid JSON): ${message.slice(0, 200)}`, { cause: error });
   }
-  const result = storeEventsSchema.safeParse(Array.isArray(json) ? json : [json]);
+  const items = Array.isArray(json) ? json : [json];
+  const runEvents = runEventsOf(items);
+  if (runEvents) return runEvents;
+  const result = storeEventsSchema.safeParse(items);
   if (result.success) return result.data;
   return new Error(
     `not a store event (${result.error.issues[0]?.message ?? 'invalid'}): ${message.slice(0, 200)}`,
