@@ -3,6 +3,7 @@ import type { ClaimResult, ClaimRunsInput, FinishedRun, FinishRunInput, NewRun, 
 import { OVERLAP_SKIP_ERROR } from '@cronkeeper/core';
 import type { RedisArgument } from './client.js';
 import {
+  asStored,
   decodeLogs,
   decodeRunTexts,
   decodeTasks,
@@ -12,6 +13,7 @@ import {
   runField,
   runTextsOf,
 } from './codec.js';
+import { CREATED_REPLY } from './lua/prelude.js';
 
 /** Due runs moved into the claim order per claim at most, so one call never blocks Redis for long. */
 const PROMOTE_PER_CLAIM = 1_000;
@@ -77,11 +79,42 @@ export function claimArgs(input: ClaimRunsInput): RedisArgument[] {
   ];
 }
 
-/** claimRuns' answer; the claimed runs are held for their finish. */
-export function claimResult([claimed, skipped]: [unknown[], unknown[]], held: HeldRuns): ClaimResult {
+/** What a claim wrote to each run it started, as the texts Redis keeps. */
+interface ClaimWrites {
+  workerId: string;
+  startedAt: string;
+  leaseUntil: string;
+}
+
+/**
+ * A claimed run's hash fields: its fields as created with what the claim wrote over them, when the
+ * script answered those (see CREATED_FIELD), else the hash as read.
+ */
+function claimedTexts(reply: unknown, writes: ClaimWrites): Record<string, string> {
+  if (!Array.isArray(reply) || reply.length !== 2 || reply[0] !== CREATED_REPLY)
+    return runTextsOf(reply) as Record<string, string>;
+  const texts = JSON.parse(reply[1] as string) as Record<string, string>;
+  texts.status = 'running';
+  texts.workerId = writes.workerId;
+  texts.startedAt = writes.startedAt;
+  texts.leaseUntil = writes.leaseUntil;
+  return texts;
+}
+
+/** claimRuns' answer to `input`; the claimed runs are held for their finish. */
+export function claimResult(
+  [claimed, skipped]: [unknown[], unknown[]],
+  held: HeldRuns,
+  input: ClaimRunsInput,
+): ClaimResult {
+  const writes: ClaimWrites = {
+    workerId: asStored([input.workerId])[0] as string,
+    startedAt: ms(input.now),
+    leaseUntil: String(input.now.getTime() + input.leaseMs),
+  };
   return {
     claimed: claimed.map((reply) => {
-      const texts = runTextsOf(reply) as Record<string, string>;
+      const texts = claimedTexts(reply, writes);
       held.hold(texts);
       return decodeRunTexts(texts);
     }),

@@ -1,6 +1,7 @@
 import type { Job, NewJob, NewRun, Run, RunLogLine, RunTask } from '@cronkeeper/core';
 import { createdRun, FROZEN_JOB_FIELDS, insertedJob } from '@cronkeeper/core';
 import { claimMember, historyMember, jobNameKey, tenantToken } from './keys.js';
+import { CREATED_FIELD, RECORD_JSON_MAX_BYTES } from './lua/prelude.js';
 
 /**
  * How each field is kept in its hash: instants as epoch-ms text, numbers as text, booleans as
@@ -277,9 +278,14 @@ export function encodeNewRun(run: NewRun, id: string): string[] {
   return encodeCreatedRun(createdRun(run, id));
 }
 
-/** Hash fields of a run as created (see {@link createdRun}), as {@link encodeNewRun} gives them. */
+/**
+ * Hash fields of a run as created (see {@link createdRun}), as {@link encodeNewRun} gives them: a
+ * pending run also gets its public fields as one JSON text (see CREATED_FIELD), which its claim
+ * answers.
+ */
 export function encodeCreatedRun(run: Run): string[] {
   const pairs = encodeRecord(RUN_FIELDS, run as unknown as Record<string, unknown>);
+  const created = run.status === 'pending' ? createdText(pairs) : null;
   pairs.push(
     '_tk',
     tenantToken(run.tenantId),
@@ -288,7 +294,23 @@ export function encodeCreatedRun(run: Run): string[] {
     '_h',
     historyMember(run.createdAt, run.id),
   );
+  if (created !== null) pairs.push(CREATED_FIELD, created);
   return pairs;
+}
+
+/**
+ * The public fields `pairs` as one JSON object text of the texts Redis keeps (see asStored), or
+ * null for a record larger than a script answers as one text (its claim then reads the hash).
+ */
+function createdText(pairs: string[]): string | null {
+  let size = 0;
+  for (let index = 1; index < pairs.length; index += 2) size += (pairs[index] as string).length;
+  if (size > RECORD_JSON_MAX_BYTES) return null;
+  const stored = asStored(pairs);
+  const texts: Record<string, string> = {};
+  for (let index = 0; index + 1 < stored.length; index += 2)
+    texts[stored[index] as string] = stored[index + 1] as string;
+  return JSON.stringify(texts);
 }
 
 /**

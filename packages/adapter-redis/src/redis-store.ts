@@ -170,13 +170,14 @@ export class RedisStore implements Store {
   async fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
     const firing = fireArgs(input.firings);
     // A limit of 0 claims nothing, as claimRuns answers it.
-    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
+    const claimInput = { ...input.claim, limit: Math.max(0, input.claim.limit) };
+    const claim = claimArgs(claimInput);
     const [reply, claimed, skipped] = (await this.#run(SCRIPTS.fireAndClaim, [
       String(firing.args.length),
       ...firing.args,
       ...claim,
     ])) as [unknown[], unknown[], unknown[]];
-    return { fired: firing.results(reply), ...claimResult([claimed, skipped], this.#held) };
+    return { fired: firing.results(reply), ...claimResult([claimed, skipped], this.#held, claimInput) };
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -223,7 +224,7 @@ export class RedisStore implements Store {
   async claimRuns(input: ClaimRunsInput): Promise<ClaimResult> {
     if (input.limit <= 0) return { claimed: [], skipped: [] };
     const reply = (await this.#run(SCRIPTS.claimRuns, claimArgs(input))) as [unknown[], unknown[]];
-    return claimResult(reply, this.#held);
+    return claimResult(reply, this.#held, input);
   }
 
   async renewLease(input: RenewLeaseInput): Promise<{ ok: boolean; cancelRequested: boolean }> {
@@ -252,7 +253,8 @@ export class RedisStore implements Store {
   async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
     const finish = finishArgs(input.finishes, this.keys.channel, this.#held);
     // A limit of 0 claims nothing, as claimRuns answers it.
-    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
+    const claimInput = { ...input.claim, limit: Math.max(0, input.claim.limit) };
+    const claim = claimArgs(claimInput);
     const [[reply, paused], claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
       String(finish.args.length),
       ...finish.args,
@@ -260,7 +262,7 @@ export class RedisStore implements Store {
     ])) as [[unknown[], string[]], unknown[], unknown[]];
     return {
       finished: finishResult(input.finishes, finish, reply, paused, this.#held),
-      ...claimResult([claimed, skipped], this.#held),
+      ...claimResult([claimed, skipped], this.#held, claimInput),
     };
   }
 

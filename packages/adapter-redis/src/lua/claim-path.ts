@@ -79,7 +79,7 @@ return { 'created' }
  * member runAt:createdAt:id), so a claim looks only at due runs. A queued run whose key is busy is
  * parked in 'parked:<key>' (same score and member) until that key's last exclusive run ends; then
  * the first parked run goes back (see unblock).
- * Returns { claimed run hashes, skipped run hashes }.
+ * Returns { claimed runs (as created, see claimed_reply, or their hash), skipped run hashes }.
  */
 export const CLAIM_RUNS = `
 local worker, now, limit, lease_until, skip_error = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
@@ -123,7 +123,7 @@ while started < limit do
     else
       start_run(id, r, worker, now, lease_until)
       started = started + 1
-      table.insert(claimed, run_reply(id))
+      table.insert(claimed, claimed_reply(id))
     end
   end
 end
