@@ -300,7 +300,8 @@ export function encodeCreatedRun(run: Run): string[] {
 
 /**
  * The public fields `pairs` as one JSON object text of the texts Redis keeps (see asStored), or
- * null for a record larger than a script answers as one text (its claim then reads the hash).
+ * null when that text would be longer than a script answers as one text (the claim then reads
+ * the hash). Checked before escaping too, which can make it up to six times the record.
  */
 function createdText(pairs: string[]): string | null {
   let size = 0;
@@ -310,7 +311,10 @@ function createdText(pairs: string[]): string | null {
   const texts: Record<string, string> = {};
   for (let index = 0; index + 1 < stored.length; index += 2)
     texts[stored[index] as string] = stored[index + 1] as string;
-  return JSON.stringify(texts);
+  const text = JSON.stringify(texts);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most texts need no count.
+  if (text.length * 3 > RECORD_JSON_MAX_BYTES && Buffer.byteLength(text) > RECORD_JSON_MAX_BYTES) return null;
+  return text;
 }
 
 /**

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { redisStore } from '@cronkeeper/adapter-redis';
 import type { NewRun, Run, Store } from '@cronkeeper/core';
 import { at, newRun, SECOND, T0 } from '@cronkeeper/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATED_FIELD } from '../src/lua/prelude.js';
+import { claimArgs, claimResult, HeldRuns } from '../src/claim-finish.js';
+import { KeyLayout } from '../src/keys.js';
+import { CREATED_FIELD, RECORD_JSON_MAX_BYTES } from '../src/lua/prelude.js';
+import { SCRIPTS } from '../src/scripts.js';
 import { connect, deleteKeysUnder, redisAvailable, uniquePrefix } from './redis.js';
 
 // A claim answers a run from the fields it was created with (kept in one JSON text until the run
@@ -166,6 +170,39 @@ describe.skipIf(!redisAvailable)('redis: the answer of a claim', () => {
     }
     expect(holder?.status).toBe('running');
     expect(await client.hexists(runKey(holder?.id as string), CREATED_FIELD)).toBe(1);
+  });
+
+  it('sent again after a dropped connection, is the run as it is now, not as it was claimed', async () => {
+    const created = await create(richRun());
+    const keys = new KeyLayout(prefix);
+    // What the client library does when a reply is lost: the same script, the same request key.
+    const request = `${keys.root}requests:${randomUUID()}`;
+    const input = { workerId: 'w', now: at(SECOND), limit: 1, leaseMs: 30 * SECOND };
+    const send = async () =>
+      claimResult(
+        (await client.call('evalsha', SCRIPTS.claimRuns.sha, 2, keys.root, request, ...claimArgs(input))) as [
+          unknown[],
+          unknown[],
+        ],
+        new HeldRuns(),
+        input,
+      );
+    const first = await send();
+    expect(first.claimed.map((run) => run.id)).toEqual([created.id]);
+    await store.cancelRun({ runId: created.id, now: at(2 * SECOND), by: 'ops' });
+    const again = await send();
+    expect(again.claimed).toEqual([await store.getRun(created.id)]);
+    expect(again.claimed[0]?.cancelRequested).toBe(true);
+  });
+
+  it('is read from the hash for a run whose fields, once escaped as JSON, pass what one text may hold', async () => {
+    // Each control character is six characters once escaped: under the limit as stored, over it as one text.
+    const wide = '\u0001'.repeat(Math.ceil(RECORD_JSON_MAX_BYTES / 6) + 1);
+    const created = await create(richRun({ triggeredBy: wide, dedupeKey: null }));
+    expect(await client.hexists(runKey(created.id), CREATED_FIELD)).toBe(0);
+    const [claimed] = await claimAll();
+    expect(claimed?.triggeredBy).toBe(wide);
+    expect(claimed).toEqual(await store.getRun(created.id));
   });
 
   it('never shows the created fields to a read', async () => {

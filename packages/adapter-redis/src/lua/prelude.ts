@@ -113,7 +113,9 @@ local function record_json(key)
   local h = redis.call('HGETALL', key)
   if #h == 0 then return h end
   local size = 0
-  for i = 2, #h, 2 do size = size + #h[i] end
+  for i = 1, #h, 2 do
+    if string.byte(h[i], 1) ~= 95 then size = size + #h[i + 1] end
+  end
   if size > ${RECORD_JSON_MAX_BYTES} then return h end
   local record = {}
   for i = 1, #h, 2 do
@@ -122,17 +124,19 @@ local function record_json(key)
   return cjson.encode(record)
 end
 
-local function materialize(node)
+-- \`replayed\`: the answer to a request sent again. A run the first answer gave as claimed may
+-- have changed since (a cancel asked, a lease renewed), so it is read whole instead.
+local function materialize(node, replayed)
   if type(node) ~= 'table' then return node end
   if node[1] == RUN_REF then return record_json(K.run(node[2])) end
   if node[1] == JOB_REF then return record_json(K.job(node[2])) end
   if node[1] == CLAIMED_REF then
-    local created = redis.call('HGET', K.run(node[2]), '${CREATED_FIELD}')
+    local created = (not replayed) and redis.call('HGET', K.run(node[2]), '${CREATED_FIELD}')
     if created then return { '${CREATED_REPLY}', created } end
     return record_json(K.run(node[2]))
   end
   local out = {}
-  for i, child in ipairs(node) do out[i] = materialize(child) end
+  for i, child in ipairs(node) do out[i] = materialize(child, replayed) end
   return out
 end
 
@@ -486,7 +490,7 @@ local previous = redis.call('GET', REQUEST)
 if previous then
   local tree = cjson.decode(previous)
   if tree == cjson.null then return nil end
-  return materialize(tree)
+  return materialize(tree, true)
 end
 local tree = body()
 if tree == nil then redis.call('SET', REQUEST, 'null', 'PX', 60000)
