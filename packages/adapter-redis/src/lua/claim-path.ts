@@ -107,7 +107,7 @@ while started < limit do
   for b = 1, #batch, 2 do
     local member, score = batch[b], batch[b + 1]
     local id = string.match(member, '([^:]+)$')
-    local r = read_run(id)
+    local r = read_claimable(id)
     if r == nil or r.status ~= 'pending' then
       -- a stale entry: the run ended or was pruned meanwhile
     elseif tonumber(r.runAt) > now_ms then
@@ -179,7 +179,7 @@ for _ = 1, tonumber(ARGV[1]) do
     follow_id = ARGV[i]
     fields, i = read_pairs(i + 1)
   end
-  local r = read_run(id)
+  local r = read_finishing(id)
   local holds = r ~= nil and r.status == 'running'
   if holds and fence == '' then
     holds = r.leaseUntil ~= nil and tonumber(r.leaseUntil) < tonumber(now)

@@ -97,6 +97,27 @@ local function read_run(id)
     finishedAt = v[13] or nil, _tk = v[14] or nil, _ck = v[15] or nil, _h = v[16] or nil, tenantId = v[17] or nil }
 end
 
+-- What a claim decides on, and what the transitions it may make (start, park, skip) index by.
+-- HMGET looks each field up in the run's hash, a cache miss or more apiece in a large keyspace,
+-- so the two hottest reads ask only for what their paths use (read_run asks for every field).
+local function read_claimable(id)
+  local v = redis.call('HMGET', K.run(id), 'status', 'runAt', 'overlap', 'concurrencyKey', 'executor', 'jobId',
+    '_tk', '_ck', '_h')
+  if not v[1] then return nil end
+  return { id = id, status = v[1], runAt = v[2] or nil, overlap = v[3] or nil, concurrencyKey = v[4] or nil,
+    executor = v[5] or nil, jobId = v[6] or nil, _tk = v[7] or nil, _ck = v[8] or nil, _h = v[9] or nil }
+end
+
+-- What a finish checks its fence against, and what settle, count_outcome and its answer use.
+local function read_finishing(id)
+  local v = redis.call('HMGET', K.run(id), 'status', 'leaseUntil', 'workerId', 'startedAt', 'overlap',
+    'concurrencyKey', 'executor', 'jobId', 'cancelRequested', 'tenantId', '_tk', '_h')
+  if not v[1] then return nil end
+  return { id = id, status = v[1], leaseUntil = v[2] or nil, workerId = v[3] or nil, startedAt = v[4] or nil,
+    overlap = v[5] or nil, concurrencyKey = v[6] or nil, executor = v[7] or nil, jobId = v[8] or nil,
+    cancelRequested = v[9] or nil, tenantId = v[10] or nil, _tk = v[11] or nil, _h = v[12] or nil }
+end
+
 local RUN_REF, JOB_REF, CLAIMED_REF = '__cronkeeper_run__', '__cronkeeper_job__', '__cronkeeper_claimed__'
 local function run_reply(id) return { RUN_REF, id } end
 -- A run the script started: answered from its fields as created when it has them (see claimRuns).
