@@ -4,9 +4,7 @@ import { OVERLAP_SKIP_ERROR } from '@cronkeeper/core';
 import type { RedisArgument } from './client.js';
 import {
   asStored,
-  decodeLogs,
   decodeRunTexts,
-  decodeTasks,
   encodeNewRun,
   jsonText,
   numberText,
@@ -212,9 +210,9 @@ function finishedRun(
   sent: FinishTexts,
   [, durationMs, cancelRequested, endedTasks, keptLogs, keptProgress]: HeldAnswer,
 ): Run {
-  const run = decodeRunTexts(claimedTexts);
-  const tasks = sent.tasks ?? endedTasks;
-  const logs = sent.logs ?? keptLogs;
+  const tasks = sent.tasks ?? endedTasks ?? undefined;
+  const logs = sent.logs ?? keptLogs ?? undefined;
+  const run = decodeRunTexts(claimedTexts, { tasks, logs });
   run.status = input.status;
   run.finishedAt = new Date(input.now.getTime());
   run.leaseUntil = null;
@@ -222,8 +220,6 @@ function finishedRun(
   run.result = jsonText(written(sent.result));
   run.error = jsonText(written(sent.error));
   if (cancelRequested !== null) run.cancelRequested = cancelRequested === '1';
-  if (tasks !== null) run.tasks = decodeTasks(tasks);
-  if (logs !== null) run.logs = decodeLogs(logs);
   run.progress = jsonText(written(sent.progress ?? keptProgress));
   return run;
 }

@@ -125,7 +125,7 @@ function encodeValue(kind: Kind, value: unknown): string {
 }
 
 /** Task instants are stored as epoch ms; each task keeps its other keys, in their order. */
-export function decodeTasks(text: string): RunTask[] {
+function decodeTasks(text: string): RunTask[] {
   if (text === '[]') return [];
   const tasks = JSON.parse(text) as Record<string, unknown>[];
   for (const task of tasks) {
@@ -136,7 +136,7 @@ export function decodeTasks(text: string): RunTask[] {
 }
 
 /** Log lines as stored (instants as epoch ms). */
-export function decodeLogs(text: string): RunLogLine[] {
+function decodeLogs(text: string): RunLogLine[] {
   if (text === '[]') return [];
   const lines = JSON.parse(text) as Record<string, unknown>[];
   for (const line of lines) line.at = new Date(line.at as number);
@@ -365,8 +365,9 @@ export const jsonText = <T>(text: string | undefined): T | null =>
  * run then has one shape, allocated whole, where adding 31 fields one by one grew the object (and
  * left garbage) several times; a run is decoded on every claim and every finish. The fields keep
  * the order of `Run`, as RUN_FIELDS has them, and `Run`'s type makes a missing one an error.
+ * `ended` gives the texts of the tasks and logs a finish wrote, read instead of the held ones.
  */
-export function decodeRunTexts(texts: RunTexts): Run {
+export function decodeRunTexts(texts: RunTexts, ended?: { tasks?: string; logs?: string }): Run {
   return {
     id: required(texts, 'id'),
     jobId: texts.jobId ?? null,
@@ -375,7 +376,7 @@ export function decodeRunTexts(texts: RunTexts): Run {
     tenantId: texts.tenantId ?? null,
     trigger: required(texts, 'trigger') as Run['trigger'],
     status: required(texts, 'status') as Run['status'],
-    tasks: decodeTasks(required(texts, 'tasks')),
+    tasks: decodeTasks(ended?.tasks ?? required(texts, 'tasks')),
     scheduledFor: dateText(texts.scheduledFor),
     runAt: new Date(Number(required(texts, 'runAt'))),
     createdAt: new Date(Number(required(texts, 'createdAt'))),
@@ -398,7 +399,7 @@ export function decodeRunTexts(texts: RunTexts): Run {
     timeoutMs: numberText(texts.timeoutMs),
     cancelRequested: required(texts, 'cancelRequested') === '1',
     progress: jsonText<Run['progress']>(texts.progress),
-    logs: decodeLogs(required(texts, 'logs')),
+    logs: decodeLogs(ended?.logs ?? required(texts, 'logs')),
   };
 }
 
