@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { redisStore } from '@cronkeeper/adapter-redis';
-import type { NewRun, Run, Store } from '@cronkeeper/core';
+import type { JsonObject, NewRun, Run, RunTask, Store } from '@cronkeeper/core';
 import { at, newRun, SECOND, T0 } from '@cronkeeper/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,16 @@ let client: Redis;
 let store: Store;
 const runKey = (id: string) => `${prefix}:run:${id}`;
 
+const pendingTask = (executor: string, params: JsonObject): RunTask => ({
+  executor,
+  status: 'pending',
+  params,
+  startedAt: null,
+  finishedAt: null,
+  result: null,
+  error: null,
+});
+
 /** A run with every optional field set, and a text Redis cannot keep byte for byte (a lone surrogate). */
 function richRun(overrides: Partial<NewRun> = {}): NewRun {
   return newRun({
@@ -28,26 +38,7 @@ function richRun(overrides: Partial<NewRun> = {}): NewRun {
     runAt: T0,
     createdAt: at(-2 * SECOND),
     params: { to: ['ünï', '日本'], note: 'a\uD800b', nested: { empty: [], n: 1.5 } },
-    tasks: [
-      {
-        executor: 'report.send',
-        status: 'pending',
-        params: { a: 1 },
-        startedAt: null,
-        finishedAt: null,
-        result: null,
-        error: null,
-      },
-      {
-        executor: 'report.log',
-        status: 'pending',
-        params: {},
-        startedAt: null,
-        finishedAt: null,
-        result: null,
-        error: null,
-      },
-    ],
+    tasks: [pendingTask('report.send', { a: 1 }), pendingTask('report.log', {})],
     attempt: 2,
     maxAttempts: 3,
     parentRunId: '00000000-0000-4000-8000-000000000001',
