@@ -97,25 +97,43 @@ local function read_run(id)
     finishedAt = v[13] or nil, _tk = v[14] or nil, _ck = v[15] or nil, _h = v[16] or nil, tenantId = v[17] or nil }
 end
 
--- What a claim decides on, and what the transitions it may make (start, park, skip) index by.
--- HMGET looks each field up in the run's hash, a cache miss or more apiece in a large keyspace,
--- so the two hottest reads ask only for what their paths use (read_run asks for every field).
+-- The claim and the finish, the hottest paths, read only the fields they use (read_run reads every
+-- field): HMGET looks each one up in the run's hash, a cache miss or more apiece in a large
+-- keyspace. Reading any other field of such a run is an error rather than a silent nil, so a
+-- helper changed to use one fails every test of the path. \`also\`: fields the paths set before
+-- they read them, possibly to nil.
+local function partial_run(loaded, also)
+  local known = {}
+  for _, field in ipairs(loaded) do known[field] = true end
+  for _, field in ipairs(also) do known[field] = true end
+  return loaded, { __index = function(_, field)
+    if known[field] then return nil end
+    error('run field ' .. tostring(field) .. ' is not read on this path; add it to the reader')
+  end }
+end
+local CLAIMABLE, CLAIMABLE_RUN = partial_run({ 'status', 'runAt', 'overlap', 'concurrencyKey', 'executor', 'jobId',
+  '_tk', '_ck', '_h' }, { 'id', 'workerId', 'startedAt', 'leaseUntil', 'finishedAt' })
+local FINISHING, FINISHING_RUN = partial_run({ 'status', 'leaseUntil', 'workerId', 'startedAt', 'overlap',
+  'concurrencyKey', 'executor', 'jobId', 'cancelRequested', 'tenantId', '_tk', '_h' },
+  { 'id', 'finishedAt', 'durationMs', 'endedTasks' })
+
+-- What a claim decides on, and what the transitions it may make (start, skip) write.
 local function read_claimable(id)
-  local v = redis.call('HMGET', K.run(id), 'status', 'runAt', 'overlap', 'concurrencyKey', 'executor', 'jobId',
-    '_tk', '_ck', '_h')
+  local v = redis.call('HMGET', K.run(id), unpack(CLAIMABLE))
   if not v[1] then return nil end
-  return { id = id, status = v[1], runAt = v[2] or nil, overlap = v[3] or nil, concurrencyKey = v[4] or nil,
-    executor = v[5] or nil, jobId = v[6] or nil, _tk = v[7] or nil, _ck = v[8] or nil, _h = v[9] or nil }
+  return setmetatable({ id = id, status = v[1], runAt = v[2] or nil, overlap = v[3] or nil,
+    concurrencyKey = v[4] or nil, executor = v[5] or nil, jobId = v[6] or nil, _tk = v[7] or nil, _ck = v[8] or nil,
+    _h = v[9] or nil }, CLAIMABLE_RUN)
 end
 
 -- What a finish checks its fence against, and what settle, count_outcome and its answer use.
 local function read_finishing(id)
-  local v = redis.call('HMGET', K.run(id), 'status', 'leaseUntil', 'workerId', 'startedAt', 'overlap',
-    'concurrencyKey', 'executor', 'jobId', 'cancelRequested', 'tenantId', '_tk', '_h')
+  local v = redis.call('HMGET', K.run(id), unpack(FINISHING))
   if not v[1] then return nil end
-  return { id = id, status = v[1], leaseUntil = v[2] or nil, workerId = v[3] or nil, startedAt = v[4] or nil,
-    overlap = v[5] or nil, concurrencyKey = v[6] or nil, executor = v[7] or nil, jobId = v[8] or nil,
-    cancelRequested = v[9] or nil, tenantId = v[10] or nil, _tk = v[11] or nil, _h = v[12] or nil }
+  return setmetatable({ id = id, status = v[1], leaseUntil = v[2] or nil, workerId = v[3] or nil,
+    startedAt = v[4] or nil, overlap = v[5] or nil, concurrencyKey = v[6] or nil, executor = v[7] or nil,
+    jobId = v[8] or nil, cancelRequested = v[9] or nil, tenantId = v[10] or nil, _tk = v[11] or nil,
+    _h = v[12] or nil }, FINISHING_RUN)
 end
 
 local RUN_REF, JOB_REF, CLAIMED_REF = '__cronkeeper_run__', '__cronkeeper_job__', '__cronkeeper_claimed__'
