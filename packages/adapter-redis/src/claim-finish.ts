@@ -99,11 +99,11 @@ function claimedTexts(reply: unknown, writes: ClaimWrites): Record<string, strin
   return texts;
 }
 
-/** claimRuns' answer to `input`; the claimed runs are held for their finish. */
+/** claimRuns' answer to the claim `input` asked for; the claimed runs are held for their finish. */
 export function claimResult(
   [claimed, skipped]: [unknown[], unknown[]],
   held: HeldRuns,
-  input: ClaimRunsInput,
+  input: Pick<ClaimRunsInput, 'workerId' | 'now' | 'leaseMs'>,
 ): ClaimResult {
   const writes: ClaimWrites = {
     workerId: asStored([input.workerId])[0] as string,

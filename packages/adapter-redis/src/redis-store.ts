@@ -170,14 +170,13 @@ export class RedisStore implements Store {
   async fireAndClaim(input: FireAndClaimInput): Promise<FireAndClaimResult> {
     const firing = fireArgs(input.firings);
     // A limit of 0 claims nothing, as claimRuns answers it.
-    const claimInput = { ...input.claim, limit: Math.max(0, input.claim.limit) };
-    const claim = claimArgs(claimInput);
+    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
     const [reply, claimed, skipped] = (await this.#run(SCRIPTS.fireAndClaim, [
       String(firing.args.length),
       ...firing.args,
       ...claim,
     ])) as [unknown[], unknown[], unknown[]];
-    return { fired: firing.results(reply), ...claimResult([claimed, skipped], this.#held, claimInput) };
+    return { fired: firing.results(reply), ...claimResult([claimed, skipped], this.#held, input.claim) };
   }
 
   async createRun(input: CreateRunInput): Promise<CreateRunResult> {
@@ -253,8 +252,7 @@ export class RedisStore implements Store {
   async finishAndClaim(input: FinishAndClaimInput): Promise<FinishAndClaimResult> {
     const finish = finishArgs(input.finishes, this.keys.channel, this.#held);
     // A limit of 0 claims nothing, as claimRuns answers it.
-    const claimInput = { ...input.claim, limit: Math.max(0, input.claim.limit) };
-    const claim = claimArgs(claimInput);
+    const claim = claimArgs({ ...input.claim, limit: Math.max(0, input.claim.limit) });
     const [[reply, paused], claimed, skipped] = (await this.#run(SCRIPTS.finishAndClaim, [
       String(finish.args.length),
       ...finish.args,
@@ -262,7 +260,7 @@ export class RedisStore implements Store {
     ])) as [[unknown[], string[]], unknown[], unknown[]];
     return {
       finished: finishResult(input.finishes, finish, reply, paused, this.#held),
-      ...claimResult([claimed, skipped], this.#held, claimInput),
+      ...claimResult([claimed, skipped], this.#held, input.claim),
     };
   }
 

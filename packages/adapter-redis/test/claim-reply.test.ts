@@ -16,7 +16,8 @@ import { connect, deleteKeysUnder, redisAvailable, uniquePrefix } from './redis.
 const prefix = uniquePrefix('claim-reply');
 let client: Redis;
 let store: Store;
-const runKey = (id: string) => `${prefix}:run:${id}`;
+const keys = new KeyLayout(prefix);
+const runKey = (id: string) => keys.run(id);
 
 const pendingTask = (executor: string, params: JsonObject): RunTask => ({
   executor,
@@ -165,7 +166,6 @@ describe.skipIf(!redisAvailable)('redis: the answer of a claim', () => {
 
   it('sent again after a dropped connection, is the run as it is now, not as it was claimed', async () => {
     const created = await create(richRun());
-    const keys = new KeyLayout(prefix);
     // What the client library does when a reply is lost: the same script, the same request key.
     const request = `${keys.root}requests:${randomUUID()}`;
     const input = { workerId: 'w', now: at(SECOND), limit: 1, leaseMs: 30 * SECOND };
